@@ -1,0 +1,258 @@
+#include "hardware/profile.hpp"
+
+#include <cmath>
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <nlohmann/json.hpp>
+
+#include "hardware/error.hpp"
+
+namespace hardware {
+namespace {
+
+using nlohmann::json;
+
+// Reading context: the origin for errors and the file's "sources" map for citation keys.
+struct Reader {
+  const std::string& origin;
+  const json* sources = nullptr;
+
+  [[noreturn]] void fail(const std::string& field, const std::string& problem) const {
+    throw ProfileError(origin, field, problem);
+  }
+
+  const json& object(const json& j, const std::string& field) const {
+    if (!j.is_object()) fail(field, fmt::format("must be a JSON object, got {}", j.type_name()));
+    return j;
+  }
+
+  std::string string(const json& parent, const std::string& key, const std::string& field,
+                     bool required) const {
+    auto it = parent.find(key);
+    if (it == parent.end()) {
+      if (required) fail(field, "is required");
+      return {};
+    }
+    if (!it->is_string()) fail(field, fmt::format("must be a string, got {}", it->type_name()));
+    return it->get<std::string>();
+  }
+
+  double positive(const json& j, const std::string& field) const {
+    if (!j.is_number()) fail(field, fmt::format("must be a number, got {}", j.type_name()));
+    double v = j.get<double>();
+    if (!std::isfinite(v)) fail(field, "must be finite");
+    if (v <= 0) fail(field, fmt::format("must be positive, got {}", v));
+    return v;
+  }
+
+  // A figure is a bare number, or {"value", "source", "note", "min", "median", "max", "repetitions"}.
+  Figure figure(const json& j, const std::string& field) const {
+    Figure f;
+    if (j.is_number()) {
+      f.value = positive(j, field);
+      return f;
+    }
+    if (!j.is_object())
+      fail(field, fmt::format("must be a number or an object with \"value\", got {}", j.type_name()));
+    for (const auto& [k, v] : j.items()) {
+      if (k != "value" && k != "source" && k != "note" && k != "min" && k != "median" &&
+          k != "max" && k != "repetitions")
+        fail(field + "." + k, "unknown field (expected value, source, note, min, median, max, repetitions)");
+    }
+    auto value = j.find("value");
+    if (value == j.end()) fail(field + ".value", "is required");
+    f.value = positive(*value, field + ".value");
+    f.source = string(j, "source", field + ".source", false);
+    if (sources && sources->contains(f.source)) f.source = (*sources)[f.source].get<std::string>();
+    f.note = string(j, "note", field + ".note", false);
+    for (auto [key, slot] : {std::pair{"min", &f.min}, {"median", &f.median}, {"max", &f.max}}) {
+      if (auto it = j.find(key); it != j.end()) *slot = positive(*it, field + "." + key);
+    }
+    if (auto it = j.find("repetitions"); it != j.end()) {
+      if (!it->is_number_integer() || it->get<long long>() < 1 || it->get<long long>() > 1'000'000'000)
+        fail(field + ".repetitions", "must be a positive integer");
+      f.repetitions = it->get<int>();
+    }
+    return f;
+  }
+
+  std::optional<Figure> optional_figure(const json& parent, const std::string& key,
+                                        const std::string& field) const {
+    auto it = parent.find(key);
+    if (it == parent.end() || it->is_null()) return std::nullopt;
+    return figure(*it, field);
+  }
+
+  MemoryLevel level(const json& j, const std::string& field, bool name_required) const {
+    object(j, field);
+    for (const auto& [k, v] : j.items())
+      if (k != "name" && k != "bytes_per_s" && k != "size_bytes" && k != "capacity_bytes")
+        fail(field + "." + k, "unknown field (expected name, bytes_per_s, size_bytes)");
+    MemoryLevel m;
+    m.name = string(j, "name", field + ".name", name_required);
+    m.bytes_per_s = optional_figure(j, "bytes_per_s", field + ".bytes_per_s");
+    m.size_bytes = optional_figure(j, "size_bytes", field + ".size_bytes");
+    return m;
+  }
+};
+
+json figure_json(const Figure& f) {
+  json j = {{"value", f.value}};
+  if (!f.source.empty()) j["source"] = f.source;
+  if (!f.note.empty()) j["note"] = f.note;
+  if (f.min) j["min"] = *f.min;
+  if (f.median) j["median"] = *f.median;
+  if (f.max) j["max"] = *f.max;
+  if (f.repetitions) j["repetitions"] = *f.repetitions;
+  return j;
+}
+
+}  // namespace
+
+double Profile::require_peak(Precision p) const {
+  if (const auto& f = peak(p)) return f->value;
+  std::vector<std::string_view> have;
+  for (Precision q : precisions()) have.push_back(to_string(q));
+  throw ProfileError(origin.empty() ? name : origin, "peak_flops_per_s." + std::string(to_string(p)),
+                     fmt::format("'{}' has no peak for {} (it has: {})", name, to_string(p), fmt::join(have, ", ")));
+}
+
+std::optional<double> Profile::capacity_bytes() const {
+  if (memory.size_bytes) return memory.size_bytes->value;
+  return std::nullopt;
+}
+
+std::vector<Precision> Profile::precisions() const {
+  std::vector<Precision> out;
+  for (Precision p : kAllPrecisions)
+    if (peak(p)) out.push_back(p);
+  return out;
+}
+
+Profile parse_profile(const json& j, const std::string& origin) {
+  Reader r{origin};
+  r.object(j, "");
+  static const char* const known[] = {"schema_version", "name",   "description", "kind",
+                                      "sources",        "peak_flops_per_s", "memory", "caches",
+                                      "interconnect"};
+  for (const auto& [k, v] : j.items()) {
+    bool ok = k.starts_with("_");  // "_comment" and the like
+    for (const char* n : known) ok = ok || k == n;
+    if (!ok) r.fail(k, "unknown field");
+  }
+  if (auto it = j.find("schema_version"); it != j.end() && *it != 1)
+    r.fail("schema_version", fmt::format("unsupported version {} (this build reads 1)", it->dump()));
+
+  if (auto it = j.find("sources"); it != j.end()) {
+    r.object(*it, "sources");
+    for (const auto& [k, v] : it->items())
+      if (!v.is_string()) r.fail("sources." + k, "must be a string");
+    r.sources = &*it;
+  }
+
+  Profile p;
+  p.origin = origin;
+  p.name = r.string(j, "name", "name", true);
+  if (p.name.empty()) r.fail("name", "must not be empty");
+  p.description = r.string(j, "description", "description", false);
+  p.kind = r.string(j, "kind", "kind", false);
+
+  auto peaks = j.find("peak_flops_per_s");
+  if (peaks == j.end()) r.fail("peak_flops_per_s", "is required");
+  r.object(*peaks, "peak_flops_per_s");
+  for (const auto& [k, v] : peaks->items()) {
+    auto prec = parse_precision(k);
+    if (!prec) r.fail("peak_flops_per_s." + k, "unknown precision (known: fp64, fp32, tf32, fp16, bf16, fp8, int8, int4)");
+    if (v.is_null()) continue;
+    p.peak_flops_per_s[static_cast<std::size_t>(*prec)] = r.figure(v, "peak_flops_per_s." + k);
+  }
+  if (p.precisions().empty()) r.fail("peak_flops_per_s", "needs at least one precision");
+
+  auto mem = j.find("memory");
+  if (mem == j.end()) r.fail("memory", "is required");
+  r.object(*mem, "memory");
+  p.memory = r.level(*mem, "memory", false);
+  if (auto cap = r.optional_figure(*mem, "capacity_bytes", "memory.capacity_bytes")) {
+    if (p.memory.size_bytes) r.fail("memory.capacity_bytes", "give capacity_bytes or size_bytes, not both");
+    p.memory.size_bytes = cap;
+  }
+  if (!p.memory.bytes_per_s) r.fail("memory.bytes_per_s", "is required");
+
+  if (auto it = j.find("caches"); it != j.end()) {
+    if (!it->is_array()) r.fail("caches", "must be an array");
+    for (std::size_t i = 0; i < it->size(); ++i)
+      p.caches.push_back(r.level((*it)[i], fmt::format("caches[{}]", i), true));
+  }
+
+  if (auto it = j.find("interconnect"); it != j.end() && !it->is_null()) {
+    r.object(*it, "interconnect");
+    for (const auto& [k, v] : it->items())
+      if (k != "name" && k != "bytes_per_s_per_direction" && k != "latency_s" && k != "note")
+        r.fail("interconnect." + k, "unknown field (expected name, bytes_per_s_per_direction, latency_s, note)");
+    Interconnect ic;
+    ic.name = r.string(*it, "name", "interconnect.name", false);
+    ic.bytes_per_s_per_direction = r.optional_figure(*it, "bytes_per_s_per_direction",
+                                                     "interconnect.bytes_per_s_per_direction");
+    ic.latency_s = r.optional_figure(*it, "latency_s", "interconnect.latency_s");
+    ic.note = r.string(*it, "note", "interconnect.note", false);
+    p.interconnect = ic;
+  }
+  return p;
+}
+
+Profile parse_profile_text(const std::string& text, const std::string& origin) {
+  json j;
+  try {
+    j = json::parse(text);
+  } catch (const json::parse_error& e) {
+    throw ProfileError(origin, "", fmt::format("malformed JSON: {}", e.what()));
+  }
+  return parse_profile(j, origin);
+}
+
+Profile load_profile_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw ProfileError(path, "", "cannot open file");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return parse_profile_text(ss.str(), path);
+}
+
+json to_json(const Profile& p) {
+  json j;
+  j["schema_version"] = 1;
+  j["name"] = p.name;
+  if (!p.description.empty()) j["description"] = p.description;
+  if (!p.kind.empty()) j["kind"] = p.kind;
+  json peaks = json::object();
+  for (Precision q : p.precisions()) peaks[std::string(to_string(q))] = figure_json(*p.peak(q));
+  j["peak_flops_per_s"] = peaks;
+  auto level_json = [](const MemoryLevel& m, const char* size_key) {
+    json l = json::object();
+    if (!m.name.empty()) l["name"] = m.name;
+    if (m.bytes_per_s) l["bytes_per_s"] = figure_json(*m.bytes_per_s);
+    if (m.size_bytes) l[size_key] = figure_json(*m.size_bytes);
+    return l;
+  };
+  j["memory"] = level_json(p.memory, "capacity_bytes");
+  if (!p.caches.empty()) {
+    json caches = json::array();
+    for (const auto& c : p.caches) caches.push_back(level_json(c, "size_bytes"));
+    j["caches"] = caches;
+  }
+  if (p.interconnect) {
+    json ic = json::object();
+    if (!p.interconnect->name.empty()) ic["name"] = p.interconnect->name;
+    if (p.interconnect->bytes_per_s_per_direction)
+      ic["bytes_per_s_per_direction"] = figure_json(*p.interconnect->bytes_per_s_per_direction);
+    if (p.interconnect->latency_s) ic["latency_s"] = figure_json(*p.interconnect->latency_s);
+    if (!p.interconnect->note.empty()) ic["note"] = p.interconnect->note;
+    j["interconnect"] = ic;
+  }
+  return j;
+}
+
+}  // namespace hardware

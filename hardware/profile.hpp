@@ -1,0 +1,71 @@
+// HardwareProfile: a device's roofs (peak FLOP/s per precision, bandwidth and size of each memory level,
+// capacity, interconnect), every number with its source. Parsed from JSON (presets or user files).
+//
+// Units: FLOP/s counts dense (not 2:4 sparse) peaks, 1 multiply-add = 2 FLOP; bytes and bytes/s are SI
+// (1 GB = 1e9 B). A figure nobody gave is absent (std::optional), never zero.
+#pragma once
+
+#include <array>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "hardware/precision.hpp"
+
+namespace hardware {
+
+// A number with where it came from (a citation, or "measured" with its spread).
+struct Figure {
+  double value = 0;
+  std::string source;  // citation text (a key of the file's "sources" map is resolved to its text)
+  std::string note;    // optional remark: "non-tensor", "sparse figure halved", ...
+  // For measured figures: spread over repetitions (absent for datasheet figures).
+  std::optional<double> min, median, max;
+  std::optional<int> repetitions;
+};
+
+struct MemoryLevel {
+  std::string name;                   // "HBM3", "DDR5", "L2", ...
+  std::optional<Figure> bytes_per_s;  // sustained or peak bandwidth, as the source gives it
+  std::optional<Figure> size_bytes;   // capacity of this level
+};
+
+struct Interconnect {
+  std::string name;
+  std::optional<Figure> bytes_per_s_per_direction;  // per device; datasheets often quote both directions summed
+  std::optional<Figure> latency_s;
+  std::string note;
+};
+
+struct Profile {
+  std::string name;         // preset key or user-chosen name
+  std::string description;  // "NVIDIA A100 80GB SXM4"
+  std::string kind;         // "gpu" | "cpu" | ...
+  std::array<std::optional<Figure>, kAllPrecisions.size()> peak_flops_per_s{};  // indexed by Precision
+  MemoryLevel memory;               // main memory (HBM/DRAM): bytes_per_s is required
+  std::vector<MemoryLevel> caches;  // on-chip levels, innermost first, last-level cache last
+  std::optional<Interconnect> interconnect;
+  std::string origin;  // where it was loaded from ("preset a100-80g-sxm" or a file path)
+
+  const std::optional<Figure>& peak(Precision p) const {
+    return peak_flops_per_s[static_cast<std::size_t>(p)];
+  }
+  // Peak of precision p; throws ProfileError naming the precisions the profile does have.
+  double require_peak(Precision p) const;
+  double memory_bytes_per_s() const { return memory.bytes_per_s->value; }
+  std::optional<double> capacity_bytes() const;
+  std::vector<Precision> precisions() const;  // those with a peak, in kAllPrecisions order
+};
+
+// Parses and validates a profile (schema in hardware/README.md). origin names it in errors.
+Profile parse_profile(const nlohmann::json& j, const std::string& origin);
+// Parses JSON text; malformed JSON is a ProfileError with the parser's position.
+Profile parse_profile_text(const std::string& text, const std::string& origin);
+// Reads a profile file. Throws ProfileError (unreadable, malformed, invalid field).
+Profile load_profile_file(const std::string& path);
+// Serialises back to the same schema (sources inlined); parse_profile(to_json(p)) == p.
+nlohmann::json to_json(const Profile& p);
+
+}  // namespace hardware

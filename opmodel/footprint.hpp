@@ -1,0 +1,21 @@
+// Memory the model needs to hold: weights at their storage dtypes, and the KV cache.
+#pragma once
+
+#include <cstdint>
+
+#include "opmodel/model_config.hpp"
+#include "opmodel/scenario.hpp"
+
+namespace opmodel {
+
+// Parameters of the model (tied embeddings counted once).
+double parameter_count(const ModelConfig& m);
+// Bytes of all weights: projections in the weight dtype (with int8/int4 group scales), embedding,
+// lm_head, norms and router in dense_weight_dtype().
+double weight_bytes(const ModelConfig& m, const Scenario& s);
+// KV cache per token of one sequence: K and V for every layer: 2 * L * g * hd * bytes(kv dtype).
+double kv_bytes_per_token(const ModelConfig& m, DType kv_dtype);
+// KV cache of the batch holding `context` tokens per sequence (a sliding window caps what is held).
+double kv_cache_bytes(const ModelConfig& m, const Scenario& s, std::int64_t context);
+
+}  // namespace opmodel

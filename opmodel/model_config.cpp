@@ -1,0 +1,192 @@
+#include "opmodel/model_config.hpp"
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <map>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <nlohmann/json.hpp>
+
+#include "opmodel/error.hpp"
+
+namespace opmodel {
+namespace {
+
+using nlohmann::json;
+
+// Largest accepted dimension: keeps every product of a few sizes well inside double's exact range.
+constexpr std::int64_t kMaxDim = std::int64_t{1} << 31;
+
+struct Reader {
+  const json& j;
+  const std::string& origin;
+
+  [[noreturn]] void fail(const std::string& field, const std::string& problem) const {
+    throw ModelError(origin, field, problem);
+  }
+  const json* find(const char* key) const {
+    auto it = j.find(key);
+    return (it == j.end() || it->is_null()) ? nullptr : &*it;
+  }
+  std::int64_t dim(const char* key, const json& v) const {
+    if (!v.is_number_integer())
+      fail(key, fmt::format("must be a positive integer, got {}", v.dump()));
+    if (v.is_number_unsigned() ? v.get<std::uint64_t>() > std::uint64_t(kMaxDim)
+                               : (v.get<std::int64_t>() < 1 || v.get<std::int64_t>() > kMaxDim))
+      fail(key, fmt::format("must be in [1, {}], got {}", kMaxDim, v.dump()));
+    return v.get<std::int64_t>();
+  }
+  std::int64_t required_dim(const char* key) const {
+    const json* v = find(key);
+    if (!v) fail(key, "is required");
+    return dim(key, *v);
+  }
+  std::optional<std::int64_t> optional_dim(const char* key) const {
+    const json* v = find(key);
+    return v ? std::optional(dim(key, *v)) : std::nullopt;
+  }
+  bool flag(const char* key, bool fallback) const {
+    const json* v = find(key);
+    if (!v) return fallback;
+    if (!v->is_boolean()) fail(key, fmt::format("must be true or false, got {}", v->dump()));
+    return v->get<bool>();
+  }
+  double positive(const char* key, double fallback) const {
+    const json* v = find(key);
+    if (!v) return fallback;
+    if (!v->is_number() || !(v->get<double>() > 0) || !std::isfinite(v->get<double>()))
+      fail(key, fmt::format("must be a positive number, got {}", v->dump()));
+    return v->get<double>();
+  }
+  std::string text(const char* key) const {
+    const json* v = find(key);
+    if (!v) return {};
+    if (!v->is_string()) fail(key, fmt::format("must be a string, got {}", v->dump()));
+    return v->get<std::string>();
+  }
+};
+
+}  // namespace
+
+ModelConfig parse_model_config(const json& j, const std::string& name, const std::string& origin) {
+  if (!j.is_object()) throw ModelError(origin, "", fmt::format("must be a JSON object, got {}", j.type_name()));
+  Reader r{j, origin};
+  ModelConfig c;
+  c.name = name;
+  c.model_type = r.text("model_type");
+  if (c.model_type.empty()) r.fail("model_type", "is required");
+  const bool llama = c.model_type == "llama", mistral = c.model_type == "mistral",
+             qwen2 = c.model_type == "qwen2", qwen3 = c.model_type == "qwen3",
+             mixtral = c.model_type == "mixtral";
+  if (!(llama || mistral || qwen2 || qwen3 || mixtral))
+    r.fail("model_type", fmt::format("'{}' is not supported (supported: llama, mistral, qwen2, qwen3, mixtral)",
+                                     c.model_type));
+
+  c.hidden_size = r.required_dim("hidden_size");
+  c.num_layers = r.required_dim("num_hidden_layers");
+  c.num_heads = r.required_dim("num_attention_heads");
+  c.num_kv_heads = r.optional_dim("num_key_value_heads").value_or(c.num_heads);
+  c.intermediate_size = r.required_dim("intermediate_size");
+  c.vocab_size = r.required_dim("vocab_size");
+  if (c.num_heads % c.num_kv_heads != 0)
+    r.fail("num_key_value_heads", fmt::format("{} does not divide num_attention_heads = {}",
+                                              c.num_kv_heads, c.num_heads));
+  if (auto hd = r.optional_dim("head_dim")) {
+    c.head_dim = *hd;
+  } else {
+    if (c.hidden_size % c.num_heads != 0)
+      r.fail("head_dim", fmt::format("absent, and hidden_size {} is not a multiple of num_attention_heads {}",
+                                     c.hidden_size, c.num_heads));
+    c.head_dim = c.hidden_size / c.num_heads;
+  }
+  if (c.head_dim % 2 != 0) r.fail("head_dim", fmt::format("must be even for rotary embeddings, got {}", c.head_dim));
+
+  if (std::string act = r.text("hidden_act"); !act.empty() && act != "silu")
+    r.fail("hidden_act", fmt::format("'{}' is not supported (the SwiGLU MLP needs \"silu\")", act));
+
+  c.tie_word_embeddings = r.flag("tie_word_embeddings", false);
+  c.rms_norm_eps = r.positive("rms_norm_eps", 1e-6);
+  c.rope_theta = r.positive("rope_theta", 10000.0);
+  c.max_position_embeddings = r.optional_dim("max_position_embeddings").value_or(0);
+  c.torch_dtype = r.text("torch_dtype");
+
+  if (llama) {
+    c.qkv_bias = c.o_bias = r.flag("attention_bias", false);
+    c.mlp_bias = r.flag("mlp_bias", false);
+  }
+  if (qwen2) c.qkv_bias = true;  // Qwen2Attention hard-codes bias=True on q, k, v (not o)
+  if (qwen3) {
+    c.qk_norm = true;  // Qwen3Attention: q_norm and k_norm over head_dim
+    c.qkv_bias = c.o_bias = r.flag("attention_bias", false);
+  }
+  if (mistral || mixtral) c.sliding_window = r.optional_dim("sliding_window");
+  if ((qwen2 || qwen3) && r.flag("use_sliding_window", false))
+    r.fail("use_sliding_window", "true is not modelled (Qwen's per-layer window via max_window_layers)");
+
+  if (mixtral) {
+    c.num_experts = r.required_dim("num_local_experts");
+    c.experts_per_token = r.required_dim("num_experts_per_tok");
+    if (c.experts_per_token > c.num_experts)
+      r.fail("num_experts_per_tok", fmt::format("{} exceeds num_local_experts = {}", c.experts_per_token,
+                                                c.num_experts));
+  }
+  return c;
+}
+
+ModelConfig load_model_config_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw ModelError(path, "", "cannot open file");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  json j;
+  try {
+    j = json::parse(ss.str());
+  } catch (const json::parse_error& e) {
+    throw ModelError(path, "", fmt::format("malformed JSON: {}", e.what()));
+  }
+  std::filesystem::path p(path);
+  std::string name = p.stem().string();
+  if (name == "config") name = p.parent_path().filename().string();  // .../Llama-2-7b-hf/config.json
+  if (name.empty()) name = "config";
+  return parse_model_config(j, name, path);
+}
+
+namespace {
+const std::map<std::string, ModelConfig, std::less<>>& parsed_presets() {
+  static const auto presets = [] {
+    std::map<std::string, ModelConfig, std::less<>> m;
+    for (const auto& f : embedded_files()) {
+      std::string name(f.name), origin = "preset " + name;
+      json j;
+      try {
+        j = json::parse(f.text);
+      } catch (const json::parse_error& e) {
+        throw ModelError(origin, "", fmt::format("malformed JSON: {}", e.what()));
+      }
+      m.emplace(name, parse_model_config(j, name, origin));
+    }
+    return m;
+  }();
+  return presets;
+}
+}  // namespace
+
+std::vector<std::string> model_preset_names() {
+  std::vector<std::string> names;
+  for (const auto& [n, c] : parsed_presets()) names.push_back(n);
+  return names;
+}
+
+ModelConfig resolve_model(const std::string& name_or_path) {
+  const auto& m = parsed_presets();
+  if (auto it = m.find(name_or_path); it != m.end()) return it->second;
+  if (std::filesystem::exists(name_or_path)) return load_model_config_file(name_or_path);
+  throw ModelError(name_or_path, "", fmt::format("no such model preset and no such file (presets: {})",
+                                                fmt::join(model_preset_names(), ", ")));
+}
+
+}  // namespace opmodel

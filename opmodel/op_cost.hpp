@@ -1,0 +1,67 @@
+// OpCost: the work of one operator instance: FLOPs, and bytes split by what they are.
+//
+// Conventions (used by every formula in step_ops.cpp):
+// - 1 multiply-add = 2 FLOP; an add, multiply, compare, exp, reciprocal or rsqrt = 1 FLOP.
+// - Bytes are compulsory traffic: each input read once and each output written once per kernel;
+//   what stays on chip inside a fused kernel is not counted.
+// - Bytes are SI (1 GB = 1e9 B); int4 is 0.5 B per element.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "opmodel/dtype.hpp"
+
+namespace opmodel {
+
+enum class OpKind {
+  linear,       // a projection (GEMM, or GEMV when one token per weight row pass)
+  attention,    // QK^T, SV, or the fused attention kernel
+  elementwise,  // norms, RoPE, softmax, activations, residual adds
+  embedding,    // a gather of embedding rows
+};
+std::string_view to_string(OpKind k);
+
+// Which units execute the op: matrix (tensor cores, AMX) at the compute dtype, or the vector (SIMT/SIMD)
+// units in fp32, where element-wise work runs even on 16-bit data.
+enum class Unit { matrix, vector };
+
+struct Traffic {
+  double weight_read = 0;  // parameters (with quantization scales)
+  double act_read = 0;     // activations read
+  double act_write = 0;    // activations written
+  double kv_read = 0;      // KV cache read
+  double kv_write = 0;     // KV cache written
+  double total() const { return weight_read + act_read + act_write + kv_read + kv_write; }
+};
+
+struct OpCost {
+  std::string_view name;  // from op_names.hpp
+  OpKind kind = OpKind::elementwise;
+  Unit unit = Unit::vector;
+  DType compute = DType::fp32;  // dtype the arithmetic runs in (fp32 for Unit::vector)
+  std::int64_t count = 1;       // instances in the step (layers, or 1 for per-step ops)
+  double flops = 0;             // one instance
+  Traffic bytes;                // one instance
+};
+
+// The ops of one step, in execution order. Fixed capacity: no allocation on the analysis path.
+class OpList {
+ public:
+  static constexpr std::size_t kCapacity = 32;
+  void clear() { size_ = 0; }
+  OpCost& push(const OpCost& op);  // throws std::length_error past capacity (a model with more op kinds)
+  std::size_t size() const { return size_; }
+  const OpCost& operator[](std::size_t i) const { return ops_[i]; }
+  const OpCost* begin() const { return ops_.data(); }
+  const OpCost* end() const { return ops_.data() + size_; }
+  const OpCost* find(std::string_view name) const;  // nullptr if absent
+
+ private:
+  std::array<OpCost, kCapacity> ops_{};
+  std::size_t size_ = 0;
+};
+
+}  // namespace opmodel

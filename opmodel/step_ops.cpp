@@ -1,0 +1,328 @@
+// The formulas. Notation, per step: B sequences, q new tokens each, k cached; T = B*q tokens;
+// d hidden, h query heads, g KV heads, hd head_dim, f intermediate, V vocabulary, E experts (k_e per token).
+// Byte sizes: a = activation dtype, c = KV dtype, w = projection weight dtype, w0 = dense weight dtype.
+// Conventions are stated once in op_cost.hpp (2 FLOP per multiply-add; compulsory traffic).
+#include "opmodel/step_ops.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "opmodel/op_names.hpp"
+
+namespace opmodel {
+
+AttentionSpan attention_span(std::int64_t q_len, std::int64_t kv_len, std::optional<std::int64_t> window) {
+  const double q = double(q_len), k = double(kv_len);
+  AttentionSpan s;
+  // Keys seen by query at position p are min(p+1, W); p+1 runs over a = k+1 .. b = k+q.
+  const double a = k + 1, b = k + q;
+  if (!window || double(*window) >= b) {
+    s.pairs = (a + b) * q / 2;  // arithmetic series
+    s.keys_read = k + q;
+    s.cache_len = k + q;
+    return s;
+  }
+  const double w = double(*window);
+  if (w <= a) {
+    s.pairs = w * q;  // every query sees a full window
+  } else {
+    s.pairs = (a + w) * (w - a + 1) / 2 + (b - w) * w;  // series up to W, then W each
+  }
+  s.keys_read = k + q - std::max(0.0, k + 1 - w);
+  s.cache_len = std::min(k + q, w);
+  return s;
+}
+
+double matrix_bytes(std::int64_t n, std::int64_t k, DType dtype, std::int64_t group_size) {
+  double bytes = double(n) * double(k) * bytes_of(dtype);
+  if (has_group_scales(dtype)) {
+    const double groups_per_row = std::ceil(double(k) / double(group_size));
+    bytes += double(n) * groups_per_row * 2.0;  // fp16 scale per group
+  }
+  return bytes;
+}
+
+DType dense_weight_dtype(const Scenario& s) {
+  if (!is_quantized(s.weight_dtype)) return s.weight_dtype;
+  if (!is_quantized(s.act_dtype)) return s.act_dtype;
+  return DType::fp16;
+}
+
+double expected_distinct_experts(double tokens, std::int64_t experts, std::int64_t per_token) {
+  const double e = double(experts), p_miss = 1.0 - double(per_token) / e;  // one token misses an expert
+  return e * (1.0 - std::pow(p_miss, tokens));
+}
+
+namespace {
+
+// Everything a formula needs, computed once per step.
+struct Shape {
+  double B, q, T, d, h, g, hd, f, V;
+  double a, c;              // activation and KV bytes per element
+  double a_float;           // bytes of the float dtype scores and dense-weight outputs use
+  DType w, w0, act, act_float;
+  std::int64_t group;
+};
+
+Shape shape_of(const ModelConfig& m, const Scenario& s) {
+  Shape x{};
+  x.B = double(s.batch);
+  x.q = double(s.q_len);
+  x.T = x.B * x.q;
+  x.d = double(m.hidden_size);
+  x.h = double(m.num_heads);
+  x.g = double(m.num_kv_heads);
+  x.hd = double(m.head_dim);
+  x.f = double(m.intermediate_size);
+  x.V = double(m.vocab_size);
+  x.a = bytes_of(s.act_dtype);
+  x.c = bytes_of(s.kv_dtype);
+  x.w = s.weight_dtype;
+  x.w0 = dense_weight_dtype(s);
+  x.act = s.act_dtype;
+  // Integer activations feed integer GEMMs only; attention and dense-weight GEMMs run in fp16.
+  x.act_float = is_integer(s.act_dtype) ? DType::fp16 : s.act_dtype;
+  x.a_float = bytes_of(x.act_float);
+  x.group = s.group_size;
+  return x;
+}
+
+// y[rows, n] = x[rows, k] W^T (+ bias): 2*rows*n*k FLOP (+ rows*n for the bias);
+// reads W once and x once, writes y once.
+OpCost linear(std::string_view name, double rows, double n, double k, DType wdtype, DType compute,
+              bool bias, const Shape& x, std::int64_t count) {
+  OpCost op;
+  op.name = name;
+  op.kind = OpKind::linear;
+  op.unit = Unit::matrix;
+  op.compute = compute;
+  op.count = count;
+  op.flops = 2 * rows * n * k + (bias ? rows * n : 0);
+  op.bytes.weight_read = matrix_bytes(std::int64_t(n), std::int64_t(k), wdtype, x.group) +
+                         (bias ? n * bytes_of(x.w0) : 0);
+  op.bytes.act_read = rows * k * x.a;
+  op.bytes.act_write = rows * n * x.a;
+  return op;
+}
+
+OpCost vector_op(std::string_view name, double flops, std::int64_t count) {
+  OpCost op;
+  op.name = name;
+  op.kind = OpKind::elementwise;
+  op.unit = Unit::vector;
+  op.compute = DType::fp32;
+  op.count = count;
+  op.flops = flops;
+  return op;
+}
+
+// RMSNorm of `rows` vectors of `width`: per row width squares + width adds, 3 for mean, +eps and rsqrt,
+// then width multiplies by 1/rms and width by gamma: 4*width + 3 FLOP. Reads x and gamma, writes y.
+OpCost rms_norm(std::string_view name, double rows, double width, const Shape& x, std::int64_t count) {
+  OpCost op = vector_op(name, rows * (4 * width + 3), count);
+  op.bytes.weight_read = width * bytes_of(x.w0);
+  op.bytes.act_read = rows * width * x.a;
+  op.bytes.act_write = rows * width * x.a;
+  return op;
+}
+
+// Residual add of two [T, d] tensors into a third: T*d FLOP, reads two, writes one.
+OpCost residual_add(std::string_view name, const Shape& x, std::int64_t count) {
+  OpCost op = vector_op(name, x.T * x.d, count);
+  op.bytes.act_read = 2 * x.T * x.d * x.a;
+  op.bytes.act_write = x.T * x.d * x.a;
+  return op;
+}
+
+// Residual add fused into the next RMSNorm (in place, as vLLM's fused_add_rms_norm): reads the
+// residual and the block output, writes the new residual and the normalised copy. Saves the add's
+// write-then-re-read of the sum: one T*d read fewer than attn_add + mlp_norm.
+OpCost add_rms_norm(const Shape& x, std::int64_t count) {
+  OpCost op = vector_op(op::add_norm, x.T * x.d + x.T * (4 * x.d + 3), count);
+  op.bytes.weight_read = x.d * bytes_of(x.w0);
+  op.bytes.act_read = 2 * x.T * x.d * x.a;
+  op.bytes.act_write = 2 * x.T * x.d * x.a;
+  return op;
+}
+
+// SiLU(gate) * up on `elements`: SiLU = x / (1 + exp(-x)) is exp, add, reciprocal, multiply (4),
+// the gating multiply 1: 5 FLOP per element. Reads gate and up, writes one.
+OpCost silu_mul(std::string_view name, double elements, const Shape& x, std::int64_t count) {
+  OpCost op = vector_op(name, 5 * elements, count);
+  op.bytes.act_read = 2 * elements * x.a;
+  op.bytes.act_write = elements * x.a;
+  return op;
+}
+
+void attention_ops(const ModelConfig& m, const Scenario& s, const Shape& x, OpList& out) {
+  const auto L = m.num_layers;
+  const AttentionSpan span = attention_span(s.q_len, s.kv_len, m.sliding_window);
+  const double pairs = x.B * x.h * span.pairs;          // (query, key) pairs over all heads and sequences
+  const double q_bytes = x.T * x.h * x.hd * x.a;         // Q in
+  const double o_bytes = x.T * x.h * x.hd * x.a;         // attention output
+  const double k_bytes = x.B * x.g * span.keys_read * x.hd * x.c;  // each cached K element once (GQA: per KV head)
+  const double v_bytes = k_bytes;
+  const double qk_flops = 2 * pairs * x.hd;              // one hd-long dot product per pair
+  const double sv_flops = 2 * pairs * x.hd;              // one hd-long axpy per pair
+  // Softmax per score: scale, max, subtract, exp, sum, multiply by 1/sum = 6; one reciprocal per row.
+  const double softmax_flops = 6 * pairs + x.B * x.h * x.q;
+
+  auto matmul = [&](std::string_view name, double flops) {
+    OpCost op;
+    op.name = name;
+    op.kind = OpKind::attention;
+    op.unit = Unit::matrix;
+    op.compute = x.act_float;
+    op.count = L;
+    op.flops = flops;
+    return op;
+  };
+
+  if (s.attention == AttentionImpl::flash) {
+    OpCost op = matmul(op::attention, qk_flops + softmax_flops + sv_flops);
+    op.bytes.act_read = q_bytes;
+    op.bytes.kv_read = k_bytes + v_bytes;
+    op.bytes.act_write = o_bytes;
+    out.push(op);
+    return;
+  }
+  const double score_bytes = pairs * x.a_float;  // the causal (unmasked) scores, in the float act dtype
+  OpCost qk = matmul(op::qk_matmul, qk_flops);
+  qk.bytes.act_read = q_bytes;
+  qk.bytes.kv_read = k_bytes;
+  qk.bytes.act_write = score_bytes;
+  out.push(qk);
+
+  OpCost sm = vector_op(op::softmax, softmax_flops, L);
+  sm.bytes.act_read = score_bytes;
+  sm.bytes.act_write = score_bytes;
+  out.push(sm);
+
+  OpCost sv = matmul(op::sv_matmul, sv_flops);
+  sv.bytes.act_read = score_bytes;
+  sv.bytes.kv_read = v_bytes;
+  sv.bytes.act_write = o_bytes;
+  out.push(sv);
+}
+
+void mlp_ops(const ModelConfig& m, const Scenario& s, const Shape& x, OpList& out) {
+  const auto L = m.num_layers;
+  const bool bias = m.mlp_bias;
+  if (!m.is_moe()) {
+    if (s.fusion.swiglu) {
+      OpCost op = linear(op::gate_up_act, x.T, 2 * x.f, x.d, x.w, x.act, bias, x, L);
+      op.flops += 5 * x.T * x.f;           // SiLU*up in the epilogue
+      op.bytes.act_write = x.T * x.f * x.a;  // only the product leaves the chip
+      out.push(op);
+    } else {
+      out.push(linear(op::gate_proj, x.T, x.f, x.d, x.w, x.act, bias, x, L));
+      out.push(linear(op::up_proj, x.T, x.f, x.d, x.w, x.act, bias, x, L));
+      out.push(silu_mul(op::act_mul, x.T * x.f, x, L));
+    }
+    out.push(linear(op::down_proj, x.T, x.d, x.f, x.w, x.act, bias, x, L));
+    return;
+  }
+  // MoE: each token goes to k_e of E experts; routed rows R = T*k_e. Expert weights are read for the
+  // expected number of distinct experts the step touches (uniform routing assumed).
+  const double E = double(m.num_experts), ke = double(m.experts_per_token), R = x.T * ke;
+  const double touched = expected_distinct_experts(x.T, m.num_experts, m.experts_per_token);
+
+  OpCost router = linear(op::router, x.T, E, x.d, x.w0, x.act_float, false, x, L);
+  router.flops += x.T * (5 * E + 1);  // softmax over E logits (max, sub, exp, sum, scale; 1 reciprocal)
+  router.bytes.act_write = x.T * E * x.a_float;
+  out.push(router);
+
+  auto expert = [&](std::string_view name, double n, double k) {
+    // Per routed row: 2*n*k FLOP; x rows gathered per (token, expert), weights per touched expert.
+    OpCost op = linear(name, R, n, k, x.w, x.act, bias, x, L);
+    op.bytes.weight_read = touched * (matrix_bytes(std::int64_t(n), std::int64_t(k), x.w, x.group) +
+                                      (bias ? n * bytes_of(x.w0) : 0));
+    return op;
+  };
+  if (s.fusion.swiglu) {
+    OpCost op = expert(op::expert_gate_up_act, 2 * x.f, x.d);
+    op.flops += 5 * R * x.f;
+    op.bytes.act_write = R * x.f * x.a;
+    out.push(op);
+  } else {
+    out.push(expert(op::expert_gate_proj, x.f, x.d));
+    out.push(expert(op::expert_up_proj, x.f, x.d));
+    out.push(silu_mul(op::expert_act_mul, R * x.f, x, L));
+  }
+  OpCost down = expert(op::expert_down_proj, x.d, x.f);
+  down.flops += 2 * R * x.d;              // scale each expert's output by its routing weight and accumulate
+  down.bytes.act_write = x.T * x.d * x.a;  // combined in the epilogue: one row per token
+  out.push(down);
+}
+
+}  // namespace
+
+void step_ops(const ModelConfig& m, const Scenario& s, OpList& out) {
+  out.clear();
+  const Shape x = shape_of(m, s);
+  const auto L = m.num_layers;
+  const bool fuse_add = s.fusion.add_norm;
+
+  // embed: gather T rows of the [V, d] table: no FLOPs.
+  OpCost embed = vector_op(op::embed, 0, 1);
+  embed.kind = OpKind::embedding;
+  embed.bytes.weight_read = x.T * x.d * bytes_of(x.w0);
+  embed.bytes.act_write = x.T * x.d * x.a;
+  out.push(embed);
+
+  // With add_norm fused, only the first layer's attn_norm stands alone (its input is the embedding);
+  // the other L-1 attn_norms, the L mlp_norms and final_norm each absorb the residual add before them.
+  out.push(rms_norm(op::attn_norm, x.T, x.d, x, fuse_add ? 1 : L));
+
+  // Projections. K and V widths use the KV heads (GQA). V goes straight into the KV cache; K goes there
+  // after RoPE.
+  const double qd = x.h * x.hd, kvd = x.g * x.hd;
+  if (s.fusion.qkv) {
+    OpCost op = linear(op::qkv_proj, x.T, qd + 2 * kvd, x.d, x.w, x.act, m.qkv_bias, x, L);
+    op.bytes.act_write = x.T * (qd + kvd) * x.a;
+    op.bytes.kv_write = x.T * kvd * x.c;
+    out.push(op);
+  } else {
+    out.push(linear(op::q_proj, x.T, qd, x.d, x.w, x.act, m.qkv_bias, x, L));
+    out.push(linear(op::k_proj, x.T, kvd, x.d, x.w, x.act, m.qkv_bias, x, L));
+    OpCost v = linear(op::v_proj, x.T, kvd, x.d, x.w, x.act, m.qkv_bias, x, L);
+    v.bytes.act_write = 0;
+    v.bytes.kv_write = x.T * kvd * x.c;
+    out.push(v);
+  }
+  if (m.qk_norm) {
+    out.push(rms_norm(op::q_norm, x.T * x.h, x.hd, x, L));
+    out.push(rms_norm(op::k_norm, x.T * x.g, x.hd, x, L));
+  }
+
+  // RoPE (rotate-half): out = x*cos + rotate(x)*sin, 3 FLOP per element of q and k. Reads q, k and the
+  // cos/sin rows of the q positions (hd/2 each, shared by the batch); writes q, and k into the cache.
+  OpCost rope = vector_op(op::rope, 3 * x.T * (qd + kvd), L);
+  rope.bytes.act_read = x.T * (qd + kvd) * x.a + x.q * x.hd * x.a;
+  rope.bytes.act_write = x.T * qd * x.a;
+  rope.bytes.kv_write = x.T * kvd * x.c;
+  out.push(rope);
+
+  attention_ops(m, s, x, out);
+  out.push(linear(op::o_proj, x.T, x.d, qd, x.w, x.act, m.o_bias, x, L));
+
+  if (fuse_add) {
+    out.push(add_rms_norm(x, 2 * L));  // L before the MLPs, L-1 before attention, 1 as final_norm
+  } else {
+    out.push(residual_add(op::attn_add, x, L));
+    out.push(rms_norm(op::mlp_norm, x.T, x.d, x, L));
+  }
+  mlp_ops(m, s, x, out);
+  if (!fuse_add) {
+    out.push(residual_add(op::mlp_add, x, L));
+    out.push(rms_norm(op::final_norm, x.T, x.d, x, 1));
+  }
+
+  // lm_head on each sequence's last token (what generation needs), or every token with all_logits.
+  const double rows = s.all_logits ? x.T : x.B;
+  OpCost head = linear(op::lm_head, rows, x.V, x.d, x.w0, x.act_float, false, x, 1);
+  head.bytes.act_write = rows * x.V * x.a_float;
+  out.push(head);
+}
+
+}  // namespace opmodel

@@ -1,0 +1,111 @@
+#include "roofline/cli_common.hpp"
+
+#include <charconv>
+#include <iostream>
+
+#include <fmt/format.h>
+
+#include "reports/output_file.hpp"
+
+namespace roofline::cli {
+
+std::int64_t parse_integer(const std::string& option, const std::string& text, std::int64_t min, std::int64_t max) {
+  std::int64_t v = 0;
+  const char* first = text.data();
+  const char* last = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(first, last, v);
+  if (ec == std::errc::result_out_of_range)
+    throw UsageError(option, fmt::format("'{}' is out of range (at most {})", text, max));
+  if (ec != std::errc() || ptr != last || text.empty())
+    throw UsageError(option, fmt::format("expected an integer, got '{}'", text));
+  if (v < min || v > max) throw UsageError(option, fmt::format("must be in [{}, {}], got {}", min, max, v));
+  return v;
+}
+
+void add_analysis_options(po::options_description& desc) {
+  desc.add_options()
+      ("model", po::value<std::string>(), "model preset (roofline list models) or a Hugging Face config.json")
+      ("hw", po::value<std::string>(), "hardware preset (roofline list hardware) or a profile JSON file")
+      ("batch", po::value<std::string>()->default_value("1"), "sequences per step")
+      ("prompt", po::value<std::string>(), "prompt tokens per sequence (the prefill step)")
+      ("kv-len", po::value<std::string>(), "tokens already cached for the decode step shown (default: --prompt)")
+      ("gen", po::value<std::string>(), "output tokens: the whole request, prefill then this many decode steps")
+      ("phase", po::value<std::string>()->default_value("both"), "prefill | decode | both")
+      ("wdtype", po::value<std::string>()->default_value("fp16"), "weight dtype: fp32 fp16 bf16 fp8 int8 int4")
+      ("adtype", po::value<std::string>()->default_value("fp16"), "activation dtype")
+      ("kvdtype", po::value<std::string>()->default_value("fp16"), "KV cache dtype")
+      ("group-size", po::value<std::string>()->default_value("128"), "inputs per fp16 scale for int8/int4 weights")
+      ("attn", po::value<std::string>()->default_value("flash"), "attention: naive (scores in memory) | flash (fused)")
+      ("fuse", po::value<std::string>()->default_value("none"), "fusions: qkv,add_norm,swiglu | all | none")
+      ("all-logits", po::bool_switch(), "lm_head on every prompt token, not only the last");
+}
+
+std::string required(const po::variables_map& vm, const char* option) {
+  if (!vm.count(option)) throw UsageError(option, "is required");
+  return vm[option].as<std::string>();
+}
+
+namespace {
+opmodel::DType dtype_option(const po::variables_map& vm, const char* option) {
+  const std::string text = vm[option].as<std::string>();
+  auto t = opmodel::parse_dtype(text);
+  if (!t) throw UsageError(option, fmt::format("unknown dtype '{}' (known: fp32, fp16, bf16, fp8, int8, int4)", text));
+  return *t;
+}
+}  // namespace
+
+AnalysisRequest analysis_request(const po::variables_map& vm) {
+  constexpr std::int64_t kMax = std::int64_t{1} << 24;
+  AnalysisRequest r;
+  auto& s = r.scenario;
+  s.batch = parse_integer("batch", vm["batch"].as<std::string>(), 1, std::int64_t{1} << 20);
+  if (vm.count("prompt")) r.prompt = parse_integer("prompt", vm["prompt"].as<std::string>(), 1, kMax);
+  if (vm.count("kv-len")) r.kv_len = parse_integer("kv-len", vm["kv-len"].as<std::string>(), 0, kMax);
+  if (vm.count("gen")) r.gen = parse_integer("gen", vm["gen"].as<std::string>(), 1, kMax);
+  s.group_size = parse_integer("group-size", vm["group-size"].as<std::string>(), 1, kMax);
+  s.weight_dtype = dtype_option(vm, "wdtype");
+  s.act_dtype = dtype_option(vm, "adtype");
+  s.kv_dtype = dtype_option(vm, "kvdtype");
+
+  const std::string attn = vm["attn"].as<std::string>();
+  if (attn == "flash") s.attention = opmodel::AttentionImpl::flash;
+  else if (attn == "naive") s.attention = opmodel::AttentionImpl::naive;
+  else throw UsageError("attn", fmt::format("expected naive or flash, got '{}'", attn));
+
+  try {
+    s.fusion = opmodel::parse_fusion(vm["fuse"].as<std::string>());
+  } catch (const std::exception& e) {
+    throw UsageError("fuse", e.what());
+  }
+  s.all_logits = vm["all-logits"].as<bool>();
+
+  const std::string phase = vm["phase"].as<std::string>();
+  if (phase == "prefill") r.decode = false;
+  else if (phase == "decode") r.prefill = false;
+  else if (phase != "both") throw UsageError("phase", fmt::format("expected prefill, decode or both, got '{}'", phase));
+  if (r.prefill && !r.prompt) throw UsageError("prompt", "is required for the prefill phase");
+  if (r.decode && !r.prompt && !r.kv_len) throw UsageError("kv-len", "the decode phase needs --kv-len or --prompt");
+  if (r.gen && !r.prompt) throw UsageError("prompt", "is required with --gen");
+  return r;
+}
+
+po::variables_map parse(int argc, const char* const* argv, const po::options_description& desc) {
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(argc, argv).options(desc).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    throw UsageError(e.what());
+  }
+  return vm;
+}
+
+void emit(const std::string& path, const std::string& content) {
+  if (path.empty() || path == "-") {
+    std::cout << content << std::flush;
+    return;
+  }
+  reports::write_file_atomically(path, content);
+}
+
+}  // namespace roofline::cli

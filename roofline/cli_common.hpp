@@ -1,0 +1,42 @@
+// What the subcommands share: usage errors, strict number parsing, and the model/hardware/scenario options
+// (so `analyze`, `plot`, `simulate` read them the same way).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+
+#include <boost/program_options.hpp>
+
+#include "roofline/analysis.hpp"
+
+namespace roofline::cli {
+
+namespace po = boost::program_options;
+
+// A bad command line: main prints it with the usage hint and exits 2.
+class UsageError : public std::runtime_error {
+ public:
+  UsageError(const std::string& option, const std::string& problem)
+      : std::runtime_error("option '--" + option + "': " + problem) {}
+  explicit UsageError(const std::string& message) : std::runtime_error(message) {}
+};
+
+// Decimal integer in [min, max]; rejects signs where min >= 0, fractions, junk and overflow.
+std::int64_t parse_integer(const std::string& option, const std::string& text, std::int64_t min, std::int64_t max);
+
+// --model --hw --batch --prompt --kv-len --gen --phase --wdtype --adtype --kvdtype --group-size --attn --fuse
+// --all-logits
+void add_analysis_options(po::options_description& desc);
+// Builds the request from parsed options; throws UsageError.
+AnalysisRequest analysis_request(const po::variables_map& vm);
+std::string required(const po::variables_map& vm, const char* option);
+
+// Parses argv against desc (no positional arguments); throws UsageError on unknown or malformed options.
+po::variables_map parse(int argc, const char* const* argv, const po::options_description& desc);
+
+// Writes `content` to the file (atomically) or, when path is empty or "-", to stdout.
+void emit(const std::string& path, const std::string& content);
+
+}  // namespace roofline::cli

@@ -1,0 +1,10 @@
+// The subcommands of the `roofline` program. Each takes argv from its own name on, writes its output,
+// and returns the exit code; errors are thrown for main to print.
+#pragma once
+
+namespace roofline::cli {
+
+int analyze(int argc, const char* const* argv);
+int list(int argc, const char* const* argv);
+
+}  // namespace roofline::cli

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs the Debian packages roofline needs, and only those that are missing.
+# Does nothing (and needs no root) when everything is already installed.
+set -euo pipefail
+
+packages=(
+  build-essential cmake
+  libeigen3-dev libboost-program-options-dev nlohmann-json3-dev
+  libgnuplot-iostream-dev libfmt-dev gnuplot-nox libgtest-dev
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}" >&2
+sudo_cmd=()
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "install-deps: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
+  sudo_cmd=(sudo)
+fi
+export DEBIAN_FRONTEND=noninteractive
+"${sudo_cmd[@]}" apt-get update -qq
+"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
