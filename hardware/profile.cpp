@@ -207,7 +207,7 @@ Profile parse_profile_text(const std::string& text, const std::string& origin) {
   json j;
   try {
     j = json::parse(text);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, or out_of_range for a number overflow
     throw ProfileError(origin, "", fmt::format("malformed JSON: {}", e.what()));
   }
   return parse_profile(j, origin);

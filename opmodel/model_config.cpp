@@ -145,7 +145,7 @@ ModelConfig load_model_config_file(const std::string& path) {
   json j;
   try {
     j = json::parse(ss.str());
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, or out_of_range for a number overflow
     throw ModelError(path, "", fmt::format("malformed JSON: {}", e.what()));
   }
   std::filesystem::path p(path);
@@ -164,7 +164,7 @@ const std::map<std::string, ModelConfig, std::less<>>& parsed_presets() {
       json j;
       try {
         j = json::parse(f.text);
-      } catch (const json::parse_error& e) {
+      } catch (const json::exception& e) {  // parse_error, or out_of_range for a number overflow
         throw ModelError(origin, "", fmt::format("malformed JSON: {}", e.what()));
       }
       m.emplace(name, parse_model_config(j, name, origin));

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "hardware/error.hpp"
 #include "opmodel/error.hpp"
 #include "opmodel/footprint.hpp"
 #include "opmodel/step_ops.hpp"
@@ -83,6 +84,9 @@ Analysis analyze(const opmodel::ModelConfig& m, const hardware::Profile& hw, con
   a.request = req;
   const Roofs roofs = Roofs::of(a.hardware);
   opmodel::Scenario s = req.scenario;
+  if (!hw.peak(hardware::Precision::fp32))
+    throw hardware::ProfileError(hw.origin.empty() ? hw.name : hw.origin, "peak_flops_per_s.fp32",
+                                 "is required: element-wise ops run on the vector units at fp32");
 
   if ((req.prefill || req.gen) && !req.prompt)
     throw opmodel::ModelError("scenario", "prompt", "is required for the prefill phase and for --gen");

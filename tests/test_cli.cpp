@@ -1,0 +1,156 @@
+// The roofline program end to end: outputs, exit codes, error messages, and no partial output files.
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sys/wait.h>
+
+#include <nlohmann/json.hpp>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Result {
+  int code = -1;
+  std::string out;  // stdout and stderr together
+};
+
+Result run(const std::string& args) {
+  const std::string cmd = std::string(ROOFLINE_BIN) + " " + args + " 2>&1";
+  Result r;
+  FILE* p = popen(cmd.c_str(), "r");
+  std::array<char, 4096> buf{};
+  while (std::size_t n = std::fread(buf.data(), 1, buf.size(), p)) r.out.append(buf.data(), n);
+  const int status = pclose(p);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+fs::path temp_dir() {
+  fs::path d = fs::temp_directory_path() / ("roofline_cli_" + std::to_string(::getpid()));
+  fs::create_directories(d);
+  return d;
+}
+
+void write(const fs::path& p, const std::string& text) { std::ofstream(p) << text; }
+
+}  // namespace
+
+TEST(Cli, AnalyzePrintsTablesWithTotals) {
+  const Result r = run("analyze --model llama-2-7b --hw a100-80g-sxm --batch 8 --prompt 1024 --gen 16");
+  ASSERT_EQ(r.code, 0) << r.out;
+  for (const char* s : {"prefill: batch 8", "decode: batch 8", "q_proj", "lm_head", "total", "compute", "memory",
+                        "TTFT", "TPOT", "ridge 153.0 FLOP/B", "KV cache"})
+    EXPECT_NE(r.out.find(s), std::string::npos) << s << "\n" << r.out;
+}
+
+TEST(Cli, JsonToFileMatchesTheContract) {
+  const fs::path out = temp_dir() / "a.json";
+  const Result r = run("analyze --model llama-2-7b --hw a100-80g-sxm --prompt 1024 --gen 8 --format json -o " +
+                    out.string());
+  ASSERT_EQ(r.code, 0) << r.out;
+  std::ifstream in(out);
+  const auto j = nlohmann::json::parse(in);
+  EXPECT_EQ(j["schema_version"], 1);
+  EXPECT_EQ(j["phases"][0]["phase"], "prefill");
+  EXPECT_EQ(j["phases"][1]["phase"], "decode");
+  EXPECT_EQ(j["phases"][1]["kv_len"], 1024);
+  EXPECT_TRUE(j.contains("request"));
+  fs::remove_all(out.parent_path());
+}
+
+TEST(Cli, CsvHasOneRowPerPhaseAndOp) {
+  const Result r = run("analyze --model tiny --hw h100-sxm --prompt 16 --format csv --attn naive");
+  ASSERT_EQ(r.code, 0) << r.out;
+  std::size_t lines = 0;
+  for (char c : r.out) lines += c == '\n';
+  EXPECT_EQ(lines, 1u + 2 * 19);
+  EXPECT_EQ(r.out.rfind("model,hardware,phase,", 0), 0u);
+}
+
+TEST(Cli, PrefillOfOneTokenEqualsADecodeStep) {
+  const Result p = run("analyze --model tiny --hw l4 --phase prefill --prompt 1 --format csv");
+  const Result d = run("analyze --model tiny --hw l4 --phase decode --kv-len 0 --format csv");
+  ASSERT_EQ(p.code, 0);
+  ASSERT_EQ(d.code, 0);
+  std::string pd = p.out;
+  for (std::size_t at; (at = pd.find(",prefill,")) != std::string::npos;) pd.replace(at, 9, ",decode,");
+  EXPECT_EQ(pd, d.out);
+}
+
+TEST(Cli, ListsModelsHardwareAndOps) {
+  EXPECT_NE(run("list models").out.find("mixtral-8x7b"), std::string::npos);
+  EXPECT_NE(run("list hardware").out.find("mi300x"), std::string::npos);
+  EXPECT_NE(run("list ops").out.find("qk_matmul"), std::string::npos);
+  EXPECT_EQ(run("list gpus").code, 2);
+}
+
+TEST(Cli, UserProfileAndConfigFiles) {
+  const fs::path dir = temp_dir();
+  write(dir / "gpu.json", R"({"name": "my-gpu", "peak_flops_per_s": {"fp16": {"value": 100e12, "source": "me"}, "fp32": 10e12},
+                               "memory": {"bytes_per_s": 1e12}})");
+  fs::create_directories(dir / "my-model");
+  write(dir / "my-model" / "config.json", R"({"model_type": "qwen2", "hidden_size": 512, "num_hidden_layers": 4,
+      "num_attention_heads": 8, "num_key_value_heads": 2, "intermediate_size": 1024, "vocab_size": 1000})");
+  const Result r = run("analyze --model " + (dir / "my-model" / "config.json").string() + " --hw " +
+                    (dir / "gpu.json").string() + " --prompt 128 --format json");
+  ASSERT_EQ(r.code, 0) << r.out;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["model"]["name"], "my-model");
+  EXPECT_EQ(j["hardware"]["name"], "my-gpu");
+  EXPECT_TRUE(j["memory"]["capacity_bytes"].is_null());  // nobody gave a capacity: absent, not zero
+  EXPECT_TRUE(j["memory"]["fits"].is_null());
+  fs::remove_all(dir);
+}
+
+TEST(Cli, BadInputFailsClearlyWithoutPartialOutput) {
+  const fs::path dir = temp_dir();
+  const fs::path out = dir / "never.json";
+  write(dir / "bad.json", R"({"name": "x", "peak_flops_per_s": {"fp16": 1e12}, "memory": {"bytes_per_s": 0}})");
+  write(dir / "broken.json", "{\"name\": ");
+  write(dir / "nofp32.json", R"({"name": "x", "peak_flops_per_s": {"fp16": 1e12}, "memory": {"bytes_per_s": 1e9}})");
+  write(dir / "config.json", R"({"model_type": "llama", "hidden_size": 64})");
+  const std::string tail = " --prompt 16 --format json -o " + out.string();
+  struct Case {
+    std::string args;
+    int code;
+    std::string message;
+  };
+  const std::vector<Case> cases = {
+      {"analyze --model tiny --hw " + (dir / "bad.json").string() + tail, 1,
+       "field 'memory.bytes_per_s': must be positive"},
+      {"analyze --model tiny --hw " + (dir / "broken.json").string() + tail, 1, "broken.json: malformed JSON"},
+      {"analyze --model " + (dir / "config.json").string() + " --hw l4" + tail, 1,
+       "config.json: field 'num_hidden_layers': is required"},
+      {"analyze --model tiny --hw v100-sxm --adtype bf16" + tail, 1, "'v100-sxm' has no peak for bf16"},
+      {"analyze --model tiny --hw l4 --wdtype fp6" + tail, 2, "unknown dtype 'fp6'"},
+      {"analyze --model tiny --hw l4 --batch 0" + tail, 2, "'--batch': must be in [1,"},
+      {"analyze --model tiny --hw l4 --batch -3" + tail, 2, "'--batch'"},
+      {"analyze --model tiny --hw l4 --batch 99999999999999999999999" + tail, 2, "out of range"},
+      {"analyze --model tiny --hw l4 --batch 2.5" + tail, 2, "expected an integer"},
+      {"analyze --model tiny --hw l4 --fuse qkv,rope" + tail, 2, "unknown fusion 'rope'"},
+      {"analyze --model nosuch --hw l4" + tail, 1, "no such model preset"},
+      {"analyze --model tiny --hw nosuch" + tail, 1, "no such preset"},
+      {"analyze --model tiny --hw l4 --prompt 16 --format xml -o " + out.string(), 2, "expected table, json or csv"},
+      {"analyze --model tiny --hw " + (dir / "nofp32.json").string() + tail, 1,
+       "element-wise ops run on the vector units at fp32"},
+      {"analyze --model tiny --hw l4 --bogus" + tail, 2, "bogus"},
+      {"analyze --hw l4" + tail, 2, "'--model': is required"},
+      {"analyze --model tiny --hw l4 --phase prefill", 2, "'--prompt': is required"},
+      {"frobnicate", 2, "unknown command"},
+  };
+  for (const Case& c : cases) {
+    const Result r = run(c.args);
+    EXPECT_EQ(r.code, c.code) << c.args << "\n" << r.out;
+    EXPECT_NE(r.out.find(c.message), std::string::npos) << c.args << "\n" << r.out;
+    EXPECT_FALSE(fs::exists(out)) << c.args;
+  }
+  // An output directory that does not exist: an error, and nothing written.
+  const Result r = run("analyze --model tiny --hw l4 --prompt 16 -o " + (dir / "no" / "such" / "dir.json").string());
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.out.find("cannot write"), std::string::npos) << r.out;
+  fs::remove_all(dir);
+}

@@ -1,0 +1,152 @@
+// hardware/: presets, parsing, validation errors, round trip.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "hardware/error.hpp"
+#include "hardware/presets.hpp"
+
+using hardware::Precision;
+using nlohmann::json;
+
+namespace {
+
+json minimal_profile() {
+  return json::parse(R"({"name": "mine", "peak_flops_per_s": {"fp16": 100e12},
+                         "memory": {"bytes_per_s": 1e12}})");
+}
+
+std::string error_of(const json& j) {
+  try {
+    hardware::parse_profile(j, "mine.json");
+  } catch (const hardware::ProfileError& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+}  // namespace
+
+TEST(HardwarePresets, AllRequiredPresetsParseWithSources) {
+  for (const char* name : {"a100-40g-sxm", "a100-80g-sxm", "a100-80g-pcie", "h100-sxm", "h100-pcie", "h200", "l4",
+                           "l40s", "v100-sxm", "mi300x", "b200", "epyc-9654", "xeon-8480"}) {
+    SCOPED_TRACE(name);
+    const auto& p = hardware::preset(name);
+    EXPECT_EQ(p.name, name);
+    EXPECT_FALSE(p.precisions().empty());
+    EXPECT_GT(p.memory_bytes_per_s(), 0);
+    EXPECT_TRUE(p.capacity_bytes().has_value());
+    ASSERT_FALSE(p.caches.empty());
+    EXPECT_TRUE(p.caches.back().size_bytes.has_value());
+    // Every number cites its source.
+    for (Precision q : p.precisions()) EXPECT_FALSE(p.peak(q)->source.empty()) << to_string(q);
+    EXPECT_FALSE(p.memory.bytes_per_s->source.empty());
+    EXPECT_FALSE(p.memory.size_bytes->source.empty());
+    for (const auto& c : p.caches) EXPECT_FALSE(c.size_bytes->source.empty()) << c.name;
+    if (p.kind == "gpu") {
+      ASSERT_TRUE(p.interconnect.has_value());
+      EXPECT_FALSE(p.interconnect->bytes_per_s_per_direction->source.empty());
+    }
+  }
+}
+
+TEST(HardwarePresets, DatasheetFigures) {
+  const auto& a100 = hardware::preset("a100-80g-sxm");
+  EXPECT_DOUBLE_EQ(a100.require_peak(Precision::fp16), 312e12);
+  EXPECT_DOUBLE_EQ(a100.memory_bytes_per_s(), 2039e9);
+  // Reference point: the A100-80GB SXM fp16 ridge is 312e12 / 2039e9 = 153 FLOP/B (decimal GB/s).
+  EXPECT_NEAR(a100.require_peak(Precision::fp16) / a100.memory_bytes_per_s(), 153.0, 0.1);
+  EXPECT_DOUBLE_EQ(hardware::preset("a100-40g-sxm").memory_bytes_per_s(), 1555e9);
+  EXPECT_DOUBLE_EQ(hardware::preset("h100-sxm").memory_bytes_per_s(), 3350e9);
+  EXPECT_DOUBLE_EQ(hardware::preset("h100-sxm").require_peak(Precision::bf16), 989.5e12);  // dense, not sparse
+  EXPECT_DOUBLE_EQ(hardware::preset("mi300x").require_peak(Precision::fp16), 1307.4e12);   // dense, not 2615
+  EXPECT_DOUBLE_EQ(hardware::preset("a100-80g-sxm").interconnect->bytes_per_s_per_direction->value, 300e9);
+  EXPECT_FALSE(hardware::preset("v100-sxm").peak(Precision::bf16).has_value());
+  EXPECT_FALSE(hardware::preset("a100-80g-sxm").peak(Precision::fp8).has_value());
+}
+
+TEST(HardwareProfile, MissingPrecisionIsAClearError) {
+  const auto& v100 = hardware::preset("v100-sxm");
+  try {
+    v100.require_peak(Precision::bf16);
+    FAIL() << "expected ProfileError";
+  } catch (const hardware::ProfileError& e) {
+    EXPECT_NE(std::string(e.what()).find("no peak for bf16"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("fp16"), std::string::npos) << e.what();  // lists what it has
+  }
+}
+
+TEST(HardwareProfile, AbsentFieldsStayAbsent) {
+  const auto p = hardware::parse_profile(minimal_profile(), "mine.json");
+  EXPECT_EQ(p.name, "mine");
+  EXPECT_DOUBLE_EQ(p.require_peak(Precision::fp16), 100e12);
+  EXPECT_FALSE(p.peak(Precision::fp32).has_value());
+  EXPECT_FALSE(p.capacity_bytes().has_value());
+  EXPECT_TRUE(p.caches.empty());
+  EXPECT_FALSE(p.interconnect.has_value());
+  const json back = hardware::to_json(p);
+  EXPECT_FALSE(back["memory"].contains("capacity_bytes"));
+  EXPECT_FALSE(back.contains("interconnect"));
+}
+
+TEST(HardwareProfile, RoundTripsThroughJson) {
+  for (const auto& name : hardware::preset_names()) {
+    SCOPED_TRACE(name);
+    const auto& p = hardware::preset(name);
+    const json once = hardware::to_json(p);
+    const auto again = hardware::parse_profile(json::parse(once.dump()), "round trip");
+    EXPECT_EQ(hardware::to_json(again), once);
+  }
+}
+
+TEST(HardwareProfile, BadFieldsNameFileAndField) {
+  json j = minimal_profile();
+  j["memory"]["bytes_per_s"] = -5;
+  EXPECT_NE(error_of(j).find("mine.json: field 'memory.bytes_per_s': must be positive"), std::string::npos)
+      << error_of(j);
+
+  j = minimal_profile();
+  j["memory"]["bytes_per_s"] = "fast";
+  EXPECT_NE(error_of(j).find("field 'memory.bytes_per_s': must be a number"), std::string::npos) << error_of(j);
+
+  j = minimal_profile();
+  j["peak_flops_per_s"]["fp6"] = 1e12;
+  EXPECT_NE(error_of(j).find("field 'peak_flops_per_s.fp6': unknown precision"), std::string::npos) << error_of(j);
+
+  j = minimal_profile();
+  j.erase("memory");
+  EXPECT_NE(error_of(j).find("field 'memory': is required"), std::string::npos) << error_of(j);
+
+  j = minimal_profile();
+  j["memroy"] = 1;
+  EXPECT_NE(error_of(j).find("field 'memroy': unknown field"), std::string::npos) << error_of(j);
+
+  j = minimal_profile();
+  j["peak_flops_per_s"] = json::object();
+  EXPECT_NE(error_of(j).find("needs at least one precision"), std::string::npos) << error_of(j);
+
+  j = minimal_profile();
+  j["peak_flops_per_s"]["fp16"] = {{"source", "x"}};
+  EXPECT_NE(error_of(j).find("field 'peak_flops_per_s.fp16.value': is required"), std::string::npos) << error_of(j);
+}
+
+TEST(HardwareProfile, MalformedAndOverflowingJson) {
+  try {
+    hardware::parse_profile_text("{\"name\": \"x\",", "broken.json");
+    FAIL();
+  } catch (const hardware::ProfileError& e) {
+    EXPECT_NE(std::string(e.what()).find("broken.json: malformed JSON"), std::string::npos) << e.what();
+  }
+  // A number beyond double's range must not become inf silently.
+  std::string text = R"({"name": "x", "peak_flops_per_s": {"fp16": 1e400}, "memory": {"bytes_per_s": 1e12}})";
+  EXPECT_THROW(hardware::parse_profile_text(text, "big.json"), hardware::ProfileError);
+}
+
+TEST(HardwareProfile, UnknownPresetListsKnownOnes) {
+  try {
+    hardware::resolve_profile("a100-80g");
+    FAIL();
+  } catch (const hardware::ProfileError& e) {
+    EXPECT_NE(std::string(e.what()).find("a100-80g-sxm"), std::string::npos) << e.what();
+  }
+}

@@ -1,0 +1,437 @@
+// opmodel/: config reading, every formula against a hand-derived value, and the invariants.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "opmodel/error.hpp"
+#include "opmodel/footprint.hpp"
+#include "opmodel/model_config.hpp"
+#include "opmodel/op_names.hpp"
+#include "opmodel/step_ops.hpp"
+
+using namespace opmodel;
+using nlohmann::json;
+
+namespace {
+
+// tiny: d=64, L=2, h=4, g=2, hd=16, f=176, V=256 (opmodel/presets/tiny.json).
+ModelConfig tiny() { return resolve_model("tiny"); }
+
+Scenario scenario(std::int64_t batch, std::int64_t q, std::int64_t k) {
+  Scenario s;
+  s.batch = batch;
+  s.q_len = q;
+  s.kv_len = k;
+  s.attention = AttentionImpl::naive;
+  return s;
+}
+
+OpList ops_of(const ModelConfig& m, const Scenario& s) {
+  OpList ops;
+  step_ops(m, s, ops);
+  return ops;
+}
+
+const OpCost& get(const OpList& ops, std::string_view name) {
+  const OpCost* op = ops.find(name);
+  if (!op) throw std::runtime_error("no op " + std::string(name));
+  return *op;
+}
+
+void expect_bytes(const OpCost& op, double w, double ar, double aw, double kr, double kw) {
+  SCOPED_TRACE(std::string(op.name));
+  EXPECT_DOUBLE_EQ(op.bytes.weight_read, w);
+  EXPECT_DOUBLE_EQ(op.bytes.act_read, ar);
+  EXPECT_DOUBLE_EQ(op.bytes.act_write, aw);
+  EXPECT_DOUBLE_EQ(op.bytes.kv_read, kr);
+  EXPECT_DOUBLE_EQ(op.bytes.kv_write, kw);
+}
+
+std::string config_error(const json& j) {
+  try {
+    parse_model_config(j, "bad", "bad/config.json");
+  } catch (const ModelError& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+json llama_json() {
+  return json::parse(R"({"model_type": "llama", "hidden_size": 4096, "num_hidden_layers": 32,
+    "num_attention_heads": 32, "intermediate_size": 11008, "vocab_size": 32000})");
+}
+
+}  // namespace
+
+TEST(ModelConfig, PresetsReadTheirShapes) {
+  const auto l2 = resolve_model("llama-2-7b");
+  EXPECT_EQ(l2.num_kv_heads, 32);  // absent in the file: defaults to the query heads
+  EXPECT_EQ(l2.head_dim, 128);
+  EXPECT_FALSE(l2.tie_word_embeddings);
+  EXPECT_NEAR(parameter_count(l2), 6.738e9, 0.001e9);  // 6,738,415,616 parameters
+  const auto l70 = resolve_model("llama-2-70b");
+  EXPECT_EQ(l70.num_kv_heads, 8);
+  const auto mistral = resolve_model("mistral-7b");
+  ASSERT_TRUE(mistral.sliding_window.has_value());
+  EXPECT_EQ(*mistral.sliding_window, 4096);
+  const auto qwen = resolve_model("qwen2.5-7b");
+  EXPECT_TRUE(qwen.qkv_bias);
+  EXPECT_FALSE(qwen.sliding_window.has_value());  // use_sliding_window is false
+  const auto qwen3 = resolve_model("qwen3-8b");
+  EXPECT_TRUE(qwen3.qk_norm);
+  EXPECT_EQ(qwen3.head_dim, 128);
+  const auto mixtral = resolve_model("mixtral-8x7b");
+  EXPECT_EQ(mixtral.num_experts, 8);
+  EXPECT_EQ(mixtral.experts_per_token, 2);
+  EXPECT_NEAR(parameter_count(mixtral), 46.70e9, 0.01e9);
+  for (const auto& name : model_preset_names()) EXPECT_NO_THROW(resolve_model(name)) << name;
+}
+
+TEST(ModelConfig, HeadDimAndTieAreHonoured) {
+  json j = llama_json();
+  j["head_dim"] = 64;
+  j["tie_word_embeddings"] = true;
+  const auto m = parse_model_config(j, "x", "x.json");
+  EXPECT_EQ(m.head_dim, 64);
+  EXPECT_EQ(m.q_dim(), 32 * 64);
+  const auto untied = parse_model_config(llama_json(), "x", "x.json");
+  EXPECT_DOUBLE_EQ(parameter_count(untied) - parameter_count(m) -
+                       32.0 * (2 * 4096.0 * 2048 + 2 * 32 * 128.0 * 4096 - 2 * 32 * 64.0 * 4096),
+                   32000.0 * 4096);
+}
+
+TEST(ModelConfig, BadConfigsNameFileAndField) {
+  json j = llama_json();
+  j.erase("hidden_size");
+  EXPECT_EQ(config_error(j), "bad/config.json: field 'hidden_size': is required");
+  j = llama_json();
+  j["hidden_size"] = -4096;
+  EXPECT_NE(config_error(j).find("field 'hidden_size': must be in [1,"), std::string::npos) << config_error(j);
+  j = llama_json();
+  j["hidden_size"] = 0;
+  EXPECT_NE(config_error(j).find("field 'hidden_size'"), std::string::npos);
+  j = llama_json();
+  j["vocab_size"] = json::parse("99999999999999999999999");  // overflows any integer type
+  EXPECT_NE(config_error(j).find("field 'vocab_size': must be a positive integer"), std::string::npos)
+      << config_error(j);
+  j = llama_json();
+  j["num_hidden_layers"] = 3.5;
+  EXPECT_NE(config_error(j).find("field 'num_hidden_layers'"), std::string::npos);
+  j = llama_json();
+  j["model_type"] = "gpt2";
+  EXPECT_NE(config_error(j).find("field 'model_type': 'gpt2' is not supported"), std::string::npos);
+  j = llama_json();
+  j["num_key_value_heads"] = 5;
+  EXPECT_NE(config_error(j).find("field 'num_key_value_heads'"), std::string::npos);
+  j = llama_json();
+  j["hidden_act"] = "gelu";
+  EXPECT_NE(config_error(j).find("field 'hidden_act'"), std::string::npos);
+  j = llama_json();
+  j["tie_word_embeddings"] = "yes";
+  EXPECT_NE(config_error(j).find("field 'tie_word_embeddings'"), std::string::npos);
+  EXPECT_NE(config_error(json::array()).find("must be a JSON object"), std::string::npos);
+}
+
+TEST(ModelConfig, MissingFileAndMalformedJson) {
+  EXPECT_THROW(resolve_model("/nonexistent/config.json"), ModelError);
+  const std::string path = testing::TempDir() + "/malformed_config.json";
+  FILE* f = std::fopen(path.c_str(), "w");
+  std::fputs("{\"model_type\": \"llama\",", f);
+  std::fclose(f);
+  try {
+    load_model_config_file(path);
+    FAIL();
+  } catch (const ModelError& e) {
+    EXPECT_NE(std::string(e.what()).find(path + ": malformed JSON"), std::string::npos) << e.what();
+  }
+  f = std::fopen(path.c_str(), "w");
+  std::fputs("{\"model_type\": \"llama\", \"rms_norm_eps\": 1e999}", f);
+  std::fclose(f);
+  EXPECT_THROW(load_model_config_file(path), ModelError);  // number overflow: an error, not inf
+}
+
+// Hand-derived: tiny, B=2, q=3, k=5 (T=6 tokens), fp16 everywhere (2 B), naive attention.
+TEST(StepOps, EveryFormulaOnTinyByHand) {
+  const auto ops = ops_of(tiny(), scenario(2, 3, 5));
+  // embed: gather 6 rows of 64: 6*64*2 B read and written.
+  EXPECT_DOUBLE_EQ(get(ops, op::embed).flops, 0);
+  expect_bytes(get(ops, op::embed), 768, 0, 768, 0, 0);
+  // attn_norm: 6 rows x (4*64 + 3) FLOP; gamma 64*2 B.
+  EXPECT_DOUBLE_EQ(get(ops, op::attn_norm).flops, 6 * 259);
+  expect_bytes(get(ops, op::attn_norm), 128, 768, 768, 0, 0);
+  EXPECT_EQ(get(ops, op::attn_norm).count, 2);
+  // q_proj: 2*6*64*64; W 64x64x2 B.
+  EXPECT_DOUBLE_EQ(get(ops, op::q_proj).flops, 49152);
+  expect_bytes(get(ops, op::q_proj), 8192, 768, 768, 0, 0);
+  // k_proj: output g*hd = 32.
+  EXPECT_DOUBLE_EQ(get(ops, op::k_proj).flops, 24576);
+  expect_bytes(get(ops, op::k_proj), 4096, 768, 384, 0, 0);
+  // v_proj: written straight into the KV cache.
+  EXPECT_DOUBLE_EQ(get(ops, op::v_proj).flops, 24576);
+  expect_bytes(get(ops, op::v_proj), 4096, 768, 0, 0, 384);
+  // rope: 3 FLOP x 6*(64+32) elements; reads q, k and 3 positions x 16 cos/sin values.
+  EXPECT_DOUBLE_EQ(get(ops, op::rope).flops, 1728);
+  expect_bytes(get(ops, op::rope), 0, 1152 + 96, 768, 0, 384);
+  // Causal pairs per (sequence, head): keys seen by positions 5, 6, 7 = 6 + 7 + 8 = 21; x B*h = 168.
+  EXPECT_DOUBLE_EQ(get(ops, op::qk_matmul).flops, 2 * 168 * 16);
+  expect_bytes(get(ops, op::qk_matmul), 0, 768, 336, 2 * 2 * 8 * 16 * 2, 0);
+  EXPECT_DOUBLE_EQ(get(ops, op::softmax).flops, 6 * 168 + 2 * 4 * 3);
+  expect_bytes(get(ops, op::softmax), 0, 336, 336, 0, 0);
+  EXPECT_DOUBLE_EQ(get(ops, op::sv_matmul).flops, 2 * 168 * 16);
+  expect_bytes(get(ops, op::sv_matmul), 0, 336, 768, 1024, 0);
+  EXPECT_DOUBLE_EQ(get(ops, op::o_proj).flops, 49152);
+  expect_bytes(get(ops, op::o_proj), 8192, 768, 768, 0, 0);
+  EXPECT_DOUBLE_EQ(get(ops, op::attn_add).flops, 384);
+  expect_bytes(get(ops, op::attn_add), 0, 1536, 768, 0, 0);
+  EXPECT_DOUBLE_EQ(get(ops, op::mlp_norm).flops, 6 * 259);
+  // gate/up: 2*6*176*64; W 176*64*2.
+  EXPECT_DOUBLE_EQ(get(ops, op::gate_proj).flops, 135168);
+  expect_bytes(get(ops, op::gate_proj), 22528, 768, 2112, 0, 0);
+  expect_bytes(get(ops, op::up_proj), 22528, 768, 2112, 0, 0);
+  EXPECT_DOUBLE_EQ(get(ops, op::act_mul).flops, 5 * 1056);
+  expect_bytes(get(ops, op::act_mul), 0, 4224, 2112, 0, 0);
+  EXPECT_DOUBLE_EQ(get(ops, op::down_proj).flops, 135168);
+  expect_bytes(get(ops, op::down_proj), 22528, 2112, 768, 0, 0);
+  expect_bytes(get(ops, op::mlp_add), 0, 1536, 768, 0, 0);
+  EXPECT_EQ(get(ops, op::final_norm).count, 1);
+  // lm_head on the last token of each of 2 sequences: 2*2*256*64.
+  EXPECT_DOUBLE_EQ(get(ops, op::lm_head).flops, 65536);
+  expect_bytes(get(ops, op::lm_head), 32768, 256, 1024, 0, 0);
+  EXPECT_EQ(get(ops, op::lm_head).count, 1);
+  EXPECT_EQ(ops.size(), 19u);
+}
+
+TEST(StepOps, FlashAttentionIsOneOpWithoutScores) {
+  Scenario s = scenario(2, 3, 5);
+  s.attention = AttentionImpl::flash;
+  const auto flash = ops_of(tiny(), s);
+  EXPECT_EQ(flash.find(op::qk_matmul), nullptr);
+  const auto& att = get(flash, op::attention);
+  EXPECT_DOUBLE_EQ(att.flops, 2 * 5376 + 1032);  // qk + softmax + sv
+  expect_bytes(att, 0, 768, 768, 2048, 0);        // Q in, O out, K and V once
+  // Against naive: same FLOPs, minus exactly the 4 passes over the scores (qk write, softmax r/w, sv read).
+  const auto naive = ops_of(tiny(), scenario(2, 3, 5));
+  const double naive_bytes = get(naive, op::qk_matmul).bytes.total() + get(naive, op::softmax).bytes.total() +
+                             get(naive, op::sv_matmul).bytes.total();
+  EXPECT_DOUBLE_EQ(naive_bytes - att.bytes.total(), 4 * 168 * 2);
+  EXPECT_DOUBLE_EQ(get(naive, op::qk_matmul).flops + get(naive, op::softmax).flops +
+                       get(naive, op::sv_matmul).flops,
+                   att.flops);
+}
+
+TEST(StepOps, AttentionSpanCausalAndSlidingWindow) {
+  auto s = attention_span(3, 5, std::nullopt);
+  EXPECT_DOUBLE_EQ(s.pairs, 21);  // 6 + 7 + 8
+  EXPECT_DOUBLE_EQ(s.keys_read, 8);
+  s = attention_span(4, 0, std::nullopt);  // causal prefill: q(q+1)/2
+  EXPECT_DOUBLE_EQ(s.pairs, 10);
+  s = attention_span(3, 5, 4);  // every query sees a full window of 4; positions 2..7 touched
+  EXPECT_DOUBLE_EQ(s.pairs, 12);
+  EXPECT_DOUBLE_EQ(s.keys_read, 6);
+  EXPECT_DOUBLE_EQ(s.cache_len, 4);
+  s = attention_span(3, 5, 7);  // 6 + 7 + 7
+  EXPECT_DOUBLE_EQ(s.pairs, 20);
+  EXPECT_DOUBLE_EQ(s.keys_read, 8);
+  s = attention_span(1, 9999, 4096);  // decode past the window
+  EXPECT_DOUBLE_EQ(s.pairs, 4096);
+  EXPECT_DOUBLE_EQ(s.keys_read, 4096);
+  // Brute force over small cases.
+  for (int q = 1; q < 9; ++q)
+    for (int k = 0; k < 9; ++k)
+      for (int w = 1; w < 12; ++w) {
+        double pairs = 0;
+        int first = 1 << 30;
+        for (int p = k; p < k + q; ++p) {
+          pairs += std::min(p + 1, w);
+          first = std::min(first, std::max(0, p - w + 1));
+        }
+        const auto a = attention_span(q, k, w);
+        EXPECT_DOUBLE_EQ(a.pairs, pairs) << q << " " << k << " " << w;
+        EXPECT_DOUBLE_EQ(a.keys_read, k + q - first) << q << " " << k << " " << w;
+      }
+}
+
+TEST(StepOps, DecodeLinearFlopsAreTwiceWeightsTimesBatch) {
+  const auto m = resolve_model("llama-2-7b");
+  for (std::int64_t b : {1, 8, 64}) {
+    const auto ops = ops_of(m, scenario(b, 1, 100));
+    double linear_flops = 0;
+    for (const auto& op : ops)
+      if (op.kind == OpKind::linear) linear_flops += double(op.count) * op.flops;
+    // Every weight except the embedding table and the norms is used once per token: 2 FLOP each.
+    const double norms = 32 * 2 * 4096.0 + 4096;
+    EXPECT_DOUBLE_EQ(linear_flops, 2 * (parameter_count(m) - 32000.0 * 4096 - norms) * double(b));
+  }
+}
+
+TEST(StepOps, PrefillOfOneTokenEqualsDecode) {
+  const auto m = resolve_model("llama-3-8b");
+  const auto prefill = ops_of(m, scenario(4, 1, 0));
+  Scenario d = scenario(4, 1, 0);
+  const auto decode = ops_of(m, d);
+  ASSERT_EQ(prefill.size(), decode.size());
+  for (std::size_t i = 0; i < prefill.size(); ++i) {
+    EXPECT_EQ(prefill[i].name, decode[i].name);
+    EXPECT_DOUBLE_EQ(prefill[i].flops, decode[i].flops);
+    EXPECT_DOUBLE_EQ(prefill[i].bytes.total(), decode[i].bytes.total());
+  }
+}
+
+TEST(StepOps, GqaDividesKvTrafficByGroupSize) {
+  auto mha = tiny();
+  mha.num_kv_heads = 4;
+  auto gqa = tiny();
+  gqa.num_kv_heads = 1;  // 4 query heads share one KV head
+  const auto a = ops_of(mha, scenario(2, 1, 40)), b = ops_of(gqa, scenario(2, 1, 40));
+  EXPECT_DOUBLE_EQ(get(a, op::qk_matmul).bytes.kv_read / get(b, op::qk_matmul).bytes.kv_read, 4);
+  EXPECT_DOUBLE_EQ(get(a, op::sv_matmul).bytes.kv_read / get(b, op::sv_matmul).bytes.kv_read, 4);
+  EXPECT_DOUBLE_EQ(get(a, op::v_proj).bytes.kv_write / get(b, op::v_proj).bytes.kv_write, 4);
+  EXPECT_DOUBLE_EQ(get(a, op::k_proj).bytes.weight_read / get(b, op::k_proj).bytes.weight_read, 4);
+  EXPECT_DOUBLE_EQ(get(a, op::qk_matmul).flops, get(b, op::qk_matmul).flops);  // Q still uses all heads
+  EXPECT_DOUBLE_EQ(kv_bytes_per_token(mha, DType::fp16) / kv_bytes_per_token(gqa, DType::fp16), 4);
+}
+
+TEST(StepOps, QuantizedWeightsCarryGroupScales) {
+  // int4: a quarter of fp16, plus one fp16 scale per 128 inputs of each row.
+  EXPECT_DOUBLE_EQ(matrix_bytes(4096, 4096, DType::int4, 128),
+                   matrix_bytes(4096, 4096, DType::fp16, 128) / 4 + 4096.0 * 32 * 2);
+  EXPECT_DOUBLE_EQ(matrix_bytes(11008, 4096, DType::int8, 64), 11008.0 * 4096 + 11008.0 * 64 * 2);
+  EXPECT_DOUBLE_EQ(matrix_bytes(10, 100, DType::int4, 128), 500 + 10 * 2);  // a partial group has a scale
+  EXPECT_DOUBLE_EQ(matrix_bytes(10, 100, DType::fp8, 128), 1000);
+  const auto m = resolve_model("llama-2-7b");
+  Scenario s = scenario(1, 1, 10);
+  s.weight_dtype = DType::int4;
+  const auto ops = ops_of(m, s);
+  EXPECT_DOUBLE_EQ(get(ops, op::q_proj).bytes.weight_read, 4096.0 * 4096 / 2 + 4096.0 * 32 * 2);
+  EXPECT_DOUBLE_EQ(get(ops, op::lm_head).bytes.weight_read, 32000.0 * 4096 * 2);  // lm_head stays fp16
+  EXPECT_EQ(dense_weight_dtype(s), DType::fp16);
+}
+
+TEST(StepOps, FusionsDropExactlyTheIntermediateTraffic) {
+  const auto m = tiny();
+  const Scenario base = scenario(2, 3, 5);
+  const double T = 6, d = 64, f = 176, a = 2;
+  auto total = [](const OpList& ops) {
+    double flops = 0, bytes = 0;
+    for (const auto& op : ops) {
+      flops += double(op.count) * op.flops;
+      bytes += double(op.count) * op.bytes.total();
+    }
+    return std::pair{flops, bytes};
+  };
+  const auto [f0, b0] = total(ops_of(m, base));
+
+  Scenario s = base;
+  s.fusion.qkv = true;
+  auto ops = ops_of(m, s);
+  EXPECT_EQ(ops.find(op::q_proj), nullptr);
+  EXPECT_DOUBLE_EQ(get(ops, op::qkv_proj).flops, 49152 + 2 * 24576);
+  EXPECT_DOUBLE_EQ(total(ops).first, f0);
+  EXPECT_DOUBLE_EQ(b0 - total(ops).second, 2 * 2 * T * d * a);  // x read once, not three times, per layer
+
+  s = base;
+  s.fusion.swiglu = true;
+  ops = ops_of(m, s);
+  EXPECT_EQ(ops.find(op::act_mul), nullptr);
+  EXPECT_DOUBLE_EQ(total(ops).first, f0);
+  // Per layer: x read once not twice; gate and up outputs neither written nor read back.
+  EXPECT_DOUBLE_EQ(b0 - total(ops).second, 2 * (T * d * a + 4 * T * f * a));
+
+  s = base;
+  s.fusion.add_norm = true;
+  ops = ops_of(m, s);
+  EXPECT_EQ(get(ops, op::attn_norm).count, 1);
+  EXPECT_EQ(get(ops, op::add_norm).count, 4);  // 2 per layer, the last one is final_norm
+  EXPECT_EQ(ops.find(op::final_norm), nullptr);
+  EXPECT_EQ(ops.find(op::mlp_add), nullptr);
+  EXPECT_DOUBLE_EQ(total(ops).first, f0);
+  EXPECT_DOUBLE_EQ(b0 - total(ops).second, 4 * T * d * a);  // one re-read of the sum per fused add
+}
+
+TEST(StepOps, MixtureOfExpertsReadsTheExpertsItTouches) {
+  const auto m = resolve_model("mixtral-8x7b");
+  const double expert_gate_bytes = 14336.0 * 4096 * 2;
+  auto decode = ops_of(m, scenario(1, 1, 100));
+  EXPECT_DOUBLE_EQ(get(decode, op::expert_gate_proj).bytes.weight_read, 2 * expert_gate_bytes);  // top-2
+  EXPECT_DOUBLE_EQ(get(decode, op::expert_gate_proj).flops, 2 * 2 * 14336.0 * 4096);
+  EXPECT_DOUBLE_EQ(get(decode, op::router).flops, 2 * 8 * 4096.0 + 5 * 8 + 1);
+  auto prefill = ops_of(m, scenario(1, 512, 0));
+  EXPECT_NEAR(get(prefill, op::expert_gate_proj).bytes.weight_read, 8 * expert_gate_bytes, 1);  // all 8
+  EXPECT_DOUBLE_EQ(expected_distinct_experts(1, 8, 2), 2);
+  EXPECT_DOUBLE_EQ(expected_distinct_experts(2, 8, 2), 8 * (1 - 0.75 * 0.75));
+  // The tiny MoE preset: hand-derived expert_down for T = 3 tokens, k = 2, d = 64, f = 128.
+  const auto small = ops_of(resolve_model("tiny-moe"), scenario(1, 3, 0));
+  const auto& down = get(small, op::expert_down_proj);
+  EXPECT_DOUBLE_EQ(down.flops, 2 * 6 * 128 * 64 + 2 * 6 * 64);
+  expect_bytes(down, 4 * (1 - 0.125) * 64 * 128 * 2, 6 * 128 * 2, 3 * 64 * 2, 0, 0);
+}
+
+TEST(StepOps, Qwen3HasQkNormsAndQwen2HasBiases) {
+  const auto q3 = ops_of(resolve_model("qwen3-8b"), scenario(1, 1, 10));
+  EXPECT_DOUBLE_EQ(get(q3, op::q_norm).flops, 32 * (4 * 128 + 3));
+  EXPECT_DOUBLE_EQ(get(q3, op::k_norm).flops, 8 * (4 * 128 + 3));
+  const auto q2 = ops_of(resolve_model("qwen2.5-7b"), scenario(1, 1, 10));
+  EXPECT_DOUBLE_EQ(get(q2, op::q_proj).flops, 2 * 3584.0 * 3584 + 3584);
+  EXPECT_DOUBLE_EQ(get(q2, op::q_proj).bytes.weight_read, (3584.0 * 3584 + 3584) * 2);
+  EXPECT_DOUBLE_EQ(get(q2, op::o_proj).flops, 2 * 3584.0 * 3584);  // no bias on o_proj
+}
+
+TEST(StepOps, WeightTrafficOfADecodeStepMatchesTheFootprint) {
+  for (const auto& name : {"llama-2-7b", "llama-3-8b", "qwen2.5-7b", "qwen3-8b"}) {
+    const auto m = resolve_model(name);
+    const Scenario s = scenario(1, 1, 10);
+    double read = 0;
+    for (const auto& op : ops_of(m, s)) read += double(op.count) * op.bytes.weight_read;
+    // A decode step reads every weight once, except the embedding table, of which it gathers one row.
+    const double d = double(m.hidden_size), table = double(m.vocab_size) * d * 2;
+    EXPECT_DOUBLE_EQ(read, weight_bytes(m, s) - table + d * 2 + (m.tie_word_embeddings ? table : 0)) << name;
+  }
+}
+
+TEST(Footprint, Llama2KvCacheAndWeights) {
+  const auto m = resolve_model("llama-2-7b");
+  EXPECT_DOUBLE_EQ(kv_bytes_per_token(m, DType::fp16), 524288);  // 2 * 32 layers * 4096 * 2 B
+  Scenario s;
+  EXPECT_NEAR(weight_bytes(m, s), 13.48e9, 0.01e9);
+  s.batch = 8;
+  EXPECT_DOUBLE_EQ(kv_cache_bytes(m, s, 1024), 8 * 1024 * 524288.0);
+  const auto mistral = resolve_model("mistral-7b");  // a sliding window caps what the cache holds
+  EXPECT_DOUBLE_EQ(kv_cache_bytes(mistral, s, 10000), kv_cache_bytes(mistral, s, 4096));
+}
+
+TEST(Scenario, ValidationAndFusionParsing) {
+  Scenario s;
+  s.batch = 0;
+  EXPECT_THROW(validate(s), ModelError);
+  s.batch = 1;
+  s.kv_len = -1;
+  EXPECT_THROW(validate(s), ModelError);
+  s.kv_len = 0;
+  EXPECT_NO_THROW(validate(s));
+  const Fusion f = parse_fusion("qkv,swiglu");
+  EXPECT_TRUE(f.qkv && f.swiglu && !f.add_norm);
+  EXPECT_EQ(to_string(parse_fusion("all")), "qkv,add_norm,swiglu");
+  try {
+    parse_fusion("qkv,rope");
+    FAIL();
+  } catch (const ModelError& e) {
+    EXPECT_NE(std::string(e.what()).find("unknown fusion 'rope'"), std::string::npos);
+  }
+}
+
+TEST(Vocabulary, EveryEmittedNameIsInTheVocabulary) {
+  for (const auto& name : model_preset_names()) {
+    for (AttentionImpl att : {AttentionImpl::naive, AttentionImpl::flash}) {
+      for (bool fuse : {false, true}) {
+        Scenario s = scenario(2, 3, 4);
+        s.attention = att;
+        s.fusion = {fuse, fuse, fuse};
+        for (const auto& op : ops_of(resolve_model(name), s)) {
+          bool known = false;
+          for (const auto& d : op::kVocabulary) known = known || d.name == op.name;
+          EXPECT_TRUE(known) << op.name;
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,239 @@
+// roofline/: classification, the analysis of steps and requests, and the JSON contract.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "hardware/error.hpp"
+#include "hardware/presets.hpp"
+#include "opmodel/footprint.hpp"
+#include "opmodel/op_names.hpp"
+#include "opmodel/step_ops.hpp"
+#include "roofline/analysis.hpp"
+#include "roofline/analysis_output.hpp"
+
+using namespace roofline;
+using nlohmann::json;
+
+namespace {
+
+AnalysisRequest request(std::int64_t batch, std::int64_t prompt, std::optional<std::int64_t> gen = std::nullopt) {
+  AnalysisRequest r;
+  r.scenario.batch = batch;
+  r.prompt = prompt;
+  r.gen = gen;
+  return r;
+}
+
+const OpPoint& find(const StepResult& st, std::string_view name) {
+  for (const OpPoint& p : st)
+    if (p.cost.name == name) return p;
+  throw std::runtime_error("no op " + std::string(name));
+}
+
+}  // namespace
+
+TEST(Classify, TimeIsTheLargerOfComputeAndMemory) {
+  const auto& a100 = hardware::preset("a100-80g-sxm");
+  const Roofs roofs = Roofs::of(a100);
+  opmodel::OpCost op;
+  op.unit = opmodel::Unit::matrix;
+  op.compute = opmodel::DType::fp16;
+  op.flops = 312e12;        // 1 s at peak
+  op.bytes.act_read = 1e9;  // 0.49 ms at 2039 GB/s
+  OpPoint p = classify(op, roofs);
+  EXPECT_EQ(p.bound, Bound::compute);
+  EXPECT_DOUBLE_EQ(p.time_s, 1.0);
+  EXPECT_DOUBLE_EQ(p.intensity, 312e3);
+  EXPECT_DOUBLE_EQ(p.attainable_flops_per_s, 312e12);
+  op.flops = 1e9;  // intensity 1 FLOP/B: memory-bound, attains 1 x bandwidth
+  p = classify(op, roofs);
+  EXPECT_EQ(p.bound, Bound::memory);
+  EXPECT_DOUBLE_EQ(p.time_s, 1e9 / 2039e9);
+  EXPECT_DOUBLE_EQ(p.attainable_flops_per_s, 2039e9);
+  // Element-wise work sits under the fp32 vector roof, whatever the data type.
+  op.unit = opmodel::Unit::vector;
+  op.flops = 19.5e12 * 2;
+  EXPECT_EQ(precision_of(op), hardware::Precision::fp32);
+  EXPECT_DOUBLE_EQ(classify(op, roofs).time_s, 2.0);
+  EXPECT_NEAR(roofs.ridge(hardware::Precision::fp16), 153.0, 0.05);
+}
+
+TEST(Classify, MissingPrecisionNamesTheProfile) {
+  const Roofs roofs = Roofs::of(hardware::preset("a100-80g-sxm"));
+  opmodel::OpCost op;
+  op.unit = opmodel::Unit::matrix;
+  op.compute = opmodel::DType::fp8;
+  op.flops = 1;
+  op.bytes.act_read = 1;
+  try {
+    classify(op, roofs);
+    FAIL();
+  } catch (const hardware::ProfileError& e) {
+    EXPECT_NE(std::string(e.what()).find("'a100-80g-sxm' has no peak for fp8"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Analysis, Llama2On100ReferencePoints) {
+  const auto m = opmodel::resolve_model("llama-2-7b");
+  const auto& hw = hardware::preset("a100-80g-sxm");
+  AnalysisRequest r = request(1, 1024);
+  r.kv_len = 512;
+  const Analysis a = analyze(m, hw, r);
+  ASSERT_EQ(a.steps.size(), 2u);
+  const StepResult& decode = a.steps[1];
+  EXPECT_EQ(decode.phase, Phase::decode);
+  // Llama-2-7B decode at batch 1 moves about 13.5 GB per step: weights (less the unread embedding
+  // table) plus the KV cache of 512 tokens.
+  EXPECT_NEAR(decode.bytes, 13.5e9, 0.05e9);
+  EXPECT_DOUBLE_EQ(decode.memory_bound_time_s, decode.time_s);  // everything memory-bound at batch 1
+  EXPECT_NEAR(decode.time_s, decode.bytes / 2039e9, 1e-6 * decode.time_s);
+  const StepResult& prefill = a.steps[0];
+  EXPECT_EQ(find(prefill, opmodel::op::q_proj).bound, Bound::compute);
+  EXPECT_EQ(find(prefill, opmodel::op::rope).bound, Bound::memory);
+  EXPECT_NEAR(a.ridge_flops_per_byte, 153.0, 0.05);
+  EXPECT_DOUBLE_EQ(a.memory.kv_cache_bytes, 1024 * 524288.0);  // the larger context: the 1024-token prompt
+  EXPECT_TRUE(a.memory.fits().value());
+}
+
+TEST(Analysis, StepTotalsAreSumsOfCountTimesInstance) {
+  const Analysis a = analyze(opmodel::resolve_model("mixtral-8x7b"), hardware::preset("h100-sxm"), request(4, 300));
+  for (const StepResult& st : a.steps) {
+    double flops = 0, bytes = 0, time = 0;
+    for (const OpPoint& p : st) {
+      flops += double(p.cost.count) * p.cost.flops;
+      bytes += double(p.cost.count) * p.cost.bytes.total();
+      time += double(p.cost.count) * p.time_s;
+    }
+    EXPECT_DOUBLE_EQ(st.flops, flops);
+    EXPECT_DOUBLE_EQ(st.bytes, bytes);
+    EXPECT_DOUBLE_EQ(st.time_s, time);
+  }
+}
+
+TEST(Analysis, RequestSumsEveryDecodeStep) {
+  const auto m = opmodel::resolve_model("tiny");
+  const auto& hw = hardware::preset("l4");
+  const Analysis a = analyze(m, hw, request(3, 10, 4));
+  ASSERT_TRUE(a.whole_request.has_value());
+  const Roofs roofs = Roofs::of(hw);
+  opmodel::Scenario s;
+  s.batch = 3;
+  StepResult st;
+  s.q_len = 10;
+  analyze_step(m, s, roofs, Phase::prefill, st);
+  const double ttft = st.time_s;
+  double decode = 0;
+  for (int i = 0; i < 4; ++i) {
+    s.q_len = 1;
+    s.kv_len = 10 + i;
+    analyze_step(m, s, roofs, Phase::decode, st);
+    decode += st.time_s;
+  }
+  const auto& r = *a.whole_request;
+  EXPECT_DOUBLE_EQ(r.ttft_s, ttft);
+  EXPECT_DOUBLE_EQ(r.total_time_s, ttft + decode);
+  EXPECT_DOUBLE_EQ(r.tpot_s, decode / 4);
+  EXPECT_DOUBLE_EQ(r.output_tokens_per_s, 3 * 4 / (ttft + decode));
+  EXPECT_EQ(a.memory.context_tokens, 14);
+}
+
+TEST(Analysis, DecodeCrossoverBatchMatchesTheClosedForm) {
+  // For a dense model the decode linears' FLOPs and bytes are affine in the batch B:
+  // F = B*f1, bytes = W + B*a1, so they turn compute-bound at B* = ceil(R*W / (f1 - R*a1)), R = ridge.
+  const auto m = opmodel::resolve_model("llama-2-7b");
+  const auto& hw = hardware::preset("a100-80g-sxm");
+  const Roofs roofs = Roofs::of(hw);
+  opmodel::Scenario s;
+  s.q_len = 1;
+  s.kv_len = 1024;
+  auto linears = [&](std::int64_t b) {
+    s.batch = b;
+    opmodel::OpList ops;
+    opmodel::step_ops(m, s, ops);
+    double f = 0, bytes = 0;
+    for (const auto& op : ops)
+      if (op.kind == opmodel::OpKind::linear) {
+        f += double(op.count) * op.flops;
+        bytes += double(op.count) * op.bytes.total();
+      }
+    return std::pair{f, bytes};
+  };
+  const auto [f1, b1] = linears(1);
+  const auto [f2, b2] = linears(2);
+  const double a1 = b2 - b1, W = b1 - a1, R = roofs.ridge(hardware::Precision::fp16);
+  const auto expected = std::int64_t(std::ceil(R * W / (f1 - R * a1)));
+  s.batch = 1;
+  EXPECT_EQ(decode_compute_bound_batch(m, s, roofs), expected);
+  EXPECT_GT(expected, 100);
+  EXPECT_LT(expected, 200);
+}
+
+TEST(Analysis, ProfileWithoutTheDtypeIsAnError) {
+  EXPECT_THROW(analyze(opmodel::resolve_model("tiny"), hardware::preset("v100-sxm"),
+                       [] {
+                         AnalysisRequest r = request(1, 8);
+                         r.scenario.act_dtype = opmodel::DType::bf16;
+                         return r;
+                       }()),
+               hardware::ProfileError);
+}
+
+TEST(Json, ContractHoldsForEveryPresetModelAndProfile) {
+  for (const auto& hw_name : hardware::preset_names()) {
+    const auto& hw = hardware::preset(hw_name);
+    for (const auto& model_name : opmodel::model_preset_names()) {
+      SCOPED_TRACE(hw_name + " " + model_name);
+      AnalysisRequest r = request(2, 64, 8);
+      // Each profile at a precision it has: fp16 where it exists, else bf16, else fp32.
+      using hardware::Precision;
+      const auto dt = hw.peak(Precision::fp16)   ? opmodel::DType::fp16
+                      : hw.peak(Precision::bf16) ? opmodel::DType::bf16
+                                                 : opmodel::DType::fp32;
+      r.scenario.act_dtype = r.scenario.weight_dtype = r.scenario.kv_dtype = dt;
+      const json j = json::parse(to_json(analyze(opmodel::resolve_model(model_name), hw, r)).dump());
+      EXPECT_EQ(j["schema_version"], 1);
+      EXPECT_EQ(j["model"]["name"], model_name);
+      EXPECT_EQ(j["hardware"]["name"], hw_name);
+      ASSERT_EQ(j["phases"].size(), 2u);
+      for (const auto& ph : j["phases"]) {
+        for (const char* key : {"phase", "batch", "q_len", "kv_len", "ops", "totals"}) EXPECT_TRUE(ph.contains(key));
+        for (const auto& op : ph["ops"])
+          for (const char* key : {"name", "count", "flops", "bytes", "weight_bytes", "act_read_bytes",
+                                  "act_write_bytes", "kv_read_bytes", "kv_write_bytes", "intensity",
+                                  "attainable_flops_per_s", "bound", "time_s"})
+            EXPECT_TRUE(op.contains(key)) << key;
+        for (const char* key : {"flops", "bytes", "time_s"}) EXPECT_GT(ph["totals"][key].get<double>(), 0);
+      }
+      for (const char* key : {"weights_bytes", "kv_cache_bytes", "activations_bytes", "capacity_bytes", "fits"})
+        EXPECT_TRUE(j["memory"].contains(key)) << key;
+      for (const char* key : {"ttft_s", "tpot_s", "total_time_s", "output_tokens_per_s"})
+        EXPECT_GT(j["request"][key].get<double>(), 0) << key;
+    }
+  }
+}
+
+TEST(Json, ValuesRoundTripExactly) {
+  const Analysis a = analyze(opmodel::resolve_model("llama-3-70b"), hardware::preset("h200"), request(8, 2048, 16));
+  const json j = json::parse(to_json(a).dump());
+  const auto& ops = j["phases"][1]["ops"];
+  ASSERT_EQ(ops.size(), a.steps[1].op_count);
+  for (std::size_t i = 0; i < ops.size(); ++i) {
+    const OpPoint& p = a.steps[1].ops[i];
+    EXPECT_EQ(ops[i]["name"], std::string(p.cost.name));
+    EXPECT_EQ(ops[i]["count"], p.cost.count);
+    EXPECT_EQ(ops[i]["flops"].get<double>(), p.cost.flops);
+    EXPECT_EQ(ops[i]["bytes"].get<double>(), p.cost.bytes.total());
+    EXPECT_EQ(ops[i]["kv_read_bytes"].get<double>(), p.cost.bytes.kv_read);
+    EXPECT_EQ(ops[i]["time_s"].get<double>(), p.time_s);
+    EXPECT_EQ(ops[i]["bound"], std::string(to_string(p.bound)));
+  }
+  EXPECT_EQ(j["request"]["ttft_s"].get<double>(), a.whole_request->ttft_s);
+  EXPECT_EQ(j["memory"]["fits"], a.memory.fits().value());
+}
+
+TEST(Json, MemoryThatDoesNotFitSaysSo) {
+  // Llama-2-70B in fp16 (about 138 GB of weights) does not fit an 80 GB A100.
+  const Analysis a = analyze(opmodel::resolve_model("llama-2-70b"), hardware::preset("a100-80g-sxm"), request(1, 128));
+  EXPECT_FALSE(a.memory.fits().value());
+  EXPECT_EQ(to_json(a)["memory"]["fits"], false);
+}
