@@ -13,6 +13,9 @@ using nlohmann::json;
 
 namespace {
 
+// Intensity for people: 3 significant digits without exponent notation (1640, 7.97, 0.167).
+std::string intensity_text(double v) { return v >= 100 ? fmt::format("{:.0f}", v) : fmt::format("{:.3g}", v); }
+
 json op_json(const OpPoint& p) {
   const auto& b = p.cost.bytes;
   return {{"name", p.cost.name},
@@ -150,12 +153,12 @@ std::string render_table(const Analysis& a) {
       t.add_row({std::string(p.cost.name), std::to_string(p.cost.count), reports::si(n * p.cost.flops, ""),
                  reports::si(n * b.total(), "B"), reports::si(n * b.weight_read, "B"),
                  reports::si(n * (b.act_read + b.act_write), "B"), reports::si(n * (b.kv_read + b.kv_write), "B"),
-                 fmt::format("{:.3g}", p.intensity), reports::si(p.attainable_flops_per_s, "FLOP/s"),
+                 intensity_text(p.intensity), reports::si(p.attainable_flops_per_s, "FLOP/s"),
                  std::string(to_string(p.bound)), reports::duration(n * p.time_s),
                  reports::percent(n * p.time_s / st.time_s)});
     }
     t.add_footer({"total", "", reports::si(st.flops, ""), reports::si(st.bytes, "B"), "", "", "",
-                  fmt::format("{:.3g}", st.bytes > 0 ? st.flops / st.bytes : 0.0), "",
+                  intensity_text(st.bytes > 0 ? st.flops / st.bytes : 0.0), "",
                   reports::percent(st.memory_bound_time_s / st.time_s) + " mem", reports::duration(st.time_s),
                   "100.0%"});
     out += t.render() + "\n";
