@@ -6,5 +6,6 @@ namespace roofline::cli {
 
 int analyze(int argc, const char* const* argv);
 int list(int argc, const char* const* argv);
+int plot(int argc, const char* const* argv);
 
 }  // namespace roofline::cli

@@ -14,6 +14,7 @@ constexpr const char* kUsage =
     "\n"
     "commands:\n"
     "  analyze   per-operator roofline of a model's prefill and decode steps on a device\n"
+    "  plot      roofline chart (PNG or SVG) of the same analysis\n"
     "  list      list models | hardware | ops\n"
     "\n"
     "`roofline <command> --help` shows a command's options.\n";
@@ -31,6 +32,7 @@ int main(int argc, char** argv) {
   try {
     if (command == "analyze") return roofline::cli::analyze(sub_argc, sub_argv);
     if (command == "list") return roofline::cli::list(sub_argc, sub_argv);
+    if (command == "plot") return roofline::cli::plot(sub_argc, sub_argv);
     std::cerr << "roofline: unknown command '" << command << "'\n" << kUsage;
     return 2;
   } catch (const roofline::cli::UsageError& e) {

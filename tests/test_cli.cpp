@@ -154,3 +154,18 @@ TEST(Cli, BadInputFailsClearlyWithoutPartialOutput) {
   EXPECT_NE(r.out.find("cannot write"), std::string::npos) << r.out;
   fs::remove_all(dir);
 }
+
+TEST(Cli, PlotWritesChartScriptAndData) {
+  const fs::path dir = temp_dir();
+  const Result r = run("plot --model tiny --hw l4 --prompt 32 --batch-sweep 16 -o " + (dir / "c.svg").string());
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_TRUE(fs::exists(dir / "c.svg"));
+  EXPECT_TRUE(fs::exists(dir / "c.gp"));
+  EXPECT_TRUE(fs::exists(dir / "c.dat"));
+  const Result bad = run("plot --model tiny --hw l4 --prompt 32 -o " + (dir / "c.bmp").string());
+  EXPECT_EQ(bad.code, 1);
+  EXPECT_NE(bad.out.find("must end in .png or .svg"), std::string::npos) << bad.out;
+  EXPECT_FALSE(fs::exists(dir / "c.bmp"));
+  EXPECT_EQ(run("plot --model tiny --hw l4 --prompt 32").code, 2);  // -o is required
+  fs::remove_all(dir);
+}

@@ -1,0 +1,68 @@
+// A roofline chart as data (roofs, slopes, points, lines), rendered through gnuplot to PNG or SVG, with
+// the gnuplot script and data file written beside the image so a user can restyle and re-run it.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace reports {
+
+struct Ceiling {  // a horizontal compute roof
+  std::string label;          // "fp16 312 TFLOP/s"
+  double flops_per_s = 0;
+  std::string group;          // which device it belongs to (one colour per group)
+};
+
+struct Slope {  // a bandwidth roof: y = bytes_per_s * x, up to the group's highest ceiling
+  std::string label;          // "HBM 2.04 TB/s"
+  double bytes_per_s = 0;
+  std::string group;
+};
+
+struct ChartPoint {
+  double x = 0, y = 0;   // FLOP/B, FLOP/s
+  std::string label;     // shown beside the point when it fits; empty for none
+};
+
+struct PointSeries {
+  std::string name;      // legend entry
+  std::vector<ChartPoint> points;
+  int marker = 7;        // gnuplot point type
+  std::string group;
+};
+
+struct Polyline {  // joins points (a batch sweep, measured vs predicted)
+  std::vector<ChartPoint> points;
+  std::string group;
+};
+
+struct RooflineChart {
+  std::string title;
+  std::vector<Ceiling> ceilings;
+  std::vector<Slope> slopes;
+  std::vector<PointSeries> series;
+  std::vector<Polyline> lines;
+};
+
+class ChartError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Files a rendering writes: the image, and beside it <stem>.gp and <stem>.dat.
+struct ChartFiles {
+  std::string image, script, data;
+};
+ChartFiles chart_files(const std::string& image_path);
+
+// The gnuplot script and data for the chart; `image_name` is what `set output` names (relative to the script).
+std::string gnuplot_script(const RooflineChart& c, const std::string& image_name, const std::string& data_name,
+                           bool svg);
+std::string gnuplot_data(const RooflineChart& c);
+
+// Renders to image_path (.png or .svg) and writes the script and data beside it. All three are written
+// whole or not at all; throws ChartError (unknown extension, gnuplot failure) naming the path.
+ChartFiles render(const RooflineChart& c, const std::string& image_path);
+
+}  // namespace reports

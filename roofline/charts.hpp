@@ -1,0 +1,27 @@
+// Roofline charts of an analysis (reports::RooflineChart data; reports/ renders them).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "reports/roofline_chart.hpp"
+#include "roofline/analysis.hpp"
+
+namespace roofline {
+
+// The roofs of a profile: one ceiling per precision (or only `precisions` when given), the main-memory slope
+// first, then one slope per cache level with a bandwidth.
+void add_roofs(reports::RooflineChart& chart, const hardware::Profile& hw,
+               const std::vector<hardware::Precision>& precisions = {});
+
+// One point per op of each step at (intensity, attainable FLOP/s), labelled with the op name.
+void add_steps(reports::RooflineChart& chart, const Analysis& a, bool labels);
+
+// The analysis's chart; with `compare`, the same request on each further profile (its roofs at the
+// precisions the ops use, and its points) is overlaid.
+reports::RooflineChart roofline_chart(const Analysis& a, const std::vector<hardware::Profile>& compare = {});
+
+// Decode points of the linear and attention ops for batch = 1, 2, 4, ... max_batch, joined per op.
+void add_batch_sweep(reports::RooflineChart& chart, const Analysis& a, std::int64_t max_batch);
+
+}  // namespace roofline

@@ -1,0 +1,49 @@
+// roofline plot: the roofline chart of an analysis as PNG or SVG (with its gnuplot script and data beside it).
+#include <iostream>
+#include <sstream>
+
+#include "hardware/presets.hpp"
+#include "roofline/charts.hpp"
+#include "roofline/cli_common.hpp"
+#include "roofline/commands.hpp"
+
+namespace roofline::cli {
+
+int plot(int argc, const char* const* argv) {
+  po::options_description desc("roofline plot: roofline chart of a model on a device\n\nOptions");
+  add_analysis_options(desc);
+  desc.add_options()
+      ("compare", po::value<std::string>(), "overlay further profiles: h100-sxm,mi300x,...")
+      ("batch-sweep", po::value<std::string>(), "add decode points for batch 1, 2, 4, ... up to this batch")
+      ("output,o", po::value<std::string>(), "chart file: .png or .svg (script .gp and data .dat written beside)")
+      ("help,h", "this help");
+  const po::variables_map vm = parse(argc, argv, desc);
+  if (vm.count("help")) {
+    std::cout << desc << "\nExample: roofline plot --model llama-2-7b --hw a100-80g-sxm --prompt 1024 --batch 8 "
+                         "-o roofline.png\n";
+    return 0;
+  }
+  const std::string output = required(vm, "output");
+  const AnalysisRequest request = analysis_request(vm);
+  std::int64_t sweep = 0;
+  if (vm.count("batch-sweep"))
+    sweep = parse_integer("batch-sweep", vm["batch-sweep"].as<std::string>(), 1, std::int64_t{1} << 16);
+  const auto model = opmodel::resolve_model(required(vm, "model"));
+  const auto hw = hardware::resolve_profile(required(vm, "hw"));
+  std::vector<hardware::Profile> compare;
+  if (vm.count("compare")) {
+    std::stringstream list(vm["compare"].as<std::string>());
+    for (std::string item; std::getline(list, item, ',');) {
+      if (item.empty()) throw UsageError("compare", "empty profile name in the list");
+      compare.push_back(hardware::resolve_profile(item));
+    }
+  }
+  const Analysis a = roofline::analyze(model, hw, request);
+  reports::RooflineChart chart = roofline_chart(a, compare);
+  if (sweep) add_batch_sweep(chart, a, sweep);
+  const auto files = reports::render(chart, output);
+  std::cerr << "wrote " << files.image << " (" << files.script << ", " << files.data << ")\n";
+  return 0;
+}
+
+}  // namespace roofline::cli
