@@ -3,13 +3,11 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 #include <map>
 
 #include <fmt/format.h>
-#include <gnuplot-iostream.h>
 
-#include "reports/output_file.hpp"
+
 
 namespace reports {
 namespace {
@@ -19,14 +17,8 @@ namespace fs = std::filesystem;
 constexpr int kWidthPx = 1400, kHeightPx = 900;
 constexpr const char* kPalette[] = {"#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf"};
 
-std::string number(double v) { return fmt::format("{:.17g}", v); }
-
-// gnuplot single-quoted string: only the quote itself needs doubling.
-std::string quoted(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("''") : std::string(1, c);
-  return q + "'";
-}
+std::string number(double v) { return gnuplot_number(v); }
+std::string quoted(const std::string& s) { return gnuplot_quoted(s); }
 
 struct Range {
   double xmin, xmax, ymin, ymax;
@@ -145,15 +137,6 @@ std::string color_of(const std::map<std::string, std::string>& colors, const std
 
 }  // namespace
 
-ChartFiles chart_files(const std::string& image_path) {
-  fs::path p(image_path);
-  ChartFiles f;
-  f.image = image_path;
-  f.script = (p.parent_path() / (p.stem().string() + ".gp")).string();
-  f.data = (p.parent_path() / (p.stem().string() + ".dat")).string();
-  return f;
-}
-
 std::string gnuplot_data(const RooflineChart& c) {
   const Range r = range_of(c);
   Layout l;
@@ -210,9 +193,7 @@ std::string gnuplot_script(const RooflineChart& c, const std::string& image_name
   };
 
   std::string s = "# Roofline chart; regenerate with: gnuplot " + fs::path(image_name).stem().string() + ".gp\n";
-  s += svg ? fmt::format("set terminal svg size {},{} dynamic noenhanced font 'DejaVu Sans,12' background '#ffffff'\n",
-                         kWidthPx, kHeightPx)
-           : fmt::format("set terminal pngcairo size {},{} noenhanced font 'DejaVu Sans,11'\n", kWidthPx, kHeightPx);
+  s += terminal_line(svg, kWidthPx, kHeightPx);
   s += "set output " + quoted(image_name) + "\n";
   s += "set title " + quoted(c.title) + "\n";
   s += "set logscale xy\nset grid xtics ytics mxtics mytics lc rgb '#dddddd'\n";
@@ -246,50 +227,9 @@ std::string gnuplot_script(const RooflineChart& c, const std::string& image_name
 }
 
 ChartFiles render(const RooflineChart& c, const std::string& image_path) {
-  const ChartFiles files = chart_files(image_path);
-  const std::string ext = fs::path(image_path).extension().string();
-  if (ext != ".png" && ext != ".svg")
-    throw ChartError("chart '" + image_path + "': the file name must end in .png or .svg");
-  const bool svg = ext == ".svg";
-  const fs::path dir = fs::absolute(fs::path(image_path)).parent_path();
-  if (!fs::is_directory(dir)) throw ChartError("chart '" + image_path + "': no such directory");
-
-  // gnuplot draws into a temporary image; the script and data written beside it name the final files.
-  const std::string stem = fs::path(image_path).stem().string();
-  const std::string tmp_image = ".~" + stem + ext, tmp_script = ".~" + stem + ".gp", tmp_data = ".~" + stem + ".dat";
-  const std::string data_text = gnuplot_data(c);
-  auto cleanup = [&] {
-    std::error_code ec;
-    for (const auto& f : {tmp_image, tmp_script, tmp_data}) fs::remove(dir / f, ec);
-  };
-  try {
-    write_file_atomically((dir / tmp_data).string(), data_text);
-    write_file_atomically((dir / tmp_script).string(), gnuplot_script(c, tmp_image, tmp_data, svg));
-    {
-      Gnuplot gp("gnuplot 2>" + quoted((dir / (".~" + stem + ".log")).string()));
-      gp << "cd " << quoted(dir.string()) << "\n";
-      gp << "load " << quoted(tmp_script) << "\n";
-      gp << "exit\n";
-    }  // the destructor waits for gnuplot to finish
-    std::error_code ec;
-    const auto size = fs::file_size(dir / tmp_image, ec);
-    std::string log;
-    if (std::ifstream in(dir / (".~" + stem + ".log")); in) log.assign(std::istreambuf_iterator<char>(in), {});
-    fs::remove(dir / (".~" + stem + ".log"), ec);
-    if (ec || size == 0) throw ChartError("chart '" + image_path + "': gnuplot failed: " + log);
-    write_file_atomically(files.data, data_text);
-    write_file_atomically(files.script, gnuplot_script(c, fs::path(image_path).filename().string(),
-                                                       fs::path(files.data).filename().string(), svg));
-    fs::rename(dir / tmp_image, files.image);
-  } catch (const OutputError& e) {
-    cleanup();
-    throw ChartError(e.what());
-  } catch (...) {
-    cleanup();
-    throw;
-  }
-  cleanup();
-  return files;
+  return render_with_gnuplot(image_path, gnuplot_data(c), [&](const std::string& image, const std::string& data, bool svg) {
+    return gnuplot_script(c, image, data, svg);
+  });
 }
 
 }  // namespace reports

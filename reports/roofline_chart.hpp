@@ -2,9 +2,10 @@
 // the gnuplot script and data file written beside the image so a user can restyle and re-run it.
 #pragma once
 
-#include <stdexcept>
 #include <string>
 #include <vector>
+
+#include "reports/gnuplot_render.hpp"
 
 namespace reports {
 
@@ -44,17 +45,6 @@ struct RooflineChart {
   std::vector<PointSeries> series;
   std::vector<Polyline> lines;
 };
-
-class ChartError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
-
-// Files a rendering writes: the image, and beside it <stem>.gp and <stem>.dat.
-struct ChartFiles {
-  std::string image, script, data;
-};
-ChartFiles chart_files(const std::string& image_path);
 
 // The gnuplot script and data for the chart; `image_name` is what `set output` names (relative to the script).
 std::string gnuplot_script(const RooflineChart& c, const std::string& image_name, const std::string& data_name,
