@@ -106,3 +106,121 @@ void add_batch_sweep(reports::RooflineChart& chart, const Analysis& a, std::int6
 }
 
 }  // namespace roofline
+
+#include "opmodel/footprint.hpp"
+
+namespace roofline {
+
+reports::BarChart breakdown_chart(const Analysis& a) {
+  reports::BarChart c;
+  c.title = fmt::format("{} on {}: where each step's time goes (batch {})", a.model.name, a.hardware.name,
+                        a.request.scenario.batch);
+  c.y_label = "share of the step's time (%)";
+  std::vector<std::string> names;
+  for (const StepResult& st : a.steps)
+    for (const OpPoint& p : st)
+      if (std::find(names.begin(), names.end(), p.cost.name) == names.end()) names.emplace_back(p.cost.name);
+  for (const auto& n : names) c.segments.push_back({n, std::vector<double>(a.steps.size(), 0.0)});
+  for (std::size_t i = 0; i < a.steps.size(); ++i) {
+    const StepResult& st = a.steps[i];
+    c.categories.push_back(fmt::format("{} ({})", to_string(st.phase), reports::duration(st.time_s)));
+    for (const OpPoint& p : st) {
+      auto it = std::find(names.begin(), names.end(), p.cost.name);
+      c.segments[std::size_t(it - names.begin())].values[i] += 100 * double(p.cost.count) * p.time_s / st.time_s;
+    }
+  }
+  return c;
+}
+
+namespace {
+
+std::int64_t decode_context(const Analysis& a) { return a.request.kv_len ? *a.request.kv_len : a.request.prompt.value_or(0); }
+
+// Decode step time at (batch, context) under the analysis's roofs.
+double decode_step_s(const Analysis& a, const Roofs& roofs, std::int64_t batch, std::int64_t context) {
+  opmodel::Scenario s = a.request.scenario;
+  s.batch = batch;
+  s.q_len = 1;
+  s.kv_len = context;
+  opmodel::validate(s);
+  StepResult st;
+  analyze_step(a.model, s, roofs, Phase::decode, st);
+  return st.time_s;
+}
+
+}  // namespace
+
+reports::XYChart batch_chart(const Analysis& a, std::int64_t max_batch) {
+  const Roofs roofs = Roofs::of(a.hardware);
+  const std::int64_t context = decode_context(a);
+  reports::XYChart c;
+  c.title = fmt::format("{} on {}: decode step at {} cached tokens against batch", a.model.name, a.hardware.name, context);
+  c.x_label = "batch (sequences)";
+  c.y_label = "decode step time (ms)";
+  c.y2_label = "output tokens/s";
+  c.log_x = true;
+  reports::XYSeries latency{"time per output token (ms)", {}, false}, rate{"tokens/s (batch / step time)", {}, true};
+  for (std::int64_t b = 1; b <= max_batch; b *= 2) {
+    const double t = decode_step_s(a, roofs, b, context);
+    latency.points.emplace_back(double(b), 1e3 * t);
+    rate.points.emplace_back(double(b), double(b) / t);
+  }
+  c.series = {latency, rate};
+  if (a.decode_compute_bound_batch)
+    c.vertical.push_back({fmt::format("linears compute-bound from batch {}", *a.decode_compute_bound_batch),
+                          double(*a.decode_compute_bound_batch)});
+  return c;
+}
+
+reports::XYChart context_chart(const Analysis& a, std::int64_t max_context) {
+  const Roofs roofs = Roofs::of(a.hardware);
+  const std::int64_t batch = a.request.scenario.batch;
+  reports::XYChart c;
+  c.title = fmt::format("{} on {}: decode step at batch {} against context", a.model.name, a.hardware.name, batch);
+  c.x_label = "cached tokens per sequence";
+  c.y_label = "decode step time (ms)";
+  c.y2_label = "output tokens/s";
+  c.log_x = true;
+  reports::XYSeries latency{"time per output token (ms)", {}, false}, rate{"tokens/s", {}, true};
+  for (std::int64_t k = 128; k <= max_context; k *= 2) {
+    const double t = decode_step_s(a, roofs, batch, k);
+    latency.points.emplace_back(double(k), 1e3 * t);
+    rate.points.emplace_back(double(k), double(batch) / t);
+  }
+  c.series = {latency, rate};
+  return c;
+}
+
+reports::XYChart memory_chart(const Analysis& a, std::int64_t max_batch) {
+  const std::int64_t context = std::max<std::int64_t>(a.memory.context_tokens, 1);
+  reports::XYChart c;
+  c.title = fmt::format("{} on {}: memory at {} tokens per sequence against batch", a.model.name, a.hardware.name,
+                        context);
+  c.x_label = "batch (sequences)";
+  c.y_label = "memory (GB)";
+  c.log_x = true;
+  reports::XYSeries weights{"weights", {}, false}, kv{"KV cache", {}, false}, act{"activations", {}, false},
+      total{"total", {}, false};
+  opmodel::Scenario s = a.request.scenario;
+  std::optional<std::int64_t> largest_fit;
+  for (std::int64_t b = 1; b <= max_batch; b *= 2) {
+    s.batch = b;
+    const double w = opmodel::weight_bytes(a.model, s), k = opmodel::kv_cache_bytes(a.model, s, context);
+    // Activations scale with the tokens in flight: the analysis's peak, per sequence, times the batch.
+    const double x = a.memory.activations_bytes / double(a.request.scenario.batch) * double(b);
+    weights.points.emplace_back(double(b), w / 1e9);
+    kv.points.emplace_back(double(b), k / 1e9);
+    act.points.emplace_back(double(b), x / 1e9);
+    total.points.emplace_back(double(b), (w + k + x) / 1e9);
+    if (a.memory.capacity_bytes && w + k + x <= *a.memory.capacity_bytes) largest_fit = b;
+  }
+  c.series = {weights, kv, act, total};
+  if (a.memory.capacity_bytes)
+    c.horizontal.push_back({fmt::format("capacity {}", reports::si(*a.memory.capacity_bytes, "B")),
+                            *a.memory.capacity_bytes / 1e9});
+  if (largest_fit) c.vertical.push_back({fmt::format("largest power-of-two batch that fits: {}", *largest_fit),
+                                         double(*largest_fit)});
+  return c;
+}
+
+}  // namespace roofline

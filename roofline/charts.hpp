@@ -25,3 +25,19 @@ reports::RooflineChart roofline_chart(const Analysis& a, const std::vector<hardw
 void add_batch_sweep(reports::RooflineChart& chart, const Analysis& a, std::int64_t max_batch);
 
 }  // namespace roofline
+
+#include "reports/xy_chart.hpp"
+
+namespace roofline {
+
+// Share of each phase's time per op (stacked bars, one per phase; total time in the bar's name).
+reports::BarChart breakdown_chart(const Analysis& a);
+// Decode step time and tokens/s against batch 1, 2, 4, ... max_batch, at the analysis's decode context.
+reports::XYChart batch_chart(const Analysis& a, std::int64_t max_batch);
+// Decode step time and tokens/s against the cached context 128, 256, ... max_context, at the analysis's batch.
+reports::XYChart context_chart(const Analysis& a, std::int64_t max_context);
+// Weights, KV cache and activations against batch at the analysis's fullest context; the device capacity and
+// the largest batch that fits are marked.
+reports::XYChart memory_chart(const Analysis& a, std::int64_t max_batch);
+
+}  // namespace roofline

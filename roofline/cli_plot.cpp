@@ -13,8 +13,11 @@ int plot(int argc, const char* const* argv) {
   po::options_description desc("roofline plot: roofline chart of a model on a device\n\nOptions");
   add_analysis_options(desc);
   desc.add_options()
+      ("chart", po::value<std::string>()->default_value("roofline"), "roofline | breakdown | batch | context | memory")
       ("compare", po::value<std::string>(), "overlay further profiles: h100-sxm,mi300x,...")
-      ("batch-sweep", po::value<std::string>(), "add decode points for batch 1, 2, 4, ... up to this batch")
+      ("batch-sweep", po::value<std::string>(), "roofline: add decode points for batch 1, 2, 4, ... up to this batch;\n"
+                                                 "batch, memory: the largest batch shown (default 256)")
+      ("max-context", po::value<std::string>()->default_value("32768"), "context: the largest context shown")
       ("output,o", po::value<std::string>(), "chart file: .png or .svg (script .gp and data .dat written beside)")
       ("help,h", "this help");
   const po::variables_map vm = parse(argc, argv, desc);
@@ -24,6 +27,9 @@ int plot(int argc, const char* const* argv) {
     return 0;
   }
   const std::string output = required(vm, "output");
+  if (const std::string k = vm["chart"].as<std::string>();
+      k != "roofline" && k != "breakdown" && k != "batch" && k != "context" && k != "memory")
+    throw UsageError("chart", "expected roofline, breakdown, batch, context or memory, got '" + k + "'");
   const AnalysisRequest request = analysis_request(vm);
   std::int64_t sweep = 0;
   if (vm.count("batch-sweep"))
@@ -38,10 +44,26 @@ int plot(int argc, const char* const* argv) {
       compare.push_back(hardware::resolve_profile(item));
     }
   }
+  const std::string kind = vm["chart"].as<std::string>();
+  const std::int64_t max_context =
+      parse_integer("max-context", vm["max-context"].as<std::string>(), 128, std::int64_t{1} << 24);
   const Analysis a = roofline::analyze(model, hw, request);
-  reports::RooflineChart chart = roofline_chart(a, compare);
-  if (sweep) add_batch_sweep(chart, a, sweep);
-  const auto files = reports::render(chart, output);
+  reports::ChartFiles files;
+  if (kind == "roofline") {
+    reports::RooflineChart chart = roofline_chart(a, compare);
+    if (sweep) add_batch_sweep(chart, a, sweep);
+    files = reports::render(chart, output);
+  } else if (kind == "breakdown") {
+    files = reports::render(breakdown_chart(a), output);
+  } else if (kind == "batch") {
+    files = reports::render(batch_chart(a, sweep ? sweep : 256), output);
+  } else if (kind == "context") {
+    files = reports::render(context_chart(a, max_context), output);
+  } else if (kind == "memory") {
+    files = reports::render(memory_chart(a, sweep ? sweep : 256), output);
+  } else {
+    throw UsageError("chart", "expected roofline, breakdown, batch, context or memory, got '" + kind + "'");
+  }
   std::cerr << "wrote " << files.image << " (" << files.script << ", " << files.data << ")\n";
   return 0;
 }

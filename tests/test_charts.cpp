@@ -97,3 +97,43 @@ TEST(Charts, BadPathsAreErrorsAndLeaveNothing) {
   EXPECT_THROW(reports::render(chart, (dir.path / "missing" / "chart.png").string()), reports::ChartError);
   EXPECT_TRUE(fs::is_empty(dir.path));
 }
+
+TEST(Charts, BreakdownBatchContextAndMemoryChartsHoldTheAnalysisValues) {
+  TempDir dir;
+  const Analysis a = analysis("a100-80g-sxm");
+  // Breakdown: each bar sums to 100% of its phase.
+  const auto bars = breakdown_chart(a);
+  ASSERT_EQ(bars.categories.size(), 2u);
+  for (std::size_t i = 0; i < 2; ++i) {
+    double sum = 0;
+    for (const auto& seg : bars.segments) sum += seg.values[i];
+    EXPECT_NEAR(sum, 100.0, 1e-9);
+  }
+  const auto bar_files = reports::render(bars, (dir.path / "breakdown.svg").string());
+  EXPECT_NE(slurp(bar_files.image).find("</svg>"), std::string::npos);
+  EXPECT_NE(slurp(bar_files.data).find("\"q_proj\""), std::string::npos);
+
+  // Batch: the point at batch 8 is the analysis's own decode step.
+  const auto batch = batch_chart(a, 64);
+  ASSERT_EQ(batch.series[0].points.size(), 7u);
+  EXPECT_DOUBLE_EQ(batch.series[0].points[3].second, 1e3 * a.steps[1].time_s);
+  EXPECT_DOUBLE_EQ(batch.series[1].points[3].second, 8 / a.steps[1].time_s);
+  EXPECT_EQ(batch.vertical.size(), 1u);  // the compute-bound batch is marked
+  const auto batch_files = reports::render(batch, (dir.path / "batch.png").string());
+  EXPECT_NE(slurp(batch_files.data).find(fmt::format("8 {:.17g}", 1e3 * a.steps[1].time_s)), std::string::npos);
+
+  // Context: at 1024 cached tokens the step is the analysis's decode step (batch 8, kv_len = prompt).
+  const auto context = context_chart(a, 4096);
+  EXPECT_DOUBLE_EQ(context.series[0].points[3].first, 1024);
+  EXPECT_DOUBLE_EQ(context.series[0].points[3].second, 1e3 * a.steps[1].time_s);
+  reports::render(context, (dir.path / "context.png").string());
+
+  // Memory: weights constant, KV linear in batch, capacity and the largest fitting batch marked.
+  const auto memory = memory_chart(a, 256);
+  EXPECT_DOUBLE_EQ(memory.series[1].points[3].second, a.memory.kv_cache_bytes / 1e9);  // batch 8
+  ASSERT_EQ(memory.horizontal.size(), 1u);
+  EXPECT_DOUBLE_EQ(memory.horizontal[0].at, 80.0);
+  ASSERT_EQ(memory.vertical.size(), 1u);
+  EXPECT_DOUBLE_EQ(memory.vertical[0].at, 64);  // 13.5 GB + 64 x 1024 x 0.52 MB + activations < 80 GB < at 128
+  reports::render(memory, (dir.path / "memory.png").string());
+}

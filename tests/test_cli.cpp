@@ -167,5 +167,14 @@ TEST(Cli, PlotWritesChartScriptAndData) {
   EXPECT_NE(bad.out.find("must end in .png or .svg"), std::string::npos) << bad.out;
   EXPECT_FALSE(fs::exists(dir / "c.bmp"));
   EXPECT_EQ(run("plot --model tiny --hw l4 --prompt 32").code, 2);  // -o is required
+  const Result pie = run("plot --chart pie --model tiny --hw l4 --prompt 32 -o " + (dir / "p.png").string());
+  EXPECT_EQ(pie.code, 2);
+  EXPECT_NE(pie.out.find("expected roofline, breakdown, batch, context or memory"), std::string::npos) << pie.out;
+  for (const char* kind : {"breakdown", "batch", "context", "memory"}) {
+    const Result k = run(std::string("plot --chart ") + kind + " --model tiny --hw l4 --prompt 32 --batch-sweep 8 "
+                         "--max-context 512 -o " + (dir / (std::string(kind) + ".png")).string());
+    EXPECT_EQ(k.code, 0) << kind << k.out;
+    EXPECT_TRUE(fs::exists(dir / (std::string(kind) + ".png"))) << kind;
+  }
   fs::remove_all(dir);
 }
