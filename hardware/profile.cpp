@@ -137,7 +137,7 @@ Profile parse_profile(const json& j, const std::string& origin) {
   r.object(j, "");
   static const char* const known[] = {"schema_version", "name",   "description", "kind",
                                       "sources",        "peak_flops_per_s", "memory", "caches",
-                                      "interconnect"};
+                                      "interconnect",   "provenance"};
   for (const auto& [k, v] : j.items()) {
     bool ok = k.starts_with("_");  // "_comment" and the like
     for (const char* n : known) ok = ok || k == n;
@@ -200,6 +200,11 @@ Profile parse_profile(const json& j, const std::string& origin) {
     ic.note = r.string(*it, "note", "interconnect.note", false);
     p.interconnect = ic;
   }
+
+  if (auto it = j.find("provenance"); it != j.end() && !it->is_null()) {
+    r.object(*it, "provenance");
+    p.provenance = std::make_shared<const json>(*it);
+  }
   return p;
 }
 
@@ -252,6 +257,7 @@ json to_json(const Profile& p) {
     if (!p.interconnect->note.empty()) ic["note"] = p.interconnect->note;
     j["interconnect"] = ic;
   }
+  if (p.provenance) j["provenance"] = *p.provenance;
   return j;
 }
 

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <array>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -48,6 +49,10 @@ struct Profile {
   std::vector<MemoryLevel> caches;  // on-chip levels, innermost first, last-level cache last
   std::optional<Interconnect> interconnect;
   std::string origin;  // where it was loaded from ("preset a100-80g-sxm" or a file path)
+  // How a measured profile was made (roofline measure-host: CPU, ISA, threads, date, 1-thread figures,
+  // the sweep); a JSON object kept as written. Null when absent. Held through a pointer so this header
+  // needs only json_fwd.hpp; it is immutable, so copies of the profile may share it.
+  std::shared_ptr<const nlohmann::json> provenance;
 
   const std::optional<Figure>& peak(Precision p) const {
     return peak_flops_per_s[static_cast<std::size_t>(p)];
