@@ -64,7 +64,7 @@ struct Profile {
   std::vector<Precision> precisions() const;  // those with a peak, in kAllPrecisions order
 };
 
-// Parses and validates a profile (schema in hardware/README.md). origin names it in errors.
+// Parses and validates a profile (schema: "Hardware profiles" in the top-level README). origin names it in errors.
 Profile parse_profile(const nlohmann::json& j, const std::string& origin);
 // Parses JSON text; malformed JSON is a ProfileError with the parser's position.
 Profile parse_profile_text(const std::string& text, const std::string& origin);
