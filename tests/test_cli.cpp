@@ -1,33 +1,18 @@
 // The roofline program end to end: outputs, exit codes, error messages, and no partial output files.
 #include <gtest/gtest.h>
 
-#include <array>
-#include <cstdio>
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
-#include <sys/wait.h>
 
 #include <nlohmann/json.hpp>
+
+#include "run_roofline.hpp"
 
 namespace fs = std::filesystem;
 
 namespace {
-
-struct Result {
-  int code = -1;
-  std::string out;  // stdout and stderr together
-};
-
-Result run(const std::string& args) {
-  const std::string cmd = std::string(ROOFLINE_BIN) + " " + args + " 2>&1";
-  Result r;
-  FILE* p = popen(cmd.c_str(), "r");
-  std::array<char, 4096> buf{};
-  while (std::size_t n = std::fread(buf.data(), 1, buf.size(), p)) r.out.append(buf.data(), n);
-  const int status = pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
 
 fs::path temp_dir() {
   fs::path d = fs::temp_directory_path() / ("roofline_cli_" + std::to_string(::getpid()));

@@ -26,6 +26,7 @@
 #include "hardware/profile.hpp"
 #include "opmodel/model_config.hpp"
 #include "roofline/analysis.hpp"
+#include "run_roofline.hpp"
 
 namespace fs = std::filesystem;
 using hardware::Precision;
@@ -48,21 +49,6 @@ std::unique_ptr<float, FreeDeleter> floats(std::int64_t n, F f) {
   return p;
 }
 
-struct Result {
-  int code = -1;
-  std::string out;  // stdout and stderr together
-};
-
-Result run(const std::string& args) {
-  const std::string cmd = std::string(ROOFLINE_BIN) + " " + args + " 2>&1";
-  Result r;
-  FILE* p = popen(cmd.c_str(), "r");
-  std::array<char, 4096> buf{};
-  while (std::size_t n = std::fread(buf.data(), 1, buf.size(), p)) r.out.append(buf.data(), n);
-  const int status = pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
 
 std::string name_of(const ProbeKernel& k) { return fmt::format("{} ({})", k.name, to_string(k.isa)); }
 
