@@ -116,11 +116,15 @@ Analysis analyze(const opmodel::ModelConfig& m, const hardware::Profile& hw, con
     RequestResult r;
     r.gen_tokens = *req.gen;
     StepResult step;
-    s.q_len = *req.prompt;
-    s.kv_len = 0;
-    opmodel::validate(s);
-    analyze_step(m, s, roofs, Phase::prefill, step);
-    r.ttft_s = step.time_s;
+    if (req.prefill) {
+      r.ttft_s = a.steps.front().time_s;  // the prefill shown is the request's first step
+    } else {
+      s.q_len = *req.prompt;
+      s.kv_len = 0;
+      opmodel::validate(s);
+      analyze_step(m, s, roofs, Phase::prefill, step);
+      r.ttft_s = step.time_s;
+    }
     s.q_len = 1;
     s.kv_len = *req.prompt + *req.gen - 1;
     opmodel::validate(s);  // the last step's context: checks the whole range
@@ -150,10 +154,7 @@ Analysis analyze(const opmodel::ModelConfig& m, const hardware::Profile& hw, con
   a.memory.capacity_bytes = hw.capacity_bytes();
 
   // The projections' roof: where decode's linear layers sit, and where they cross over.
-  opmodel::OpCost probe;
-  probe.unit = opmodel::Unit::matrix;
-  probe.compute = req.scenario.act_dtype;
-  a.linear_precision = precision_of(probe);
+  a.linear_precision = precision_of(opmodel::Unit::matrix, req.scenario.act_dtype);
   a.ridge_flops_per_byte = roofs.ridge(a.linear_precision);
   opmodel::Scenario d = req.scenario;
   d.kv_len = req.kv_len ? *req.kv_len : req.prompt.value_or(0);

@@ -33,11 +33,10 @@ void add_steps(reports::RooflineChart& chart, const Analysis& a, bool labels) {
     reports::PointSeries s;
     s.group = a.hardware.name;
     s.marker = st.phase == Phase::prefill ? 7 : 5;  // filled circle, filled square
-    s.name = st.phase == Phase::prefill
-                 ? fmt::format("{}prefill: batch {}, {} tokens", chart.ceilings.size() > 8 ? a.hardware.name + " " : "",
-                               st.batch, st.q_len)
-                 : fmt::format("decode: batch {}, {} cached", st.batch, st.kv_len);
-    if (!labels) s.name = a.hardware.name + " " + s.name;
+    // Points of an overlaid profile (no labels) name their device in the legend.
+    s.name = fmt::format("{}{}", labels ? "" : a.hardware.name + " ",
+                         st.phase == Phase::prefill ? fmt::format("prefill: batch {}, {} tokens", st.batch, st.q_len)
+                                                    : fmt::format("decode: batch {}, {} cached", st.batch, st.kv_len));
     for (const OpPoint& p : st)
       s.points.push_back({p.intensity, p.attainable_flops_per_s, labels ? std::string(p.cost.name) : ""});
     chart.series.push_back(std::move(s));
@@ -136,36 +135,41 @@ namespace {
 
 std::int64_t decode_context(const Analysis& a) { return a.request.kv_len ? *a.request.kv_len : a.request.prompt.value_or(0); }
 
-// Decode step time at (batch, context) under the analysis's roofs.
-double decode_step_s(const Analysis& a, const Roofs& roofs, std::int64_t batch, std::int64_t context) {
+// Decode step time (ms, left axis) and tokens/s (right axis) at powers of two of batch or context, the other fixed.
+enum class Sweep { batch, context };
+
+reports::XYChart decode_sweep(const Analysis& a, Sweep over, std::int64_t first, std::int64_t last) {
+  const Roofs roofs = Roofs::of(a.hardware);
   opmodel::Scenario s = a.request.scenario;
-  s.batch = batch;
   s.q_len = 1;
-  s.kv_len = context;
-  opmodel::validate(s);
+  s.kv_len = decode_context(a);
+  reports::XYChart c;
+  c.title = over == Sweep::batch
+                ? fmt::format("{} on {}: decode step at {} cached tokens against batch", a.model.name, a.hardware.name,
+                              s.kv_len)
+                : fmt::format("{} on {}: decode step at batch {} against context", a.model.name, a.hardware.name,
+                              s.batch);
+  c.x_label = over == Sweep::batch ? "batch (sequences)" : "cached tokens per sequence";
+  c.y_label = "decode step time (ms)";
+  c.y2_label = "output tokens/s";
+  c.log_x = true;
+  reports::XYSeries latency{"time per output token (ms)", {}, false}, rate{"tokens/s (batch / step time)", {}, true};
   StepResult st;
-  analyze_step(a.model, s, roofs, Phase::decode, st);
-  return st.time_s;
+  for (std::int64_t x = first; x <= last; x *= 2) {
+    (over == Sweep::batch ? s.batch : s.kv_len) = x;
+    opmodel::validate(s);
+    analyze_step(a.model, s, roofs, Phase::decode, st);
+    latency.points.emplace_back(double(x), 1e3 * st.time_s);
+    rate.points.emplace_back(double(x), double(s.batch) / st.time_s);
+  }
+  c.series = {latency, rate};
+  return c;
 }
 
 }  // namespace
 
 reports::XYChart batch_chart(const Analysis& a, std::int64_t max_batch) {
-  const Roofs roofs = Roofs::of(a.hardware);
-  const std::int64_t context = decode_context(a);
-  reports::XYChart c;
-  c.title = fmt::format("{} on {}: decode step at {} cached tokens against batch", a.model.name, a.hardware.name, context);
-  c.x_label = "batch (sequences)";
-  c.y_label = "decode step time (ms)";
-  c.y2_label = "output tokens/s";
-  c.log_x = true;
-  reports::XYSeries latency{"time per output token (ms)", {}, false}, rate{"tokens/s (batch / step time)", {}, true};
-  for (std::int64_t b = 1; b <= max_batch; b *= 2) {
-    const double t = decode_step_s(a, roofs, b, context);
-    latency.points.emplace_back(double(b), 1e3 * t);
-    rate.points.emplace_back(double(b), double(b) / t);
-  }
-  c.series = {latency, rate};
+  reports::XYChart c = decode_sweep(a, Sweep::batch, 1, max_batch);
   if (a.decode_compute_bound_batch)
     c.vertical.push_back({fmt::format("linears compute-bound from batch {}", *a.decode_compute_bound_batch),
                           double(*a.decode_compute_bound_batch)});
@@ -173,22 +177,7 @@ reports::XYChart batch_chart(const Analysis& a, std::int64_t max_batch) {
 }
 
 reports::XYChart context_chart(const Analysis& a, std::int64_t max_context) {
-  const Roofs roofs = Roofs::of(a.hardware);
-  const std::int64_t batch = a.request.scenario.batch;
-  reports::XYChart c;
-  c.title = fmt::format("{} on {}: decode step at batch {} against context", a.model.name, a.hardware.name, batch);
-  c.x_label = "cached tokens per sequence";
-  c.y_label = "decode step time (ms)";
-  c.y2_label = "output tokens/s";
-  c.log_x = true;
-  reports::XYSeries latency{"time per output token (ms)", {}, false}, rate{"tokens/s", {}, true};
-  for (std::int64_t k = 128; k <= max_context; k *= 2) {
-    const double t = decode_step_s(a, roofs, batch, k);
-    latency.points.emplace_back(double(k), 1e3 * t);
-    rate.points.emplace_back(double(k), double(batch) / t);
-  }
-  c.series = {latency, rate};
-  return c;
+  return decode_sweep(a, Sweep::context, 128, max_context);
 }
 
 reports::XYChart memory_chart(const Analysis& a, std::int64_t max_batch) {

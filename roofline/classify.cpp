@@ -6,11 +6,11 @@ namespace roofline {
 
 std::string_view to_string(Bound b) { return b == Bound::compute ? "compute" : "memory"; }
 
-hardware::Precision precision_of(const opmodel::OpCost& op) {
+hardware::Precision precision_of(opmodel::Unit unit, opmodel::DType compute) {
   using hardware::Precision;
   using opmodel::DType;
-  if (op.unit == opmodel::Unit::vector) return Precision::fp32;
-  switch (op.compute) {
+  if (unit == opmodel::Unit::vector) return Precision::fp32;
+  switch (compute) {
     case DType::fp32: return Precision::fp32;
     case DType::fp16: return Precision::fp16;
     case DType::bf16: return Precision::bf16;

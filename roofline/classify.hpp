@@ -20,7 +20,8 @@ std::string_view to_string(Bound b);
 
 // Matrix ops run at their compute dtype; fp32 GEMMs use the non-tensor fp32 peak (TF32 is opt-in
 // in every framework, so it is not assumed). Vector ops run at fp32.
-hardware::Precision precision_of(const opmodel::OpCost& op);
+hardware::Precision precision_of(opmodel::Unit unit, opmodel::DType compute);
+inline hardware::Precision precision_of(const opmodel::OpCost& op) { return precision_of(op.unit, op.compute); }
 
 // A profile's roofs, flattened for the hot path.
 struct Roofs {

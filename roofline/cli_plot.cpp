@@ -9,6 +9,19 @@
 
 namespace roofline::cli {
 
+namespace {
+enum class ChartKind { roofline, breakdown, batch, context, memory };
+
+ChartKind chart_kind(const std::string& name) {
+  if (name == "roofline") return ChartKind::roofline;
+  if (name == "breakdown") return ChartKind::breakdown;
+  if (name == "batch") return ChartKind::batch;
+  if (name == "context") return ChartKind::context;
+  if (name == "memory") return ChartKind::memory;
+  throw UsageError("chart", "expected roofline, breakdown, batch, context or memory, got '" + name + "'");
+}
+}  // namespace
+
 int plot(int argc, const char* const* argv) {
   po::options_description desc("roofline plot: roofline chart of a model on a device\n\nOptions");
   add_analysis_options(desc);
@@ -27,10 +40,7 @@ int plot(int argc, const char* const* argv) {
     return 0;
   }
   const std::string output = required(vm, "output");
-  if (const std::string k = vm["chart"].as<std::string>();
-      k != "roofline" && k != "breakdown" && k != "batch" && k != "context" && k != "memory")
-    throw UsageError("chart", "expected roofline, breakdown, batch, context or memory, got '" + k + "'");
-  const AnalysisRequest request = analysis_request(vm);
+  const ChartKind kind = chart_kind(vm["chart"].as<std::string>());  const AnalysisRequest request = analysis_request(vm);
   std::int64_t sweep = 0;
   if (vm.count("batch-sweep"))
     sweep = parse_integer("batch-sweep", vm["batch-sweep"].as<std::string>(), 1, std::int64_t{1} << 16);
@@ -44,25 +54,21 @@ int plot(int argc, const char* const* argv) {
       compare.push_back(hardware::resolve_profile(item));
     }
   }
-  const std::string kind = vm["chart"].as<std::string>();
   const std::int64_t max_context =
       parse_integer("max-context", vm["max-context"].as<std::string>(), 128, std::int64_t{1} << 24);
   const Analysis a = roofline::analyze(model, hw, request);
   reports::ChartFiles files;
-  if (kind == "roofline") {
-    reports::RooflineChart chart = roofline_chart(a, compare);
-    if (sweep) add_batch_sweep(chart, a, sweep);
-    files = reports::render(chart, output);
-  } else if (kind == "breakdown") {
-    files = reports::render(breakdown_chart(a), output);
-  } else if (kind == "batch") {
-    files = reports::render(batch_chart(a, sweep ? sweep : 256), output);
-  } else if (kind == "context") {
-    files = reports::render(context_chart(a, max_context), output);
-  } else if (kind == "memory") {
-    files = reports::render(memory_chart(a, sweep ? sweep : 256), output);
-  } else {
-    throw UsageError("chart", "expected roofline, breakdown, batch, context or memory, got '" + kind + "'");
+  switch (kind) {
+    case ChartKind::roofline: {
+      reports::RooflineChart chart = roofline_chart(a, compare);
+      if (sweep) add_batch_sweep(chart, a, sweep);
+      files = reports::render(chart, output);
+      break;
+    }
+    case ChartKind::breakdown: files = reports::render(breakdown_chart(a), output); break;
+    case ChartKind::batch: files = reports::render(batch_chart(a, sweep ? sweep : 256), output); break;
+    case ChartKind::context: files = reports::render(context_chart(a, max_context), output); break;
+    case ChartKind::memory: files = reports::render(memory_chart(a, sweep ? sweep : 256), output); break;
   }
   std::cerr << "wrote " << files.image << " (" << files.script << ", " << files.data << ")\n";
   return 0;

@@ -13,10 +13,10 @@ constexpr const char* kUsage =
     "usage: roofline <command> [options]\n"
     "\n"
     "commands:\n"
-    "  analyze   per-operator roofline of a model's prefill and decode steps on a device\n"
-    "  plot      roofline chart (PNG or SVG) of the same analysis\n"
-    "  list      list models | hardware | ops\n"
+    "  analyze       per-operator roofline of a model's prefill and decode steps on a device\n"
+    "  plot          charts (PNG or SVG) of the same analysis: roofline, breakdown, batch, context, memory\n"
     "  measure-host  measure this machine's roofs into a hardware profile (use it as --hw FILE)\n"
+    "  list          list models | hardware | ops\n"
     "\n"
     "`roofline <command> --help` shows a command's options.\n";
 
