@@ -7,6 +7,7 @@ packages=(
   build-essential cmake
   libeigen3-dev libboost-program-options-dev nlohmann-json3-dev
   libgnuplot-iostream-dev libfmt-dev gnuplot-nox libgtest-dev
+  libopenblas-dev  # bench only: the reference BLAS the engine's GEMM and GEMV are compared with
 )
 
 missing=()

@@ -1,0 +1,249 @@
+// bench_engine [rounds] [gemm|gemv|attention|probe ...]: the engine's kernels against the host's roofs and against reference libraries, in
+// the same run (issue 4). Prints, each a median over rounds x repetitions, with the ratio to its target:
+//   GEMM, prefill shapes (M=1024, K=4096, N=4096 and 11008): engine vs OpenBLAS sgemm (>= 0.90x), and Eigen;
+//   GEMV, decode shapes (M=1, K=4096, N=4096 and 11008): engine f32 vs OpenBLAS sgemv weight bytes/s
+//   (>= 0.95x); engine bf16 and int8 (group 128) vs engine f32 bytes/s (>= 0.85x each);
+//   decode attention over a long cache (Llama-2-7B heads, 8192 positions) vs the DRAM read bandwidth that
+//   measure-host measures in the same run (>= 0.80x, best against best: this VM's DRAM bandwidth is bimodal);
+//   the probe: a decode step with and without it.
+// Weights and caches rotate over copies totalling more than 4x the last-level cache, so GEMV and attention
+// read from DRAM as they would in a real decode step. Libraries are switched with a pause between, so
+// neither library's spinning idle threads steal cores from the other's timed calls.
+#include <cblas.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <Eigen/Core>
+#include <fmt/format.h>
+#include <omp.h>
+
+#include "engine/config.hpp"
+#include "engine/generate.hpp"
+#include "engine/kernels.hpp"
+#include "engine/kv_cache.hpp"
+#include "engine/model.hpp"
+#include "engine/weights.hpp"
+#include "hardware/host/measure.hpp"
+
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+constexpr std::size_t kColdBytes = std::size_t{128} << 20;  // > 4x this host's 32 MiB L3
+
+double seconds(const std::function<void()>& f) {
+  const auto t0 = clock_type::now();
+  f();
+  return std::chrono::duration<double>(clock_type::now() - t0).count();
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
+}
+
+void pause() { std::this_thread::sleep_for(std::chrono::milliseconds(300)); }
+
+std::vector<float> random_floats(std::size_t n, unsigned seed) {
+  std::vector<float> v(n);
+  std::uint64_t s = seed * 0x9e3779b97f4a7c15ull + 1;
+  for (auto& x : v) {
+    s ^= s << 13, s ^= s >> 7, s ^= s << 17;
+    x = float(double(s >> 11) * 0x1.0p-53 * 2 - 1) * 0.05f;
+  }
+  return v;
+}
+
+// Times each named contender `reps` times per round over `rounds` rounds, switching contenders between
+// rounds; returns the median time of each.
+std::vector<double> contest(const std::vector<std::function<void()>>& runs, int rounds, int reps) {
+  std::vector<std::vector<double>> t(runs.size());
+  for (int r = 0; r < rounds; ++r)
+    for (std::size_t i = 0; i < runs.size(); ++i) {
+      pause();
+      runs[i]();  // warm-up
+      for (int k = 0; k < reps; ++k) t[i].push_back(seconds(runs[i]));
+    }
+  std::vector<double> med;
+  for (auto& v : t) med.push_back(median(v));
+  return med;
+}
+
+void ratio_line(const char* what, double ratio, double target) {
+  fmt::print("  {:<52} {:6.3f}  (target >= {:.2f}) {}\n", what, ratio, target, ratio >= target ? "ok" : "MISSED");
+}
+
+int failures = 0;
+void check(const char* what, double ratio, double target) {
+  ratio_line(what, ratio, target);
+  if (ratio < target) ++failures;
+}
+
+void bench_gemm(int rounds) {
+  fmt::print("GEMM, prefill shapes, fp32, {} threads (GFLOP/s, median)\n", omp_get_max_threads());
+  const std::int64_t M = 1024, K = 4096;
+  for (std::int64_t N : {4096, 11008}) {
+    const auto wf = random_floats(std::size_t(N * K), 1), xf = random_floats(std::size_t(M * K), 2);
+    const engine::Linear w = engine::make_linear("w", wf.data(), N, K, engine::WeightFormat::f32, 0, nullptr);
+    std::vector<float> y(std::size_t(M * N));
+    Eigen::Map<const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>> ew(wf.data(), N, K),
+        ex(xf.data(), M, K);
+    Eigen::Map<Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>> ey(y.data(), M, N);
+    const auto t = contest(
+        {[&] { engine::gemm({y.data(), N, nullptr}, xf.data(), M, w); },
+         [&] {
+           cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(M), int(N), int(K), 1.0f, xf.data(), int(K),
+                       wf.data(), int(K), 0.0f, y.data(), int(N));
+         },
+         [&] { ey.noalias() = ex * ew.transpose(); }},
+        rounds, 5);
+    const double flops = 2.0 * double(M) * double(N) * double(K);
+    fmt::print("  M={} N={} K={}: engine {:.1f}, OpenBLAS {:.1f}, Eigen {:.1f}\n", M, N, K, flops / t[0] / 1e9,
+               flops / t[1] / 1e9, flops / t[2] / 1e9);
+    check(fmt::format("engine GEMM / OpenBLAS sgemm, N={}", N).c_str(), t[1] / t[0], 0.90);
+  }
+}
+
+void bench_gemv(int rounds) {
+  fmt::print("\nGEMV, decode shapes, M=1, weights cold (GB/s of weight bytes, median)\n");
+  const std::int64_t K = 4096;
+  for (std::int64_t N : {4096, 11008}) {
+    const auto wf = random_floats(std::size_t(N * K), 3), xf = random_floats(std::size_t(K), 4);
+    std::vector<float> y(static_cast<std::size_t>(N));
+    const std::size_t f32_bytes = std::size_t(N * K * 4);
+    const std::size_t copies = std::max<std::size_t>(2, (kColdBytes + f32_bytes - 1) / f32_bytes + 1);
+    std::vector<std::vector<float>> blas(copies, wf);
+    auto copies_of = [&](engine::WeightFormat f) {
+      std::vector<engine::Linear> v;
+      const engine::Linear one = engine::make_linear("w", wf.data(), N, K, f, f == engine::WeightFormat::int8 ? 128 : 0, nullptr);
+      const std::size_t n = std::max<std::size_t>(2, (kColdBytes + one.weight_bytes() - 1) / one.weight_bytes() + 1);
+      for (std::size_t i = 0; i < n; ++i)
+        v.push_back(engine::make_linear("w", wf.data(), N, K, f, f == engine::WeightFormat::int8 ? 128 : 0, nullptr));
+      return v;
+    };
+    const auto f32 = copies_of(engine::WeightFormat::f32), bf16 = copies_of(engine::WeightFormat::bf16),
+               i8 = copies_of(engine::WeightFormat::int8);
+    std::size_t next = 0;
+    auto rotate = [&](const std::vector<engine::Linear>& ws) {
+      return [&] { engine::gemv({y.data(), N, nullptr}, xf.data(), 1, ws[next++ % ws.size()]); };
+    };
+    const auto t = contest({rotate(f32),
+                            [&] {
+                              cblas_sgemv(CblasRowMajor, CblasNoTrans, int(N), int(K), 1.0f,
+                                          blas[next++ % copies].data(), int(K), xf.data(), 1, 0.0f, y.data(), 1);
+                            },
+                            rotate(bf16), rotate(i8)},
+                           rounds, 9);
+    const double b_f32 = double(f32[0].weight_bytes()) / t[0], b_blas = double(f32_bytes) / t[1],
+                 b_bf16 = double(bf16[0].weight_bytes()) / t[2], b_i8 = double(i8[0].weight_bytes()) / t[3];
+    fmt::print("  N={} K={}: engine f32 {:.1f}, OpenBLAS {:.1f}, engine bf16 {:.1f}, engine int8 {:.1f}\n", N, K,
+               b_f32 / 1e9, b_blas / 1e9, b_bf16 / 1e9, b_i8 / 1e9);
+    fmt::print("  {:<52} {:.2f} / {:.2f} / {:.2f} ms\n", "time per call f32 / bf16 / int8", t[0] * 1e3, t[2] * 1e3, t[3] * 1e3);
+    check(fmt::format("engine f32 GEMV / OpenBLAS sgemv, N={}", N).c_str(), b_f32 / b_blas, 0.95);
+    check(fmt::format("engine bf16 GEMV bytes/s / engine f32, N={}", N).c_str(), b_bf16 / b_f32, 0.85);
+    check(fmt::format("engine int8 GEMV bytes/s / engine f32, N={}", N).c_str(), b_i8 / b_f32, 0.85);
+  }
+}
+
+double dram_read() {
+  hardware::host::MeasureOptions o;
+  o.quick = true;
+  const auto m = hardware::host::measure_host(o);
+  return m.all.levels.back().read.max;
+}
+
+void bench_attention(int rounds) {
+  fmt::print("\nDecode attention, 32 heads x 128, 8192 cached positions, batch 1, cache cold\n");
+  const std::int64_t h = 32, hd = 128, kv = 8192, kvd = h * hd;
+  const std::size_t cache_bytes = std::size_t(2 * kv * kvd * 4);
+  const std::int64_t copies = std::max<std::int64_t>(2, std::int64_t(kColdBytes / cache_bytes) + 1);
+  engine::KvCache cache = engine::KvCache::contiguous(1, kvd, copies, kv);
+  const auto q = random_floats(std::size_t(kvd), 5);
+  for (std::int64_t s = 0; s < copies; ++s) {
+    const std::int64_t id = cache.add_sequence();
+    cache.reserve(id, kv);
+    cache.set_length(id, kv);
+    const auto rows = random_floats(std::size_t(kvd), unsigned(6 + s));
+    for (std::int64_t p = 0; p < kv; ++p) {
+      std::copy(rows.begin(), rows.end(), cache.k_row(id, 0, p));
+      std::copy(rows.begin(), rows.end(), cache.v_row(id, 0, p));
+    }
+  }
+  std::vector<float> out(static_cast<std::size_t>(kvd));
+  const engine::AttentionShape shape{h, h, hd, kvd, std::nullopt, 1.0f / std::sqrt(float(hd))};
+  std::vector<engine::KvRun> runs;
+  std::int64_t next = 0;
+  std::vector<double> att, dram;
+  for (int r = 0; r < rounds; ++r) {
+    pause();
+    dram.push_back(dram_read());
+    pause();
+    std::vector<double> t;
+    for (int k = 0; k < 10; ++k) {
+      const std::int64_t id = next++ % copies;
+      cache.runs(id, 0, kv - 1 + 1, runs);
+      const engine::AttentionSeq seq{q.data(), out.data(), 1, kv - 1, runs};
+      t.push_back(seconds([&] { engine::attention({&seq, 1}, shape); }));
+    }
+    att.push_back(double(cache_bytes) / median(t));
+    fmt::print("  round {}: attention {:.1f} GB/s, DRAM read (measure-host) {:.1f} GB/s\n", r + 1, att.back() / 1e9,
+               dram.back() / 1e9);
+  }
+  const double best_att = *std::max_element(att.begin(), att.end()), best_dram = *std::max_element(dram.begin(), dram.end());
+  fmt::print("  best: attention {:.1f} GB/s of K and V, DRAM read {:.1f} GB/s\n", best_att / 1e9, best_dram / 1e9);
+  check("decode attention bytes/s / DRAM read bandwidth", best_att / best_dram, 0.80);
+}
+
+void bench_probe(int rounds) {
+  fmt::print("\nProbe cost: decode step of a 4-layer model (dim 512), batch 1, probe off vs on\n");
+  const engine::Config c = engine::parse_config(
+      R"({"model_type":"llama","hidden_size":512,"intermediate_size":1536,"num_hidden_layers":4,
+          "num_attention_heads":8,"num_key_value_heads":8,"vocab_size":4096,"max_position_embeddings":2048})",
+      "bench config");
+  const engine::Weights w = engine::random_weights(c, 1, {});
+  engine::Model model(w, engine::AttentionKind::tiled);
+  engine::KvCache cache(c.n_layers, c.kv_dim(), 16, 256);
+  const std::int64_t id = cache.add_sequence();
+  std::vector<std::int32_t> prompt(256, 7);
+  std::vector<float> logits(std::size_t(c.vocab_size));
+  engine::SequenceStep step{id, prompt};
+  model.forward(cache, {&step, 1}, logits.data(), engine::Phase::prefill, nullptr);
+  const std::int32_t token = 3;
+  engine::Probe probe;
+  auto decode = [&](engine::Probe* p) {
+    return [&, p] {
+      engine::SequenceStep s{id, {&token, 1}};
+      cache.set_length(id, 256);  // re-run the same decode position
+      model.forward(cache, {&s, 1}, logits.data(), engine::Phase::decode, p);
+      probe.records.clear();
+    };
+  };
+  const auto t = contest({decode(nullptr), decode(&probe)}, rounds, 200);
+  fmt::print("  off {:.1f} us, on {:.1f} us per step ({:+.2f}%, {} kernel calls timed per step)\n", t[0] * 1e6,
+             t[1] * 1e6, (t[1] / t[0] - 1) * 100, 3 + 15 * c.n_layers);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const int rounds = argc > 1 ? std::max(1, std::atoi(argv[1])) : 3;
+  fmt::print("bench_engine: {} rounds; OpenBLAS {}\n\n", rounds, openblas_get_config());
+  auto wanted = [&](const char* name) {
+    if (argc <= 2) return true;
+    for (int i = 2; i < argc; ++i)
+      if (std::string(argv[i]) == name) return true;
+    return false;
+  };
+  if (wanted("gemm")) bench_gemm(rounds);
+  if (wanted("gemv")) bench_gemv(rounds);
+  if (wanted("attention")) bench_attention(rounds);
+  if (wanted("probe")) bench_probe(rounds);
+  fmt::print("\n{} target(s) missed\n", failures);
+  return failures ? 1 : 0;
+}

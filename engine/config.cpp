@@ -1,0 +1,150 @@
+#include "engine/config.hpp"
+
+#include <cmath>
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "engine/error.hpp"
+
+namespace engine {
+namespace {
+
+using nlohmann::json;
+
+constexpr std::int64_t kMaxDim = std::int64_t{1} << 31;  // sizes multiply: keep them well inside int64
+
+struct Reader {
+  const json& j;
+  const std::string& origin;
+
+  [[noreturn]] void fail(const std::string& field, const std::string& problem) const {
+    throw EngineError(origin, field, problem);
+  }
+  const json* find(const json& obj, const char* key) const {
+    auto it = obj.find(key);
+    return (it == obj.end() || it->is_null()) ? nullptr : &*it;
+  }
+  std::int64_t dim(const char* key, const json& v) const {
+    if (!v.is_number_integer()) fail(key, fmt::format("must be a positive integer, got {}", v.dump()));
+    if (v.is_number_unsigned() ? v.get<std::uint64_t>() > std::uint64_t(kMaxDim)
+                               : (v.get<std::int64_t>() < 1 || v.get<std::int64_t>() > kMaxDim))
+      fail(key, fmt::format("must be in [1, {}], got {}", kMaxDim, v.dump()));
+    return v.get<std::int64_t>();
+  }
+  std::optional<std::int64_t> optional_dim(const json& obj, const char* key) const {
+    const json* v = find(obj, key);
+    return v ? std::optional(dim(key, *v)) : std::nullopt;
+  }
+  std::int64_t required_dim(const char* key) const {
+    auto v = optional_dim(j, key);
+    if (!v) fail(key, "is required");
+    return *v;
+  }
+  bool flag(const char* key, bool fallback) const {
+    const json* v = find(j, key);
+    if (!v) return fallback;
+    if (!v->is_boolean()) fail(key, fmt::format("must be true or false, got {}", v->dump()));
+    return v->get<bool>();
+  }
+  double positive(const json& obj, const char* key, double fallback) const {
+    const json* v = find(obj, key);
+    if (!v) return fallback;
+    if (!v->is_number() || !(v->get<double>() > 0) || !std::isfinite(v->get<double>()))
+      fail(key, fmt::format("must be a positive number, got {}", v->dump()));
+    return v->get<double>();
+  }
+  std::string text(const json& obj, const char* key) const {
+    const json* v = find(obj, key);
+    if (!v) return {};
+    if (!v->is_string()) fail(key, fmt::format("must be a string, got {}", v->dump()));
+    return v->get<std::string>();
+  }
+};
+
+std::optional<RopeScaling> read_rope_scaling(const Reader& r) {
+  const json* v = r.find(r.j, "rope_scaling");
+  if (!v) return std::nullopt;
+  if (!v->is_object()) r.fail("rope_scaling", fmt::format("must be an object or null, got {}", v->dump()));
+  std::string type = r.text(*v, "rope_type");
+  if (type.empty()) type = r.text(*v, "type");
+  if (type == "default") return std::nullopt;
+  if (type != "llama3")
+    r.fail("rope_scaling.rope_type", fmt::format("'{}' is not supported (supported: default, llama3)", type));
+  RopeScaling s;
+  s.factor = r.positive(*v, "factor", 8);
+  s.low_freq_factor = r.positive(*v, "low_freq_factor", 1);
+  s.high_freq_factor = r.positive(*v, "high_freq_factor", 4);
+  s.original_max_position_embeddings = r.optional_dim(*v, "original_max_position_embeddings").value_or(8192);
+  if (!(s.high_freq_factor > s.low_freq_factor))
+    r.fail("rope_scaling.high_freq_factor", "must exceed low_freq_factor");
+  return s;
+}
+
+}  // namespace
+
+Config parse_config(const std::string& json_text, const std::string& origin) {
+  json j;
+  try {
+    j = json::parse(json_text);
+  } catch (const json::exception& e) {  // parse_error, or out_of_range for a number overflow
+    throw EngineError(origin, "", fmt::format("malformed JSON: {}", e.what()));
+  }
+  if (!j.is_object()) throw EngineError(origin, "", fmt::format("must be a JSON object, got {}", j.type_name()));
+  Reader r{j, origin};
+  Config c;
+  c.model_type = r.text(j, "model_type");
+  if (c.model_type.empty()) r.fail("model_type", "is required");
+  const bool llama = c.model_type == "llama", mistral = c.model_type == "mistral", qwen2 = c.model_type == "qwen2";
+  if (!(llama || mistral || qwen2))
+    r.fail("model_type",
+           fmt::format("'{}' is not supported by the engine (supported: llama, mistral, qwen2)", c.model_type));
+
+  c.dim = r.required_dim("hidden_size");
+  c.n_layers = r.required_dim("num_hidden_layers");
+  c.n_heads = r.required_dim("num_attention_heads");
+  c.n_kv_heads = r.optional_dim(j, "num_key_value_heads").value_or(c.n_heads);
+  c.hidden_dim = r.required_dim("intermediate_size");
+  c.vocab_size = r.required_dim("vocab_size");
+  if (c.n_heads % c.n_kv_heads != 0)
+    r.fail("num_key_value_heads",
+           fmt::format("{} does not divide num_attention_heads = {}", c.n_kv_heads, c.n_heads));
+  if (auto hd = r.optional_dim(j, "head_dim")) {
+    c.head_dim = *hd;
+  } else {
+    if (c.dim % c.n_heads != 0)
+      r.fail("head_dim", fmt::format("absent, and hidden_size {} is not a multiple of num_attention_heads {}",
+                                     c.dim, c.n_heads));
+    c.head_dim = c.dim / c.n_heads;
+  }
+  if (c.head_dim % 2 != 0) r.fail("head_dim", fmt::format("must be even for rotary embeddings, got {}", c.head_dim));
+  if (std::string act = r.text(j, "hidden_act"); !act.empty() && act != "silu")
+    r.fail("hidden_act", fmt::format("'{}' is not supported (the SwiGLU MLP needs \"silu\")", act));
+
+  c.max_seq_len = r.optional_dim(j, "max_position_embeddings").value_or(4096);
+  c.rms_norm_eps = r.positive(j, "rms_norm_eps", 1e-6);
+  c.rope_theta = r.positive(j, "rope_theta", 10000);
+  c.rope_scaling = read_rope_scaling(r);
+  c.tie_word_embeddings = r.flag("tie_word_embeddings", false);
+  if (llama) {
+    c.qkv_bias = c.o_bias = r.flag("attention_bias", false);
+    c.mlp_bias = r.flag("mlp_bias", false);
+  }
+  if (qwen2) c.qkv_bias = true;  // Qwen2Attention: bias=True on q, k, v; none on o
+  if (mistral) c.sliding_window = r.optional_dim(j, "sliding_window");
+  if (qwen2 && r.flag("use_sliding_window", false))
+    r.fail("use_sliding_window", "true is not supported (Qwen2's per-layer window via max_window_layers)");
+  return c;
+}
+
+Config load_config_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw EngineError(path, "", "cannot open file");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return parse_config(ss.str(), path);
+}
+
+}  // namespace engine

@@ -1,0 +1,94 @@
+// The engine's kernels: small free functions, output first, each with a one-line contract. fp32
+// activations throughout; weights of the linear layers in f32, bf16 or int8 (see linear.hpp). Kernels use
+// all threads of the OpenMP team where the work pays for it. engine/ knows nothing of FLOP counting.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+
+#include "engine/linear.hpp"
+
+namespace engine {
+
+// Where a kernel writes its output rows: row i at base + i * stride, or at table[i] when a table is given
+// (so v_proj and RoPE can write straight into KV-cache slots).
+struct RowsOut {
+  float* base = nullptr;
+  std::int64_t stride = 0;
+  float* const* table = nullptr;
+  float* row(std::int64_t i) const { return table ? table[i] : base + i * stride; }
+};
+
+// ---- linear layers: y[m, n] = x[m, k] W^T + bias --------------------------------------------------------
+inline constexpr std::int64_t kGemvMaxRows = 8;  // up to this many rows stream W once per 4-row block
+// Dispatches to gemv (m <= kGemvMaxRows) or gemm.
+void linear(RowsOut y, const float* x, std::int64_t m, const Linear& w);
+// Packed, register-blocked GEMM (BLIS-style loops, 12x32 micro-tile); threads split the outputs n.
+void gemm(RowsOut y, const float* x, std::int64_t m, const Linear& w);
+// Streams each weight row once for all m rows of x; threads split the outputs n.
+void gemv(RowsOut y, const float* x, std::int64_t m, const Linear& w);
+
+// ---- element-wise ---------------------------------------------------------------------------------------
+// y[r, :] = x[r, :] / sqrt(mean(x[r, :]^2) + eps) * gamma   (Hugging Face LlamaRMSNorm, fp32)
+void rmsnorm(float* y, const float* x, const float* gamma, std::int64_t rows, std::int64_t d, float eps);
+// y = a + b, n elements (y may alias a)
+void add(float* y, const float* a, const float* b, std::int64_t n);
+// y = silu(gate) * up = gate / (1 + exp(-gate)) * up, n elements (y may alias gate)
+void silu_mul(float* y, const float* gate, const float* up, std::int64_t n);
+// x[t, :] = table[tokens[t], :] for t < count
+void embed(float* x, const float* table, const std::int32_t* tokens, std::int64_t count, std::int64_t d);
+
+// ---- rotary embedding -----------------------------------------------------------------------------------
+// cos/sin per position and frequency: cos[p * hd/2 + i] = cos(p * inv_freq[i]), likewise sin.
+struct RopeTable {
+  std::int64_t half = 0;  // hd / 2
+  const float* cos = nullptr;
+  const float* sin = nullptr;
+};
+// Rotate-half RoPE (Hugging Face layout: pairs (i, i + hd/2)) of q[t, h*hd] in place and of k[t, g*hd]
+// into k_out rows (the KV cache); pos[t] is token t's position.
+void rope(float* q, RowsOut k_out, const float* k, const std::int64_t* pos, std::int64_t tokens,
+          std::int64_t n_heads, std::int64_t n_kv_heads, const RopeTable& table);
+
+// ---- attention ------------------------------------------------------------------------------------------
+// The cache of one sequence as runs of consecutive positions (one per KV block; one for a contiguous
+// cache). Rows are position-major: row p of a run holds all KV heads, k + p * row_stride + head * hd.
+struct KvRun {
+  const float* k = nullptr;
+  const float* v = nullptr;
+  std::int64_t count = 0;  // positions in this run
+};
+// One sequence of a step: q_len new queries at positions start .. start+q_len-1; their keys and values
+// are already in the cache, which holds start + q_len positions.
+struct AttentionSeq {
+  const float* q = nullptr;  // [q_len, h*hd], rotated
+  float* out = nullptr;      // [q_len, h*hd]
+  std::int64_t q_len = 0;
+  std::int64_t start = 0;
+  std::span<const KvRun> runs;
+};
+struct AttentionShape {
+  std::int64_t n_heads = 0, n_kv_heads = 0, head_dim = 0;
+  std::int64_t row_stride = 0;          // floats between positions in a run (n_kv_heads * head_dim)
+  std::optional<std::int64_t> window;   // a query at p sees keys p - window < j <= p
+  float scale = 0;                      // 1 / sqrt(head_dim)
+};
+// Keys query i (position p = start + i) attends to: [first_key(p), p].
+std::int64_t first_key(std::int64_t p, const std::optional<std::int64_t>& window);
+
+// Fused attention, scores never leave the tile: online softmax over key tiles (q_len > 1), or, for a
+// single query per sequence, split over positions with a final merge of the partial softmaxes (decode).
+void attention(std::span<const AttentionSeq> seqs, const AttentionShape& s);
+// Naive attention in three kernels through a score buffer laid out [seq][head][q_len][keys seen by the
+// sequence's last query]: qk_scores writes scale * q.k (masked entries not written), softmax_scores turns
+// each row into probabilities over its visible keys, sv_product writes out = P V.
+std::int64_t score_elements(std::span<const AttentionSeq> seqs, const AttentionShape& s);
+void qk_scores(float* scores, std::span<const AttentionSeq> seqs, const AttentionShape& s);
+void softmax_scores(float* scores, std::span<const AttentionSeq> seqs, const AttentionShape& s);
+void sv_product(std::span<const AttentionSeq> seqs, const float* scores, const AttentionShape& s);
+
+// Numerically stable softmax of each of `rows` rows of n values, in place.
+void softmax(float* x, std::int64_t rows, std::int64_t n);
+
+}  // namespace engine

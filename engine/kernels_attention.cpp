@@ -1,0 +1,298 @@
+// Attention over the KV cache: fused (tiled online softmax; split-position decode) and naive (scores
+// materialised, softmax, then P V). All heads of a GQA group read their KV head's rows once per tile.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include <omp.h>
+
+#include "engine/kernels.hpp"
+#include "engine/simd.hpp"
+
+namespace engine {
+namespace {
+
+using simd::v16f;
+constexpr float kNegInf = -std::numeric_limits<float>::infinity();
+
+// Row pointers of every cached position of one sequence: k_rows[j] = start of position j's K row.
+struct PositionRows {
+  std::vector<const float*> k, v;
+};
+PositionRows position_rows(const AttentionSeq& seq) {
+  PositionRows rows;
+  const std::int64_t total = seq.start + seq.q_len;
+  rows.k.reserve(std::size_t(total));
+  rows.v.reserve(std::size_t(total));
+  return rows;
+}
+void fill_rows(PositionRows& rows, const AttentionSeq& seq, std::int64_t row_stride) {
+  const std::int64_t total = seq.start + seq.q_len;
+  for (const KvRun& run : seq.runs) {
+    for (std::int64_t p = 0; p < run.count && std::int64_t(rows.k.size()) < total; ++p) {
+      rows.k.push_back(run.k + p * row_stride);
+      rows.v.push_back(run.v + p * row_stride);
+    }
+  }
+}
+std::vector<PositionRows> all_rows(std::span<const AttentionSeq> seqs, const AttentionShape& s) {
+  std::vector<PositionRows> rows;
+  rows.reserve(seqs.size());
+  for (const AttentionSeq& seq : seqs) {
+    rows.push_back(position_rows(seq));
+    fill_rows(rows.back(), seq, s.row_stride);
+  }
+  return rows;
+}
+
+float dot(const float* a, const float* b, std::int64_t n) {
+  v16f acc0 = {}, acc1 = {};
+  std::int64_t i = 0;
+  for (; i + 32 <= n; i += 32) {
+    acc0 += simd::load(a + i) * simd::load(b + i);
+    acc1 += simd::load(a + i + 16) * simd::load(b + i + 16);
+  }
+  for (; i + 16 <= n; i += 16) acc0 += simd::load(a + i) * simd::load(b + i);
+  float s = simd::hsum(acc0 + acc1);
+  for (; i < n; ++i) s += a[i] * b[i];
+  return s;
+}
+
+// y += a * x, n elements
+void axpy(float* y, float a, const float* x, std::int64_t n) {
+  std::int64_t i = 0;
+  for (; i + 16 <= n; i += 16) simd::store(y + i, simd::load(y + i) + a * simd::load(x + i));
+  for (; i < n; ++i) y[i] += a * x[i];
+}
+
+// x[j] = exp(x[j] - m) for j < n; returns the sum.
+float exp_shifted(float* x, std::int64_t n, float m) {
+  v16f sum = {};
+  std::int64_t j = 0;
+  for (; j + 16 <= n; j += 16) {
+    const v16f e = simd::exp(simd::load(x + j) - m);
+    simd::store(x + j, e);
+    sum += e;
+  }
+  float total = simd::hsum(sum);
+  for (; j < n; ++j) total += x[j] = std::exp(x[j] - m);
+  return total;
+}
+
+// ---- decode: one query per sequence, positions split across work items ------------------------------
+// Each item (sequence, chunk of positions) reads its K rows and V rows once, in position order, for all
+// heads, and leaves a partial softmax per head (max m, sum l, unnormalised output o). The merge rescales
+// the partials to the common max: l = sum l_c e^(m_c - m), o = sum o_c e^(m_c - m) / l.
+void attention_decode(std::span<const AttentionSeq> seqs, const AttentionShape& s) {
+  const std::int64_t h = s.n_heads, hd = s.head_dim, rep = s.n_heads / s.n_kv_heads;
+  const auto rows = all_rows(seqs, s);
+  const std::int64_t threads = omp_get_max_threads();
+  const std::int64_t n_seq = std::int64_t(seqs.size());
+  const std::int64_t chunks = std::max<std::int64_t>(1, (2 * threads + n_seq - 1) / n_seq);
+  const std::int64_t items = n_seq * chunks;
+  std::vector<float> partial(std::size_t(items * h * (hd + 2)));  // per item and head: m, l, o[hd]
+
+  const bool parallel = items > 1;
+#pragma omp parallel if (parallel)
+  {
+    std::vector<float> scores;
+#pragma omp for schedule(dynamic, 1)
+    for (std::int64_t item = 0; item < items; ++item) {
+      const std::int64_t si = item / chunks, c = item % chunks;
+      const AttentionSeq& seq = seqs[std::size_t(si)];
+      const std::int64_t p = seq.start, lo = first_key(p, s.window), keys = p + 1 - lo;
+      const std::int64_t j0 = lo + keys * c / chunks, j1 = lo + keys * (c + 1) / chunks, n = j1 - j0;
+      float* part = partial.data() + item * h * (hd + 2);
+      if (n == 0) {
+        for (std::int64_t head = 0; head < h; ++head) {
+          part[head * (hd + 2)] = kNegInf;
+          part[head * (hd + 2) + 1] = 0;
+          std::fill_n(part + head * (hd + 2) + 2, hd, 0.0f);
+        }
+        continue;
+      }
+      scores.resize(std::size_t(h * n));
+      const auto& kr = rows[std::size_t(si)].k;
+      const auto& vr = rows[std::size_t(si)].v;
+      for (std::int64_t j = j0; j < j1; ++j)  // K rows in position order: scores[head][j - j0]
+        for (std::int64_t head = 0; head < h; ++head)
+          scores[std::size_t(head * n + j - j0)] =
+              s.scale * dot(seq.q + head * hd, kr[std::size_t(j)] + (head / rep) * hd, hd);
+      for (std::int64_t head = 0; head < h; ++head) {
+        float* row = scores.data() + head * n;
+        const float m = *std::max_element(row, row + n);
+        part[head * (hd + 2)] = m;
+        part[head * (hd + 2) + 1] = exp_shifted(row, n, m);
+        std::fill_n(part + head * (hd + 2) + 2, hd, 0.0f);
+      }
+      for (std::int64_t j = j0; j < j1; ++j)  // V rows in position order
+        for (std::int64_t head = 0; head < h; ++head)
+          axpy(part + head * (hd + 2) + 2, scores[std::size_t(head * n + j - j0)],
+               vr[std::size_t(j)] + (head / rep) * hd, hd);
+    }
+  }
+  for (std::int64_t si = 0; si < n_seq; ++si) {
+    for (std::int64_t head = 0; head < h; ++head) {
+      float m = kNegInf;
+      for (std::int64_t c = 0; c < chunks; ++c) m = std::max(m, partial[std::size_t(((si * chunks + c) * h + head) * (hd + 2))]);
+      float* out = seqs[std::size_t(si)].out + head * hd;
+      std::fill_n(out, hd, 0.0f);
+      float l = 0;
+      for (std::int64_t c = 0; c < chunks; ++c) {
+        const float* part = partial.data() + ((si * chunks + c) * h + head) * (hd + 2);
+        if (part[1] == 0) continue;
+        const float w = std::exp(part[0] - m);
+        l += w * part[1];
+        axpy(out, w, part + 2, hd);
+      }
+      for (std::int64_t d = 0; d < hd; ++d) out[d] /= l;
+    }
+  }
+}
+
+// ---- prefill: tiles of queries against tiles of keys, online softmax -----------------------------------
+constexpr std::int64_t BR = 16, BC = 64;  // query positions and keys per tile
+
+// One work item: query positions [i0, i1) of one sequence, every head of KV head `g`.
+void attention_tile(const AttentionSeq& seq, const PositionRows& rows, const AttentionShape& s, std::int64_t g,
+                    std::int64_t i0, std::int64_t i1, std::vector<float>& kt, std::vector<float>& o) {
+  const std::int64_t hd = s.head_dim, h = s.n_heads, rep = h / s.n_kv_heads, nq = i1 - i0;
+  kt.resize(std::size_t(hd * BC));
+  o.assign(std::size_t(rep * nq * hd), 0.0f);
+  std::vector<float> m(std::size_t(rep * nq), kNegInf), l(std::size_t(rep * nq), 0.0f);
+  const std::int64_t lo = first_key(seq.start + i0, s.window), hi = seq.start + i1;  // keys [lo, hi)
+  alignas(64) float sc[BC];
+  for (std::int64_t j0 = lo; j0 < hi; j0 += BC) {
+    const std::int64_t nk = std::min(BC, hi - j0);
+    for (std::int64_t j = 0; j < BC; ++j)  // kt[d][j] = K[j0 + j][g][d], zero past the tile
+      for (std::int64_t d = 0; d < hd; ++d)
+        kt[std::size_t(d * BC + j)] = j < nk ? rows.k[std::size_t(j0 + j)][g * hd + d] : 0.0f;
+    for (std::int64_t r = 0; r < rep; ++r) {
+      const std::int64_t head = g * rep + r;
+      for (std::int64_t i = 0; i < nq; ++i) {
+        const std::int64_t p = seq.start + i0 + i, a = std::max(j0, first_key(p, s.window)), b = std::min(j0 + nk, p + 1);
+        if (a >= b) continue;  // no visible key in this tile
+        const float* q = seq.q + (i0 + i) * h * hd + head * hd;
+        v16f acc[BC / 16] = {};
+        for (std::int64_t d = 0; d < hd; ++d)
+          for (std::int64_t c = 0; c < BC / 16; ++c) acc[c] += q[d] * simd::load(kt.data() + d * BC + c * 16);
+        for (std::int64_t c = 0; c < BC / 16; ++c) simd::store(sc + c * 16, acc[c] * s.scale);
+        const std::size_t row = std::size_t(r * nq + i);
+        float tile_max = kNegInf;
+        for (std::int64_t j = 0; j < BC; ++j) {
+          if (j0 + j < a || j0 + j >= b) sc[j] = kNegInf;  // masked: exp gives 0
+          tile_max = std::max(tile_max, sc[j]);
+        }
+        const float m_new = std::max(m[row], tile_max), correction = std::exp(m[row] - m_new);
+        float* orow = o.data() + row * std::size_t(hd);
+        if (correction != 1.0f)
+          for (std::int64_t d = 0; d < hd; ++d) orow[d] *= correction;
+        const float sum = exp_shifted(sc, BC, m_new);
+        for (std::int64_t j = a; j < b; ++j) axpy(orow, sc[j - j0], rows.v[std::size_t(j)] + g * hd, hd);
+        l[row] = l[row] * correction + sum;
+        m[row] = m_new;
+      }
+    }
+  }
+  for (std::int64_t r = 0; r < rep; ++r)
+    for (std::int64_t i = 0; i < nq; ++i) {
+      const std::size_t row = std::size_t(r * nq + i);
+      float* out = seq.out + (i0 + i) * h * hd + (g * rep + r) * hd;
+      for (std::int64_t d = 0; d < hd; ++d) out[d] = o[row * std::size_t(hd) + std::size_t(d)] / l[row];
+    }
+}
+
+void attention_tiled(std::span<const AttentionSeq> seqs, const AttentionShape& s) {
+  const auto rows = all_rows(seqs, s);
+  struct Item {
+    std::int64_t seq, g, i0, i1;
+  };
+  std::vector<Item> items;
+  for (std::int64_t si = 0; si < std::int64_t(seqs.size()); ++si)
+    for (std::int64_t g = 0; g < s.n_kv_heads; ++g)
+      for (std::int64_t i0 = 0; i0 < seqs[std::size_t(si)].q_len; i0 += BR)
+        items.push_back({si, g, i0, std::min(seqs[std::size_t(si)].q_len, i0 + BR)});
+#pragma omp parallel
+  {
+    std::vector<float> kt, o;
+#pragma omp for schedule(dynamic, 1)
+    for (std::size_t n = 0; n < items.size(); ++n) {
+      const Item& it = items[n];
+      attention_tile(seqs[std::size_t(it.seq)], rows[std::size_t(it.seq)], s, it.g, it.i0, it.i1, kt, o);
+    }
+  }
+}
+
+// Score row of query i of a sequence: keys_total entries, key j at column j.
+std::int64_t keys_total(const AttentionSeq& seq) { return seq.start + seq.q_len; }
+
+template <class F>
+void for_each_row(std::span<const AttentionSeq> seqs, const AttentionShape& s, F&& f) {
+  // Offsets of each sequence's [head][q_len][keys] block in the score buffer.
+  std::vector<std::int64_t> offset(seqs.size() + 1, 0);
+  for (std::size_t i = 0; i < seqs.size(); ++i)
+    offset[i + 1] = offset[i] + s.n_heads * seqs[i].q_len * keys_total(seqs[i]);
+  const std::int64_t pairs = std::int64_t(seqs.size()) * s.n_heads;
+#pragma omp parallel for schedule(dynamic, 1) if (offset.back() >= (1 << 14))
+  for (std::int64_t sh = 0; sh < pairs; ++sh) {
+    const std::int64_t si = sh / s.n_heads, head = sh % s.n_heads;
+    const AttentionSeq& seq = seqs[std::size_t(si)];
+    const std::int64_t kt = keys_total(seq);
+    for (std::int64_t i = 0; i < seq.q_len; ++i) {
+      const std::int64_t p = seq.start + i;
+      f(si, head, i, offset[std::size_t(si)] + (head * seq.q_len + i) * kt, first_key(p, s.window), p + 1);
+    }
+  }
+}
+
+}  // namespace
+
+std::int64_t first_key(std::int64_t p, const std::optional<std::int64_t>& window) {
+  return window ? std::max<std::int64_t>(0, p - *window + 1) : 0;
+}
+
+void attention(std::span<const AttentionSeq> seqs, const AttentionShape& s) {
+  const bool decode = std::all_of(seqs.begin(), seqs.end(), [](const AttentionSeq& q) { return q.q_len == 1; });
+  if (decode)
+    attention_decode(seqs, s);
+  else
+    attention_tiled(seqs, s);
+}
+
+std::int64_t score_elements(std::span<const AttentionSeq> seqs, const AttentionShape& s) {
+  std::int64_t n = 0;
+  for (const AttentionSeq& seq : seqs) n += s.n_heads * seq.q_len * keys_total(seq);
+  return n;
+}
+
+void qk_scores(float* scores, std::span<const AttentionSeq> seqs, const AttentionShape& s) {
+  const auto rows = all_rows(seqs, s);
+  const std::int64_t hd = s.head_dim, rep = s.n_heads / s.n_kv_heads;
+  for_each_row(seqs, s, [&](std::int64_t si, std::int64_t head, std::int64_t i, std::int64_t at, std::int64_t a,
+                            std::int64_t b) {
+    const float* q = seqs[std::size_t(si)].q + (i * s.n_heads + head) * hd;
+    const auto& kr = rows[std::size_t(si)].k;
+    for (std::int64_t j = a; j < b; ++j) scores[at + j] = s.scale * dot(q, kr[std::size_t(j)] + (head / rep) * hd, hd);
+  });
+}
+
+void softmax_scores(float* scores, std::span<const AttentionSeq> seqs, const AttentionShape& s) {
+  for_each_row(seqs, s, [&](std::int64_t, std::int64_t, std::int64_t, std::int64_t at, std::int64_t a, std::int64_t b) {
+    softmax(scores + at + a, 1, b - a);
+  });
+}
+
+void sv_product(std::span<const AttentionSeq> seqs, const float* scores, const AttentionShape& s) {
+  const auto rows = all_rows(seqs, s);
+  const std::int64_t hd = s.head_dim, rep = s.n_heads / s.n_kv_heads;
+  for_each_row(seqs, s, [&](std::int64_t si, std::int64_t head, std::int64_t i, std::int64_t at, std::int64_t a,
+                            std::int64_t b) {
+    float* out = seqs[std::size_t(si)].out + (i * s.n_heads + head) * hd;
+    std::fill_n(out, hd, 0.0f);
+    const auto& vr = rows[std::size_t(si)].v;
+    for (std::int64_t j = a; j < b; ++j) axpy(out, scores[at + j], vr[std::size_t(j)] + (head / rep) * hd, hd);
+  });
+}
+
+}  // namespace engine

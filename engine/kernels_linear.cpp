@@ -1,0 +1,265 @@
+// GEMM and GEMV for the linear layers: y[m, n] = x[m, k] W^T + bias, W stored [n, k] in f32, bf16 or int8.
+#include <algorithm>
+#include <array>
+#include <cstring>
+
+#include <omp.h>
+
+#include "engine/kernels.hpp"
+#include "engine/simd.hpp"
+
+namespace engine {
+namespace {
+
+using simd::v16f;
+
+// ---- GEMM ----------------------------------------------------------------------------------------------
+// Goto/BLIS blocking: a KC x NC block of W^T is packed into NR-wide panels (dequantized: the micro-kernel
+// is fp32 only), an MC x KC block of x into MR-tall panels, and an MR x NR tile of y is accumulated in
+// registers: 12 x 32 = 24 vector accumulators, 2 vector loads and 12 broadcasts per 24 FMAs. A packed W
+// panel (KC x NR x 4 B = 32 KiB) stays in L1 while the x panels (MC x KC x 4 B = 240 KiB) stream from L2.
+constexpr std::int64_t MR = 12, NR = 32, KC = 256, MC = 240, NC = 2048;
+
+// Packs rows [n0, n0 + nc) x columns [k0, k0 + kc) of W as panels p: dst[p][kk][j] = W[n0 + p*NR + j][k0 + kk],
+// zero beyond n.
+void pack_w(float* dst, const Linear& w, std::int64_t n0, std::int64_t nc, std::int64_t k0, std::int64_t kc) {
+  for (std::int64_t p = 0; p < nc; p += NR) {
+    float* panel = dst + p * kc;
+    for (std::int64_t j = 0; j < NR; ++j) {
+      const std::int64_t row = n0 + p + j;
+      if (p + j >= nc) {
+        for (std::int64_t kk = 0; kk < kc; ++kk) panel[kk * NR + j] = 0;
+        continue;
+      }
+      const std::int64_t base = row * w.k + k0;
+      switch (w.format) {
+        case WeightFormat::f32: {
+          const float* src = w.f32.data() + base;
+          for (std::int64_t kk = 0; kk < kc; ++kk) panel[kk * NR + j] = src[kk];
+          break;
+        }
+        case WeightFormat::bf16: {
+          const std::uint16_t* src = w.bf16.data() + base;
+          for (std::int64_t kk = 0; kk < kc; ++kk) panel[kk * NR + j] = bf16_to_float(src[kk]);
+          break;
+        }
+        case WeightFormat::int8: {
+          const std::int8_t* src = w.i8.data() + base;
+          const std::uint16_t* scales = w.scales.data() + row * w.groups_per_row();
+          for (std::int64_t kk = 0; kk < kc;) {
+            const std::int64_t col = k0 + kk, group_end = std::min(kc, (col / w.group + 1) * w.group - k0);
+            const float scale = half_to_float(scales[col / w.group]);
+            for (; kk < group_end; ++kk) panel[kk * NR + j] = float(src[kk]) * scale;
+          }
+          break;
+        }
+      }
+    }
+  }
+}
+
+// Packs rows [m0, m0 + mc) x columns [k0, k0 + kc) of x as panels p: dst[p][kk][i] = x[m0 + p*MR + i][k0 + kk].
+void pack_x(float* dst, const float* x, std::int64_t k, std::int64_t m0, std::int64_t mc, std::int64_t k0,
+            std::int64_t kc) {
+  for (std::int64_t p = 0; p < mc; p += MR) {
+    float* panel = dst + p * kc;
+    for (std::int64_t i = 0; i < MR; ++i) {
+      if (p + i >= mc) {
+        for (std::int64_t kk = 0; kk < kc; ++kk) panel[kk * MR + i] = 0;
+        continue;
+      }
+      const float* src = x + (m0 + p + i) * k + k0;
+      for (std::int64_t kk = 0; kk < kc; ++kk) panel[kk * MR + i] = src[kk];
+    }
+  }
+}
+
+// tile[MR][NR] = sum over kk < kc of a[kk][i] * b[kk][j]
+inline void micro_kernel(float* tile, const float* a, const float* b, std::int64_t kc) {
+  v16f c[MR][2] = {};
+  for (std::int64_t kk = 0; kk < kc; ++kk) {
+    const v16f b0 = simd::load(b + kk * NR), b1 = simd::load(b + kk * NR + 16);
+    const float* ak = a + kk * MR;
+#pragma GCC unroll 12
+    for (int i = 0; i < MR; ++i) {
+      c[i][0] += ak[i] * b0;
+      c[i][1] += ak[i] * b1;
+    }
+  }
+  for (int i = 0; i < MR; ++i) {
+    simd::store(tile + i * NR, c[i][0]);
+    simd::store(tile + i * NR + 16, c[i][1]);
+  }
+}
+
+// y[m0.., n0..] (+)= the tile, clipped to rows < mr and columns < nr; the last K block adds the bias.
+void write_tile(RowsOut y, const float* tile, std::int64_t m0, std::int64_t mr, std::int64_t n0, std::int64_t nr,
+                bool first, const float* bias) {
+  for (std::int64_t i = 0; i < mr; ++i) {
+    float* dst = y.row(m0 + i) + n0;
+    const float* src = tile + i * NR;
+    if (first) {
+      for (std::int64_t j = 0; j < nr; ++j) dst[j] = src[j];
+    } else {
+      for (std::int64_t j = 0; j < nr; ++j) dst[j] += src[j];
+    }
+    if (bias)
+      for (std::int64_t j = 0; j < nr; ++j) dst[j] += bias[n0 + j];
+  }
+}
+
+// One thread's share: output columns [n_begin, n_end).
+void gemm_columns(RowsOut y, const float* x, std::int64_t m, const Linear& w, std::int64_t n_begin,
+                  std::int64_t n_end, float* packed_w, float* packed_x) {
+  alignas(64) float tile[MR * NR];
+  const float* bias = w.bias.empty() ? nullptr : w.bias.data();
+  for (std::int64_t jc = n_begin; jc < n_end; jc += NC) {
+    const std::int64_t nc = std::min(NC, n_end - jc);
+    for (std::int64_t pc = 0; pc < w.k; pc += KC) {
+      const std::int64_t kc = std::min(KC, w.k - pc);
+      const bool first = pc == 0, last = pc + kc == w.k;
+      pack_w(packed_w, w, jc, nc, pc, kc);
+      for (std::int64_t ic = 0; ic < m; ic += MC) {
+        const std::int64_t mc = std::min(MC, m - ic);
+        pack_x(packed_x, x, w.k, ic, mc, pc, kc);
+        for (std::int64_t jr = 0; jr < nc; jr += NR) {
+          for (std::int64_t ir = 0; ir < mc; ir += MR) {
+            micro_kernel(tile, packed_x + ir * kc, packed_w + jr * kc, kc);
+            write_tile(y, tile, ic + ir, std::min(MR, mc - ir), jc + jr, std::min(NR, nc - jr), first,
+                       last ? bias : nullptr);
+          }
+        }
+      }
+    }
+  }
+}
+
+// ---- GEMV ----------------------------------------------------------------------------------------------
+template <WeightFormat F>
+inline v16f load_w(const Linear& w, std::int64_t row, std::int64_t col) {
+  if constexpr (F == WeightFormat::f32) return simd::load(w.f32.data() + row * w.k + col);
+  if constexpr (F == WeightFormat::bf16) return simd::load_bf16(w.bf16.data() + row * w.k + col);
+  return simd::load_i8(w.i8.data() + row * w.k + col);
+}
+
+template <WeightFormat F>
+constexpr std::int64_t kElementBytes = F == WeightFormat::f32 ? 4 : F == WeightFormat::bf16 ? 2 : 1;
+constexpr std::int64_t kPrefetchBytes = 2048;
+template <WeightFormat F>
+constexpr std::int64_t kPrefetchElements = kPrefetchBytes / kElementBytes<F>;
+
+template <WeightFormat F>
+inline void prefetch_w(const Linear& w, std::int64_t row, std::int64_t col) {
+  const void* p;
+  if constexpr (F == WeightFormat::f32) p = w.f32.data() + row * w.k + col;
+  if constexpr (F == WeightFormat::bf16) p = w.bf16.data() + row * w.k + col;
+  if constexpr (F == WeightFormat::int8) p = w.i8.data() + row * w.k + col;
+  __builtin_prefetch(p, 0, 3);
+}
+
+template <WeightFormat F>
+inline float scalar_w(const Linear& w, std::int64_t row, std::int64_t col) {
+  if constexpr (F == WeightFormat::f32) return w.f32[std::size_t(row * w.k + col)];
+  if constexpr (F == WeightFormat::bf16) return bf16_to_float(w.bf16[std::size_t(row * w.k + col)]);
+  return float(w.i8[std::size_t(row * w.k + col)]);
+}
+
+// y[m0 + i][n] = dot(W row n, x row m0 + i) + bias, for MB rows of x. One weight row at a time, so each
+// thread reads one sequential stream (rows are contiguous): several rows at once are several streams a
+// page apart, which the hardware prefetchers follow badly (int8 and bf16 fell to half the f32 bandwidth).
+// 64 inputs per step into 4 independent accumulators per x row (FMA latency is hidden), with a software
+// prefetch kPrefetchBytes ahead in the stream. int8 sums each group's integer dot product, then scales it.
+template <WeightFormat F, int MB>
+void gemv_row(RowsOut y, const float* x, const Linear& w, std::int64_t n, std::int64_t m0) {
+  const std::int64_t k = w.k, group = F == WeightFormat::int8 ? w.group : k;
+  const std::int64_t row_elements_left = (w.n - n) * k;  // prefetch only inside the matrix
+  v16f acc[4][MB] = {};
+  float acc_tail[MB] = {};
+  for (std::int64_t c0 = 0; c0 < k; c0 += group) {
+    const std::int64_t c1 = c0 + group;
+    // int8: dequantize in registers, w = q * scale, so the accumulators run across groups.
+    [[maybe_unused]] float scale = 1;
+    if constexpr (F == WeightFormat::int8) scale = half_to_float(w.scales[std::size_t(n * w.groups_per_row() + c0 / group)]);
+    auto weights = [&](std::int64_t col) {
+      if constexpr (F == WeightFormat::int8) return load_w<F>(w, n, col) * scale;
+      return load_w<F>(w, n, col);
+    };
+    std::int64_t c = c0;
+    for (; c + 64 <= c1; c += 64) {
+      if (c + kPrefetchElements<F> < row_elements_left) prefetch_w<F>(w, n, c + kPrefetchElements<F>);
+      for (int u = 0; u < 4; ++u) {
+        const v16f wv = weights(c + 16 * u);
+        for (int i = 0; i < MB; ++i) acc[u][i] += wv * simd::load(x + (m0 + i) * k + c + 16 * u);
+      }
+    }
+    for (; c + 16 <= c1; c += 16) {
+      const v16f wv = weights(c);
+      for (int i = 0; i < MB; ++i) acc[0][i] += wv * simd::load(x + (m0 + i) * k + c);
+    }
+    for (; c < c1; ++c)
+      for (int i = 0; i < MB; ++i) acc_tail[i] += scalar_w<F>(w, n, c) * scale * x[(m0 + i) * k + c];
+  }
+  const float b = w.bias.empty() ? 0.0f : w.bias[std::size_t(n)];
+  for (int i = 0; i < MB; ++i)
+    y.row(m0 + i)[n] = simd::hsum((acc[0][i] + acc[1][i]) + (acc[2][i] + acc[3][i])) + acc_tail[i] + b;
+}
+
+// Weight row n against every row of x, four x rows at a time.
+template <WeightFormat F>
+void gemv_rows(RowsOut y, const float* x, std::int64_t m, const Linear& w, std::int64_t n) {
+  std::int64_t m0 = 0;
+  for (; m0 + 4 <= m; m0 += 4) gemv_row<F, 4>(y, x, w, n, m0);
+  switch (m - m0) {
+    case 3: gemv_row<F, 3>(y, x, w, n, m0); break;
+    case 2: gemv_row<F, 2>(y, x, w, n, m0); break;
+    case 1: gemv_row<F, 1>(y, x, w, n, m0); break;
+    default: break;
+  }
+}
+
+template <WeightFormat F>
+void gemv_format(RowsOut y, const float* x, std::int64_t m, const Linear& w) {
+  // Small layers are not worth waking the team for (a few microseconds of fork/join).
+  const bool parallel = w.weight_bytes() >= (std::size_t{1} << 18);
+#pragma omp parallel for schedule(static) if (parallel)
+  for (std::int64_t n = 0; n < w.n; ++n) gemv_rows<F>(y, x, m, w, n);
+}
+
+}  // namespace
+
+void gemm(RowsOut y, const float* x, std::int64_t m, const Linear& w) {
+  const bool parallel = double(m) * double(w.n) * double(w.k) >= 1e6;
+#pragma omp parallel if (parallel)
+  {
+    const std::int64_t threads = omp_get_num_threads(), t = omp_get_thread_num();
+    // Split the columns in NR-aligned shares, one per thread.
+    const std::int64_t panels = (w.n + NR - 1) / NR;
+    const std::int64_t begin = panels * t / threads * NR, end = std::min(w.n, panels * (t + 1) / threads * NR);
+    if (begin < end) {
+      // Packing buffers live as long as the thread: no allocation (or page faults) per call.
+      thread_local Buffer<float> packed_w, packed_x;
+      const auto w_size = std::size_t(KC * std::min(NC, (end - begin + NR - 1) / NR * NR));
+      const auto x_size = std::size_t(KC * ((std::min(MC, m) + MR - 1) / MR * MR));
+      if (packed_w.size() < w_size) packed_w = Buffer<float>(w_size);
+      if (packed_x.size() < x_size) packed_x = Buffer<float>(x_size);
+      gemm_columns(y, x, m, w, begin, end, packed_w.data(), packed_x.data());
+    }
+  }
+}
+
+void gemv(RowsOut y, const float* x, std::int64_t m, const Linear& w) {
+  switch (w.format) {
+    case WeightFormat::f32: gemv_format<WeightFormat::f32>(y, x, m, w); break;
+    case WeightFormat::bf16: gemv_format<WeightFormat::bf16>(y, x, m, w); break;
+    case WeightFormat::int8: gemv_format<WeightFormat::int8>(y, x, m, w); break;
+  }
+}
+
+void linear(RowsOut y, const float* x, std::int64_t m, const Linear& w) {
+  if (m <= kGemvMaxRows)
+    gemv(y, x, m, w);
+  else
+    gemm(y, x, m, w);
+}
+
+}  // namespace engine

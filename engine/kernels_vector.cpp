@@ -1,0 +1,111 @@
+// Element-wise kernels: RMSNorm, residual add, SwiGLU activation, embedding gather, RoPE, softmax.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "engine/kernels.hpp"
+#include "engine/simd.hpp"
+
+namespace engine {
+namespace {
+
+using simd::v16f;
+
+// Below this many elements a kernel runs on the calling thread: waking the team costs more than it saves.
+constexpr std::int64_t kParallelElements = std::int64_t{1} << 16;
+
+// One row: y = x * (1 / sqrt(mean(x^2) + eps)) * gamma, the mean accumulated in fp32 lanes.
+void rmsnorm_row(float* y, const float* x, const float* gamma, std::int64_t d, float eps) {
+  v16f ss = {};
+  std::int64_t i = 0;
+  for (; i + 16 <= d; i += 16) {
+    const v16f v = simd::load(x + i);
+    ss += v * v;
+  }
+  float sum = simd::hsum(ss);
+  for (; i < d; ++i) sum += x[i] * x[i];
+  const float inv = 1.0f / std::sqrt(sum / float(d) + eps);
+  i = 0;
+  for (; i + 16 <= d; i += 16) simd::store(y + i, simd::load(x + i) * inv * simd::load(gamma + i));
+  for (; i < d; ++i) y[i] = x[i] * inv * gamma[i];
+}
+
+v16f silu_mul16(v16f g, v16f u) { return g / (1.0f + simd::exp(-g)) * u; }
+
+}  // namespace
+
+void rmsnorm(float* y, const float* x, const float* gamma, std::int64_t rows, std::int64_t d, float eps) {
+#pragma omp parallel for schedule(static) if (rows * d >= kParallelElements)
+  for (std::int64_t r = 0; r < rows; ++r) rmsnorm_row(y + r * d, x + r * d, gamma, d, eps);
+}
+
+void add(float* y, const float* a, const float* b, std::int64_t n) {
+  const std::int64_t vec = n / 16 * 16;
+#pragma omp parallel for schedule(static) if (n >= kParallelElements)
+  for (std::int64_t i = 0; i < vec; i += 16) simd::store(y + i, simd::load(a + i) + simd::load(b + i));
+  for (std::int64_t i = vec; i < n; ++i) y[i] = a[i] + b[i];
+}
+
+void silu_mul(float* y, const float* gate, const float* up, std::int64_t n) {
+  const std::int64_t vec = n / 16 * 16;
+#pragma omp parallel for schedule(static) if (n >= kParallelElements)
+  for (std::int64_t i = 0; i < vec; i += 16) simd::store(y + i, silu_mul16(simd::load(gate + i), simd::load(up + i)));
+  for (std::int64_t i = vec; i < n; ++i) y[i] = gate[i] / (1.0f + std::exp(-gate[i])) * up[i];
+}
+
+void embed(float* x, const float* table, const std::int32_t* tokens, std::int64_t count, std::int64_t d) {
+  for (std::int64_t t = 0; t < count; ++t)
+    std::memcpy(x + t * d, table + std::int64_t(tokens[t]) * d, std::size_t(d) * sizeof(float));
+}
+
+void rope(float* q, RowsOut k_out, const float* k, const std::int64_t* pos, std::int64_t tokens,
+          std::int64_t n_heads, std::int64_t n_kv_heads, const RopeTable& table) {
+  const std::int64_t half = table.half, hd = 2 * half;
+  // rotate_half: out[i] = x[i] cos - x[i + half] sin, out[i + half] = x[i + half] cos + x[i] sin
+  auto rotate = [half](float* out, const float* in, const float* c, const float* s) {
+    std::int64_t i = 0;
+    for (; i + 16 <= half; i += 16) {
+      const v16f x1 = simd::load(in + i), x2 = simd::load(in + half + i);
+      const v16f cv = simd::load(c + i), sv = simd::load(s + i);
+      simd::store(out + i, x1 * cv - x2 * sv);
+      simd::store(out + half + i, x2 * cv + x1 * sv);
+    }
+    for (; i < half; ++i) {
+      const float x1 = in[i], x2 = in[half + i];
+      out[i] = x1 * c[i] - x2 * s[i];
+      out[half + i] = x2 * c[i] + x1 * s[i];
+    }
+  };
+#pragma omp parallel for schedule(static) if (tokens * (n_heads + n_kv_heads) * hd >= kParallelElements)
+  for (std::int64_t t = 0; t < tokens; ++t) {
+    const float* c = table.cos + pos[t] * half;
+    const float* s = table.sin + pos[t] * half;
+    for (std::int64_t h = 0; h < n_heads; ++h) {
+      float* qh = q + (t * n_heads + h) * hd;
+      rotate(qh, qh, c, s);
+    }
+    for (std::int64_t h = 0; h < n_kv_heads; ++h) rotate(k_out.row(t) + h * hd, k + (t * n_kv_heads + h) * hd, c, s);
+  }
+}
+
+void softmax(float* x, std::int64_t rows, std::int64_t n) {
+#pragma omp parallel for schedule(static) if (rows * n >= kParallelElements)
+  for (std::int64_t r = 0; r < rows; ++r) {
+    float* row = x + r * n;
+    float m = row[0];
+    for (std::int64_t i = 1; i < n; ++i) m = std::max(m, row[i]);
+    v16f sum = {};
+    std::int64_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+      const v16f e = simd::exp(simd::load(row + i) - m);
+      simd::store(row + i, e);
+      sum += e;
+    }
+    float total = simd::hsum(sum);
+    for (; i < n; ++i) total += row[i] = std::exp(row[i] - m);
+    const float inv = 1.0f / total;
+    for (i = 0; i < n; ++i) row[i] *= inv;
+  }
+}
+
+}  // namespace engine

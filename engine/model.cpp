@@ -1,0 +1,170 @@
+#include "engine/model.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <numbers>
+
+#include <fmt/format.h>
+
+#include "engine/error.hpp"
+#include "engine/op_names.hpp"
+
+namespace engine {
+namespace {
+
+// inv_freq[i] = theta^(-2i / hd); Llama 3's rope_scaling divides the low frequencies by `factor` and
+// blends the band between (the transformers "llama3" rope_type).
+std::vector<float> inverse_frequencies(const Config& c) {
+  const std::int64_t half = c.head_dim / 2;
+  std::vector<float> f(static_cast<std::size_t>(half));
+  for (std::int64_t i = 0; i < half; ++i) {
+    double freq = 1.0 / std::pow(c.rope_theta, double(2 * i) / double(c.head_dim));
+    if (c.rope_scaling) {
+      const RopeScaling& s = *c.rope_scaling;
+      const double old_len = double(s.original_max_position_embeddings);
+      const double wavelen = 2 * std::numbers::pi / freq;
+      const double low_wavelen = old_len / s.low_freq_factor, high_wavelen = old_len / s.high_freq_factor;
+      if (wavelen > low_wavelen) {
+        freq /= s.factor;
+      } else if (wavelen >= high_wavelen) {
+        const double smooth = (old_len / wavelen - s.low_freq_factor) / (s.high_freq_factor - s.low_freq_factor);
+        freq = (1 - smooth) * freq / s.factor + smooth * freq;
+      }
+    }
+    f[std::size_t(i)] = float(freq);
+  }
+  return f;
+}
+
+}  // namespace
+
+template <class T>
+T* Model::sized(Buffer<T>& b, std::int64_t n) {
+  if (std::int64_t(b.size()) < n) b = Buffer<T>(std::size_t(n));
+  return b.data();
+}
+
+Model::Model(const Weights& w, AttentionKind attention) : w_(w), attention_(attention) {
+  inv_freq_ = inverse_frequencies(w.config);
+}
+
+void Model::ensure_rope(std::int64_t positions) {
+  if (positions <= rope_positions_) return;
+  const std::int64_t n = std::max(positions, 2 * rope_positions_), half = std::int64_t(inv_freq_.size());
+  Buffer<float> c(std::size_t(n * half)), s(std::size_t(n * half));
+  for (std::int64_t p = 0; p < n; ++p)
+    for (std::int64_t i = 0; i < half; ++i) {
+      // HF: freqs = position * inv_freq in fp32, then cos and sin
+      const float angle = float(p) * inv_freq_[std::size_t(i)];
+      c[std::size_t(p * half + i)] = std::cos(angle);
+      s[std::size_t(p * half + i)] = std::sin(angle);
+    }
+  cos_ = std::move(c);
+  sin_ = std::move(s);
+  rope_positions_ = n;
+}
+
+void Model::forward(KvCache& cache, std::span<const SequenceStep> step, float* logits, Phase phase, Probe* probe) {
+  const Config& c = w_.config;
+  const std::int64_t d = c.dim, qd = c.q_dim(), kvd = c.kv_dim(), f = c.hidden_dim, B = std::int64_t(step.size());
+  if (B == 0) throw EngineError("forward", "batch", "no sequences in the step");
+  // Check everything before touching the cache.
+  std::int64_t T = 0, max_q = 0, max_start = 0, max_pos = 0;
+  for (const SequenceStep& s : step) {
+    if (s.tokens.empty()) throw EngineError("forward", "tokens", fmt::format("sequence {} has no new tokens", s.seq));
+    for (std::int32_t t : s.tokens)
+      if (t < 0 || t >= c.vocab_size)
+        throw EngineError("forward", "tokens", fmt::format("token id {} is outside the vocabulary [0, {})", t, c.vocab_size));
+    const std::int64_t start = cache.length(s.seq), n = std::int64_t(s.tokens.size());
+    T += n;
+    max_q = std::max(max_q, n);
+    max_start = std::max(max_start, start);
+    max_pos = std::max(max_pos, start + n);
+  }
+  for (const SequenceStep& s : step) cache.reserve(s.seq, cache.length(s.seq) + std::int64_t(s.tokens.size()));
+  ensure_rope(max_pos);
+
+  float* x = sized(x_, T * d);
+  float* xb = sized(xb_, T * d);
+  float* xb2 = sized(xb2_, T * d);
+  float* q = sized(q_, T * qd);
+  float* k = sized(k_, T * kvd);
+  float* att = sized(att_, T * qd);
+  float* hb = sized(hb_, T * f);
+  float* hb2 = sized(hb2_, T * f);
+  pos_.resize(std::size_t(T));
+  k_rows_.resize(std::size_t(T));
+  v_rows_.resize(std::size_t(T));
+  runs_.resize(std::size_t(B));
+  seqs_.resize(std::size_t(B));
+  std::vector<std::int32_t> tokens;
+  tokens.reserve(std::size_t(T));
+  for (const SequenceStep& s : step) {
+    const std::int64_t start = cache.length(s.seq);
+    for (std::size_t i = 0; i < s.tokens.size(); ++i) {
+      pos_[tokens.size()] = start + std::int64_t(i);
+      tokens.push_back(s.tokens[i]);
+    }
+  }
+
+  auto rec = [&](std::string_view op, std::int64_t layer, std::int64_t rows) {
+    return KernelRecord{op, layer, phase, B, max_q, max_start, rows, 0};
+  };
+  const RopeTable rope_table{c.head_dim / 2, cos_.data(), sin_.data()};
+  const AttentionShape shape{c.n_heads, c.n_kv_heads, c.head_dim, kvd, c.sliding_window,
+                             1.0f / std::sqrt(float(c.head_dim))};
+  const float eps = float(c.rms_norm_eps);
+  auto out = [](float* base, std::int64_t stride) { return RowsOut{base, stride, nullptr}; };
+
+  timed(probe, rec(op::embed, -1, T), [&] { embed(x, w_.embed.data(), tokens.data(), T, d); });
+  for (std::int64_t l = 0; l < c.n_layers; ++l) {
+    const LayerWeights& lw = w_.layers[std::size_t(l)];
+    // Where this layer's new K and V rows go in the cache.
+    for (std::int64_t t = 0, i = 0; i < B; ++i)
+      for (std::size_t j = 0; j < step[std::size_t(i)].tokens.size(); ++j, ++t) {
+        k_rows_[std::size_t(t)] = cache.k_row(step[std::size_t(i)].seq, l, pos_[std::size_t(t)]);
+        v_rows_[std::size_t(t)] = cache.v_row(step[std::size_t(i)].seq, l, pos_[std::size_t(t)]);
+      }
+    timed(probe, rec(op::attn_norm, l, T), [&] { rmsnorm(xb, x, lw.attn_norm.data(), T, d, eps); });
+    timed(probe, rec(op::q_proj, l, T), [&] { linear(out(q, qd), xb, T, lw.wq); });
+    timed(probe, rec(op::k_proj, l, T), [&] { linear(out(k, kvd), xb, T, lw.wk); });
+    timed(probe, rec(op::v_proj, l, T), [&] { linear(RowsOut{nullptr, 0, v_rows_.data()}, xb, T, lw.wv); });
+    timed(probe, rec(op::rope, l, T), [&] {
+      rope(q, RowsOut{nullptr, 0, k_rows_.data()}, k, pos_.data(), T, c.n_heads, c.n_kv_heads, rope_table);
+    });
+
+    for (std::int64_t t = 0, i = 0; i < B; ++i) {
+      const SequenceStep& s = step[std::size_t(i)];
+      const std::int64_t start = cache.length(s.seq), n = std::int64_t(s.tokens.size());
+      cache.runs(s.seq, l, start + n, runs_[std::size_t(i)]);
+      seqs_[std::size_t(i)] = AttentionSeq{q + t * qd, att + t * qd, n, start, runs_[std::size_t(i)]};
+      t += n;
+    }
+    if (attention_ == AttentionKind::tiled) {
+      timed(probe, rec(op::attention, l, T), [&] { attention(seqs_, shape); });
+    } else {
+      float* scores = sized(scores_, score_elements(seqs_, shape));
+      timed(probe, rec(op::qk_matmul, l, T), [&] { qk_scores(scores, seqs_, shape); });
+      timed(probe, rec(op::softmax, l, T), [&] { softmax_scores(scores, seqs_, shape); });
+      timed(probe, rec(op::sv_matmul, l, T), [&] { sv_product(seqs_, scores, shape); });
+    }
+    timed(probe, rec(op::o_proj, l, T), [&] { linear(out(xb2, d), att, T, lw.wo); });
+    timed(probe, rec(op::attn_add, l, T), [&] { add(x, x, xb2, T * d); });
+    timed(probe, rec(op::mlp_norm, l, T), [&] { rmsnorm(xb, x, lw.mlp_norm.data(), T, d, eps); });
+    timed(probe, rec(op::gate_proj, l, T), [&] { linear(out(hb, f), xb, T, lw.w_gate); });
+    timed(probe, rec(op::up_proj, l, T), [&] { linear(out(hb2, f), xb, T, lw.w_up); });
+    timed(probe, rec(op::act_mul, l, T), [&] { silu_mul(hb, hb, hb2, T * f); });
+    timed(probe, rec(op::down_proj, l, T), [&] { linear(out(xb2, d), hb, T, lw.w_down); });
+    timed(probe, rec(op::mlp_add, l, T), [&] { add(x, x, xb2, T * d); });
+  }
+  timed(probe, rec(op::final_norm, -1, T), [&] { rmsnorm(xb, x, w_.final_norm.data(), T, d, eps); });
+  float* last = sized(last_, B * d);
+  for (std::int64_t t = 0, i = 0; i < B; ++i) {  // each sequence's last row feeds lm_head
+    t += std::int64_t(step[std::size_t(i)].tokens.size());
+    std::copy_n(xb + (t - 1) * d, d, last + i * d);
+  }
+  timed(probe, rec(op::lm_head, -1, B), [&] { linear(out(logits, c.vocab_size), last, B, w_.lm_head); });
+  for (const SequenceStep& s : step) cache.set_length(s.seq, cache.length(s.seq) + std::int64_t(s.tokens.size()));
+}
+
+}  // namespace engine

@@ -1,0 +1,59 @@
+// Model: the Llama-family forward pass with Hugging Face LlamaForCausalLM semantics (RMSNorm with the
+// config's eps, rotate-half RoPE with rope_theta, grouped-query attention, SwiGLU MLP, tied or untied
+// embeddings); Qwen2 (q/k/v biases) and Mistral (sliding window) on the same path. Each kernel call is
+// timed into the probe under its op name (op_names.hpp). Ops run unfused, in opmodel's default order.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "engine/kernels.hpp"
+#include "engine/kv_cache.hpp"
+#include "engine/probe.hpp"
+#include "engine/weights.hpp"
+
+namespace engine {
+
+enum class AttentionKind {
+  naive,  // qk_matmul writes the scores, softmax, then sv_matmul
+  tiled,  // one fused kernel ("attention"), online softmax over key tiles
+};
+
+// One sequence's part of a step: its id in the KV cache and the new tokens it feeds.
+struct SequenceStep {
+  std::int64_t seq = 0;
+  std::span<const std::int32_t> tokens;
+};
+
+class Model {
+ public:
+  Model(const Weights& w, AttentionKind attention);
+  const Config& config() const { return w_.config; }
+  AttentionKind attention_kind() const { return attention_; }
+
+  // Runs one step over every sequence's new tokens, appending their K and V to the cache, and writes
+  // logits[i, vocab] for sequence i's last new token. Throws EngineError for a token outside the
+  // vocabulary or a cache without room (nothing is written then).
+  void forward(KvCache& cache, std::span<const SequenceStep> step, float* logits, Phase phase, Probe* probe);
+
+ private:
+  void ensure_rope(std::int64_t positions);
+  template <class T>
+  static T* sized(Buffer<T>& b, std::int64_t n);  // grows b to n elements, returns its data
+
+  const Weights& w_;
+  AttentionKind attention_;
+  std::vector<float> inv_freq_;  // [head_dim / 2]
+  Buffer<float> cos_, sin_;      // [positions, head_dim / 2]
+  std::int64_t rope_positions_ = 0;
+  // Workspace, grown to the largest step seen: x [T, dim] residual stream; xb, xb2 [T, dim]; q, att
+  // [T, q_dim]; k [T, kv_dim]; hb, hb2 [T, hidden]; last [B, dim]; scores for naive attention.
+  Buffer<float> x_, xb_, xb2_, q_, k_, att_, hb_, hb2_, last_, scores_;
+  std::vector<std::int64_t> pos_;
+  std::vector<float*> k_rows_, v_rows_;
+  std::vector<std::vector<KvRun>> runs_;
+  std::vector<AttentionSeq> seqs_;
+};
+
+}  // namespace engine

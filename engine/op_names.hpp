@@ -1,0 +1,36 @@
+// The names under which the engine's kernels are timed. They are the contract with opmodel's op
+// vocabulary: engine/ keeps its own copy (it knows nothing of opmodel), and tests/ fails if they drift.
+#pragma once
+
+#include <array>
+#include <string_view>
+
+namespace engine::op {
+
+inline constexpr std::string_view embed = "embed";
+inline constexpr std::string_view attn_norm = "attn_norm";
+inline constexpr std::string_view q_proj = "q_proj";
+inline constexpr std::string_view k_proj = "k_proj";
+inline constexpr std::string_view v_proj = "v_proj";
+inline constexpr std::string_view rope = "rope";
+inline constexpr std::string_view qk_matmul = "qk_matmul";  // naive attention
+inline constexpr std::string_view softmax = "softmax";      // naive attention
+inline constexpr std::string_view sv_matmul = "sv_matmul";  // naive attention
+inline constexpr std::string_view attention = "attention";  // tiled online-softmax attention
+inline constexpr std::string_view o_proj = "o_proj";
+inline constexpr std::string_view attn_add = "attn_add";
+inline constexpr std::string_view mlp_norm = "mlp_norm";
+inline constexpr std::string_view gate_proj = "gate_proj";
+inline constexpr std::string_view up_proj = "up_proj";
+inline constexpr std::string_view act_mul = "act_mul";
+inline constexpr std::string_view down_proj = "down_proj";
+inline constexpr std::string_view mlp_add = "mlp_add";
+inline constexpr std::string_view final_norm = "final_norm";
+inline constexpr std::string_view lm_head = "lm_head";
+
+// Every name the engine times, in execution order.
+inline constexpr std::array<std::string_view, 20> kTimed = {
+    embed,  attn_norm, q_proj, k_proj,    v_proj,  rope,   qk_matmul, softmax,    sv_matmul, attention,
+    o_proj, attn_add,  mlp_norm, gate_proj, up_proj, act_mul, down_proj, mlp_add, final_norm, lm_head};
+
+}  // namespace engine::op

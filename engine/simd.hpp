@@ -1,0 +1,105 @@
+// Portable SIMD through GCC/Clang vector extensions: one source, lowered to AVX-512 when the engine is
+// built for such a host (-march=native), to pairs of AVX2 registers or SSE otherwise.
+#pragma once
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+
+#if defined(__AVX512F__)
+// GCC 12's intrinsics start from _mm512_undefined_*(), which -Wmaybe-uninitialized flags at every use.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#include <immintrin.h>
+#pragma GCC diagnostic pop
+#endif
+
+namespace engine::simd {
+
+inline constexpr int kLanes = 16;
+typedef float v16f __attribute__((vector_size(64)));
+typedef std::int32_t v16i __attribute__((vector_size(64)));
+typedef std::uint32_t v16u __attribute__((vector_size(64)));
+typedef std::uint16_t v16h __attribute__((vector_size(32)));
+typedef std::int8_t v16b __attribute__((vector_size(16)));
+
+inline v16f load(const float* p) {
+  v16f v;
+  std::memcpy(&v, p, sizeof v);  // unaligned load; compiles to one vmovups
+  return v;
+}
+inline void store(float* p, v16f v) { std::memcpy(p, &v, sizeof v); }
+inline v16f broadcast(float x) { return v16f{} + x; }
+
+// bf16 is the top half of an fp32: widen to 32 bits and shift left 16. int8 widens to int32, then converts.
+// GCC 12 lowers __builtin_convertvector of 8-bit lanes element by element, so AVX-512 gets intrinsics.
+inline v16f load_bf16(const std::uint16_t* p) {
+#if defined(__AVX512F__)
+  const __m512i u = _mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))), 16);
+  return std::bit_cast<v16f>(_mm512_castsi512_ps(u));
+#else
+  v16h h;
+  std::memcpy(&h, p, sizeof h);
+  return std::bit_cast<v16f>(__builtin_convertvector(h, v16u) << 16);
+#endif
+}
+inline v16f load_i8(const std::int8_t* p) {
+#if defined(__AVX512F__)
+  return std::bit_cast<v16f>(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)))));
+#else
+  v16b b;
+  std::memcpy(&b, p, sizeof b);
+  return __builtin_convertvector(__builtin_convertvector(b, v16i), v16f);
+#endif
+}
+
+// Horizontal reductions by halving: 16 -> 8 -> 4 lanes by shuffles, then scalars.
+typedef float v8f __attribute__((vector_size(32)));
+typedef float v4f __attribute__((vector_size(16)));
+inline v4f fold4(v16f v, bool max) {
+  const v8f lo = __builtin_shufflevector(v, v, 0, 1, 2, 3, 4, 5, 6, 7);
+  const v8f hi = __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15);
+  const v8f a = max ? (lo > hi ? lo : hi) : lo + hi;
+  const v4f l4 = __builtin_shufflevector(a, a, 0, 1, 2, 3), h4 = __builtin_shufflevector(a, a, 4, 5, 6, 7);
+  return max ? (l4 > h4 ? l4 : h4) : l4 + h4;
+}
+inline float hsum(v16f v) {
+  const v4f a = fold4(v, false);
+  return (a[0] + a[2]) + (a[1] + a[3]);
+}
+inline float hmax(v16f v) {
+  const v4f a = fold4(v, true);
+  return std::max(std::max(a[0], a[2]), std::max(a[1], a[3]));
+}
+
+// exp(x) for float lanes, relative error < 2e-7 on [-87, 88]; below -87 returns 0 (softmax of masked
+// scores), above 88 saturates. Cody-Waite range reduction x = n ln2 + r, |r| <= ln2/2, then a degree-6
+// polynomial for e^r, and 2^n built in the exponent bits.
+inline v16f exp(v16f x) {
+  const v16f hi = broadcast(88.3762626647949f), lo = broadcast(-87.3365478515625f);
+  x = x > hi ? hi : x;
+  const v16i underflow = x < lo;
+  x = x < lo ? lo : x;
+  v16f n = x * 1.44269504088896341f;
+  // round to nearest: add and subtract 1.5 * 2^23
+  n = (n + 12582912.0f) - 12582912.0f;
+  v16f r = x - n * 0.693359375f;
+  r = r - n * -2.12194440e-4f;
+  v16f p = broadcast(1.9875691500e-4f);
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  p = p * r * r + r + 1.0f;
+  v16i e = (__builtin_convertvector(n, v16i) + 127) << 23;
+  v16f scale;
+  std::memcpy(&scale, &e, sizeof scale);
+  v16f y = p * scale;
+  return underflow ? v16f{} : y;
+}
+
+}  // namespace engine::simd

@@ -1,0 +1,176 @@
+#include "engine/weights.hpp"
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+
+#include <fmt/format.h>
+
+#include "engine/error.hpp"
+#include "engine/safetensors.hpp"
+
+namespace engine {
+namespace {
+
+std::int64_t group_of(const WeightOptions& o, std::int64_t k) {
+  return o.group_size == 0 ? k : o.group_size;
+}
+
+Linear make(const std::string& name, const Buffer<float>& w, std::int64_t n, std::int64_t k, WeightFormat f,
+            const WeightOptions& o, const Buffer<float>* bias) {
+  return make_linear(name, w.data(), n, k, f, f == WeightFormat::int8 ? group_of(o, k) : 0,
+                     bias && !bias->empty() ? bias->data() : nullptr);
+}
+
+WeightFormat head_format(const WeightOptions& o) {
+  return o.format == WeightFormat::int8 ? WeightFormat::f32 : o.format;
+}
+
+// splitmix64: a fast, well-mixed 64-bit generator; one stream per 64 Ki-element chunk keeps the values
+// independent of how many threads fill the tensor.
+std::uint64_t splitmix(std::uint64_t& s) {
+  std::uint64_t z = (s += 0x9e3779b97f4a7c15ull);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+
+Buffer<float> uniform(std::int64_t n, std::uint64_t seed, float center, float bound) {
+  Buffer<float> b{std::size_t(n)};
+  constexpr std::int64_t kChunk = 1 << 16;
+  const std::int64_t chunks = (n + kChunk - 1) / kChunk;
+#pragma omp parallel for schedule(static)
+  for (std::int64_t c = 0; c < chunks; ++c) {
+    std::uint64_t s = seed * 0x2545f4914f6cdd1dull + std::uint64_t(c);
+    splitmix(s);
+    for (std::int64_t i = c * kChunk; i < std::min(n, (c + 1) * kChunk); ++i) {
+      const double u = double(splitmix(s) >> 11) * 0x1.0p-53;  // [0, 1)
+      b[std::size_t(i)] = center + bound * float(2 * u - 1);
+    }
+  }
+  return b;
+}
+
+}  // namespace
+
+std::size_t Weights::bytes() const {
+  std::size_t n = (embed.size() + final_norm.size()) * 4 + lm_head.weight_bytes();
+  for (const auto& l : layers)
+    n += (l.attn_norm.size() + l.mlp_norm.size()) * 4 + l.wq.weight_bytes() + l.wk.weight_bytes() +
+         l.wv.weight_bytes() + l.wo.weight_bytes() + l.w_gate.weight_bytes() + l.w_up.weight_bytes() +
+         l.w_down.weight_bytes();
+  return n;
+}
+
+Weights load_weights(const Config& c, const std::string& checkpoint, const WeightOptions& o) {
+  Checkpoint ck(checkpoint);
+  Weights w;
+  w.config = c;
+  w.options = o;
+  const std::int64_t d = c.dim, f = c.hidden_dim, qd = c.q_dim(), kvd = c.kv_dim(), V = c.vocab_size;
+  w.embed = ck.read_f32("model.embed_tokens.weight", {V, d});
+  auto bias = [&](const std::string& name, std::int64_t n, bool present) {
+    return present ? ck.read_f32(name, {n}) : Buffer<float>();
+  };
+  for (std::int64_t i = 0; i < c.n_layers; ++i) {
+    const std::string p = fmt::format("model.layers.{}.", i);
+    LayerWeights l;
+    l.attn_norm = ck.read_f32(p + "input_layernorm.weight", {d});
+    l.mlp_norm = ck.read_f32(p + "post_attention_layernorm.weight", {d});
+    const auto bq = bias(p + "self_attn.q_proj.bias", qd, c.qkv_bias), bk = bias(p + "self_attn.k_proj.bias", kvd, c.qkv_bias),
+               bv = bias(p + "self_attn.v_proj.bias", kvd, c.qkv_bias), bo = bias(p + "self_attn.o_proj.bias", d, c.o_bias);
+    l.wq = make(p + "q_proj", ck.read_f32(p + "self_attn.q_proj.weight", {qd, d}), qd, d, o.format, o, &bq);
+    l.wk = make(p + "k_proj", ck.read_f32(p + "self_attn.k_proj.weight", {kvd, d}), kvd, d, o.format, o, &bk);
+    l.wv = make(p + "v_proj", ck.read_f32(p + "self_attn.v_proj.weight", {kvd, d}), kvd, d, o.format, o, &bv);
+    l.wo = make(p + "o_proj", ck.read_f32(p + "self_attn.o_proj.weight", {d, qd}), d, qd, o.format, o, &bo);
+    const auto bg = bias(p + "mlp.gate_proj.bias", f, c.mlp_bias), bu = bias(p + "mlp.up_proj.bias", f, c.mlp_bias),
+               bd = bias(p + "mlp.down_proj.bias", d, c.mlp_bias);
+    l.w_gate = make(p + "gate_proj", ck.read_f32(p + "mlp.gate_proj.weight", {f, d}), f, d, o.format, o, &bg);
+    l.w_up = make(p + "up_proj", ck.read_f32(p + "mlp.up_proj.weight", {f, d}), f, d, o.format, o, &bu);
+    l.w_down = make(p + "down_proj", ck.read_f32(p + "mlp.down_proj.weight", {d, f}), d, f, o.format, o, &bd);
+    w.layers.push_back(std::move(l));
+  }
+  w.final_norm = ck.read_f32("model.norm.weight", {d});
+  // Tied models may still carry lm_head.weight (a copy); use it when present, else the embedding.
+  if (!c.tie_word_embeddings || ck.has("lm_head.weight"))
+    w.lm_head = make("lm_head", ck.read_f32("lm_head.weight", {V, d}), V, d, head_format(o), o, nullptr);
+  else
+    w.lm_head = make("lm_head", w.embed, V, d, head_format(o), o, nullptr);
+  return w;
+}
+
+Weights random_weights(const Config& c, std::uint64_t seed, const WeightOptions& o) {
+  Weights w;
+  w.config = c;
+  w.options = o;
+  const std::int64_t d = c.dim, f = c.hidden_dim, qd = c.q_dim(), kvd = c.kv_dim(), V = c.vocab_size;
+  std::uint64_t stream = seed * 1000003u;
+  auto next = [&] { return ++stream; };
+  auto rand_linear = [&](const std::string& name, std::int64_t n, std::int64_t k, bool has_bias, WeightFormat fmt_) {
+    const float bound = 1.0f / std::sqrt(float(k));
+    const Buffer<float> m = uniform(n * k, next(), 0, bound);
+    const Buffer<float> b = has_bias ? uniform(n, next(), 0, bound) : Buffer<float>();
+    return make(name, m, n, k, fmt_, o, &b);
+  };
+  w.embed = uniform(V * d, next(), 0, 1);
+  for (std::int64_t i = 0; i < c.n_layers; ++i) {
+    LayerWeights l;
+    l.attn_norm = uniform(d, next(), 1, 0.1f);
+    l.mlp_norm = uniform(d, next(), 1, 0.1f);
+    l.wq = rand_linear("q_proj", qd, d, c.qkv_bias, o.format);
+    l.wk = rand_linear("k_proj", kvd, d, c.qkv_bias, o.format);
+    l.wv = rand_linear("v_proj", kvd, d, c.qkv_bias, o.format);
+    l.wo = rand_linear("o_proj", d, qd, c.o_bias, o.format);
+    l.w_gate = rand_linear("gate_proj", f, d, c.mlp_bias, o.format);
+    l.w_up = rand_linear("up_proj", f, d, c.mlp_bias, o.format);
+    l.w_down = rand_linear("down_proj", d, f, c.mlp_bias, o.format);
+    w.layers.push_back(std::move(l));
+  }
+  w.final_norm = uniform(d, next(), 1, 0.1f);
+  if (c.tie_word_embeddings)
+    w.lm_head = make("lm_head", w.embed, V, d, head_format(o), o, nullptr);
+  else
+    w.lm_head = rand_linear("lm_head", V, d, false, head_format(o));
+  return w;
+}
+
+void save_checkpoint(const Weights& w, const std::string& config_json_text, const std::string& dir) {
+  namespace fs = std::filesystem;
+  fs::create_directories(dir);
+  const Config& c = w.config;
+  std::vector<Buffer<float>> store;  // dequantized copies kept alive until written
+  std::vector<NamedTensor> tensors;
+  auto add = [&](const std::string& name, std::vector<std::int64_t> shape, const float* data) {
+    tensors.push_back({name, std::move(shape), data});
+  };
+  auto add_linear = [&](const std::string& name, const Linear& l) {
+    Buffer<float> b(std::size_t(l.n * l.k));
+    for (std::int64_t r = 0; r < l.n; ++r) l.dequantize_row(r, b.data() + r * l.k);
+    store.push_back(std::move(b));
+    add(name + ".weight", {l.n, l.k}, store.back().data());
+    if (!l.bias.empty()) add(name + ".bias", {l.n}, l.bias.data());
+  };
+  store.reserve(std::size_t(7 * c.n_layers + 1));
+  add("model.embed_tokens.weight", {c.vocab_size, c.dim}, w.embed.data());
+  for (std::int64_t i = 0; i < c.n_layers; ++i) {
+    const std::string p = fmt::format("model.layers.{}.", i);
+    const LayerWeights& l = w.layers[std::size_t(i)];
+    add(p + "input_layernorm.weight", {c.dim}, l.attn_norm.data());
+    add(p + "post_attention_layernorm.weight", {c.dim}, l.mlp_norm.data());
+    add_linear(p + "self_attn.q_proj", l.wq);
+    add_linear(p + "self_attn.k_proj", l.wk);
+    add_linear(p + "self_attn.v_proj", l.wv);
+    add_linear(p + "self_attn.o_proj", l.wo);
+    add_linear(p + "mlp.gate_proj", l.w_gate);
+    add_linear(p + "mlp.up_proj", l.w_up);
+    add_linear(p + "mlp.down_proj", l.w_down);
+  }
+  add("model.norm.weight", {c.dim}, w.final_norm.data());
+  if (!c.tie_word_embeddings) add_linear("lm_head", w.lm_head);
+  write_safetensors((fs::path(dir) / "model.safetensors").string(), tensors);
+  std::ofstream out(fs::path(dir) / "config.json");
+  out << config_json_text;
+  if (!out) throw EngineError(dir, "config.json", "write failed");
+}
+
+}  // namespace engine

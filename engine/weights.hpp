@@ -1,0 +1,48 @@
+// Weights of a Llama-family model: from a safetensors checkpoint, or seeded random from a config alone
+// (so full-size layer shapes can be timed without a checkpoint).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "engine/buffer.hpp"
+#include "engine/config.hpp"
+#include "engine/linear.hpp"
+
+namespace engine {
+
+struct WeightOptions {
+  WeightFormat format = WeightFormat::f32;  // of the decoder layers' projections
+  std::int64_t group_size = 128;            // int8: inputs per scale (0 = per output channel)
+};
+
+struct LayerWeights {
+  Buffer<float> attn_norm;      // [dim]
+  Linear wq, wk, wv, wo;        // [q_dim, dim], [kv_dim, dim], [kv_dim, dim], [dim, q_dim]
+  Buffer<float> mlp_norm;       // [dim]
+  Linear w_gate, w_up, w_down;  // [hidden, dim], [hidden, dim], [dim, hidden]
+};
+
+struct Weights {
+  Config config;
+  WeightOptions options;
+  Buffer<float> embed;  // [vocab, dim]
+  std::vector<LayerWeights> layers;
+  Buffer<float> final_norm;  // [dim]
+  // [vocab, dim]: in the layers' format for f32 and bf16; fp32 when the layers are int8, so that only the
+  // decoder projections are quantized (embedding, norms and lm_head stay in the activation precision).
+  Linear lm_head;
+  std::size_t bytes() const;
+};
+
+// Loads every tensor under its Hugging Face name (model.layers.N.self_attn.q_proj.weight, ...), checking
+// each shape against the config. Throws EngineError naming the file and tensor.
+Weights load_weights(const Config& c, const std::string& checkpoint, const WeightOptions& o);
+// Seeded, thread-count independent: projections uniform in +-1/sqrt(fan_in) (PyTorch's nn.Linear bound),
+// embedding uniform in +-1, norm weights 1 + uniform in +-0.1.
+Weights random_weights(const Config& c, std::uint64_t seed, const WeightOptions& o);
+// Writes the weights (dequantized) as an HF-style checkpoint: dir/config.json and dir/model.safetensors.
+void save_checkpoint(const Weights& w, const std::string& config_json_text, const std::string& dir);
+
+}  // namespace engine
