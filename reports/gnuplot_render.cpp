@@ -16,14 +16,22 @@ std::string gnuplot_number(double v) { return fmt::format("{:.17g}", v); }
 
 std::string gnuplot_quoted(const std::string& s) {
   std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("''") : std::string(1, c);
+  for (char c : s) {
+    if (c == '\'') q += "''";
+    else q += c == '\n' || c == '\r' ? ' ' : c;  // a quoted string cannot span lines in a script
+  }
   return q + "'";
 }
 
+double font_px(double points) { return points * 96 / 72; }
+
+std::string font_size(bool svg, double points) { return fmt::format("{:.4g}", svg ? font_px(points) : points); }
+
 std::string terminal_line(bool svg, int width_px, int height_px) {
-  return svg ? fmt::format("set terminal svg size {},{} dynamic noenhanced font 'DejaVu Sans,12' background '#ffffff'\n",
-                           width_px, height_px)
-             : fmt::format("set terminal pngcairo size {},{} noenhanced font 'DejaVu Sans,11'\n", width_px, height_px);
+  return svg ? fmt::format("set terminal svg size {},{} dynamic noenhanced font 'DejaVu Sans,{}' background '#ffffff'\n",
+                           width_px, height_px, font_size(true, kChartFontPt))
+             : fmt::format("set terminal pngcairo size {},{} noenhanced font 'DejaVu Sans,{}'\n", width_px, height_px,
+                           font_size(false, kChartFontPt));
 }
 
 ChartFiles chart_files(const std::string& image_path) {

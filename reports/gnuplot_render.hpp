@@ -25,6 +25,13 @@ using ScriptWriter = std::function<std::string(const std::string& image_name, co
 // Renders image_path (.png or .svg) with gnuplot; throws ChartError (bad extension or folder, gnuplot failure).
 ChartFiles render_with_gnuplot(const std::string& image_path, const std::string& data_text, const ScriptWriter& script);
 
+// The charts' font, DejaVu Sans, at kChartFontPt: pngcairo renders a point as 96/72 pixels while the svg
+// terminal takes sizes in pixels, so the svg sizes are scaled to match and a chart looks the same, and its
+// labels fit the same, in both formats.
+constexpr double kChartFontPt = 11;
+double font_px(double points);
+std::string font_size(bool svg, double points);  // what a gnuplot font string takes: "9" (png), "12" (svg)
+
 // The terminal line for an image of the given size: pngcairo or svg, no enhanced text (op names have '_').
 std::string terminal_line(bool svg, int width_px, int height_px);
 // gnuplot single-quoted string; numbers with every digit a double holds.
