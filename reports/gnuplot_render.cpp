@@ -1,7 +1,12 @@
 #include "reports/gnuplot_render.hpp"
 
 #include <filesystem>
+#include <cerrno>
+#include <cstring>
 #include <fstream>
+#include <vector>
+
+#include <stdlib.h>
 
 #include <fmt/format.h>
 #include <gnuplot-iostream.h>
@@ -86,6 +91,25 @@ ChartFiles render_with_gnuplot(const std::string& image_path, const std::string&
   }
   cleanup();
   return files;
+}
+
+std::string render_svg_text(const std::string& data_text, const ScriptWriter& script) {
+  std::string pattern = (fs::temp_directory_path() / "roofline-svg-XXXXXX").string();
+  std::vector<char> name(pattern.begin(), pattern.end());
+  name.push_back('\0');
+  if (!::mkdtemp(name.data())) throw ChartError("cannot make a temporary folder: " + std::string(std::strerror(errno)));
+  struct Remove {
+    fs::path dir;
+    ~Remove() {
+      std::error_code ignored;
+      fs::remove_all(dir, ignored);
+    }
+  } remove{fs::path(name.data())};
+  const ChartFiles files = render_with_gnuplot((remove.dir / "chart.svg").string(), data_text, script);
+  std::ifstream in(files.image, std::ios::binary);
+  std::string svg{std::istreambuf_iterator<char>(in), {}};
+  if (!in && !in.eof()) throw ChartError("cannot read the rendered chart '" + files.image + "'");
+  return svg;
 }
 
 }  // namespace reports

@@ -271,4 +271,10 @@ ChartFiles render(const RooflineChart& c, const std::string& image_path) {
   });
 }
 
+std::string render_svg(const RooflineChart& c) {
+  return render_svg_text(gnuplot_data(c), [&](const std::string& image, const std::string& data, bool svg) {
+    return gnuplot_script(c, image, data, svg);
+  });
+}
+
 }  // namespace reports

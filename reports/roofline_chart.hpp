@@ -58,5 +58,7 @@ LabelLayout label_layout(const RooflineChart& c);
 // Renders to image_path (.png or .svg) and writes the script and data beside it. All three are written
 // whole or not at all; throws ChartError (unknown extension, gnuplot failure) naming the path.
 ChartFiles render(const RooflineChart& c, const std::string& image_path);
+// The chart as SVG text, for a page that inlines it (nothing is left on disk).
+std::string render_svg(const RooflineChart& c);
 
 }  // namespace reports
