@@ -35,8 +35,8 @@ std::string font_size(bool svg, double points) { return fmt::format("{:.4g}", sv
 std::string terminal_line(bool svg, int width_px, int height_px) {
   return svg ? fmt::format("set terminal svg size {},{} dynamic noenhanced font 'DejaVu Sans,{}' background '#ffffff'\n",
                            width_px, height_px, font_size(true, kChartFontPt))
-             : fmt::format("set terminal pngcairo size {},{} noenhanced font 'DejaVu Sans,{}'\n", width_px, height_px,
-                           font_size(false, kChartFontPt));
+             : fmt::format("set terminal pngcairo size {},{} noenhanced font 'DejaVu Sans,{}' pointscale 1.7\n", width_px,
+                           height_px, font_size(false, kChartFontPt));
 }
 
 ChartFiles chart_files(const std::string& image_path) {

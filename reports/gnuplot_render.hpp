@@ -36,7 +36,8 @@ constexpr double kChartFontPt = 11;
 double font_px(double points);
 std::string font_size(bool svg, double points);  // what a gnuplot font string takes: "9" (png), "12" (svg)
 
-// The terminal line for an image of the given size: pngcairo or svg, no enhanced text (op names have '_').
+// The terminal line for an image of the given size: pngcairo or svg, no enhanced text (op names have '_'), and
+// pngcairo's points scaled to the size svg draws them.
 std::string terminal_line(bool svg, int width_px, int height_px);
 // gnuplot single-quoted string; numbers with every digit a double holds.
 std::string gnuplot_quoted(const std::string& s);

@@ -62,6 +62,7 @@ std::string merge_texts(const std::string& a, const std::string& b) {
 struct Anchor {
   double px, py;
   std::string text;
+  double radius;
 };
 
 class Placer {
@@ -74,7 +75,7 @@ class Placer {
   std::optional<PixelBox> take(const Anchor& a, const std::string& text, int ring) {
     const double w = text_width_em(text) * style_.font_px + 2 * style_.gap_px;
     const double h = kLineEm * style_.font_px + 2 * style_.gap_px;
-    for (const PixelBox& b : candidates(a.px, a.py, style_.marker_radius_px, w, h, ring)) {
+    for (const PixelBox& b : candidates(a.px, a.py, a.radius, w, h, ring)) {
       if (b.x0 < 0 || b.y0 < 0 || b.x1 > area_.width_px || b.y1 > area_.height_px) continue;
       if (std::any_of(taken_.begin(), taken_.end(), [&](const PixelBox& t) { return t.intersects(b); })) continue;
       taken_.push_back(b);
@@ -127,13 +128,17 @@ LabelLayout place_labels(const std::vector<LabelRequest>& labels, const std::vec
     const double px = area.px_x(l.x), py = area.px_y(l.y);
     auto same = std::find_if(anchors.begin(), anchors.end(),
                              [&](const Anchor& a) { return std::hypot(a.px - px, a.py - py) < kMergePx; });
-    if (same == anchors.end()) anchors.push_back({px, py, l.text});
-    else same->text = merge_texts(same->text, l.text);
+    if (same == anchors.end()) {
+      anchors.push_back({px, py, l.text, l.marker_radius_px});
+    } else {
+      same->text = merge_texts(same->text, l.text);
+      same->radius = std::max(same->radius, l.marker_radius_px);
+    }
   }
   Placer placer(area, style);
   for (const Obstacle& o : obstacles)
     if (o.x > 0 && o.y > 0) placer.add_obstacle(area.px_x(o.x), area.px_y(o.y), o.radius_px);
-  for (const Anchor& a : anchors) placer.add_obstacle(a.px, a.py, style.marker_radius_px);
+  for (const Anchor& a : anchors) placer.add_obstacle(a.px, a.py, a.radius);
 
   LabelLayout layout;
   layout.area = area;

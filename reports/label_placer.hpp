@@ -33,14 +33,14 @@ struct LogPlotArea {
 };
 
 struct LabelStyle {
-  double font_px = 12;          // the label font's em on the image (9 pt at 96 dpi, what pngcairo renders)
-  double marker_radius_px = 6;  // of a labelled point's marker
-  double gap_px = 2;            // clearance around a label's text
+  double font_px = 12;  // the label font's em on the image (9 pt at 96 dpi, what pngcairo renders)
+  double gap_px = 2;    // clearance around a label's text
 };
 
-struct LabelRequest {  // a point (data coordinates) and its label
+struct LabelRequest {  // a point (data coordinates), its label, and the half-size of its marker on the image
   double x = 0, y = 0;
   std::string text;
+  double marker_radius_px = 6;
 };
 
 struct Obstacle {  // a marker that no label may cover (data coordinates, radius on the image)
@@ -68,7 +68,7 @@ struct LabelLayout {
 
 // Labels whose points fall within a pixel of each other are merged into one ("q_proj,k_proj"; a shared last
 // word is written once: "q_proj,k_proj @64"). Empty labels and points off a log axis (<= 0) are skipped.
-// Every labelled point is also an obstacle (with style.marker_radius_px).
+// Every labelled point is also an obstacle (its marker).
 LabelLayout place_labels(const std::vector<LabelRequest>& labels, const std::vector<Obstacle>& obstacles,
                          const LogPlotArea& area, const LabelStyle& style = {});
 

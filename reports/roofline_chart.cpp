@@ -47,7 +47,7 @@ Range range_of(const RooflineChart& c) {
   }
   Range r;
   r.xmin = std::pow(10, std::floor(std::log10(xmin)) - 1);
-  r.xmax = std::pow(10, std::ceil(std::log10(xmax)) + 1);
+  r.xmax = std::pow(10, std::ceil(std::log10(xmax * 30)));  // at least 1.5 decades right of the last point, for labels
   r.ymin = std::pow(10, std::floor(std::log10(ymin)) - 1);
   r.ymax = std::pow(10, std::ceil(std::log10(ymax * 3)));
   return r;
@@ -70,7 +70,15 @@ const Slope* main_slope(const RooflineChart& c, const std::string& group) {
 constexpr double kLabelPt = 9;                       // point labels; the key and axes use kChartFontPt
 constexpr double kLeftPx = 140, kBottomPx = 80, kTopPx = 50;  // room for tic labels, axis labels and title
 constexpr double kKeyGapPx = 12;                             // between the plot's border and the key
-constexpr double kSeriesRadiusPx = 5.5, kRidgeRadiusPx = 8;    // markers at ps 1.4 and the ridge circles at ps 2
+constexpr double kPointSize = 1, kRidgePointSize = 1.4;       // of the ops' markers and the ridge circles
+
+// Half the size of a marker on the image. The svg terminal draws a point of size 1 as a shape of half-size
+// 5.5 px (triangles and pentagons reach 1.33 times that, diamonds 1.41); pngcairo draws them within that at
+// pointscale 1.7 (terminal_line). Half a pixel more for antialiasing.
+double marker_radius(int point_type, double point_size) {
+  const double shape = point_type >= 12 && point_type <= 13 ? 1.41 : point_type >= 8 ? 1.33 : 1.0;
+  return 5.5 * point_size * shape + 0.5;
+}
 
 std::vector<std::string> legend_titles(const RooflineChart& c) {
   std::vector<std::string> t{"ridge points"};
@@ -124,15 +132,15 @@ LabelLayout label_layout(const RooflineChart& c) {
   std::vector<Obstacle> obstacles;
   for (const auto& s : c.series)
     for (const auto& p : s.points) {
-      requests.push_back({p.x, p.y, p.label});
-      obstacles.push_back({p.x, p.y, kSeriesRadiusPx});
+      const double r = marker_radius(s.marker, kPointSize);
+      requests.push_back({p.x, p.y, p.label, r});
+      obstacles.push_back({p.x, p.y, r});
     }
   for (const auto& ceil : c.ceilings)
     if (const Slope* s = main_slope(c, ceil.group))
-      obstacles.push_back({ceil.flops_per_s / s->bytes_per_s, ceil.flops_per_s, kRidgeRadiusPx});
+      obstacles.push_back({ceil.flops_per_s / s->bytes_per_s, ceil.flops_per_s, marker_radius(6, kRidgePointSize)});
   LabelStyle style;
   style.font_px = font_px(kLabelPt);
-  style.marker_radius_px = kSeriesRadiusPx;
   return place_labels(requests, obstacles, f.area, style);
 }
 
@@ -244,10 +252,11 @@ std::string gnuplot_script(const RooflineChart& c, const std::string& image_name
   for (const auto& sl : c.slopes)
     plots.push_back(fmt::format("{} index {} with lines lw 2 dt 2 lc rgb '{}' title {}", data, index++,
                                 colour(sl.group), quoted(sl.label)));
-  plots.push_back(fmt::format("{} index {} with points pt 6 ps 2 lc rgb '#000000' title 'ridge points'", data, index++));
+  plots.push_back(fmt::format("{} index {} with points pt 6 ps {} lc rgb '#000000' title 'ridge points'", data,
+                              index++, kRidgePointSize));
   for (const auto& se : c.series)
-    plots.push_back(fmt::format("{} index {} using 1:2 with points pt {} ps 1.4 lc rgb '{}' title {}", data, index++,
-                                se.marker, colour(se.group), quoted(se.name)));
+    plots.push_back(fmt::format("{} index {} using 1:2 with points pt {} ps {} lc rgb '{}' title {}", data, index++,
+                                se.marker, kPointSize, colour(se.group), quoted(se.name)));
   for (const auto& line : c.lines)
     plots.push_back(fmt::format("{} index {} with lines lw 1 dt 3 lc rgb '{}' notitle", data, index++,
                                 color_of(colors, line.group)));

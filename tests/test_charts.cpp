@@ -198,7 +198,7 @@ TEST(LabelPlacer, CrowdedChartHasNoOverlapsAndEveryLabelIsAccountedFor) {
   for (int i = 0; i < 150; ++i) {
     const double x = std::pow(10, 0 + 2 * uniform()), y = std::pow(10, 11 + 2 * uniform());
     labels.push_back({x, y, fmt::format("op{}_{}", i, std::string(std::size_t(uniform() * 22), 'x'))});
-    markers.push_back(marker_box(area, x, y, style.marker_radius_px));
+    markers.push_back(marker_box(area, x, y, 6));  // the requests' default marker
   }
   for (int i = 0; i < 20; ++i) {
     const double x = std::pow(10, 0.5 + uniform()), y = std::pow(10, 11.5 + uniform());
@@ -282,7 +282,7 @@ TEST(Charts, ComparisonAndSweepLabelsDoNotOverlap) {
   std::vector<reports::PixelBox> markers;
   for (const auto& se : chart.series)
     for (const auto& p : se.points)
-      if (p.x > 0 && p.y > 0) markers.push_back(marker_box(layout.area, p.x, p.y, 5.5));
+      if (p.x > 0 && p.y > 0) markers.push_back(marker_box(layout.area, p.x, p.y, 6));  // circles, squares: 6
   expect_no_overlap(layout, markers, layout.area);
   // The data file holds each placed label, the script each key entry.
   const std::string data = reports::gnuplot_data(chart);
