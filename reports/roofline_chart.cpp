@@ -24,7 +24,8 @@ struct Range {
   double xmin, xmax, ymin, ymax;
 };
 
-// Axis ranges that hold every point, every ridge and a decade of slope on each side, in whole decades.
+// Axis ranges in whole decades that hold every point and every ridge, with a decade to spare left and below, 1.5
+// to the right (room for labels) and a factor 3 above the highest.
 Range range_of(const RooflineChart& c) {
   double xmin = 1e300, xmax = 0, ymin = 1e300, ymax = 0;
   auto take = [&](double x, double y) {
@@ -47,7 +48,7 @@ Range range_of(const RooflineChart& c) {
   }
   Range r;
   r.xmin = std::pow(10, std::floor(std::log10(xmin)) - 1);
-  r.xmax = std::pow(10, std::ceil(std::log10(xmax * 30)));  // at least 1.5 decades right of the last point, for labels
+  r.xmax = std::pow(10, std::ceil(std::log10(xmax * 30)));
   r.ymin = std::pow(10, std::floor(std::log10(ymin)) - 1);
   r.ymax = std::pow(10, std::ceil(std::log10(ymax * 3)));
   return r;

@@ -274,6 +274,23 @@ TEST(Report, ErrorsLeaveNoFile) {
   EXPECT_TRUE(fs::is_empty(dir.path));  // nothing written, nothing temporary left
 }
 
+TEST(Report, ChartOptionsReachTheCharts) {
+  TempDir dir;
+  const fs::path out = dir.path / "r.html";
+  const Result r = run("report --model llama-2-7b --hw a100-80g-sxm --prompt 1024 --compare h100-sxm,mi300x "
+                       "--batch-sweep 1,8,64 --max-context 4096 -o " + out.string());
+  ASSERT_EQ(r.code, 0) << r.out;
+  const std::string html = slurp(out);
+  EXPECT_NE(html.find("mi300x fp16 1.31 PFLOP/s"), std::string::npos);                   // compared roofs
+  EXPECT_NE(html.find("decode: batch 64, 1024 cached (linear, attention)"), std::string::npos);  // the sweep
+  EXPECT_NE(html.find("decode: batch 8, 1024 cached (linear, attention)"), std::string::npos);
+  const auto context_at = html.find("id=\"chart-context-gnuplot_canvas\"");
+  ASSERT_NE(context_at, std::string::npos);
+  const std::string context = html.substr(context_at, html.find("</svg>", context_at) - context_at);
+  EXPECT_NE(context.find("<text> 4096</text>"), std::string::npos);  // the context chart's last tic
+  EXPECT_EQ(context.find("<text> 8192</text>"), std::string::npos);
+}
+
 TEST(Report, SectionsOfAnAnalysisInOrder) {
   AnalysisRequest req;
   req.prompt = 256;
