@@ -1,7 +1,12 @@
 #include "reports/gnuplot_render.hpp"
 
 #include <filesystem>
+#include <cerrno>
+#include <cstring>
 #include <fstream>
+#include <vector>
+
+#include <stdlib.h>
 
 #include <fmt/format.h>
 #include <gnuplot-iostream.h>
@@ -16,14 +21,22 @@ std::string gnuplot_number(double v) { return fmt::format("{:.17g}", v); }
 
 std::string gnuplot_quoted(const std::string& s) {
   std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("''") : std::string(1, c);
+  for (char c : s) {
+    if (c == '\'') q += "''";
+    else q += c == '\n' || c == '\r' ? ' ' : c;  // a quoted string cannot span lines in a script
+  }
   return q + "'";
 }
 
+double font_px(double points) { return points * 96 / 72; }
+
+std::string font_size(bool svg, double points) { return fmt::format("{:.4g}", svg ? font_px(points) : points); }
+
 std::string terminal_line(bool svg, int width_px, int height_px) {
-  return svg ? fmt::format("set terminal svg size {},{} dynamic noenhanced font 'DejaVu Sans,12' background '#ffffff'\n",
-                           width_px, height_px)
-             : fmt::format("set terminal pngcairo size {},{} noenhanced font 'DejaVu Sans,11'\n", width_px, height_px);
+  return svg ? fmt::format("set terminal svg size {},{} dynamic noenhanced font 'DejaVu Sans,{}' background '#ffffff'\n",
+                           width_px, height_px, font_size(true, kChartFontPt))
+             : fmt::format("set terminal pngcairo size {},{} noenhanced font 'DejaVu Sans,{}' pointscale 1.7\n", width_px,
+                           height_px, font_size(false, kChartFontPt));
 }
 
 ChartFiles chart_files(const std::string& image_path) {
@@ -78,6 +91,25 @@ ChartFiles render_with_gnuplot(const std::string& image_path, const std::string&
   }
   cleanup();
   return files;
+}
+
+std::string render_svg_text(const std::string& data_text, const ScriptWriter& script) {
+  std::string pattern = (fs::temp_directory_path() / "roofline-svg-XXXXXX").string();
+  std::vector<char> name(pattern.begin(), pattern.end());
+  name.push_back('\0');
+  if (!::mkdtemp(name.data())) throw ChartError("cannot make a temporary folder: " + std::string(std::strerror(errno)));
+  struct Remove {
+    fs::path dir;
+    ~Remove() {
+      std::error_code ignored;
+      fs::remove_all(dir, ignored);
+    }
+  } remove{fs::path(name.data())};
+  const ChartFiles files = render_with_gnuplot((remove.dir / "chart.svg").string(), data_text, script);
+  std::ifstream in(files.image, std::ios::binary);
+  std::string svg{std::istreambuf_iterator<char>(in), {}};
+  if (!in && !in.eof()) throw ChartError("cannot read the rendered chart '" + files.image + "'");
+  return svg;
 }
 
 }  // namespace reports

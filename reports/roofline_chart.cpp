@@ -7,7 +7,7 @@
 
 #include <fmt/format.h>
 
-
+#include "reports/label_placer.hpp"
 
 namespace reports {
 namespace {
@@ -24,7 +24,8 @@ struct Range {
   double xmin, xmax, ymin, ymax;
 };
 
-// Axis ranges that hold every point, every ridge and a decade of slope on each side, in whole decades.
+// Axis ranges in whole decades that hold every point and every ridge, with a decade to spare left and below, 1.5
+// to the right (room for labels) and a factor 3 above the highest.
 Range range_of(const RooflineChart& c) {
   double xmin = 1e300, xmax = 0, ymin = 1e300, ymax = 0;
   auto take = [&](double x, double y) {
@@ -47,7 +48,7 @@ Range range_of(const RooflineChart& c) {
   }
   Range r;
   r.xmin = std::pow(10, std::floor(std::log10(xmin)) - 1);
-  r.xmax = std::pow(10, std::ceil(std::log10(xmax)) + 1);
+  r.xmax = std::pow(10, std::ceil(std::log10(xmax * 30)));
   r.ymin = std::pow(10, std::floor(std::log10(ymin)) - 1);
   r.ymax = std::pow(10, std::ceil(std::log10(ymax * 3)));
   return r;
@@ -67,55 +68,84 @@ const Slope* main_slope(const RooflineChart& c, const std::string& group) {
   return nullptr;
 }
 
-struct PlacedLabel {
-  double x, y;  // where the text starts (left-aligned), data coordinates
-  std::string text;
+constexpr double kLabelPt = 9;                       // point labels; the key and axes use kChartFontPt
+constexpr double kLeftPx = 140, kBottomPx = 80, kTopPx = 50;  // room for tic labels, axis labels and title
+constexpr double kKeyGapPx = 12;                             // between the plot's border and the key
+constexpr double kPointSize = 1, kRidgePointSize = 1.4;       // of the ops' markers and the ridge circles
+
+// Half the size of a marker on the image. The svg terminal draws a point of size 1 as a shape of half-size
+// 5.5 px (triangles and pentagons reach 1.33 times that, diamonds 1.41); pngcairo draws them within that at
+// pointscale 1.7 (terminal_line). Half a pixel more for antialiasing.
+double marker_radius(int point_type, double point_size) {
+  const double shape = point_type >= 12 && point_type <= 13 ? 1.41 : point_type >= 8 ? 1.33 : 1.0;
+  return 5.5 * point_size * shape + 0.5;
+}
+
+std::vector<std::string> legend_titles(const RooflineChart& c) {
+  std::vector<std::string> t{"ridge points"};
+  for (const auto& x : c.ceilings) t.push_back(x.label);
+  for (const auto& x : c.slopes) t.push_back(x.label);
+  for (const auto& x : c.series) t.push_back(x.name);
+  return t;
+}
+
+// Splits "3: a,b,c" at commas into lines no wider than max_px in the key's font (a single name may exceed it).
+std::vector<std::string> wrap_at_commas(const std::string& text, double max_px) {
+  std::vector<std::string> lines{""};
+  for (std::size_t start = 0; start < text.size();) {
+    const std::size_t comma = text.find(',', start);
+    const std::size_t end = comma == std::string::npos ? text.size() : comma + 1;
+    const std::string piece = text.substr(start, end - start);
+    if (!lines.back().empty() && text_width_em(lines.back() + piece) * font_px(kChartFontPt) > max_px)
+      lines.push_back("    ");  // a continuation, indented under the label's number
+    lines.back() += piece;
+    start = end;
+  }
+  return lines;
+}
+
+// The plot area is fixed by explicit margins, so label boxes estimated in pixels match the image; the right
+// margin holds the key, as wide as its longest title.
+struct Frame {
+  Range range{};
+  double right_px = 0;
+  double key_text_px = 0;
+  LogPlotArea area;
 };
 
-// Greedy label placement in log space: try right, left, above and below each point; drop a label that
-// fits nowhere (its point stays). Boxes use the font's approximate size on the plot area.
-std::vector<PlacedLabel> place_labels(const RooflineChart& c, const Range& r) {
-  const double xdec = std::log10(r.xmax / r.xmin), ydec = std::log10(r.ymax / r.ymin);
-  const double char_w = 7.2 / (kWidthPx * 0.72) * xdec, line_h = 14.0 / (kHeightPx * 0.8) * ydec;
-  struct Box {
-    double x0, x1, y0, y1;
-  };
-  std::vector<Box> taken;
-  std::vector<PlacedLabel> placed;
-  for (const auto& s : c.series) {
-    // Points of a series that coincide (q/k/v/o projections at decode, say) share one label.
-    std::vector<ChartPoint> merged;
-    for (const auto& p : s.points) {
-      if (p.label.empty() || p.x <= 0 || p.y <= 0) continue;
-      auto same = std::find_if(merged.begin(), merged.end(), [&](const ChartPoint& m) {
-        return std::fabs(std::log10(m.x / p.x)) < 1e-3 && std::fabs(std::log10(m.y / p.y)) < 1e-3;
-      });
-      if (same == merged.end()) merged.push_back(p);
-      else if (same->label.find(p.label) == std::string::npos) same->label += "," + p.label;
-    }
-    for (const auto& p : merged) {
-      const double lx = std::log10(p.x), ly = std::log10(p.y), w = char_w * double(p.label.size());
-      const double candidates[][2] = {{char_w, -line_h / 2},        {-w - char_w, -line_h / 2},
-                                      {-w / 2, line_h * 0.6},       {-w / 2, -line_h * 1.6},
-                                      {char_w, line_h * 0.7},       {char_w, -line_h * 1.7},
-                                      {-w - char_w, line_h * 0.7},  {-w - char_w, -line_h * 1.7}};
-      for (const auto& d : candidates) {
-        Box b{lx + d[0], lx + d[0] + w, ly + d[1], ly + d[1] + line_h};
-        if (b.x0 < std::log10(r.xmin) || b.x1 > std::log10(r.xmax) || b.y0 < std::log10(r.ymin) ||
-            b.y1 > std::log10(r.ymax))
-          continue;
-        const bool clash = std::any_of(taken.begin(), taken.end(), [&](const Box& t) {
-          return b.x0 < t.x1 && t.x0 < b.x1 && b.y0 < t.y1 && t.y0 < b.y1;
-        });
-        if (clash) continue;
-        taken.push_back(b);
-        placed.push_back({std::pow(10, b.x0), std::pow(10, b.y0 + line_h / 2), p.label});
-        break;
-      }
-    }
-  }
-  return placed;
+Frame frame_of(const RooflineChart& c) {
+  Frame f;
+  f.range = range_of(c);
+  for (const auto& t : legend_titles(c)) f.key_text_px = std::max(f.key_text_px, text_width_em(t) * font_px(kChartFontPt));
+  f.key_text_px = std::max(f.key_text_px, 18 * font_px(kChartFontPt));  // room for wrapped numbered labels
+  // The key's sample line and the space before its text (61 px measured at 11 pt), and gaps on both sides.
+  f.right_px = std::min(f.key_text_px + kKeyGapPx + 5.5 * font_px(kChartFontPt), kWidthPx * 0.45);
+  f.area = {kWidthPx - kLeftPx - f.right_px, kHeightPx - kBottomPx - kTopPx, f.range.xmin, f.range.xmax,
+            f.range.ymin, f.range.ymax};
+  return f;
 }
+
+}  // namespace
+
+LabelLayout label_layout(const RooflineChart& c) {
+  const Frame f = frame_of(c);
+  std::vector<LabelRequest> requests;
+  std::vector<Obstacle> obstacles;
+  for (const auto& s : c.series)
+    for (const auto& p : s.points) {
+      const double r = marker_radius(s.marker, kPointSize);
+      requests.push_back({p.x, p.y, p.label, r});
+      obstacles.push_back({p.x, p.y, r});
+    }
+  for (const auto& ceil : c.ceilings)
+    if (const Slope* s = main_slope(c, ceil.group))
+      obstacles.push_back({ceil.flops_per_s / s->bytes_per_s, ceil.flops_per_s, marker_radius(6, kRidgePointSize)});
+  LabelStyle style;
+  style.font_px = font_px(kLabelPt);
+  return place_labels(requests, obstacles, f.area, style);
+}
+
+namespace {
 
 // Data blocks in order: ceilings, slopes, ridges, series, lines, labels (gnuplot `index` counts them).
 struct Layout {
@@ -169,15 +199,20 @@ std::string gnuplot_data(const RooflineChart& c) {
       if (p.x > 0 && p.y > 0) rows += number(p.x) + " " + number(p.y) + "\n";
     block(l, "line", rows.empty() ? "NaN NaN" : rows);
   }
-  std::string labels;
-  for (const auto& p : place_labels(c, r)) labels += number(p.x) + " " + number(p.y) + " \"" + p.text + "\"\n";
-  block(l, "placed labels", labels.empty() ? "NaN NaN \"\"" : labels);
+  const LabelLayout placed = label_layout(c);
+  std::string labels, numbers;
+  for (const auto& p : placed.placed)
+    (p.is_number ? numbers : labels) += number(p.x) + " " + number(p.y) + " \"" + p.text + "\"\n";
+  block(l, "labels (x: left end of the text, y: its middle)", labels.empty() ? "NaN NaN \"\"" : labels);
+  block(l, "numbers standing for labels listed in the key", numbers.empty() ? "NaN NaN \"\"" : numbers);
+  for (const auto& d : placed.dropped) l.data += "# no room for the label " + d + "\n";
   return l.data;
 }
 
 std::string gnuplot_script(const RooflineChart& c, const std::string& image_name, const std::string& data_name,
                            bool svg) {
-  const Range r = range_of(c);
+  const Frame f = frame_of(c);
+  const Range& r = f.range;
   // One device: a colour per line. Several: a colour per device, so its roofs and points read together.
   std::map<std::string, std::string> colors;
   auto colour_group = [&](const std::string& g) {
@@ -201,7 +236,14 @@ std::string gnuplot_script(const RooflineChart& c, const std::string& image_name
   s += "set format x '%g'\nset format y '%.0s %cFLOP/s'\n";
   s += fmt::format("set xrange [{}:{}]\nset yrange [{}:{}]\n", number(r.xmin), number(r.xmax), number(r.ymin),
                    number(r.ymax));
-  s += "set key outside right top Left reverse box opaque width 1\n";
+  // Margins fixed in pixels: the label layout (label_layout) was computed for exactly this plot area.
+  s += fmt::format("set lmargin at screen {}\nset rmargin at screen {}\nset bmargin at screen {}\n"
+                   "set tmargin at screen {}\n",
+                   number(kLeftPx / kWidthPx), number(1 - f.right_px / kWidthPx), number(kBottomPx / kHeightPx),
+                   number(1 - kTopPx / kHeightPx));
+  // The key's left top corner just right of the border: no box, since gnuplot sizes a box by character count.
+  s += fmt::format("set key at screen {}, screen {} left top Left reverse\n",
+                   number(1 - (f.right_px - kKeyGapPx) / kWidthPx), number(1 - kTopPx / kHeightPx));
   const std::string data = quoted(data_name);
   std::vector<std::string> plots;
   int index = 0;
@@ -211,15 +253,22 @@ std::string gnuplot_script(const RooflineChart& c, const std::string& image_name
   for (const auto& sl : c.slopes)
     plots.push_back(fmt::format("{} index {} with lines lw 2 dt 2 lc rgb '{}' title {}", data, index++,
                                 colour(sl.group), quoted(sl.label)));
-  plots.push_back(fmt::format("{} index {} with points pt 6 ps 2 lc rgb '#000000' title 'ridge points'", data, index++));
+  plots.push_back(fmt::format("{} index {} with points pt 6 ps {} lc rgb '#000000' title 'ridge points'", data,
+                              index++, kRidgePointSize));
   for (const auto& se : c.series)
-    plots.push_back(fmt::format("{} index {} using 1:2 with points pt {} ps 1.4 lc rgb '{}' title {}", data, index++,
-                                se.marker, colour(se.group), quoted(se.name)));
+    plots.push_back(fmt::format("{} index {} using 1:2 with points pt {} ps {} lc rgb '{}' title {}", data, index++,
+                                se.marker, kPointSize, colour(se.group), quoted(se.name)));
   for (const auto& line : c.lines)
     plots.push_back(fmt::format("{} index {} with lines lw 1 dt 3 lc rgb '{}' notitle", data, index++,
                                 color_of(colors, line.group)));
-  plots.push_back(fmt::format("{} index {} using 1:2:3 with labels left font ',9' tc rgb '#333333' notitle", data,
-                              index++));
+  const std::string label_font = font_size(svg, kLabelPt);
+  plots.push_back(fmt::format("{} index {} using 1:2:3 with labels left font ',{}' tc rgb '#333333' notitle", data,
+                              index++, label_font));
+  plots.push_back(fmt::format("{} index {} using 1:2:3 with labels left font ',{}' tc rgb '#b00000' notitle", data,
+                              index++, label_font));
+  for (const auto& k : label_layout(c).key)
+    for (const auto& line : wrap_at_commas(k.number + ": " + k.text, f.key_text_px))
+      plots.push_back("keyentry title " + quoted(line));
   s += "plot \\\n  ";
   for (std::size_t i = 0; i < plots.size(); ++i) s += plots[i] + (i + 1 < plots.size() ? ", \\\n  " : "\n");
   s += "unset output\n";
@@ -228,6 +277,12 @@ std::string gnuplot_script(const RooflineChart& c, const std::string& image_name
 
 ChartFiles render(const RooflineChart& c, const std::string& image_path) {
   return render_with_gnuplot(image_path, gnuplot_data(c), [&](const std::string& image, const std::string& data, bool svg) {
+    return gnuplot_script(c, image, data, svg);
+  });
+}
+
+std::string render_svg(const RooflineChart& c) {
+  return render_svg_text(gnuplot_data(c), [&](const std::string& image, const std::string& data, bool svg) {
     return gnuplot_script(c, image, data, svg);
   });
 }

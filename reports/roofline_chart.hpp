@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "reports/gnuplot_render.hpp"
+#include "reports/label_placer.hpp"
 
 namespace reports {
 
@@ -51,8 +52,13 @@ std::string gnuplot_script(const RooflineChart& c, const std::string& image_name
                            bool svg);
 std::string gnuplot_data(const RooflineChart& c);
 
+// Where the point labels go (reports/label_placer.hpp) on this chart's plot area; gnuplot_data writes them.
+LabelLayout label_layout(const RooflineChart& c);
+
 // Renders to image_path (.png or .svg) and writes the script and data beside it. All three are written
 // whole or not at all; throws ChartError (unknown extension, gnuplot failure) naming the path.
 ChartFiles render(const RooflineChart& c, const std::string& image_path);
+// The chart as SVG text, for a page that inlines it (nothing is left on disk).
+std::string render_svg(const RooflineChart& c);
 
 }  // namespace reports

@@ -21,6 +21,10 @@ class Table {
   void add_footer(std::vector<std::string> cells);  // printed below a second rule
   std::string render() const;
 
+  const std::vector<Column>& columns() const { return columns_; }
+  const std::vector<std::vector<std::string>>& rows() const { return rows_; }
+  const std::vector<std::vector<std::string>>& footer() const { return footer_; }
+
  private:
   std::vector<Column> columns_;
   std::vector<std::vector<std::string>> rows_, footer_;

@@ -17,6 +17,18 @@ std::string header(const std::string& title, const std::string& image_name, bool
                      gnuplot_quoted(image_name), gnuplot_quoted(title));
 }
 
+template <class Chart>
+ScriptWriter script_writer(const Chart& c) {
+  return [&c](const std::string& image, const std::string& data, bool svg) { return gnuplot_script(c, image, data, svg); };
+}
+
+void check_not_empty(const XYChart& c, const std::string& where) {
+  if (c.series.empty()) throw ChartError("chart '" + where + "': nothing to plot");
+}
+void check_not_empty(const BarChart& c, const std::string& where) {
+  if (c.categories.empty() || c.segments.empty()) throw ChartError("chart '" + where + "': nothing to plot");
+}
+
 }  // namespace
 
 std::string gnuplot_data(const XYChart& c) {
@@ -59,10 +71,13 @@ std::string gnuplot_script(const XYChart& c, const std::string& image_name, cons
 }
 
 ChartFiles render(const XYChart& c, const std::string& image_path) {
-  if (c.series.empty()) throw ChartError("chart '" + image_path + "': nothing to plot");
-  return render_with_gnuplot(image_path, gnuplot_data(c), [&](const std::string& image, const std::string& data, bool svg) {
-    return gnuplot_script(c, image, data, svg);
-  });
+  check_not_empty(c, image_path);
+  return render_with_gnuplot(image_path, gnuplot_data(c), script_writer(c));
+}
+
+std::string render_svg(const XYChart& c) {
+  check_not_empty(c, "(inline svg)");
+  return render_svg_text(gnuplot_data(c), script_writer(c));
 }
 
 std::string gnuplot_data(const BarChart& c) {
@@ -92,10 +107,13 @@ std::string gnuplot_script(const BarChart& c, const std::string& image_name, con
 }
 
 ChartFiles render(const BarChart& c, const std::string& image_path) {
-  if (c.categories.empty() || c.segments.empty()) throw ChartError("chart '" + image_path + "': nothing to plot");
-  return render_with_gnuplot(image_path, gnuplot_data(c), [&](const std::string& image, const std::string& data, bool svg) {
-    return gnuplot_script(c, image, data, svg);
-  });
+  check_not_empty(c, image_path);
+  return render_with_gnuplot(image_path, gnuplot_data(c), script_writer(c));
+}
+
+std::string render_svg(const BarChart& c) {
+  check_not_empty(c, "(inline svg)");
+  return render_svg_text(gnuplot_data(c), script_writer(c));
 }
 
 }  // namespace reports

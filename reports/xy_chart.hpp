@@ -40,9 +40,13 @@ struct BarChart {  // one stacked bar per category, one segment per name
 std::string gnuplot_data(const XYChart& c);
 std::string gnuplot_script(const XYChart& c, const std::string& image_name, const std::string& data_name, bool svg);
 ChartFiles render(const XYChart& c, const std::string& image_path);
+// The chart as SVG text, for a page that inlines it (nothing is left on disk).
+std::string render_svg(const XYChart& c);
 
 std::string gnuplot_data(const BarChart& c);
 std::string gnuplot_script(const BarChart& c, const std::string& image_name, const std::string& data_name, bool svg);
 ChartFiles render(const BarChart& c, const std::string& image_path);
+// The chart as SVG text, for a page that inlines it (nothing is left on disk).
+std::string render_svg(const BarChart& c);
 
 }  // namespace reports

@@ -13,9 +13,6 @@ using nlohmann::json;
 
 namespace {
 
-// Intensity for people: 3 significant digits without exponent notation (1640, 7.97, 0.167).
-std::string intensity_text(double v) { return v >= 100 ? fmt::format("{:.0f}", v) : fmt::format("{:.3g}", v); }
-
 json op_json(const OpPoint& p) {
   const auto& b = p.cost.bytes;
   return {{"name", p.cost.name},
@@ -53,6 +50,8 @@ json scenario_json(const Analysis& a) {
 }
 
 }  // namespace
+
+std::string intensity_text(double v) { return v >= 100 ? fmt::format("{:.0f}", v) : fmt::format("{:.3g}", v); }
 
 json to_json(const Analysis& a) {
   json j;
@@ -120,8 +119,43 @@ json to_json(const Analysis& a) {
   return j;
 }
 
-std::string render_table(const Analysis& a) {
+std::string step_heading(const StepResult& st) {
+  return fmt::format("{}: batch {}, {} new token{} per sequence, {} cached (figures per step: count x one instance)",
+                     to_string(st.phase), st.batch, st.q_len, st.q_len == 1 ? "" : "s", st.kv_len);
+}
+
+reports::Table step_table(const StepResult& st) {
   using reports::Align;
+  reports::Table t({{"op", Align::left},
+                    {"count"},
+                    {"FLOPs"},
+                    {"bytes"},
+                    {"weights"},
+                    {"act r/w"},
+                    {"KV r/w"},
+                    {"FLOP/B"},
+                    {"attainable"},
+                    {"bound", Align::left},
+                    {"time"},
+                    {"share"}});
+  for (const OpPoint& p : st) {
+    const double n = double(p.cost.count);
+    const auto& b = p.cost.bytes;
+    t.add_row({std::string(p.cost.name), std::to_string(p.cost.count), reports::si(n * p.cost.flops, ""),
+               reports::si(n * b.total(), "B"), reports::si(n * b.weight_read, "B"),
+               reports::si(n * (b.act_read + b.act_write), "B"), reports::si(n * (b.kv_read + b.kv_write), "B"),
+               intensity_text(p.intensity), reports::si(p.attainable_flops_per_s, "FLOP/s"),
+               std::string(to_string(p.bound)), reports::duration(n * p.time_s),
+               reports::percent(n * p.time_s / st.time_s)});
+  }
+  t.add_footer({"total", "", reports::si(st.flops, ""), reports::si(st.bytes, "B"), "", "", "",
+                intensity_text(st.bytes > 0 ? st.flops / st.bytes : 0.0), "",
+                reports::percent(st.memory_bound_time_s / st.time_s) + " mem", reports::duration(st.time_s),
+                "100.0%"});
+  return t;
+}
+
+std::string render_table(const Analysis& a) {
   std::string out;
   const auto& s = a.request.scenario;
   out += fmt::format("{} on {} ({}): weights {}, activations {}, KV {}, attention {}, fusion {}\n", a.model.name,
@@ -132,37 +166,7 @@ std::string render_table(const Analysis& a) {
                      to_string(a.linear_precision), reports::si(a.hardware.memory_bytes_per_s(), "B/s"),
                      a.ridge_flops_per_byte);
 
-  for (const StepResult& st : a.steps) {
-    out += fmt::format("{}: batch {}, {} new token{} per sequence, {} cached (figures per step: count x one instance)\n",
-                       to_string(st.phase), st.batch, st.q_len, st.q_len == 1 ? "" : "s", st.kv_len);
-    reports::Table t({{"op", Align::left},
-                      {"count"},
-                      {"FLOPs"},
-                      {"bytes"},
-                      {"weights"},
-                      {"act r/w"},
-                      {"KV r/w"},
-                      {"FLOP/B"},
-                      {"attainable"},
-                      {"bound", Align::left},
-                      {"time"},
-                      {"share"}});
-    for (const OpPoint& p : st) {
-      const double n = double(p.cost.count);
-      const auto& b = p.cost.bytes;
-      t.add_row({std::string(p.cost.name), std::to_string(p.cost.count), reports::si(n * p.cost.flops, ""),
-                 reports::si(n * b.total(), "B"), reports::si(n * b.weight_read, "B"),
-                 reports::si(n * (b.act_read + b.act_write), "B"), reports::si(n * (b.kv_read + b.kv_write), "B"),
-                 intensity_text(p.intensity), reports::si(p.attainable_flops_per_s, "FLOP/s"),
-                 std::string(to_string(p.bound)), reports::duration(n * p.time_s),
-                 reports::percent(n * p.time_s / st.time_s)});
-    }
-    t.add_footer({"total", "", reports::si(st.flops, ""), reports::si(st.bytes, "B"), "", "", "",
-                  intensity_text(st.bytes > 0 ? st.flops / st.bytes : 0.0), "",
-                  reports::percent(st.memory_bound_time_s / st.time_s) + " mem", reports::duration(st.time_s),
-                  "100.0%"});
-    out += t.render() + "\n";
-  }
+  for (const StepResult& st : a.steps) out += step_heading(st) + "\n" + step_table(st).render() + "\n";
 
   const MemoryResult& mem = a.memory;
   out += fmt::format("memory at {} tokens per sequence: weights {}, KV cache {}, activations {}, total {}",

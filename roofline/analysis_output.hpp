@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "reports/table.hpp"
 #include "roofline/analysis.hpp"
 
 namespace roofline {
@@ -13,5 +14,11 @@ nlohmann::json to_json(const Analysis& a);
 std::string render_table(const Analysis& a);
 // One row per (phase, op): every per-instance figure of the JSON, plus count and the step share.
 std::string render_csv(const Analysis& a);
+
+// The pieces of the table that other outputs (the HTML report) show the same way.
+std::string step_heading(const StepResult& st);  // "decode: batch 8, 1 new token per sequence, ..."
+reports::Table step_table(const StepResult& st);  // one row per op, the step's totals in the footer
+// Intensity for people: 3 significant digits without exponent notation (1640, 7.97, 0.167).
+std::string intensity_text(double flops_per_byte);
 
 }  // namespace roofline

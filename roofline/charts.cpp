@@ -53,19 +53,21 @@ std::vector<hardware::Precision> used_precisions(const Analysis& a) {
 }
 }  // namespace
 
-reports::RooflineChart roofline_chart(const Analysis& a, const std::vector<hardware::Profile>& compare) {
+std::vector<std::int64_t> powers_of_two(std::int64_t first, std::int64_t last) {
+  std::vector<std::int64_t> v;
+  for (std::int64_t x = first; x <= last; x *= 2) v.push_back(x);
+  return v;
+}
+
+reports::RooflineChart roofline_chart(const Analysis& a, const ChartSettings& settings) {
   reports::RooflineChart chart;
   const auto& r = a.request;
+  const auto& compare = settings.compare;
   chart.title = fmt::format("{} on {}: batch {}, weights {}, activations {}, KV {}, attention {}", a.model.name,
                             compare.empty() ? a.hardware.name : a.hardware.name + " vs others", r.scenario.batch,
                             to_string(r.scenario.weight_dtype), to_string(r.scenario.act_dtype),
                             to_string(r.scenario.kv_dtype), to_string(r.scenario.attention));
-  if (compare.empty()) {
-    add_roofs(chart, a.hardware);
-    add_steps(chart, a, true);
-    return chart;
-  }
-  const auto used = used_precisions(a);
+  const auto used = compare.empty() ? std::vector<hardware::Precision>{} : used_precisions(a);
   add_roofs(chart, a.hardware, used);
   add_steps(chart, a, true);
   for (const auto& hw : compare) {
@@ -73,34 +75,38 @@ reports::RooflineChart roofline_chart(const Analysis& a, const std::vector<hardw
     add_roofs(chart, hw, used);
     add_steps(chart, other, false);
   }
+  if (!settings.sweep_batches.empty()) add_batch_sweep(chart, a, settings.sweep_batches);
   return chart;
 }
 
-void add_batch_sweep(reports::RooflineChart& chart, const Analysis& a, std::int64_t max_batch) {
+void add_batch_sweep(reports::RooflineChart& chart, const Analysis& a, const std::vector<std::int64_t>& batches) {
   const Roofs roofs = Roofs::of(a.hardware);
   opmodel::Scenario s = a.request.scenario;
   s.q_len = 1;
   s.kv_len = a.request.kv_len ? *a.request.kv_len : a.request.prompt.value_or(0);
+  // Open markers, so the sweep reads apart from the analysis's own (filled) points.
+  static constexpr int kMarkers[] = {8, 12, 10, 14, 4, 6, 1, 2, 3};
   std::map<std::string, reports::Polyline> per_op;
-  reports::PointSeries series;
-  series.name = fmt::format("decode batch sweep 1..{} ({} cached)", max_batch, s.kv_len);
-  series.marker = 1;
-  series.group = a.hardware.name;
   StepResult step;
-  for (std::int64_t b = 1; b <= max_batch; b *= 2) {
-    s.batch = b;
+  for (std::size_t i = 0; i < batches.size(); ++i) {
+    s.batch = batches[i];
     analyze_step(a.model, s, roofs, Phase::decode, step);
+    const bool shown = a.request.decode && a.request.scenario.batch == s.batch;
+    reports::PointSeries series;
+    series.name = fmt::format("decode: batch {}, {} cached (linear, attention)", s.batch, s.kv_len);
+    series.marker = kMarkers[i % std::size(kMarkers)];
+    series.group = a.hardware.name;
     for (const OpPoint& p : step) {
       if (p.cost.kind != opmodel::OpKind::linear && p.cost.kind != opmodel::OpKind::attention) continue;
-      const bool last = b * 2 > max_batch;
+      const bool last = i + 1 == batches.size();
       series.points.push_back({p.intensity, p.attainable_flops_per_s,
-                               last ? fmt::format("{} @{}", p.cost.name, b) : std::string()});
+                               last ? fmt::format("{} @{}", p.cost.name, s.batch) : std::string()});
       auto& line = per_op[std::string(p.cost.name)];
       line.group = a.hardware.name;
       line.points.push_back({p.intensity, p.attainable_flops_per_s, ""});
     }
+    if (!shown) chart.series.push_back(std::move(series));
   }
-  chart.series.push_back(std::move(series));
   for (auto& [name, line] : per_op) chart.lines.push_back(std::move(line));
 }
 

@@ -17,12 +17,24 @@ void add_roofs(reports::RooflineChart& chart, const hardware::Profile& hw,
 // One point per op of each step at (intensity, attainable FLOP/s), labelled with the op name.
 void add_steps(reports::RooflineChart& chart, const Analysis& a, bool labels);
 
-// The analysis's chart; with `compare`, the same request on each further profile (its roofs at the
-// precisions the ops use, and its points) is overlaid.
-reports::RooflineChart roofline_chart(const Analysis& a, const std::vector<hardware::Profile>& compare = {});
+// What the charts of an analysis show beside it (the options of `plot` and `report`).
+struct ChartSettings {
+  std::vector<hardware::Profile> compare;   // further profiles overlaid on the roofline chart
+  std::vector<std::int64_t> sweep_batches;  // decode batches added to the roofline chart (none when empty)
+  std::int64_t max_batch = 256;             // batch and memory charts: batch 1, 2, 4 ... max_batch
+  std::int64_t max_context = 32768;         // context chart: 128, 256 ... max_context cached tokens
+};
 
-// Decode points of the linear and attention ops for batch = 1, 2, 4, ... max_batch, joined per op.
-void add_batch_sweep(reports::RooflineChart& chart, const Analysis& a, std::int64_t max_batch);
+// first, 2 first, 4 first ... up to last.
+std::vector<std::int64_t> powers_of_two(std::int64_t first, std::int64_t last);
+
+// The analysis's chart, with the settings' overlays: each compared profile's roofs (at the precisions the ops
+// use) and the same request's points on it, and the sweep's decode batches.
+reports::RooflineChart roofline_chart(const Analysis& a, const ChartSettings& settings = {});
+
+// Decode points of the linear and attention ops at each batch (one series per batch; a batch the analysis
+// already shows adds no series), joined per op, the last batch labelled.
+void add_batch_sweep(reports::RooflineChart& chart, const Analysis& a, const std::vector<std::int64_t>& batches);
 
 }  // namespace roofline
 

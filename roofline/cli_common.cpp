@@ -1,10 +1,13 @@
 #include "roofline/cli_common.hpp"
 
 #include <charconv>
+#include <algorithm>
 #include <iostream>
+#include <sstream>
 
 #include <fmt/format.h>
 
+#include "hardware/presets.hpp"
 #include "reports/output_file.hpp"
 
 namespace roofline::cli {
@@ -87,6 +90,43 @@ AnalysisRequest analysis_request(const po::variables_map& vm) {
   if (r.decode && !r.prompt && !r.kv_len) throw UsageError("kv-len", "the decode phase needs --kv-len or --prompt");
   if (r.gen && !r.prompt) throw UsageError("prompt", "is required with --gen");
   return r;
+}
+
+void add_chart_options(po::options_description& desc) {
+  desc.add_options()
+      ("compare", po::value<std::string>(), "roofline chart: overlay further profiles: h100-sxm,mi300x,...")
+      ("batch-sweep", po::value<std::string>(),
+       "roofline chart: add decode points for batch 1, 2, 4 ... N (--batch-sweep N) or\n"
+       "for the batches listed (--batch-sweep 1,8,64);\nbatch, memory charts: the largest batch shown (default 256)")
+      ("max-context", po::value<std::string>()->default_value("32768"), "context chart: the largest context shown");
+}
+
+ChartSettings chart_settings(const po::variables_map& vm) {
+  constexpr std::int64_t kMaxBatch = std::int64_t{1} << 16;
+  ChartSettings c;
+  if (vm.count("batch-sweep")) {
+    const std::string text = vm["batch-sweep"].as<std::string>();
+    if (text.find(',') == std::string::npos) {
+      c.sweep_batches = powers_of_two(1, parse_integer("batch-sweep", text, 1, kMaxBatch));
+    } else {
+      std::stringstream list(text);
+      for (std::string item; std::getline(list, item, ',');)
+        c.sweep_batches.push_back(parse_integer("batch-sweep", item, 1, kMaxBatch));
+      if (text.back() == ',') throw UsageError("batch-sweep", "the list ends with a comma");
+      std::sort(c.sweep_batches.begin(), c.sweep_batches.end());
+      c.sweep_batches.erase(std::unique(c.sweep_batches.begin(), c.sweep_batches.end()), c.sweep_batches.end());
+    }
+    c.max_batch = c.sweep_batches.back();
+  }
+  c.max_context = parse_integer("max-context", vm["max-context"].as<std::string>(), 128, std::int64_t{1} << 24);
+  if (vm.count("compare")) {
+    std::stringstream list(vm["compare"].as<std::string>());
+    for (std::string item; std::getline(list, item, ',');) {
+      if (item.empty()) throw UsageError("compare", "empty profile name in the list");
+      c.compare.push_back(hardware::resolve_profile(item));
+    }
+  }
+  return c;
 }
 
 po::variables_map parse(int argc, const char* const* argv, const po::options_description& desc) {

@@ -10,6 +10,7 @@
 #include <boost/program_options.hpp>
 
 #include "roofline/analysis.hpp"
+#include "roofline/charts.hpp"
 
 namespace roofline::cli {
 
@@ -32,6 +33,11 @@ void add_analysis_options(po::options_description& desc);
 // Builds the request from parsed options; throws UsageError.
 AnalysisRequest analysis_request(const po::variables_map& vm);
 std::string required(const po::variables_map& vm, const char* option);
+
+// --compare --batch-sweep --max-context: what the charts show beside the analysis (plot, report).
+void add_chart_options(po::options_description& desc);
+// Resolves the compared profiles (throws hardware::ProfileError) and checks the numbers (UsageError).
+ChartSettings chart_settings(const po::variables_map& vm);
 
 // Parses argv against desc (no positional arguments); throws UsageError on unknown or malformed options.
 po::variables_map parse(int argc, const char* const* argv, const po::options_description& desc);

@@ -1,6 +1,5 @@
 // roofline plot: the roofline chart of an analysis as PNG or SVG (with its gnuplot script and data beside it).
 #include <iostream>
-#include <sstream>
 
 #include "hardware/presets.hpp"
 #include "roofline/charts.hpp"
@@ -25,12 +24,9 @@ ChartKind chart_kind(const std::string& name) {
 int plot(int argc, const char* const* argv) {
   po::options_description desc("roofline plot: roofline chart of a model on a device\n\nOptions");
   add_analysis_options(desc);
+  add_chart_options(desc);
   desc.add_options()
       ("chart", po::value<std::string>()->default_value("roofline"), "roofline | breakdown | batch | context | memory")
-      ("compare", po::value<std::string>(), "overlay further profiles: h100-sxm,mi300x,...")
-      ("batch-sweep", po::value<std::string>(), "roofline: add decode points for batch 1, 2, 4, ... up to this batch;\n"
-                                                 "batch, memory: the largest batch shown (default 256)")
-      ("max-context", po::value<std::string>()->default_value("32768"), "context: the largest context shown")
       ("output,o", po::value<std::string>(), "chart file: .png or .svg (script .gp and data .dat written beside)")
       ("help,h", "this help");
   const po::variables_map vm = parse(argc, argv, desc);
@@ -40,35 +36,19 @@ int plot(int argc, const char* const* argv) {
     return 0;
   }
   const std::string output = required(vm, "output");
-  const ChartKind kind = chart_kind(vm["chart"].as<std::string>());  const AnalysisRequest request = analysis_request(vm);
-  std::int64_t sweep = 0;
-  if (vm.count("batch-sweep"))
-    sweep = parse_integer("batch-sweep", vm["batch-sweep"].as<std::string>(), 1, std::int64_t{1} << 16);
+  const ChartKind kind = chart_kind(vm["chart"].as<std::string>());
+  const AnalysisRequest request = analysis_request(vm);
+  const ChartSettings settings = chart_settings(vm);
   const auto model = opmodel::resolve_model(required(vm, "model"));
   const auto hw = hardware::resolve_profile(required(vm, "hw"));
-  std::vector<hardware::Profile> compare;
-  if (vm.count("compare")) {
-    std::stringstream list(vm["compare"].as<std::string>());
-    for (std::string item; std::getline(list, item, ',');) {
-      if (item.empty()) throw UsageError("compare", "empty profile name in the list");
-      compare.push_back(hardware::resolve_profile(item));
-    }
-  }
-  const std::int64_t max_context =
-      parse_integer("max-context", vm["max-context"].as<std::string>(), 128, std::int64_t{1} << 24);
   const Analysis a = roofline::analyze(model, hw, request);
   reports::ChartFiles files;
   switch (kind) {
-    case ChartKind::roofline: {
-      reports::RooflineChart chart = roofline_chart(a, compare);
-      if (sweep) add_batch_sweep(chart, a, sweep);
-      files = reports::render(chart, output);
-      break;
-    }
+    case ChartKind::roofline: files = reports::render(roofline_chart(a, settings), output); break;
     case ChartKind::breakdown: files = reports::render(breakdown_chart(a), output); break;
-    case ChartKind::batch: files = reports::render(batch_chart(a, sweep ? sweep : 256), output); break;
-    case ChartKind::context: files = reports::render(context_chart(a, max_context), output); break;
-    case ChartKind::memory: files = reports::render(memory_chart(a, sweep ? sweep : 256), output); break;
+    case ChartKind::batch: files = reports::render(batch_chart(a, settings.max_batch), output); break;
+    case ChartKind::context: files = reports::render(context_chart(a, settings.max_context), output); break;
+    case ChartKind::memory: files = reports::render(memory_chart(a, settings.max_batch), output); break;
   }
   std::cerr << "wrote " << files.image << " (" << files.script << ", " << files.data << ")\n";
   return 0;

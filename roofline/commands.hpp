@@ -8,6 +8,7 @@ int analyze(int argc, const char* const* argv);
 int list(int argc, const char* const* argv);
 int measure_host(int argc, const char* const* argv);
 int plot(int argc, const char* const* argv);
+int report(int argc, const char* const* argv);
 int run(int argc, const char* const* argv);
 
 }  // namespace roofline::cli

@@ -1,8 +1,13 @@
-// Charts: rendered files are valid, their data hold the analysis's exact values, every preset renders.
+// Charts: rendered files are valid, their data hold the analysis's exact values, every preset renders; point
+// labels never overlap one another or a marker.
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <sstream>
 
 #include <fmt/format.h>
 
@@ -66,9 +71,14 @@ TEST(Charts, PngIsValidAndDataHoldExactValues) {
 TEST(Charts, SvgParsesAndComparisonAndSweepRender) {
   TempDir dir;
   const Analysis a = analysis("a100-80g-sxm");
-  auto chart = roofline_chart(a, {hardware::preset("h100-sxm"), hardware::preset("mi300x")});
-  add_batch_sweep(chart, a, 64);
+  ChartSettings settings;
+  settings.compare = {hardware::preset("h100-sxm"), hardware::preset("mi300x")};
+  settings.sweep_batches = powers_of_two(1, 64);
+  const auto chart = roofline_chart(a, settings);
   EXPECT_EQ(chart.lines.size(), 9u);  // 7 projections, lm_head and attention, each joined across 7 batches
+  // Two series per profile (prefill, decode), then one per swept batch but 8, which the decode series shows.
+  ASSERT_EQ(chart.series.size(), 6u + 6u);
+  EXPECT_EQ(chart.series.back().name, "decode: batch 64, 1024 cached (linear, attention)");
   const auto files = reports::render(chart, (dir.path / "compare.svg").string());
   const std::string svg = slurp(files.image);
   EXPECT_EQ(svg.rfind("<?xml", 0), 0u);
@@ -136,4 +146,148 @@ TEST(Charts, BreakdownBatchContextAndMemoryChartsHoldTheAnalysisValues) {
   ASSERT_EQ(memory.vertical.size(), 1u);
   EXPECT_DOUBLE_EQ(memory.vertical[0].at, 64);  // 13.5 GB + 64 x 1024 x 0.52 MB + activations < 80 GB < at 128
   reports::render(memory, (dir.path / "memory.png").string());
+}
+
+// --- label placement ---
+
+namespace {
+
+// No two placed boxes intersect, none covers a marker, all lie inside the plot area.
+void expect_no_overlap(const reports::LabelLayout& l, const std::vector<reports::PixelBox>& markers,
+                       const reports::LogPlotArea& area) {
+  for (std::size_t i = 0; i < l.placed.size(); ++i) {
+    const auto& b = l.placed[i].box;
+    EXPECT_TRUE(b.x0 >= 0 && b.y0 >= 0 && b.x1 <= area.width_px && b.y1 <= area.height_px) << l.placed[i].text;
+    for (std::size_t j = i + 1; j < l.placed.size(); ++j)
+      EXPECT_FALSE(b.intersects(l.placed[j].box)) << l.placed[i].text << " / " << l.placed[j].text;
+    for (const auto& m : markers) EXPECT_FALSE(b.intersects(m)) << l.placed[i].text;
+  }
+}
+
+reports::PixelBox marker_box(const reports::LogPlotArea& a, double x, double y, double r) {
+  return {a.px_x(x) - r, a.px_y(y) - r, a.px_x(x) + r, a.px_y(y) + r};
+}
+
+std::vector<std::string> split(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream in(s);
+  for (std::string item; std::getline(in, item, ',');) out.push_back(item);
+  return out;
+}
+
+}  // namespace
+
+TEST(LabelPlacer, TextWidthFollowsTheFontsAdvances) {
+  EXPECT_DOUBLE_EQ(reports::text_width_em("attn_norm"), 10571.0 / 2048);  // a 1255, t 803, n 1298, _ 1024 ...
+  EXPECT_LT(reports::text_width_em("iiii"), reports::text_width_em("mmmm"));
+  EXPECT_DOUBLE_EQ(reports::text_width_em("\xc3\xa9"), 1.0);  // one non-ASCII character (2 bytes): 1 em
+}
+
+TEST(LabelPlacer, CrowdedChartHasNoOverlapsAndEveryLabelIsAccountedFor) {
+  const reports::LogPlotArea area{800, 600, 0.01, 1e4, 1e9, 1e15};
+  reports::LabelStyle style;
+  // 150 points packed into 2 x 2 decades (about 230 x 200 px), names of 3 to 26 characters, and obstacles.
+  std::vector<reports::LabelRequest> labels;
+  std::vector<reports::Obstacle> obstacles;
+  std::vector<reports::PixelBox> markers;
+  std::uint32_t seed = 12345;
+  auto uniform = [&] {
+    seed = seed * 1664525u + 1013904223u;
+    return double(seed >> 8) / double(1u << 24);
+  };
+  for (int i = 0; i < 150; ++i) {
+    const double x = std::pow(10, 0 + 2 * uniform()), y = std::pow(10, 11 + 2 * uniform());
+    labels.push_back({x, y, fmt::format("op{}_{}", i, std::string(std::size_t(uniform() * 22), 'x'))});
+    markers.push_back(marker_box(area, x, y, 6));  // the requests' default marker
+  }
+  for (int i = 0; i < 20; ++i) {
+    const double x = std::pow(10, 0.5 + uniform()), y = std::pow(10, 11.5 + uniform());
+    obstacles.push_back({x, y, 8});
+    markers.push_back(marker_box(area, x, y, 8));
+  }
+  const auto layout = reports::place_labels(labels, obstacles, area, style);
+  expect_no_overlap(layout, markers, area);
+  // The crowd is dense enough to use every fallback: labels in full, numbers with the text in the key, dropped.
+  std::size_t full = 0;
+  for (const auto& p : layout.placed) full += !p.is_number;
+  EXPECT_GT(full, 0u);
+  EXPECT_FALSE(layout.key.empty());
+  EXPECT_FALSE(layout.dropped.empty());
+
+  // Each name is shown exactly once: in a placed label, in the key or among the dropped (merges join with ',').
+  std::map<std::string, int> seen;
+  for (const auto& p : layout.placed)
+    if (!p.is_number)
+      for (const auto& n : split(p.text)) ++seen[n];
+  for (const auto& k : layout.key)
+    for (const auto& n : split(k.text)) ++seen[n];
+  for (const auto& d : layout.dropped)
+    for (const auto& n : split(d)) ++seen[n];
+  ASSERT_EQ(seen.size(), labels.size());
+  for (const auto& [name, count] : seen) EXPECT_EQ(count, 1) << name;
+
+  // Key entries are numbered 1, 2, ... and each number is on the chart once.
+  std::vector<std::string> numbers;
+  for (const auto& p : layout.placed)
+    if (p.is_number) numbers.push_back(p.text);
+  ASSERT_EQ(numbers.size(), layout.key.size());
+  for (std::size_t i = 0; i < layout.key.size(); ++i) {
+    EXPECT_EQ(layout.key[i].number, std::to_string(i + 1));
+    EXPECT_EQ(numbers[i], layout.key[i].number);
+  }
+  // A label's data position is where its box says: the text's left end (after the clearance) and middle.
+  for (const auto& p : layout.placed) {
+    EXPECT_NEAR(area.px_x(p.x), p.box.x0 + style.gap_px, 1e-6);
+    EXPECT_NEAR(area.px_y(p.y), (p.box.y0 + p.box.y1) / 2, 1e-6);
+  }
+}
+
+TEST(LabelPlacer, SparsePointsAreLabelledRightBesideThem) {
+  const reports::LogPlotArea area{800, 600, 0.01, 1e4, 1e9, 1e15};
+  const auto layout = reports::place_labels({{0.1, 1e10, "rope"}, {10, 1e12, "lm_head"}, {1000, 1e14, "q_proj"}}, {},
+                                            area);
+  ASSERT_EQ(layout.placed.size(), 3u);
+  EXPECT_TRUE(layout.key.empty());
+  for (const auto& p : layout.placed) {
+    // The first choice: right of the point, vertically centred on it.
+    EXPECT_EQ(p.box.x0, area.px_x(p.text == "rope" ? 0.1 : p.text == "lm_head" ? 10 : 1000) + 6);
+    EXPECT_NEAR((p.box.y0 + p.box.y1) / 2, area.px_y(p.text == "rope" ? 1e10 : p.text == "lm_head" ? 1e12 : 1e14),
+                1e-9);
+  }
+}
+
+TEST(LabelPlacer, CoincidentPointsShareOneLabel) {
+  const reports::LogPlotArea area{800, 600, 0.01, 1e4, 1e9, 1e15};
+  const auto layout = reports::place_labels({{8, 1e12, "q_proj @64"},
+                                             {8.001, 1e12, "k_proj @64"},
+                                             {1, 1e11, "attention"},
+                                             {1, 1e11, "attention @64"},
+                                             {1, 1e11, "rope"},
+                                             {0, 1e11, "off the log axis"},
+                                             {2, 1e11, ""}},
+                                            {}, area);
+  std::vector<std::string> texts;
+  for (const auto& p : layout.placed) texts.push_back(p.text);
+  EXPECT_EQ(texts, (std::vector<std::string>{"q_proj,k_proj @64", "attention,rope"}));
+}
+
+TEST(Charts, ComparisonAndSweepLabelsDoNotOverlap) {
+  const Analysis a = analysis("a100-80g-sxm");
+  ChartSettings settings;
+  settings.compare = {hardware::preset("h100-sxm"), hardware::preset("mi300x")};
+  settings.sweep_batches = powers_of_two(1, 256);
+  const auto chart = roofline_chart(a, settings);
+  const auto layout = reports::label_layout(chart);
+  EXPECT_GE(layout.placed.size(), 8u);
+  std::vector<reports::PixelBox> markers;
+  for (const auto& se : chart.series)
+    for (const auto& p : se.points)
+      if (p.x > 0 && p.y > 0) markers.push_back(marker_box(layout.area, p.x, p.y, 6));  // circles, squares: 6
+  expect_no_overlap(layout, markers, layout.area);
+  // The data file holds each placed label, the script each key entry.
+  const std::string data = reports::gnuplot_data(chart);
+  for (const auto& p : layout.placed)
+    EXPECT_NE(data.find(fmt::format("{:.17g} {:.17g} \"{}\"", p.x, p.y, p.text)), std::string::npos) << p.text;
+  const std::string script = reports::gnuplot_script(chart, "c.png", "c.dat", false);
+  for (const auto& k : layout.key) EXPECT_NE(script.find("keyentry title '" + k.number + ": "), std::string::npos);
 }

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Regenerates the example charts of the README in docs/examples/ (PNG, each with its gnuplot script .gp and
+# data .dat beside it): Llama-2-7B on an A100-80GB SXM with a 1024-token prompt, its prefill and its decode at
+# batch 1, 8 and 64 on one roofline; the same request on three profiles; and where each step's time goes.
+# Same gnuplot, cairo and DejaVu fonts, same bytes.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/build.sh
+out=docs/examples
+mkdir -p "$out"
+roofline=build/roofline/roofline
+llama=(--model llama-2-7b --hw a100-80g-sxm --prompt 1024)
+# Batch 1: prefill and decode points for every op; --batch-sweep adds decode at batch 8 and 64 (linear and
+# attention ops), joined per op.
+"$roofline" plot "${llama[@]}" --batch 1 --batch-sweep 1,8,64 -o "$out/llama-2-7b_a100_prefill-decode.png"
+"$roofline" plot "${llama[@]}" --batch 8 --compare h100-sxm,mi300x -o "$out/llama-2-7b_a100-h100-mi300x.png"
+"$roofline" plot "${llama[@]}" --batch 8 --chart breakdown -o "$out/llama-2-7b_a100_breakdown.png"
