@@ -80,6 +80,12 @@ float exp_shifted(float* x, std::int64_t n, float m) {
   return total;
 }
 
+constexpr std::int64_t kAhead = 2;  // positions to prefetch ahead in the decode kernel
+
+void prefetch_row(const float* row, std::int64_t floats) {
+  for (std::int64_t i = 0; i < floats; i += 16) __builtin_prefetch(row + i, 0, 3);
+}
+
 // ---- decode: one query per sequence, positions split across work items ------------------------------
 // Each item (sequence, chunk of positions) reads its K rows and V rows once, in position order, for all
 // heads, and leaves a partial softmax per head (max m, sum l, unnormalised output o). The merge rescales
@@ -96,7 +102,7 @@ void attention_decode(std::span<const AttentionSeq> seqs, const AttentionShape& 
   const bool parallel = items > 1;
 #pragma omp parallel if (parallel)
   {
-    std::vector<float> scores;
+    std::vector<float> scores, stats;
 #pragma omp for schedule(dynamic, 1)
     for (std::int64_t item = 0; item < items; ++item) {
       const std::int64_t si = item / chunks, c = item % chunks;
@@ -115,21 +121,44 @@ void attention_decode(std::span<const AttentionSeq> seqs, const AttentionShape& 
       scores.resize(std::size_t(h * n));
       const auto& kr = rows[std::size_t(si)].k;
       const auto& vr = rows[std::size_t(si)].v;
-      for (std::int64_t j = j0; j < j1; ++j)  // K rows in position order: scores[head][j - j0]
+      // K rows in position order: scores[j - j0][head], a position's scores side by side. Each row is
+      // prefetched kAhead positions early: rows of a paged cache are not contiguous across blocks, and the
+      // hardware prefetcher stops at pages.
+      for (std::int64_t j = j0; j < j1; ++j) {
+        if (j + kAhead < j1) prefetch_row(kr[std::size_t(j + kAhead)], s.row_stride);
+        float* row = scores.data() + (j - j0) * h;
         for (std::int64_t head = 0; head < h; ++head)
-          scores[std::size_t(head * n + j - j0)] =
-              s.scale * dot(seq.q + head * hd, kr[std::size_t(j)] + (head / rep) * hd, hd);
+          row[head] = s.scale * dot(seq.q + head * hd, kr[std::size_t(j)] + (head / rep) * hd, hd);
+      }
+      // Per head: m = max over the chunk, p = exp(score - m), l = sum of p.
+      std::vector<float>& m = stats;
+      m.assign(std::size_t(2 * h), 0.0f);
+      float* mx = m.data();
+      float* l = m.data() + h;
+      std::fill_n(mx, h, kNegInf);
+      for (std::int64_t j = 0; j < n; ++j)
+        for (std::int64_t head = 0; head < h; ++head) mx[head] = std::max(mx[head], scores[std::size_t(j * h + head)]);
+      for (std::int64_t j = 0; j < n; ++j) {
+        float* row = scores.data() + j * h;
+        std::int64_t head = 0;
+        for (; head + 16 <= h; head += 16) {
+          const v16f e = simd::exp(simd::load(row + head) - simd::load(mx + head));
+          simd::store(row + head, e);
+          simd::store(l + head, simd::load(l + head) + e);
+        }
+        for (; head < h; ++head) l[head] += row[head] = std::exp(row[head] - mx[head]);
+      }
       for (std::int64_t head = 0; head < h; ++head) {
-        float* row = scores.data() + head * n;
-        const float m = *std::max_element(row, row + n);
-        part[head * (hd + 2)] = m;
-        part[head * (hd + 2) + 1] = exp_shifted(row, n, m);
+        part[head * (hd + 2)] = mx[head];
+        part[head * (hd + 2) + 1] = l[head];
         std::fill_n(part + head * (hd + 2) + 2, hd, 0.0f);
       }
-      for (std::int64_t j = j0; j < j1; ++j)  // V rows in position order
+      for (std::int64_t j = j0; j < j1; ++j) {  // V rows in position order
+        if (j + kAhead < j1) prefetch_row(vr[std::size_t(j + kAhead)], s.row_stride);
+        const float* prob = scores.data() + (j - j0) * h;
         for (std::int64_t head = 0; head < h; ++head)
-          axpy(part + head * (hd + 2) + 2, scores[std::size_t(head * n + j - j0)],
-               vr[std::size_t(j)] + (head / rep) * hd, hd);
+          axpy(part + head * (hd + 2) + 2, prob[head], vr[std::size_t(j)] + (head / rep) * hd, hd);
+      }
     }
   }
   for (std::int64_t si = 0; si < n_seq; ++si) {
