@@ -8,5 +8,6 @@ int analyze(int argc, const char* const* argv);
 int list(int argc, const char* const* argv);
 int measure_host(int argc, const char* const* argv);
 int plot(int argc, const char* const* argv);
+int simulate(int argc, const char* const* argv);
 
 }  // namespace roofline::cli

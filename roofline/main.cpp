@@ -15,6 +15,7 @@ constexpr const char* kUsage =
     "commands:\n"
     "  analyze       per-operator roofline of a model's prefill and decode steps on a device\n"
     "  plot          charts (PNG or SVG) of the same analysis: roofline, breakdown, batch, context, memory\n"
+    "  simulate      serve a workload (batch, trace or generated) over time: latency, throughput, KV use\n"
     "  measure-host  measure this machine's roofs into a hardware profile (use it as --hw FILE)\n"
     "  list          list models | hardware | ops\n"
     "\n"
@@ -35,6 +36,7 @@ int main(int argc, char** argv) {
     if (command == "list") return roofline::cli::list(sub_argc, sub_argv);
     if (command == "measure-host") return roofline::cli::measure_host(sub_argc, sub_argv);
     if (command == "plot") return roofline::cli::plot(sub_argc, sub_argv);
+    if (command == "simulate") return roofline::cli::simulate(sub_argc, sub_argv);
     std::cerr << "roofline: unknown command '" << command << "'\n" << kUsage;
     return 2;
   } catch (const roofline::cli::UsageError& e) {
