@@ -54,6 +54,7 @@ void add_options(po::options_description& desc) {
       ("format", po::value<std::string>()->default_value("table"), "table | json")
       ("output,o", po::value<std::string>()->default_value("-"), "output file (written whole or not at all)")
       ("trace-out", po::value<std::string>(), "write the timeline as a Chrome/Perfetto trace (JSON) to this file")
+      ("workload-out", po::value<std::string>(), "write the workload as a trace CSV (replay or edit it with --trace)")
       ("help,h", "this help");
 }
 
@@ -154,6 +155,7 @@ int simulate(int argc, const char* const* argv) {
   const sim::RunInfo run{model, hw, w, c};
   const std::string text = format == "json" ? sim::to_json(run, result, summary).dump(2) + "\n"
                                             : sim::render_table(run, result, summary);
+  if (vm.count("workload-out")) reports::write_file_atomically(vm["workload-out"].as<std::string>(), sim::to_csv(w));
   if (vm.count("trace-out")) reports::write_file_atomically(vm["trace-out"].as<std::string>(), sim::perfetto_trace(run, result));
   emit(vm["output"].as<std::string>(), text);
   return 0;

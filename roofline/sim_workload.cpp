@@ -169,6 +169,21 @@ Workload parse_trace(const std::string& text, const std::string& origin) {
   return w;
 }
 
+std::string to_csv(const Workload& w) {
+  const bool prefixes = !w.prefix_names.empty();
+  std::string out = prefixes ? "arrival_s,prompt_tokens,output_tokens,prefix_id,prefix_tokens\n"
+                             : "arrival_s,prompt_tokens,output_tokens\n";
+  for (const Request& r : w.requests) {
+    out += fmt::format("{:.9f},{},{}", r.arrival_s, r.prompt_tokens, r.output_tokens);
+    if (prefixes) {
+      if (r.prefix >= 0) out += fmt::format(",{},{}", w.prefix_names[std::size_t(r.prefix)], r.prefix_tokens);
+      else out += ",,";
+    }
+    out += '\n';
+  }
+  return out;
+}
+
 Workload load_trace(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw SimError(fmt::format("trace {}", path), "", "cannot be read");

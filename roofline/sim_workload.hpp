@@ -33,6 +33,10 @@ struct Workload {
 // `batch` identical requests arriving together at t = 0.
 Workload fixed_batch(std::int64_t batch, std::int64_t prompt, std::int64_t output);
 
+// The workload as a trace CSV that parse_trace reads back (arrival times to the nanosecond); the prefix
+// columns only when some request has a prefix.
+std::string to_csv(const Workload& w);
+
 // A CSV with a header naming the columns, in any order: arrival_s, prompt_tokens, output_tokens, and
 // optionally prefix_id and prefix_tokens. Blank lines and lines starting with '#' are skipped. Throws
 // SimError naming origin:line and the column.
