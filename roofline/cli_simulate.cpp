@@ -36,7 +36,7 @@ void add_options(po::options_description& desc) {
       ("seed", po::value<std::string>()->default_value("1"), "seed of the generator and of acceptance draws")
       ("scheduler", po::value<std::string>()->default_value("continuous"), "static | continuous | chunked")
       ("max-batch", po::value<std::string>()->default_value("256"), "sequences per step")
-      ("max-tokens", po::value<std::string>(), "tokens per step (default 8192 continuous, 2048 chunked; static: none)")
+      ("max-tokens", po::value<std::string>(), "tokens per step (default 8192 static and continuous, 2048 chunked)")
       ("block-size", po::value<std::string>()->default_value("16"), "tokens per KV block")
       ("kv-blocks", po::value<std::string>(), "KV blocks per replica (default: what the memory leaves)")
       ("mem-util", po::value<std::string>()->default_value("0.9"), "share of device memory the server may use")

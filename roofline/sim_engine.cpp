@@ -27,7 +27,7 @@ std::string_view to_string(Scheduler s) {
 
 std::int64_t default_max_tokens(Scheduler s) {
   switch (s) {
-    case Scheduler::static_batch: return 0;
+    case Scheduler::static_batch: return 8192;
     case Scheduler::continuous: return 8192;
     case Scheduler::chunked: return 2048;
   }
@@ -64,23 +64,14 @@ void validate(const opmodel::ModelConfig& m, const SimConfig& c, std::int64_t ma
   }
 }
 
-// Tokens of the largest step the scheduler forms; the workspace holds its activations. Static: the batch's
-// prompts at once (the longest max_batch of them); continuous: the budget, or one longer prompt alone;
-// chunked: the budget. (A recomputation after preemption is taken as fitting the same workspace.)
+// Tokens of the largest step the scheduler forms; the workspace holds its activations. Static and chunked:
+// the budget; continuous: the budget, or one longer prompt alone. (A recomputation after preemption is
+// taken as fitting the same workspace.)
 std::int64_t largest_step_tokens(const SimConfig& c, const Workload& w, std::int64_t max_tokens) {
-  std::vector<std::int64_t> prompts;
-  for (const Request& r : w.requests) prompts.push_back(r.prompt_tokens);
-  std::sort(prompts.begin(), prompts.end(), std::greater<>());
-  switch (c.scheduler) {
-    case Scheduler::static_batch: {
-      std::int64_t sum = 0;
-      for (std::size_t i = 0; i < prompts.size() && std::int64_t(i) < c.max_batch; ++i) sum += prompts[i];
-      return std::min(sum, kMaxTokens);
-    }
-    case Scheduler::continuous: return std::max(max_tokens, prompts.front());
-    case Scheduler::chunked: return max_tokens;
-  }
-  return max_tokens;
+  if (c.scheduler != Scheduler::continuous) return max_tokens;
+  std::int64_t longest = 0;
+  for (const Request& r : w.requests) longest = std::max(longest, r.prompt_tokens);
+  return std::max(max_tokens, longest);
 }
 
 MemoryPlan plan_memory(const Layout& layout, const Layout* draft, const SimConfig& c, const hardware::Profile& hw,
@@ -138,7 +129,7 @@ MemoryPlan plan_memory(const Layout& layout, const Layout* draft, const SimConfi
 
 SimResult simulate(const opmodel::ModelConfig& m, const hardware::Profile& hw, const Workload& w, const SimConfig& c) {
   const std::int64_t max_tokens = c.max_tokens ? *c.max_tokens : default_max_tokens(c.scheduler);
-  validate(m, c, c.scheduler == Scheduler::static_batch ? 0 : max_tokens);
+  validate(m, c, max_tokens);
   if (w.requests.empty()) throw SimError("workload", "", "has no requests");
   opmodel::Scenario s = c.scenario;
   s.batch = s.q_len = 1;
@@ -147,7 +138,7 @@ SimResult simulate(const opmodel::ModelConfig& m, const hardware::Profile& hw, c
 
   SimResult out;
   out.layout = make_layout(m, hw, c.tp, c.pp, c.link_latency_s);
-  out.max_tokens = c.scheduler == Scheduler::static_batch ? 0 : max_tokens;
+  out.max_tokens = max_tokens;
   const StepCost target(out.layout, s, hw);
   std::optional<Layout> draft_layout;
   std::unique_ptr<StepCost> draft;

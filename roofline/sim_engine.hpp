@@ -18,7 +18,8 @@
 namespace roofline::sim {
 
 enum class Scheduler {
-  static_batch,  // a batch is formed when the server is idle and runs until its last request ends
+  static_batch,  // a batch is formed when the server is idle, prefilled (a budget of tokens per step), then
+                 // decodes in lockstep until its last request ends; blocks for prompt + output held up front
   continuous,    // vLLM: admit whole prompts when KV blocks are free; a step is all prefills or all decodes
   chunked,       // Sarathi-Serve: a per-step token budget, decodes first, then prefill chunks mixed in
 };
@@ -34,7 +35,7 @@ struct SimConfig {
   opmodel::Scenario scenario;  // dtypes, attention, fusions (its batch, q_len, kv_len are not read)
   Scheduler scheduler = Scheduler::continuous;
   std::int64_t max_batch = 256;               // sequences per step
-  std::optional<std::int64_t> max_tokens;     // tokens per step; default 8192 (continuous), 2048 (chunked)
+  std::optional<std::int64_t> max_tokens;     // tokens per step; default 8192 (static, continuous), 2048 (chunked)
   std::int64_t block_size = 16;               // tokens per KV block
   std::optional<std::int64_t> kv_blocks;      // blocks per replica, instead of what the memory leaves
   double memory_utilization = 0.9;            // share of device memory the server may use
@@ -47,7 +48,7 @@ struct SimConfig {
   bool keep_steps = true;                     // keep per-step records (trace, KV timeline)
 };
 
-// Default token budget per step of a scheduler (none for static batching).
+// Default token budget per step of a scheduler.
 std::int64_t default_max_tokens(Scheduler s);
 
 struct RequestOutcome {
@@ -101,7 +102,7 @@ struct MemoryPlan {
 struct SimResult {
   Layout layout;
   MemoryPlan memory;
-  std::int64_t max_tokens = 0;  // the token budget used (0: none)
+  std::int64_t max_tokens = 0;  // the token budget used
   std::vector<RequestOutcome> requests;  // in workload order
   std::vector<StepRecord> steps;         // replica 0's in time order, then replica 1's, ...
   std::vector<Slice> slices;

@@ -32,7 +32,7 @@ void Replica::run() {
       continue;
     }
     plan_.clear();
-    budget_ = shared_.max_tokens > 0 ? shared_.max_tokens : std::numeric_limits<std::int64_t>::max();
+    budget_ = shared_.max_tokens;
     step_preemptions_ = 0;
     switch (shared_.config.scheduler) {
       case Scheduler::static_batch: plan_static(); break;

@@ -112,9 +112,8 @@ std::vector<TimeRow> time_rows(const SimResult& r) {
 }
 
 std::string scheduler_text(const SimResult& r, const SimConfig& c) {
-  std::string s = fmt::format("scheduler {} ({} sequences", to_string(c.scheduler), c.max_batch);
-  if (r.max_tokens > 0) s += fmt::format(", {} tokens per step", r.max_tokens);
-  return s + ")";
+  return fmt::format("scheduler {} ({} sequences, {} tokens per step)", to_string(c.scheduler), c.max_batch,
+                     r.max_tokens);
 }
 
 std::string link_text(const Layout& l) {
@@ -132,7 +131,7 @@ json to_json(const RunInfo& run, const SimResult& r, const Summary& s) {
   j["hardware"] = {{"name", run.hardware.name}, {"description", run.hardware.description}};
   json cfg = {{"scheduler", to_string(c.scheduler)},
               {"max_batch", c.max_batch},
-              {"max_tokens", r.max_tokens > 0 ? json(r.max_tokens) : json(nullptr)},
+              {"max_tokens", r.max_tokens},
               {"block_tokens", c.block_size},
               {"prefix_caching", c.prefix_caching},
               {"tp", c.tp},

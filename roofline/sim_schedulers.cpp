@@ -126,14 +126,19 @@ void Replica::plan_decode(std::int32_t id) {
 }
 
 void Replica::plan_static() {
-  if (running_.empty())
+  if (running_.empty())  // a new batch: as many waiting requests as sequences and blocks allow
     while (!waiting_.empty() && std::int64_t(running_.size()) < shared_.config.max_batch && admit_head(0)) {
     }
-  for (std::int32_t id : running_) {  // blocks were held at admission
+  // Its prompts, the budget's worth of tokens per step; then it decodes in lockstep. Blocks were held at admission.
+  bool prefilling = false;
+  for (std::int32_t id : running_) {
     const Seq& s = seqs_[std::size_t(id)];
-    if (decoding(s)) plan_decode(id);
-    else plan_chunk(id, s.known - s.computed);
+    if (decoding(s)) continue;
+    prefilling = true;
+    if (budget_ > 0) plan_chunk(id, std::min(s.known - s.computed, budget_));
   }
+  if (prefilling) return;
+  for (std::int32_t id : running_) plan_decode(id);
 }
 
 void Replica::plan_continuous() {
