@@ -327,24 +327,31 @@ std::string perfetto_trace(const RunInfo& run, const SimResult& r) {
         event(fmt::format(R"j({{"name":"thread_name","ph":"M","pid":{},"tid":{},"args":{{"name":"stage {} tp rank {} (device {})"}}}})j",
                           rep, s * tp + k, s, k, (rep * pp + s) * tp + k));
   }
+  const StepRecord* previous = nullptr;
   for (std::size_t i = 0; i < r.steps.size(); ++i) {
     const StepRecord& st = r.steps[i];
-    const std::string args = fmt::format(
-        R"j("step":{},"prefill_seqs":{},"prefill_tokens":{},"decode_seqs":{},"decode_tokens":{},"context_tokens":{},"emitted_tokens":{},"kv_blocks_used":{},"running":{},"waiting":{},"preemptions":{})j",
-        i, st.prefill_seqs, st.prefill_tokens, st.decode_seqs, st.decode_tokens, st.context_tokens, st.emitted_tokens,
-        st.kv_blocks_used, st.running, st.waiting, st.preemptions);
+    // The batch mix on every slice; the replica's state on counter tracks, written when it changes.
+    std::string args = fmt::format(
+        R"j("step":{},"prefill_seqs":{},"prefill_tokens":{},"decode_seqs":{},"decode_tokens":{},"context_tokens":{},"emitted_tokens":{})j",
+        i, st.prefill_seqs, st.prefill_tokens, st.decode_seqs, st.decode_tokens, st.context_tokens, st.emitted_tokens);
+    if (st.preemptions > 0) args += fmt::format(R"j(,"preemptions":{})j", st.preemptions);
     const std::string name = slice_name(st);
     for (std::uint32_t k = 0; k < st.slices; ++k) {
       const Slice& sl = r.slices[st.first_slice + k];
+      const std::string mb = pp > 1 ? fmt::format(R"j(,"microbatch":{})j", sl.microbatch) : std::string();
       for (int rank = 0; rank < tp; ++rank)
-        event(fmt::format(R"j({{"name":"{}","cat":"step","ph":"X","ts":{},"dur":{},"pid":{},"tid":{},"args":{{{},"microbatch":{}}}}})j",
+        event(fmt::format(R"j({{"name":"{}","ph":"X","ts":{},"dur":{},"pid":{},"tid":{},"args":{{{}{}}}}})j",
                           sl.draft ? "draft" : name, us(st.start_s + sl.offset_s), us(sl.time_s), st.replica,
-                          sl.stage * tp + rank, args, sl.microbatch));
+                          sl.stage * tp + rank, args, mb));
     }
-    event(fmt::format(R"j({{"name":"KV blocks used","ph":"C","ts":{},"pid":{},"args":{{"blocks":{}}}}})j", us(st.start_s),
-                      st.replica, st.kv_blocks_used));
-    event(fmt::format(R"j({{"name":"requests","ph":"C","ts":{},"pid":{},"args":{{"running":{},"waiting":{}}}}})j",
-                      us(st.start_s), st.replica, st.running, st.waiting));
+    const bool new_replica = !previous || previous->replica != st.replica;
+    if (new_replica || previous->kv_blocks_used != st.kv_blocks_used)
+      event(fmt::format(R"j({{"name":"KV blocks used","ph":"C","ts":{},"pid":{},"args":{{"blocks":{}}}}})j",
+                        us(st.start_s), st.replica, st.kv_blocks_used));
+    if (new_replica || previous->running != st.running || previous->waiting != st.waiting)
+      event(fmt::format(R"j({{"name":"requests","ph":"C","ts":{},"pid":{},"args":{{"running":{},"waiting":{}}}}})j",
+                        us(st.start_s), st.replica, st.running, st.waiting));
+    previous = &st;
   }
   out += "\n]}\n";
   return out;
