@@ -3,7 +3,6 @@
 #include "roofline/sim_replica.hpp"
 
 #include <algorithm>
-#include <limits>
 #include <stdexcept>
 
 namespace roofline::sim {
@@ -179,8 +178,9 @@ std::int64_t Replica::finish_step(double end_s) {
       s.computed += n;
       s.generated += n;
       s.known += n;
+      // The rejected positions' blocks go back (static batching keeps what it held for the whole request).
       const std::int64_t keep = std::max<std::int64_t>(0, kv_.blocks_for(s.computed) - s.shared_blocks);
-      if (s.own_blocks > keep) {  // the rejected positions' blocks
+      if (s.own_blocks > keep && shared_.config.scheduler != Scheduler::static_batch) {
         kv_.release(s.own_blocks - keep);
         s.own_blocks = keep;
       }

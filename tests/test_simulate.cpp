@@ -75,7 +75,10 @@ void expect_conserved(const Workload& w, const SimResult& r) {
     EXPECT_GT(o.finish_s, o.arrival_s);
     owed += q.prompt_tokens + q.output_tokens - 1;
   }
-  for (const StepRecord& st : r.steps) emitted += st.emitted_tokens;
+  for (const StepRecord& st : r.steps) {
+    emitted += st.emitted_tokens;
+    EXPECT_LE(st.kv_blocks_used, r.memory.kv_blocks);
+  }
   EXPECT_EQ(emitted, std::accumulate(w.requests.begin(), w.requests.end(), std::int64_t{0},
                                      [](std::int64_t a, const Request& q) { return a + q.output_tokens; }));
   EXPECT_EQ(r.computed_tokens, owed - r.cached_tokens + r.lost_tokens);
@@ -337,6 +340,19 @@ TEST(Simulate, EveryRequestFinishesAndTokensAreConserved) {
     if (sched != Scheduler::static_batch) {
       EXPECT_GT(p.lost_tokens, 0);
     }
+    // Speculative decoding emits every output too (its verifications compute rejected drafts as well).
+    SimConfig spec = small;
+    opmodel::ModelConfig draft = llama();
+    draft.num_layers = 2;
+    spec.speculation = Speculation{draft, 3, 0.6};
+    const SimResult s = simulate(llama(), a100(), w, spec);
+    std::int64_t emitted = 0;
+    for (const StepRecord& st : s.steps) {
+      emitted += st.emitted_tokens;
+      EXPECT_LE(st.kv_blocks_used, s.memory.kv_blocks);
+    }
+    EXPECT_EQ(emitted, summarize(s).output_tokens);
+    EXPECT_GT(s.spec_steps, 0);
   }
 }
 
@@ -422,6 +438,10 @@ TEST(Simulate, PreemptionExactlyWhenTheKvCacheIsFull) {
   const SimResult st = simulate(llama(), a100(), w, c);
   EXPECT_TRUE(st.preemptions.empty());
   EXPECT_EQ(summarize(st).peak_kv_blocks, 12);
+  // Also when speculating: the blocks stay held whatever the verifications accept.
+  c.kv_blocks = 16;
+  c.speculation = Speculation{llama(), 4, 1.0};
+  for (const StepRecord& s : simulate(llama(), a100(), w, c).steps) EXPECT_EQ(s.kv_blocks_used, 16);
 }
 
 TEST(Simulate, PrefixCachingReusesBlocksAndSkipsTheirPrefill) {
