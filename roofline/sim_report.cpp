@@ -94,7 +94,8 @@ json stats_json(const Stats& s) {
 
 json optional_json(const std::optional<double>& v) { return v ? json(*v) : json(nullptr); }
 
-// Step time per op over the run, the communication and the bubble, largest first, with their shares.
+// Device time per op over the run, the all-reduces, the draft and the bubble (which holds the waits for pipeline
+// sends), largest first: together, every stage's time over every step.
 struct TimeRow {
   std::string name;
   double time_s;
@@ -104,7 +105,6 @@ std::vector<TimeRow> time_rows(const SimResult& r) {
   const TimeByOp& t = r.time_by_op;
   for (std::size_t i = 0; i < t.size; ++i) rows.push_back({std::string(t.names[i]), t.op_s[i]});
   if (t.allreduce_s > 0) rows.push_back({"tp all-reduce", t.allreduce_s});
-  if (t.send_s > 0) rows.push_back({"pp send", t.send_s});
   if (t.draft_s > 0) rows.push_back({"draft model", t.draft_s});
   if (r.bubble_s > 0) rows.push_back({"pipeline bubble", r.bubble_s});
   std::stable_sort(rows.begin(), rows.end(), [](const TimeRow& a, const TimeRow& b) { return a.time_s > b.time_s; });
@@ -187,7 +187,10 @@ json to_json(const RunInfo& run, const SimResult& r, const Summary& s) {
                        {"cached_prompt_share", s.cached_prompt_share}};
   j["kv"] = {{"peak_blocks_used", s.peak_kv_blocks}, {"peak_use", s.peak_kv_use}, {"mean_use", s.mean_kv_use}};
   j["mean_requests_in_system"] = s.mean_in_system;
-  j["pipeline"] = {{"stages", r.layout.pp}, {"stage_layers", r.layout.stage_layers}, {"bubble_share", s.bubble_share}};
+  j["pipeline"] = {{"stages", r.layout.pp},
+                   {"stage_layers", r.layout.stage_layers},
+                   {"bubble_share", s.bubble_share},
+                   {"send_s", r.time_by_op.send_s}};
 
   json times = json::array();
   double total = 0;
@@ -269,9 +272,10 @@ std::string render_table(const RunInfo& run, const SimResult& r, const Summary& 
                        r.prefix_hits, r.prefix_lookups, reports::percent(*s.prefix_hit_rate),
                        reports::percent(s.cached_prompt_share), r.prefix_evictions);
   if (c.pp > 1)
-    out += fmt::format("pipeline: {} stages of {} layers, {} micro-batches per step, bubble {} of stage time\n", c.pp,
-                       fmt::join(r.layout.stage_layers, "/"), c.microbatches > 0 ? c.microbatches : c.pp,
-                       reports::percent(s.bubble_share));
+    out += fmt::format("pipeline: {} stages of {} layers, up to {} micro-batches per step, bubble {} of stage time; "
+                       "sends between stages {} in all\n",
+                       c.pp, fmt::join(r.layout.stage_layers, "/"), c.microbatches > 0 ? c.microbatches : c.pp,
+                       reports::percent(s.bubble_share), duration(r.time_by_op.send_s));
   if (c.speculation) {
     const auto& sp = *c.speculation;
     out += fmt::format("speculative decoding: draft {}, {} tokens, acceptance {}: {:.2f} tokens per target step expected, "
