@@ -4,7 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
-#include <functional>
+#include <limits>
 
 #include <fmt/format.h>
 
@@ -91,6 +91,7 @@ MemoryPlan plan_memory(const Layout& layout, const Layout* draft, const SimConfi
   const double draft_kv = draft ? opmodel::kv_bytes_per_token(draft->shard, s.kv_dtype) : 0;
   const auto stages = stage_memory(layout, s);
   std::int64_t blocks = std::numeric_limits<std::int64_t>::max();
+  double fullest = -1;  // with --kv-blocks: the most a stage holds
   for (std::size_t i = 0; i < stages.size(); ++i) {
     const double weights = stages[i].weights_bytes + (i == 0 ? draft_weights : 0);  // the draft: pp = 1
     const double block = double(c.block_size) * (stages[i].kv_bytes_per_token + (i == 0 ? draft_kv : 0));
@@ -98,9 +99,12 @@ MemoryPlan plan_memory(const Layout& layout, const Layout* draft, const SimConfi
     if (!c.kv_blocks && mp.capacity_bytes) {
       mp.usable_bytes = *mp.capacity_bytes * c.memory_utilization;
       const double left = mp.usable_bytes - weights - mp.workspace_bytes;
-      stage_blocks = left > 0 ? std::int64_t(std::floor(left / block)) : 0;
+      stage_blocks = left > 0 ? std::int64_t(std::floor(left / block)) : 0;  // whole blocks in what is left
     }
-    if (i == 0 || stage_blocks < blocks) {  // the fullest stage sets the cache size
+    // The fullest stage sets the cache size (or, with --kv-blocks, the memory reported).
+    const double held = c.kv_blocks ? weights + block * double(*c.kv_blocks) : 0;
+    if (c.kv_blocks ? held > fullest : stage_blocks < blocks) {
+      fullest = held;
       blocks = stage_blocks;
       mp.weights_bytes = weights;
       mp.block_bytes = block;
@@ -117,8 +121,7 @@ MemoryPlan plan_memory(const Layout& layout, const Layout* draft, const SimConfi
   if (blocks < 1)
     throw SimError("memory", "",
                    fmt::format("weights {} + workspace {} per device leave no room for the KV cache in {} usable "
-                               "(--mem-util {}); use more --tp or --pp, a smaller --max-tokens or --max-batch, or "
-                               "--kv-blocks",
+                               "(--mem-util {}); use more --tp or --pp, a smaller --max-tokens, or --kv-blocks",
                                reports::si(mp.weights_bytes, "B"), reports::si(mp.workspace_bytes, "B"),
                                reports::si(mp.usable_bytes, "B"), c.memory_utilization));
   mp.kv_blocks = blocks;
