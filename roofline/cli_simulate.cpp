@@ -145,7 +145,8 @@ int simulate(int argc, const char* const* argv) {
   }
   const std::string format = vm["format"].as<std::string>();
   if (format != "table" && format != "json") throw UsageError("format", "expected table or json, got '" + format + "'");
-  const sim::SimConfig c = config(vm);
+  sim::SimConfig c = config(vm);
+  c.keep_steps = vm.count("trace-out") > 0;  // every step only for the trace; the timeline samples them
   const sim::Workload w = workload(vm);
   const auto model = opmodel::resolve_model(required(vm, "model"));
   const auto hw = hardware::resolve_profile(required(vm, "hw"));

@@ -45,7 +45,7 @@ struct SimConfig {
   std::optional<double> link_latency_s;       // overrides the profile's interconnect latency
   std::optional<Speculation> speculation;
   std::uint64_t seed = 1;                     // for acceptance draws
-  bool keep_steps = true;                     // keep per-step records (trace, KV timeline)
+  bool keep_steps = true;                     // keep every step's record (for the trace; 100 B a step)
 };
 
 // Default token budget per step of a scheduler.
@@ -104,12 +104,16 @@ struct SimResult {
   MemoryPlan memory;
   std::int64_t max_tokens = 0;  // the token budget used
   std::vector<RequestOutcome> requests;  // in workload order
-  std::vector<StepRecord> steps;         // replica 0's in time order, then replica 1's, ...
+  std::vector<StepRecord> steps;         // with keep_steps: replica 0's in time order, then replica 1's, ...
+  std::vector<StepRecord> timeline;      // every 2^k-th step of each replica, 256 to 511 of them (or all)
   std::vector<Slice> slices;
   std::vector<PreemptionEvent> preemptions;
   TimeByOp time_by_op;                   // device time of one tp rank per stage, summed over stages and replicas
   std::int64_t step_count = 0;
   double busy_s = 0;         // sum of step times over replicas
+  std::int64_t peak_kv_blocks = 0;  // the most one replica held in a step
+  double kv_block_s = 0;     // sum over steps of blocks held x step time
+  double request_s = 0;      // sum over steps of requests in the system (running + waiting) x step time
   double bubble_s = 0;       // stage time idle inside steps (pipeline fill and drain), summed over stages
   std::int64_t computed_tokens = 0;  // tokens through the target model (sum of every step's q)
   std::int64_t cached_tokens = 0;    // prompt tokens the prefix cache supplied

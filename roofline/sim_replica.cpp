@@ -66,10 +66,24 @@ void Replica::run() {
     const std::size_t running_before = running_.size();
     rec.emitted_tokens = finish_step(now_);
     done += running_before - running_.size();
-    ++shared_.out.step_count;
-    shared_.out.busy_s += rec.time_s;
-    if (shared_.config.keep_steps) shared_.out.steps.push_back(rec);
+    SimResult& out = shared_.out;
+    ++out.step_count;
+    out.busy_s += rec.time_s;
+    out.peak_kv_blocks = std::max(out.peak_kv_blocks, rec.kv_blocks_used);
+    out.kv_block_s += double(rec.kv_blocks_used) * rec.time_s;
+    out.request_s += double(rec.running + rec.waiting) * rec.time_s;  // between steps nobody is in the system
+    if (shared_.config.keep_steps) out.steps.push_back(rec);
+    // The timeline keeps every stride-th step; at 512 points it drops every other one and doubles the stride.
+    if (step_index_++ % stride_ == 0) {
+      timeline_.push_back(rec);
+      if (timeline_.size() == 512) {
+        for (std::size_t i = 0; i < 256; ++i) timeline_[i] = timeline_[2 * i];
+        timeline_.resize(256);
+        stride_ *= 2;
+      }
+    }
   }
+  shared_.out.timeline.insert(shared_.out.timeline.end(), timeline_.begin(), timeline_.end());
   shared_.out.prefix_evictions += kv_.evictions();
 }
 

@@ -88,6 +88,8 @@ class Replica {
   // Scratch for cost_step, kept to avoid allocating per step.
   std::vector<std::int32_t> mb_of_;
   std::vector<double> mb_tokens_, stage_s_, stage_free_;
+  std::vector<StepRecord> timeline_;  // every stride_-th step
+  std::int64_t stride_ = 1, step_index_ = 0;
 };
 
 }  // namespace roofline::sim

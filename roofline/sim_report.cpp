@@ -63,18 +63,12 @@ Summary summarize(const SimResult& r) {
   if (r.prefix_lookups > 0) s.prefix_hit_rate = double(r.prefix_hits) / double(r.prefix_lookups);
   s.cached_prompt_share = s.prompt_tokens > 0 ? double(cached) / double(s.prompt_tokens) : 0;
 
-  double used_time = 0, step_time = 0, in_system = 0;
-  for (const StepRecord& st : r.steps) {
-    s.peak_kv_blocks = std::max(s.peak_kv_blocks, st.kv_blocks_used);
-    used_time += double(st.kv_blocks_used) * st.time_s;
-    step_time += st.time_s;
-    in_system += double(st.running + st.waiting) * st.time_s;  // between steps nobody is in the system
-  }
   const double blocks = double(r.memory.kv_blocks);
+  s.peak_kv_blocks = r.peak_kv_blocks;
   s.peak_kv_use = double(s.peak_kv_blocks) / blocks;
-  s.mean_kv_use = step_time > 0 ? used_time / step_time / blocks : 0;
+  s.mean_kv_use = r.busy_s > 0 ? r.kv_block_s / r.busy_s / blocks : 0;  // over the time steps run
   s.peak_memory_bytes = r.memory.weights_bytes + r.memory.workspace_bytes + double(s.peak_kv_blocks) * r.memory.block_bytes;
-  s.mean_in_system = s.duration_s > 0 ? in_system / s.duration_s : 0;
+  s.mean_in_system = s.duration_s > 0 ? r.request_s / s.duration_s : 0;
   const double stage_time = double(r.layout.pp) * r.busy_s;
   s.bubble_share = stage_time > 0 ? r.bubble_s / stage_time : 0;
   if (r.spec_steps > 0) s.spec_tokens_per_step = double(r.spec_tokens) / double(r.spec_steps);
@@ -207,23 +201,15 @@ json to_json(const RunInfo& run, const SimResult& r, const Summary& s) {
                         {"tpot_speedup", optional_json(s.spec_tpot_speedup)},
                         {"throughput_speedup", optional_json(s.spec_throughput_speedup)}};
 
-  // KV and memory over time: every k-th step of each replica, at most 256 points per replica.
+  // KV and memory over time: every 2^k-th step of each replica, fewer than 512 points per replica.
   json timeline = json::array();
-  for (std::size_t begin = 0; begin < r.steps.size();) {
-    std::size_t end = begin;
-    while (end < r.steps.size() && r.steps[end].replica == r.steps[begin].replica) ++end;
-    const std::size_t stride = std::max<std::size_t>(1, (end - begin + 255) / 256);
-    for (std::size_t i = begin; i < end; i += stride) {
-      const StepRecord& st = r.steps[i];
-      timeline.push_back({{"t_s", st.start_s},
-                          {"replica", st.replica},
-                          {"running", st.running},
-                          {"waiting", st.waiting},
-                          {"kv_blocks_used", st.kv_blocks_used},
-                          {"memory_bytes", m.weights_bytes + m.workspace_bytes + double(st.kv_blocks_used) * m.block_bytes}});
-    }
-    begin = end;
-  }
+  for (const StepRecord& st : r.timeline)
+    timeline.push_back({{"t_s", st.start_s},
+                        {"replica", st.replica},
+                        {"running", st.running},
+                        {"waiting", st.waiting},
+                        {"kv_blocks_used", st.kv_blocks_used},
+                        {"memory_bytes", m.weights_bytes + m.workspace_bytes + double(st.kv_blocks_used) * m.block_bytes}});
   j["timeline"] = timeline;
   return j;
 }

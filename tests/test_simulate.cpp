@@ -685,3 +685,24 @@ TEST(SimulateCli, BadInputFailsClearlyWithoutPartialOutput) {
   EXPECT_EQ(run("simulate --help").code, 0);
   fs::remove_all(dir);
 }
+
+TEST(Simulate, TheTimelineSamplesStepsWithoutKeepingThemAll) {
+  const Workload w = generated(400, 10.0, 9);
+  SimConfig c = config(Scheduler::chunked);
+  c.replicas = 2;
+  const SimResult all = simulate(llama(), a100(), w, c);
+  c.keep_steps = false;
+  const SimResult sampled = simulate(llama(), a100(), w, c);
+  EXPECT_TRUE(sampled.steps.empty());
+  EXPECT_GT(all.steps.size(), 2000u);
+  const RunInfo run{llama(), a100(), w, c};
+  EXPECT_EQ(to_json(run, all, summarize(all)).dump(), to_json(run, sampled, summarize(sampled)).dump());
+  for (int rep = 0; rep < 2; ++rep) {
+    std::vector<const StepRecord*> points;
+    for (const StepRecord& st : sampled.timeline)
+      if (st.replica == rep) points.push_back(&st);
+    EXPECT_GE(points.size(), 256u);
+    EXPECT_LT(points.size(), 512u);
+    for (std::size_t i = 1; i < points.size(); ++i) EXPECT_GT(points[i]->start_s, points[i - 1]->start_s);
+  }
+}
