@@ -76,6 +76,9 @@ sim::Workload workload(const po::variables_map& vm) {
   const bool generated = vm.count("rate") > 0;
   if (int(fixed) + int(trace) + int(generated) != 1)
     throw UsageError("give one workload: --batch/--prompt/--gen, --trace FILE, or --rate R (generated)");
+  if (!generated)
+    for (const char* option : {"requests", "prompt-dist", "output-dist", "prefix-tokens", "prefixes"})
+      if (!vm[option].defaulted()) throw UsageError(option, "applies to a generated workload (--rate) only");
   if (fixed) {
     const std::int64_t batch = vm.count("batch") ? integer(vm, "batch", 1, sim::kMaxRequests) : 1;
     const std::int64_t prompt = parse_integer("prompt", required(vm, "prompt"), 1, kMaxTokens);
@@ -117,6 +120,9 @@ sim::SimConfig config(const po::variables_map& vm) {
   if (vm.count("link-latency"))
     c.link_latency_s = parse_number("link-latency", vm["link-latency"].as<std::string>(), 0, 1);
   c.seed = std::uint64_t(integer(vm, "seed", 0, std::numeric_limits<std::int64_t>::max()));
+  if (!vm.count("draft-model"))
+    for (const char* option : {"spec-tokens", "accept-rate"})
+      if (!vm[option].defaulted()) throw UsageError(option, "needs --draft-model");
   if (vm.count("draft-model")) {
     sim::Speculation sp;
     sp.draft = opmodel::resolve_model(vm["draft-model"].as<std::string>());

@@ -672,6 +672,9 @@ TEST(SimulateCli, BadInputFailsClearlyWithoutPartialOutput) {
       {base + "--rate 5 --trace x.csv" + tail, 2, "give one workload"},
       {base + tail, 2, "give one workload"},
       {base + "--batch 2 --gen 5" + tail, 2, "option '--prompt': is required"},
+      {base + "--batch 2 --prompt 5 --gen 5 --prompt-dist fixed:3" + tail, 2,
+       "option '--prompt-dist': applies to a generated workload (--rate) only"},
+      {base + "--rate 5 --accept-rate 0.5" + tail, 2, "option '--accept-rate': needs --draft-model"},
       {base + "--rate 5 --kv-blocks 2 --prompt-dist fixed:100" + tail, 1, "output tokens need 10 KV blocks of 16 tokens; a replica holds 2"},
       {base + "--rate 5 --format csv -o " + out.string(), 2, "expected table or json"},
   };
