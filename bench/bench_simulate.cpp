@@ -61,12 +61,13 @@ void time_run(const std::string& label, const Workload& w, Scheduler s, int repe
   const Spread sp = spread(seconds);
   fmt::print("  {:<34} {:<10} {:>8.1f} ms  (min {:.1f}, max {:.1f})  {:>9.0f} requests/s  {:>7} steps  {}\n", label,
              to_string(s), sp.median * 1e3, sp.min * 1e3, sp.max * 1e3, double(w.requests.size()) / sp.median,
-             last.step_count, w.requests.size() >= 10000 ? (sp.median < 1 ? "target < 1 s: met" : "target < 1 s: MISSED") : "");
+             last.step_count,
+             w.requests.size() >= 10000 ? (sp.median < 1 ? "target < 1 s: met" : "target < 1 s: MISSED") : "");
 }
 
 void time_process(const std::string& binary, const std::string& trace, int repetitions) {
-  std::vector<std::string> args = {binary, "simulate", "--model", "llama-2-7b", "--hw", "a100-80g-sxm", "--trace", trace,
-                                   "--scheduler", "chunked", "-o", "/dev/null"};
+  std::vector<std::string> args = {binary,    "simulate", "--model",     "llama-2-7b", "--hw", "a100-80g-sxm",
+                                   "--trace", trace,      "--scheduler", "chunked",    "-o",   "/dev/null"};
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -88,7 +89,8 @@ void time_process(const std::string& binary, const std::string& trace, int repet
     ms.push_back(dt.count());
   }
   const Spread s = spread(ms);
-  fmt::print("whole process `roofline simulate --model llama-2-7b --hw a100-80g-sxm --trace {} --scheduler chunked`:\n", trace);
+  fmt::print("whole process `roofline simulate --model llama-2-7b --hw a100-80g-sxm --trace {} --scheduler chunked`:\n",
+             trace);
   fmt::print("  median {:.1f} ms  (min {:.1f}, max {:.1f}; {} runs)\n", s.median, s.min, s.max, repetitions);
 }
 

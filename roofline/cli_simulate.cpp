@@ -22,17 +22,23 @@ void add_options(po::options_description& desc) {
   desc.add_options()
       ("model", po::value<std::string>(), "model preset (roofline list models) or a Hugging Face config.json")
       ("hw", po::value<std::string>(), "hardware preset (roofline list hardware) or a profile JSON file")
-      ("batch", po::value<std::string>(), "workload: a fixed batch of this many requests at t = 0 (with --prompt, --gen)")
+      ("batch", po::value<std::string>(), "workload: a fixed batch of this many requests at t = 0 (with --prompt,\n"
+                                          "--gen)")
       ("prompt", po::value<std::string>(), "prompt tokens of each request of the fixed batch")
       ("gen", po::value<std::string>(), "output tokens of each request of the fixed batch (the first from the prefill)")
-      ("trace", po::value<std::string>(), "workload: a CSV of arrival_s,prompt_tokens,output_tokens[,prefix_id,prefix_tokens]")
-      ("rate", po::value<std::string>(), "workload: generated, Poisson arrivals at this many requests/s ('inf': all at t = 0)")
+      ("trace", po::value<std::string>(),
+       "workload: a CSV of arrival_s, prompt_tokens, output_tokens\n[, prefix_id, prefix_tokens]")
+      ("rate", po::value<std::string>(),
+       "workload: generated, Poisson arrivals at this many requests/s\n('inf': all at t = 0)")
       ("requests", po::value<std::string>()->default_value("1000"), "generated requests")
       ("prompt-dist", po::value<std::string>()->default_value("lognormal:512:0.8"),
        "generated prompt tokens: fixed:N | uniform:A:B | lognormal:MEAN:SIGMA")
-      ("output-dist", po::value<std::string>()->default_value("lognormal:128:0.8"), "generated output tokens (same forms)")
-      ("prefix-tokens", po::value<std::string>()->default_value("0"), "generated: each prompt starts with a shared prefix of N tokens")
-      ("prefixes", po::value<std::string>()->default_value("1"), "generated: distinct shared prefixes, picked uniformly")
+      ("output-dist", po::value<std::string>()->default_value("lognormal:128:0.8"),
+       "generated output tokens (same forms)")
+      ("prefix-tokens", po::value<std::string>()->default_value("0"),
+       "generated: each prompt starts with a shared prefix of N tokens")
+      ("prefixes", po::value<std::string>()->default_value("1"),
+       "generated: distinct shared prefixes, picked uniformly")
       ("seed", po::value<std::string>()->default_value("1"), "seed of the generator and of acceptance draws")
       ("scheduler", po::value<std::string>()->default_value("continuous"), "static | continuous | chunked")
       ("max-batch", po::value<std::string>()->default_value("256"), "sequences per step")
@@ -163,7 +169,8 @@ int simulate(int argc, const char* const* argv) {
   const std::string text = format == "json" ? sim::to_json(run, result, summary).dump(2) + "\n"
                                             : sim::render_table(run, result, summary);
   if (vm.count("workload-out")) reports::write_file_atomically(vm["workload-out"].as<std::string>(), sim::to_csv(w));
-  if (vm.count("trace-out")) reports::write_file_atomically(vm["trace-out"].as<std::string>(), sim::perfetto_trace(run, result));
+  if (vm.count("trace-out"))
+    reports::write_file_atomically(vm["trace-out"].as<std::string>(), sim::perfetto_trace(run, result));
   emit(vm["output"].as<std::string>(), text);
   return 0;
 }

@@ -42,23 +42,29 @@ void check(const char* option, bool ok, const std::string& problem) {
 
 void validate(const opmodel::ModelConfig& m, const SimConfig& c, std::int64_t max_tokens) {
   constexpr int kMaxDevices = 4096;
-  check("max-batch", c.max_batch >= 1 && c.max_batch <= (1 << 20), fmt::format("must be in [1, 2^20], got {}", c.max_batch));
-  check("max-tokens", max_tokens >= 0 && max_tokens <= kMaxTokens, fmt::format("must be in [1, 2^24], got {}", max_tokens));
-  check("block-size", c.block_size >= 1 && c.block_size <= 4096, fmt::format("must be in [1, 4096], got {}", c.block_size));
-  if (c.kv_blocks) check("kv-blocks", *c.kv_blocks >= 1 && *c.kv_blocks <= (std::int64_t{1} << 40), "must be in [1, 2^40]");
+  check("max-batch", c.max_batch >= 1 && c.max_batch <= (1 << 20),
+        fmt::format("must be in [1, 2^20], got {}", c.max_batch));
+  check("max-tokens", max_tokens >= 0 && max_tokens <= kMaxTokens,
+        fmt::format("must be in [1, 2^24], got {}", max_tokens));
+  check("block-size", c.block_size >= 1 && c.block_size <= 4096,
+        fmt::format("must be in [1, 4096], got {}", c.block_size));
+  if (c.kv_blocks)
+    check("kv-blocks", *c.kv_blocks >= 1 && *c.kv_blocks <= (std::int64_t{1} << 40), "must be in [1, 2^40]");
   check("mem-util", c.memory_utilization > 0 && c.memory_utilization <= 1,
         fmt::format("must be in (0, 1], got {}", c.memory_utilization));
   for (auto [name, v] : {std::pair{"tp", c.tp}, std::pair{"pp", c.pp}, std::pair{"replicas", c.replicas}})
     check(name, v >= 1 && v <= kMaxDevices, fmt::format("must be in [1, {}], got {}", kMaxDevices, v));
   check("microbatches", c.microbatches >= 0 && c.microbatches <= 1024, "must be in [1, 1024]");
-  if (c.link_latency_s) check("link-latency", std::isfinite(*c.link_latency_s) && *c.link_latency_s >= 0, "must be >= 0");
+  if (c.link_latency_s)
+    check("link-latency", std::isfinite(*c.link_latency_s) && *c.link_latency_s >= 0, "must be >= 0");
   if (const auto& sp = c.speculation) {
     check("spec-tokens", sp->tokens >= 1 && sp->tokens <= 64, fmt::format("must be in [1, 64], got {}", sp->tokens));
     check("accept-rate", sp->accept_rate >= 0 && sp->accept_rate <= 1,
           fmt::format("must be in [0, 1], got {}", sp->accept_rate));
     check("draft-model", c.pp == 1, "speculative decoding with --pp > 1 is not modelled");
     check("draft-model", sp->draft.vocab_size == m.vocab_size,
-          fmt::format("the draft's vocabulary ({}) differs from {}'s ({})", sp->draft.vocab_size, m.name, m.vocab_size));
+          fmt::format("the draft's vocabulary ({}) differs from {}'s ({})", sp->draft.vocab_size, m.name,
+                      m.vocab_size));
     if (c.scheduler == Scheduler::chunked)
       check("max-tokens", max_tokens >= sp->tokens + 1, "must hold one speculative decode (spec-tokens + 1)");
   }

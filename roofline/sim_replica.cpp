@@ -143,10 +143,9 @@ double Replica::cost_step() {
 
   stage_s_.resize(std::size_t(M * P));
   const auto window = layout.shard.sliding_window;
+  auto target_shape = [](const Entry& e) { return opmodel::SequenceShape{1, e.q, e.kv, e.logits}; };
   for (int m = 0; m < M; ++m) {
-    const opmodel::BatchShape b = shape_of([&](std::size_t i) { return mb_of_[i] == m; },
-                                           [](const Entry& e) { return opmodel::SequenceShape{1, e.q, e.kv, e.logits}; },
-                                           window);
+    const opmodel::BatchShape b = shape_of([&](std::size_t i) { return mb_of_[i] == m; }, target_shape, window);
     target.stage_times(b, &stage_s_[std::size_t(m * P)], &shared_.out.time_by_op);
   }
 

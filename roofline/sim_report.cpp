@@ -67,7 +67,8 @@ Summary summarize(const SimResult& r) {
   s.peak_kv_blocks = r.peak_kv_blocks;
   s.peak_kv_use = double(s.peak_kv_blocks) / blocks;
   s.mean_kv_use = r.busy_s > 0 ? r.kv_block_s / r.busy_s / blocks : 0;  // over the time steps run
-  s.peak_memory_bytes = r.memory.weights_bytes + r.memory.workspace_bytes + double(s.peak_kv_blocks) * r.memory.block_bytes;
+  s.peak_memory_bytes =
+      r.memory.weights_bytes + r.memory.workspace_bytes + double(s.peak_kv_blocks) * r.memory.block_bytes;
   s.mean_in_system = s.duration_s > 0 ? r.request_s / s.duration_s : 0;
   const double stage_time = double(r.layout.pp) * r.busy_s;
   s.bubble_share = stage_time > 0 ? r.bubble_s / stage_time : 0;
@@ -204,12 +205,13 @@ json to_json(const RunInfo& run, const SimResult& r, const Summary& s) {
   // KV and memory over time: every 2^k-th step of each replica, fewer than 512 points per replica.
   json timeline = json::array();
   for (const StepRecord& st : r.timeline)
-    timeline.push_back({{"t_s", st.start_s},
-                        {"replica", st.replica},
-                        {"running", st.running},
-                        {"waiting", st.waiting},
-                        {"kv_blocks_used", st.kv_blocks_used},
-                        {"memory_bytes", m.weights_bytes + m.workspace_bytes + double(st.kv_blocks_used) * m.block_bytes}});
+    timeline.push_back(
+        {{"t_s", st.start_s},
+         {"replica", st.replica},
+         {"running", st.running},
+         {"waiting", st.waiting},
+         {"kv_blocks_used", st.kv_blocks_used},
+         {"memory_bytes", m.weights_bytes + m.workspace_bytes + double(st.kv_blocks_used) * m.block_bytes}});
   j["timeline"] = timeline;
   return j;
 }
@@ -223,12 +225,12 @@ std::string render_table(const RunInfo& run, const SimResult& r, const Summary& 
   std::string out;
   out += fmt::format("{} on {} ({}): weights {}, activations {}, KV {}, attention {}, fusion {}\n", run.model.name,
                      run.hardware.name, run.hardware.description, opmodel::to_string(sc.weight_dtype),
-                     opmodel::to_string(sc.act_dtype), opmodel::to_string(sc.kv_dtype), opmodel::to_string(sc.attention),
-                     opmodel::to_string(sc.fusion));
-  out += fmt::format("server: {} replica{} x tp {} x pp {} = {} device{}; {}; KV blocks of {} tokens; prefix caching {}\n",
-                     c.replicas, c.replicas == 1 ? "" : "s", c.tp, c.pp, c.tp * c.pp * c.replicas,
-                     c.tp * c.pp * c.replicas == 1 ? "" : "s", scheduler_text(r, c), c.block_size,
-                     c.prefix_caching ? "on" : "off");
+                     opmodel::to_string(sc.act_dtype), opmodel::to_string(sc.kv_dtype),
+                     opmodel::to_string(sc.attention), opmodel::to_string(sc.fusion));
+  out += fmt::format(
+      "server: {} replica{} x tp {} x pp {} = {} device{}; {}; KV blocks of {} tokens; prefix caching {}\n", c.replicas,
+      c.replicas == 1 ? "" : "s", c.tp, c.pp, c.tp * c.pp * c.replicas, c.tp * c.pp * c.replicas == 1 ? "" : "s",
+      scheduler_text(r, c), c.block_size, c.prefix_caching ? "on" : "off");
   if (r.layout.link_bytes_per_s > 0) out += fmt::format("interconnect: {}\n", link_text(r.layout));
   out += fmt::format("workload: {}\n", run.workload.description);
   const MemoryPlan& m = r.memory;
@@ -236,18 +238,21 @@ std::string render_table(const RunInfo& run, const SimResult& r, const Summary& 
                      si(m.weights_bytes, "B"), si(m.workspace_bytes, "B"), m.workspace_tokens, si(m.kv_bytes(), "B"),
                      m.kv_blocks, si(m.block_bytes, "B"));
   if (m.blocks_given) out += " (--kv-blocks)\n";
-  else out += fmt::format(" of {} usable ({} x {})\n", si(m.usable_bytes, "B"), si(*m.capacity_bytes, "B"), c.memory_utilization);
+  else
+    out += fmt::format(" of {} usable ({} x {})\n", si(m.usable_bytes, "B"), si(*m.capacity_bytes, "B"),
+                       c.memory_utilization);
   out += "\n";
 
-  out += fmt::format("{} requests: {} prompt and {} output tokens in {}\n", s.requests, s.prompt_tokens, s.output_tokens,
-                     duration(s.duration_s));
+  out += fmt::format("{} requests: {} prompt and {} output tokens in {}\n", s.requests, s.prompt_tokens,
+                     s.output_tokens, duration(s.duration_s));
   reports::Table t({{"latency", Align::left}, {"mean"}, {"p50"}, {"p90"}, {"p99"}});
-  for (auto [name, st] : {std::pair{"TTFT (time to first token)", &s.ttft_s}, std::pair{"TPOT (time per output token)", &s.tpot_s},
-                          std::pair{"E2E (end to end)", &s.e2e_s}})
+  for (auto [name, st] :
+       {std::pair{"TTFT (time to first token)", &s.ttft_s}, std::pair{"TPOT (time per output token)", &s.tpot_s},
+        std::pair{"E2E (end to end)", &s.e2e_s}})
     t.add_row({name, duration(st->mean), duration(st->p50), duration(st->p90), duration(st->p99)});
   out += t.render();
-  out += fmt::format("throughput: {:.2f} requests/s, {:.0f} output tokens/s, {:.0f} tokens/s in all\n", s.requests_per_s,
-                     s.output_tokens_per_s, s.total_tokens_per_s);
+  out += fmt::format("throughput: {:.2f} requests/s, {:.0f} output tokens/s, {:.0f} tokens/s in all\n",
+                     s.requests_per_s, s.output_tokens_per_s, s.total_tokens_per_s);
   out += fmt::format("steps: {} (mean {}); preemptions: {} ({} tokens recomputed)\n", r.step_count,
                      duration(s.mean_step_s), s.preemptions, r.lost_tokens);
   out += fmt::format("KV cache: peak {} of {} blocks ({}), mean {}; peak memory per device {}\n", s.peak_kv_blocks,
@@ -264,9 +269,10 @@ std::string render_table(const RunInfo& run, const SimResult& r, const Summary& 
                        reports::percent(s.bubble_share), duration(r.time_by_op.send_s));
   if (c.speculation) {
     const auto& sp = *c.speculation;
-    out += fmt::format("speculative decoding: draft {}, {} tokens, acceptance {}: {:.2f} tokens per target step expected, "
-                       "{:.2f} measured",
-                       sp.draft.name, sp.tokens, sp.accept_rate, r.spec_expected_tokens, s.spec_tokens_per_step);
+    out += fmt::format(
+        "speculative decoding: draft {}, {} tokens, acceptance {}: {:.2f} tokens per target step expected, "
+        "{:.2f} measured",
+        sp.draft.name, sp.tokens, sp.accept_rate, r.spec_expected_tokens, s.spec_tokens_per_step);
     if (s.spec_tpot_speedup && s.spec_throughput_speedup)
       out += fmt::format("; against no speculation: TPOT {:.2f}x faster, throughput {:.2f}x", *s.spec_tpot_speedup,
                          *s.spec_throughput_speedup);
@@ -311,10 +317,12 @@ std::string perfetto_trace(const RunInfo& run, const SimResult& r) {
     out += e;
   };
   for (int rep = 0; rep < run.config.replicas; ++rep) {
-    event(fmt::format(R"j({{"name":"process_name","ph":"M","pid":{},"tid":0,"args":{{"name":"replica {}"}}}})j", rep, rep));
+    event(fmt::format(R"j({{"name":"process_name","ph":"M","pid":{},"tid":0,"args":{{"name":"replica {}"}}}})j", rep,
+                      rep));
     for (int s = 0; s < pp; ++s)
       for (int k = 0; k < tp; ++k)
-        event(fmt::format(R"j({{"name":"thread_name","ph":"M","pid":{},"tid":{},"args":{{"name":"stage {} tp rank {} (device {})"}}}})j",
+        event(fmt::format(R"j({{"name":"thread_name","ph":"M","pid":{},"tid":{},)j"
+                          R"j("args":{{"name":"stage {} tp rank {} (device {})"}}}})j",
                           rep, s * tp + k, s, k, (rep * pp + s) * tp + k));
   }
   const StepRecord* previous = nullptr;
@@ -322,7 +330,8 @@ std::string perfetto_trace(const RunInfo& run, const SimResult& r) {
     const StepRecord& st = r.steps[i];
     // The batch mix on every slice; the replica's state on counter tracks, written when it changes.
     std::string args = fmt::format(
-        R"j("step":{},"prefill_seqs":{},"prefill_tokens":{},"decode_seqs":{},"decode_tokens":{},"context_tokens":{},"emitted_tokens":{})j",
+        R"j("step":{},"prefill_seqs":{},"prefill_tokens":{},"decode_seqs":{},"decode_tokens":{},)j"
+        R"j("context_tokens":{},"emitted_tokens":{})j",
         i, st.prefill_seqs, st.prefill_tokens, st.decode_seqs, st.decode_tokens, st.context_tokens, st.emitted_tokens);
     if (st.preemptions > 0) args += fmt::format(R"j(,"preemptions":{})j", st.preemptions);
     const std::string name = slice_name(st);

@@ -40,7 +40,8 @@ std::vector<std::string_view> split_commas(std::string_view line) {
   std::size_t start = 0;
   for (;;) {
     const std::size_t comma = line.find(',', start);
-    fields.push_back(trim(line.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start)));
+    fields.push_back(
+        trim(line.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start)));
     if (comma == std::string_view::npos) return fields;
     start = comma + 1;
   }
@@ -60,7 +61,8 @@ struct RowReader {
   std::int64_t integer(Column c, std::string_view text, std::int64_t lo, std::int64_t hi) const {
     std::int64_t v = 0;
     const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-    if (ec == std::errc::result_out_of_range) throw error(c, fmt::format("'{}' is out of range (at most {})", text, hi));
+    if (ec == std::errc::result_out_of_range)
+      throw error(c, fmt::format("'{}' is out of range (at most {})", text, hi));
     if (ec != std::errc() || ptr != text.data() + text.size() || text.empty())
       throw error(c, fmt::format("expected an integer, got '{}'", text));
     if (v < lo || v > hi) throw error(c, fmt::format("must be in [{}, {}], got {}", lo, hi, v));
@@ -138,7 +140,8 @@ Workload parse_trace(const std::string& text, const std::string& origin) {
       const std::string_view id = fields[std::size_t(at[prefix_id])];
       const std::string_view tokens = fields[std::size_t(at[prefix_tokens])];
       if (id.empty()) {
-        if (!tokens.empty() && rd.integer(prefix_tokens, tokens, 0, 0) != 0) throw rd.error(prefix_tokens, "needs a prefix_id");
+        if (!tokens.empty() && rd.integer(prefix_tokens, tokens, 0, 0) != 0)
+          throw rd.error(prefix_tokens, "needs a prefix_id");
       } else {
         r.prefix_tokens = rd.integer(prefix_tokens, tokens, 1, r.prompt_tokens);
         auto [it, inserted] = prefix_index.try_emplace(std::string(id), std::int32_t(w.prefix_names.size()));
@@ -228,7 +231,8 @@ Distribution parse_distribution(const std::string& text, const std::string& opti
     d.kind = Distribution::Kind::lognormal;
     d.a = tokens(p[1]);
     d.b = number(p[2]);
-    if (d.b < 0 || d.b > 4) throw SimError(origin, "", fmt::format("lognormal sigma must be in [0, 4], got '{}'", p[2]));
+    if (d.b < 0 || d.b > 4)
+      throw SimError(origin, "", fmt::format("lognormal sigma must be in [0, 4], got '{}'", p[2]));
   } else {
     throw SimError(origin, "",
                    fmt::format("unknown distribution '{}' (known: fixed:N, uniform:A:B, lognormal:MEAN:SIGMA)", text));
@@ -277,9 +281,10 @@ Workload generate(const Generator& g) {
     r.output_tokens = std::min(r.output_tokens, kMaxTokens - r.prompt_tokens);
     w.requests.push_back(r);
   }
-  w.description = fmt::format("generated: {} requests, {} arrivals, prompt {}, output {}, seed {}", g.requests,
-                              all_at_once ? std::string("all at t = 0") : fmt::format("Poisson at {:g}/s", g.rate_per_s),
-                              g.prompt.text, g.output.text, g.seed);
+  w.description =
+      fmt::format("generated: {} requests, {} arrivals, prompt {}, output {}, seed {}", g.requests,
+                  all_at_once ? std::string("all at t = 0") : fmt::format("Poisson at {:g}/s", g.rate_per_s),
+                  g.prompt.text, g.output.text, g.seed);
   if (g.prefix_tokens > 0)
     w.description += fmt::format(", {} shared prefix{} of {} tokens", g.prefixes, g.prefixes == 1 ? "" : "es",
                                  g.prefix_tokens);

@@ -143,10 +143,11 @@ TEST(Workload, BadTracesNameFileLineAndColumn) {
 TEST(Workload, DistributionsParseOrSayWhy) {
   EXPECT_EQ(parse_distribution("fixed:7", "x").a, 7);
   EXPECT_EQ(parse_distribution("uniform:3:9", "x").b, 9);
-  for (auto [text, message] : {std::pair{"pareto:3", "unknown distribution 'pareto:3' (known: fixed:N, uniform:A:B"},
-                               std::pair{"uniform:9:3", "needs A <= B"}, std::pair{"fixed:0", "integers in [1,"},
-                               std::pair{"fixed:2.5", "integers in [1,"}, std::pair{"lognormal:100:-1", "sigma"},
-                               std::pair{"fixed", "unknown distribution"}, std::pair{"uniform:1:x", "expected a number"}}) {
+  for (auto [text, message] :
+       {std::pair{"pareto:3", "unknown distribution 'pareto:3' (known: fixed:N, uniform:A:B"},
+        std::pair{"uniform:9:3", "needs A <= B"}, std::pair{"fixed:0", "integers in [1,"},
+        std::pair{"fixed:2.5", "integers in [1,"}, std::pair{"lognormal:100:-1", "sigma"},
+        std::pair{"fixed", "unknown distribution"}, std::pair{"uniform:1:x", "expected a number"}}) {
     const std::string e = error_of([&] { parse_distribution(text, "prompt-dist"); });
     EXPECT_NE(e.find("option --prompt-dist"), std::string::npos) << e;
     EXPECT_NE(e.find(message), std::string::npos) << text << ": " << e;
@@ -600,8 +601,9 @@ TEST(SimulateCli, TableJsonAndPerfettoTrace) {
     EXPECT_NE(t.out.find(s), std::string::npos) << s << "\n" << t.out;
 
   const fs::path json_out = dir / "sim.json", trace_out = dir / "trace.json";
-  const Result j = run("simulate --model llama-2-7b --hw a100-80g-sxm --tp 2 --pp 2 --rate 10 --requests 30 --format json -o " +
-                       json_out.string() + " --trace-out " + trace_out.string());
+  const Result j =
+      run("simulate --model llama-2-7b --hw a100-80g-sxm --tp 2 --pp 2 --rate 10 --requests 30 --format json -o " +
+          json_out.string() + " --trace-out " + trace_out.string());
   ASSERT_EQ(j.code, 0) << j.out;
   std::ifstream in(json_out);
   const auto doc = nlohmann::json::parse(in);
@@ -658,7 +660,8 @@ TEST(SimulateCli, BadInputFailsClearlyWithoutPartialOutput) {
     std::string message;
   };
   const std::vector<Case> cases = {
-      {base + "--trace " + (dir / "bad.csv").string() + tail, 1, "bad.csv:3: column 'prompt_tokens': expected an integer, got 'abc'"},
+      {base + "--trace " + (dir / "bad.csv").string() + tail, 1,
+       "bad.csv:3: column 'prompt_tokens': expected an integer, got 'abc'"},
       {base + "--trace " + (dir / "none.csv").string() + tail, 1, "none.csv: cannot be read"},
       {base + "--rate 5 --prompt-dist zipf:2" + tail, 2, "option '--prompt-dist': unknown distribution 'zipf:2'"},
       {base + "--rate -5" + tail, 2, "option '--rate': must be in"},
@@ -675,7 +678,8 @@ TEST(SimulateCli, BadInputFailsClearlyWithoutPartialOutput) {
       {base + "--batch 2 --prompt 5 --gen 5 --prompt-dist fixed:3" + tail, 2,
        "option '--prompt-dist': applies to a generated workload (--rate) only"},
       {base + "--rate 5 --accept-rate 0.5" + tail, 2, "option '--accept-rate': needs --draft-model"},
-      {base + "--rate 5 --kv-blocks 2 --prompt-dist fixed:100" + tail, 1, "output tokens need 10 KV blocks of 16 tokens; a replica holds 2"},
+      {base + "--rate 5 --kv-blocks 2 --prompt-dist fixed:100" + tail, 1,
+       "output tokens need 10 KV blocks of 16 tokens; a replica holds 2"},
       {base + "--rate 5 --format csv -o " + out.string(), 2, "expected table or json"},
   };
   for (const Case& c : cases) {
