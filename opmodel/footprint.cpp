@@ -7,50 +7,68 @@
 namespace opmodel {
 namespace {
 
-// Calls visit(n_out, n_in, quantizable) for every weight matrix, visit(n, 1, false) for every vector.
+enum class Part { layers, embedding, head };
+
+// Calls visit(n_out, n_in, quantizable, part) for every weight matrix, visit(n, 1, false, part) for every vector.
 template <class Visit>
 void for_each_weight(const ModelConfig& m, Visit&& visit) {
   const auto d = m.hidden_size, qd = m.q_dim(), kvd = m.kv_dim(), f = m.intermediate_size;
   const auto experts = m.is_moe() ? m.num_experts : 1;
   for (std::int64_t l = 0; l < m.num_layers; ++l) {
-    visit(d, 1, false);  // attn_norm
-    visit(d, 1, false);  // mlp_norm
-    visit(qd, d, true);
-    visit(kvd, d, true);
-    visit(kvd, d, true);
-    visit(d, qd, true);
-    if (m.qkv_bias) visit(qd + 2 * kvd, 1, false);
-    if (m.o_bias) visit(d, 1, false);
-    if (m.qk_norm) visit(2 * m.head_dim, 1, false);
-    if (m.is_moe()) visit(m.num_experts, d, false);  // router
+    constexpr Part layer = Part::layers;
+    visit(d, 1, false, layer);  // attn_norm
+    visit(d, 1, false, layer);  // mlp_norm
+    visit(qd, d, true, layer);
+    visit(kvd, d, true, layer);
+    visit(kvd, d, true, layer);
+    visit(d, qd, true, layer);
+    if (m.qkv_bias) visit(qd + 2 * kvd, 1, false, layer);
+    if (m.o_bias) visit(d, 1, false, layer);
+    if (m.qk_norm) visit(2 * m.head_dim, 1, false, layer);
+    if (m.is_moe()) visit(m.num_experts, d, false, layer);  // router
     for (std::int64_t e = 0; e < experts; ++e) {
-      visit(f, d, true);  // gate
-      visit(f, d, true);  // up
-      visit(d, f, true);  // down
-      if (m.mlp_bias) visit(2 * f + d, 1, false);
+      visit(f, d, true, layer);  // gate
+      visit(f, d, true, layer);  // up
+      visit(d, f, true, layer);  // down
+      if (m.mlp_bias) visit(2 * f + d, 1, false, layer);
     }
   }
-  visit(d, 1, false);                                   // final_norm
-  visit(m.vocab_size, d, false);                        // embedding
-  if (!m.tie_word_embeddings) visit(m.vocab_size, d, false);  // lm_head
+  visit(d, 1, false, Part::head);                              // final_norm
+  visit(m.vocab_size, d, false, Part::embedding);              // embedding
+  if (!m.tie_word_embeddings) visit(m.vocab_size, d, false, Part::head);  // lm_head
+}
+
+// Bytes of one weight: projections at the weight dtype (with group scales), the rest at the dense dtype.
+double stored_bytes(std::int64_t rows, std::int64_t cols, bool quantizable, const Scenario& s, DType dense) {
+  return quantizable ? matrix_bytes(rows, cols, s.weight_dtype, s.group_size)
+                     : double(rows) * double(cols) * bytes_of(dense);
 }
 
 }  // namespace
 
 double parameter_count(const ModelConfig& m) {
   double n = 0;
-  for_each_weight(m, [&](std::int64_t rows, std::int64_t cols, bool) { n += double(rows) * double(cols); });
+  for_each_weight(m, [&](std::int64_t rows, std::int64_t cols, bool, Part) { n += double(rows) * double(cols); });
   return n;
 }
 
 double weight_bytes(const ModelConfig& m, const Scenario& s) {
   const DType dense = dense_weight_dtype(s);
   double bytes = 0;
-  for_each_weight(m, [&](std::int64_t rows, std::int64_t cols, bool quantizable) {
-    bytes += quantizable ? matrix_bytes(rows, cols, s.weight_dtype, s.group_size)
-                         : double(rows) * double(cols) * bytes_of(dense);
+  for_each_weight(m, [&](std::int64_t rows, std::int64_t cols, bool quantizable, Part) {
+    bytes += stored_bytes(rows, cols, quantizable, s, dense);
   });
   return bytes;
+}
+
+WeightParts weight_bytes_by_part(const ModelConfig& m, const Scenario& s) {
+  const DType dense = dense_weight_dtype(s);
+  WeightParts parts;
+  for_each_weight(m, [&](std::int64_t rows, std::int64_t cols, bool quantizable, Part part) {
+    const double bytes = stored_bytes(rows, cols, quantizable, s, dense);
+    (part == Part::layers ? parts.layers : part == Part::embedding ? parts.embedding : parts.head) += bytes;
+  });
+  return parts;
 }
 
 double kv_bytes_per_token(const ModelConfig& m, DType kv_dtype) {

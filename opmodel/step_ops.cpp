@@ -1,4 +1,5 @@
-// The formulas. Notation, per step: B sequences, q new tokens each, k cached; T = B*q tokens;
+// The formulas. Notation, per step: B sequences, q new tokens each, k cached; T = B*q tokens (a mixed
+// step sums tokens, attention pairs and keys read over its sequences: BatchShape);
 // d hidden, h query heads, g KV heads, hd head_dim, f intermediate, V vocabulary, E experts (k_e per token).
 // Byte sizes: a = activation dtype, c = KV dtype, w = projection weight dtype, w0 = dense weight dtype.
 // Conventions are stated once in op_cost.hpp (2 FLOP per multiply-add; compulsory traffic).
@@ -53,22 +54,42 @@ double expected_distinct_experts(double tokens, std::int64_t experts, std::int64
   return e * (1.0 - std::pow(p_miss, tokens));
 }
 
+void BatchShape::add(const SequenceShape& seq, std::optional<std::int64_t> window) {
+  const AttentionSpan span = attention_span(seq.q_len, seq.kv_len, window);
+  const double n = double(seq.count);
+  sequences += n;
+  tokens += n * double(seq.q_len);
+  rope_positions += double(seq.q_len);  // sequences of one shape sit at the same positions
+  pairs += n * span.pairs;
+  keys_read += n * span.keys_read;
+  logit_rows += n * double(seq.logit_rows);
+}
+
+BatchShape uniform_batch(const ModelConfig& m, const Scenario& s) {
+  BatchShape b;
+  b.add({s.batch, s.q_len, s.kv_len, s.all_logits ? s.q_len : 1}, m.sliding_window);
+  return b;
+}
+
 namespace {
 
 // Everything a formula needs, computed once per step.
 struct Shape {
-  double B, q, T, d, h, g, hd, f, V;
+  double T, d, h, g, hd, f, V;
+  double positions, pairs, keys_read, logit_rows;  // from BatchShape
   double a, c;              // activation and KV bytes per element
   double a_float;           // bytes of the float dtype scores and dense-weight outputs use
   DType w, w0, act, act_float;
   std::int64_t group;
 };
 
-Shape shape_of(const ModelConfig& m, const Scenario& s) {
+Shape shape_of(const ModelConfig& m, const Scenario& s, const BatchShape& b) {
   Shape x{};
-  x.B = double(s.batch);
-  x.q = double(s.q_len);
-  x.T = x.B * x.q;
+  x.T = b.tokens;
+  x.positions = b.rope_positions;
+  x.pairs = b.pairs;
+  x.keys_read = b.keys_read;
+  x.logit_rows = b.logit_rows;
   x.d = double(m.hidden_size);
   x.h = double(m.num_heads);
   x.g = double(m.num_kv_heads);
@@ -154,18 +175,19 @@ OpCost silu_mul(std::string_view name, double elements, const Shape& x, std::int
   return op;
 }
 
+// Attention over every sequence of the step in one kernel (as varlen/paged attention kernels run a mixed
+// batch): each sequence contributes its own pairs and keys read (BatchShape), summed before classification.
 void attention_ops(const ModelConfig& m, const Scenario& s, const Shape& x, OpList& out) {
   const auto L = m.num_layers;
-  const AttentionSpan span = attention_span(s.q_len, s.kv_len, m.sliding_window);
-  const double pairs = x.B * x.h * span.pairs;          // (query, key) pairs over all heads and sequences
+  const double pairs = x.h * x.pairs;                    // (query, key) pairs over all heads and sequences
   const double q_bytes = x.T * x.h * x.hd * x.a;         // Q in
   const double o_bytes = x.T * x.h * x.hd * x.a;         // attention output
-  const double k_bytes = x.B * x.g * span.keys_read * x.hd * x.c;  // each cached K element once (GQA: per KV head)
+  const double k_bytes = x.g * x.keys_read * x.hd * x.c;  // each cached K element once (GQA: per KV head)
   const double v_bytes = k_bytes;
   const double qk_flops = 2 * pairs * x.hd;              // one hd-long dot product per pair
   const double sv_flops = 2 * pairs * x.hd;              // one hd-long axpy per pair
-  // Softmax per score: scale, max, subtract, exp, sum, multiply by 1/sum = 6; one reciprocal per row.
-  const double softmax_flops = 6 * pairs + x.B * x.h * x.q;
+  // Softmax per score: scale, max, subtract, exp, sum, multiply by 1/sum = 6; one reciprocal per row (T h rows).
+  const double softmax_flops = 6 * pairs + x.T * x.h;
 
   auto matmul = [&](std::string_view name, double flops) {
     OpCost op;
@@ -258,8 +280,12 @@ void mlp_ops(const ModelConfig& m, const Scenario& s, const Shape& x, OpList& ou
 }  // namespace
 
 void step_ops(const ModelConfig& m, const Scenario& s, OpList& out) {
+  step_ops(m, s, uniform_batch(m, s), out);
+}
+
+void step_ops(const ModelConfig& m, const Scenario& s, const BatchShape& b, OpList& out) {
   out.clear();
-  const Shape x = shape_of(m, s);
+  const Shape x = shape_of(m, s, b);
   const auto L = m.num_layers;
   const bool fuse_add = s.fusion.add_norm;
 
@@ -298,7 +324,7 @@ void step_ops(const ModelConfig& m, const Scenario& s, OpList& out) {
   // RoPE (rotate-half): out = x*cos + rotate(x)*sin, 3 FLOP per element of q and k. Reads q, k and the
   // cos/sin rows of the q positions (hd/2 each, shared by the batch); writes q, and k into the cache.
   OpCost rope = vector_op(op::rope, 3 * x.T * (qd + kvd), L);
-  rope.bytes.act_read = x.T * (qd + kvd) * x.a + x.q * x.hd * x.a;
+  rope.bytes.act_read = x.T * (qd + kvd) * x.a + x.positions * x.hd * x.a;
   rope.bytes.act_write = x.T * qd * x.a;
   rope.bytes.kv_write = x.T * kvd * x.c;
   out.push(rope);
@@ -318,10 +344,12 @@ void step_ops(const ModelConfig& m, const Scenario& s, OpList& out) {
     out.push(rms_norm(op::final_norm, x.T, x.d, x, 1));
   }
 
-  // lm_head on each sequence's last token (what generation needs), or every token with all_logits.
-  const double rows = s.all_logits ? x.T : x.B;
+  // lm_head on each sequence's last token (what generation needs), or every token with all_logits; a
+  // step of prefill chunks that end no prompt computes no logits: the op stays, at zero cost.
+  const double rows = x.logit_rows;
   OpCost head = linear(op::lm_head, rows, x.V, x.d, x.w0, x.act_float, false, x, 1);
   head.bytes.act_write = rows * x.V * x.a_float;
+  if (rows == 0) head.bytes = {};
   out.push(head);
 }
 

@@ -30,7 +30,38 @@ DType dense_weight_dtype(const Scenario& s);
 // touch: E * (1 - (1 - k/E)^T). Equals k for one token, tends to E for many.
 double expected_distinct_experts(double tokens, std::int64_t experts, std::int64_t per_token);
 
+// One kind of sequence in a step (a serving step mixes them): `count` sequences, each with q_len new tokens
+// after kv_len cached, of which logit_rows go through lm_head (0: a prefill chunk that does not end its
+// prompt; 1: the last token; q_len: every token, as all_logits or speculative verification need).
+struct SequenceShape {
+  std::int64_t count = 1;
+  std::int64_t q_len = 1;
+  std::int64_t kv_len = 0;
+  std::int64_t logit_rows = 1;
+};
+
+// What a step's ops depend on, summed over its sequences: linear and element-wise ops see only the
+// step's tokens; attention sees each sequence's own (q_len, kv_len), through its span.
+struct BatchShape {
+  double sequences = 0;       // B
+  double tokens = 0;          // T = sum of count x q_len
+  double rope_positions = 0;  // cos/sin rows RoPE reads: q_len per shape (sequences of one shape share them)
+  double pairs = 0;           // (query, key) pairs per head: sum of count x span.pairs
+  double keys_read = 0;       // cached positions read per KV head: sum of count x span.keys_read
+  double logit_rows = 0;      // rows lm_head computes: sum of count x logit_rows
+  // Adds `count` sequences of that shape; window: the model's sliding window, if any.
+  void add(const SequenceShape& seq, std::optional<std::int64_t> window);
+};
+
+// The batch shape of a uniform step: s.batch sequences of (s.q_len, s.kv_len), logits of each last token
+// (of every token with all_logits).
+BatchShape uniform_batch(const ModelConfig& m, const Scenario& s);
+
 // Fills `out` with the ops of one step, in execution order. Scenario must be validated.
+// Equals step_ops(m, s, uniform_batch(m, s), out).
 void step_ops(const ModelConfig& m, const Scenario& s, OpList& out);
+// The ops of a step of any mix of sequences; s gives only the dtypes, attention, fusions (its batch,
+// q_len, kv_len and all_logits are not read). b.tokens must be at least 1.
+void step_ops(const ModelConfig& m, const Scenario& s, const BatchShape& b, OpList& out);
 
 }  // namespace opmodel

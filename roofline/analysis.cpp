@@ -46,14 +46,14 @@ bool linears_compute_bound(const opmodel::ModelConfig& m, const opmodel::Scenari
   return compute_s >= memory_s;
 }
 
+}  // namespace
+
 // Residual stream plus the largest single op's activation inputs and outputs: what must be live at once.
 double peak_activation_bytes(const opmodel::ModelConfig& m, const opmodel::Scenario& s, const StepResult& step) {
   double largest = 0;
   for (const OpPoint& p : step) largest = std::max(largest, p.cost.bytes.act_read + p.cost.bytes.act_write);
   return double(s.tokens()) * double(m.hidden_size) * opmodel::bytes_of(s.act_dtype) + largest;
 }
-
-}  // namespace
 
 std::optional<std::int64_t> decode_compute_bound_batch(const opmodel::ModelConfig& m, opmodel::Scenario s,
                                                        const Roofs& roofs) {

@@ -82,6 +82,10 @@ struct Analysis {
 // Validates the request (throws opmodel::ModelError, hardware::ProfileError) and analyzes.
 Analysis analyze(const opmodel::ModelConfig& m, const hardware::Profile& hw, const AnalysisRequest& req);
 
+// Activation memory a step needs at once: the residual stream (T d a) plus the largest single op's
+// activation inputs and outputs.
+double peak_activation_bytes(const opmodel::ModelConfig& m, const opmodel::Scenario& s, const StepResult& step);
+
 // Smallest batch at which the decode step's linear ops, taken together, are compute-bound; none if
 // no batch up to 2^20 is (the activations' traffic grows as fast as the FLOPs).
 std::optional<std::int64_t> decode_compute_bound_batch(const opmodel::ModelConfig& m, opmodel::Scenario s,

@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <algorithm>
+#include <cmath>
 #include <iostream>
 #include <sstream>
 
@@ -25,6 +26,17 @@ std::int64_t parse_integer(const std::string& option, const std::string& text, s
   return v;
 }
 
+double parse_number(const std::string& option, const std::string& text, double min, double max) {
+  double v = 0;
+  const char* last = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), last, v);
+  if (ec == std::errc::result_out_of_range) throw UsageError(option, fmt::format("'{}' is out of range", text));
+  if (ec != std::errc() || ptr != last || text.empty() || !std::isfinite(v))
+    throw UsageError(option, fmt::format("expected a number, got '{}'", text));
+  if (v < min || v > max) throw UsageError(option, fmt::format("must be in [{:g}, {:g}], got {}", min, max, text));
+  return v;
+}
+
 void add_analysis_options(po::options_description& desc) {
   desc.add_options()
       ("model", po::value<std::string>(), "model preset (roofline list models) or a Hugging Face config.json")
@@ -33,14 +45,19 @@ void add_analysis_options(po::options_description& desc) {
       ("prompt", po::value<std::string>(), "prompt tokens per sequence (the prefill step)")
       ("kv-len", po::value<std::string>(), "tokens already cached for the decode step shown (default: --prompt)")
       ("gen", po::value<std::string>(), "output tokens: the whole request, prefill then this many decode steps")
-      ("phase", po::value<std::string>()->default_value("both"), "prefill | decode | both")
+      ("phase", po::value<std::string>()->default_value("both"), "prefill | decode | both");
+  add_precision_options(desc);
+  desc.add_options()("all-logits", po::bool_switch(), "lm_head on every prompt token, not only the last");
+}
+
+void add_precision_options(po::options_description& desc) {
+  desc.add_options()
       ("wdtype", po::value<std::string>()->default_value("fp16"), "weight dtype: fp32 fp16 bf16 fp8 int8 int4")
       ("adtype", po::value<std::string>()->default_value("fp16"), "activation dtype")
       ("kvdtype", po::value<std::string>()->default_value("fp16"), "KV cache dtype")
       ("group-size", po::value<std::string>()->default_value("128"), "inputs per fp16 scale for int8/int4 weights")
       ("attn", po::value<std::string>()->default_value("flash"), "attention: naive (scores in memory) | flash (fused)")
-      ("fuse", po::value<std::string>()->default_value("none"), "fusions: qkv,add_norm,swiglu | all | none")
-      ("all-logits", po::bool_switch(), "lm_head on every prompt token, not only the last");
+      ("fuse", po::value<std::string>()->default_value("none"), "fusions: qkv,add_norm,swiglu | all | none");
 }
 
 std::string required(const po::variables_map& vm, const char* option) {
@@ -65,7 +82,21 @@ AnalysisRequest analysis_request(const po::variables_map& vm) {
   if (vm.count("prompt")) r.prompt = parse_integer("prompt", vm["prompt"].as<std::string>(), 1, kMax);
   if (vm.count("kv-len")) r.kv_len = parse_integer("kv-len", vm["kv-len"].as<std::string>(), 0, kMax);
   if (vm.count("gen")) r.gen = parse_integer("gen", vm["gen"].as<std::string>(), 1, kMax);
-  s.group_size = parse_integer("group-size", vm["group-size"].as<std::string>(), 1, kMax);
+  read_precision_options(vm, s);
+  s.all_logits = vm["all-logits"].as<bool>();
+
+  const std::string phase = vm["phase"].as<std::string>();
+  if (phase == "prefill") r.decode = false;
+  else if (phase == "decode") r.prefill = false;
+  else if (phase != "both") throw UsageError("phase", fmt::format("expected prefill, decode or both, got '{}'", phase));
+  if (r.prefill && !r.prompt) throw UsageError("prompt", "is required for the prefill phase");
+  if (r.decode && !r.prompt && !r.kv_len) throw UsageError("kv-len", "the decode phase needs --kv-len or --prompt");
+  if (r.gen && !r.prompt) throw UsageError("prompt", "is required with --gen");
+  return r;
+}
+
+void read_precision_options(const po::variables_map& vm, opmodel::Scenario& s) {
+  s.group_size = parse_integer("group-size", vm["group-size"].as<std::string>(), 1, std::int64_t{1} << 24);
   s.weight_dtype = dtype_option(vm, "wdtype");
   s.act_dtype = dtype_option(vm, "adtype");
   s.kv_dtype = dtype_option(vm, "kvdtype");
@@ -80,16 +111,6 @@ AnalysisRequest analysis_request(const po::variables_map& vm) {
   } catch (const std::exception& e) {
     throw UsageError("fuse", e.what());
   }
-  s.all_logits = vm["all-logits"].as<bool>();
-
-  const std::string phase = vm["phase"].as<std::string>();
-  if (phase == "prefill") r.decode = false;
-  else if (phase == "decode") r.prefill = false;
-  else if (phase != "both") throw UsageError("phase", fmt::format("expected prefill, decode or both, got '{}'", phase));
-  if (r.prefill && !r.prompt) throw UsageError("prompt", "is required for the prefill phase");
-  if (r.decode && !r.prompt && !r.kv_len) throw UsageError("kv-len", "the decode phase needs --kv-len or --prompt");
-  if (r.gen && !r.prompt) throw UsageError("prompt", "is required with --gen");
-  return r;
 }
 
 void add_chart_options(po::options_description& desc) {

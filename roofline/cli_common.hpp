@@ -27,8 +27,15 @@ class UsageError : public std::runtime_error {
 // Decimal integer in [min, max]; rejects signs where min >= 0, fractions, junk and overflow.
 std::int64_t parse_integer(const std::string& option, const std::string& text, std::int64_t min, std::int64_t max);
 
-// --model --hw --batch --prompt --kv-len --gen --phase --wdtype --adtype --kvdtype --group-size --attn --fuse
-// --all-logits
+// Decimal number in [min, max] (finite); rejects junk.
+double parse_number(const std::string& option, const std::string& text, double min, double max);
+
+// --wdtype --adtype --kvdtype --group-size --attn --fuse: how a step computes (shared by analyze and simulate).
+void add_precision_options(po::options_description& desc);
+// Sets the scenario's dtypes, group size, attention and fusions from them; throws UsageError.
+void read_precision_options(const po::variables_map& vm, opmodel::Scenario& s);
+
+// --model --hw --batch --prompt --kv-len --gen --phase, the precision options, --all-logits
 void add_analysis_options(po::options_description& desc);
 // Builds the request from parsed options; throws UsageError.
 AnalysisRequest analysis_request(const po::variables_map& vm);

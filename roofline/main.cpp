@@ -16,6 +16,7 @@ constexpr const char* kUsage =
     "  analyze       per-operator roofline of a model's prefill and decode steps on a device\n"
     "  plot          charts (PNG or SVG) of the same analysis: roofline, breakdown, batch, context, memory\n"
     "  report        one self-contained HTML page of the analysis: its tables and charts\n"
+    "  simulate      serve a workload (batch, trace or generated) over time: latency, throughput, KV use\n"
     "  measure-host  measure this machine's roofs into a hardware profile (use it as --hw FILE)\n"
     "  run           generate with the reference engine (random or safetensors weights), timing every kernel\n"
     "  list          list models | hardware | ops\n"
@@ -39,6 +40,7 @@ int main(int argc, char** argv) {
     if (command == "plot") return roofline::cli::plot(sub_argc, sub_argv);
     if (command == "report") return roofline::cli::report(sub_argc, sub_argv);
     if (command == "run") return roofline::cli::run(sub_argc, sub_argv);
+    if (command == "simulate") return roofline::cli::simulate(sub_argc, sub_argv);
     std::cerr << "roofline: unknown command '" << command << "'\n" << kUsage;
     return 2;
   } catch (const roofline::cli::UsageError& e) {

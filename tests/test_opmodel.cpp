@@ -1,6 +1,8 @@
 // opmodel/: config reading, every formula against a hand-derived value, and the invariants.
 #include <gtest/gtest.h>
 
+#include <tuple>
+
 #include <nlohmann/json.hpp>
 
 #include "opmodel/error.hpp"
@@ -385,6 +387,84 @@ TEST(StepOps, WeightTrafficOfADecodeStepMatchesTheFootprint) {
     // A decode step reads every weight once, except the embedding table, of which it gathers one row.
     const double d = double(m.hidden_size), table = double(m.vocab_size) * d * 2;
     EXPECT_DOUBLE_EQ(read, weight_bytes(m, s) - table + d * 2 + (m.tie_word_embeddings ? table : 0)) << name;
+  }
+}
+
+TEST(StepOps, OneShapeOfBSequencesIsTheUniformStep) {
+  const auto m = resolve_model("mistral-7b");  // with a sliding window
+  for (auto [b, q, k] : {std::tuple{8, 1, 5000}, std::tuple{3, 700, 0}, std::tuple{2, 64, 4090}}) {
+    Scenario s = scenario(b, q, k);
+    BatchShape shape;
+    shape.add({b, q, k, 1}, m.sliding_window);
+    OpList mixed;
+    step_ops(m, s, shape, mixed);
+    const OpList uniform = ops_of(m, s);
+    ASSERT_EQ(mixed.size(), uniform.size());
+    for (std::size_t i = 0; i < mixed.size(); ++i) {
+      SCOPED_TRACE(std::string(uniform[i].name));
+      EXPECT_EQ(mixed[i].flops, uniform[i].flops);
+      EXPECT_EQ(mixed[i].bytes.total(), uniform[i].bytes.total());
+    }
+  }
+}
+
+TEST(StepOps, AMixedStepSumsAttentionPerSequenceAndLinearsOverTokens) {
+  // A prefill chunk of 100 tokens after 20 cached, and 3 decodes at contexts 50, 51 and 900.
+  const auto m = tiny();
+  Scenario s = scenario(1, 1, 0);
+  BatchShape mix;
+  mix.add({1, 100, 20, 1}, m.sliding_window);
+  for (std::int64_t k : {50, 51, 900}) mix.add({1, 1, k, 1}, m.sliding_window);
+  EXPECT_EQ(mix.tokens, 103);
+  EXPECT_EQ(mix.sequences, 4);
+  EXPECT_EQ(mix.logit_rows, 4);
+  OpList ops;
+  step_ops(m, s, mix, ops);
+  // Attention: the pairs and keys of each sequence alone, added up.
+  double qk = 0, kv_read = 0;
+  for (auto [q, k] : {std::pair{100, 20}, std::pair{1, 50}, std::pair{1, 51}, std::pair{1, 900}}) {
+    const OpList one = ops_of(m, scenario(1, q, k));
+    qk += get(one, op::qk_matmul).flops;
+    kv_read += get(one, op::qk_matmul).bytes.kv_read;
+  }
+  EXPECT_DOUBLE_EQ(get(ops, op::qk_matmul).flops, qk);
+  EXPECT_DOUBLE_EQ(get(ops, op::qk_matmul).bytes.kv_read, kv_read);
+  // Projections see 103 tokens, weights read once: the same as one sequence of 103 new tokens.
+  const OpList flat = ops_of(m, scenario(1, 103, 0));
+  for (auto name : {op::q_proj, op::down_proj, op::mlp_norm}) {
+    EXPECT_DOUBLE_EQ(get(ops, name).flops, get(flat, name).flops) << name;
+    EXPECT_DOUBLE_EQ(get(ops, name).bytes.total(), get(flat, name).bytes.total()) << name;
+  }
+  // lm_head: one row per sequence (4), where the flat prefill has one.
+  EXPECT_DOUBLE_EQ(get(ops, op::lm_head).flops, 4 * get(flat, op::lm_head).flops);
+}
+
+TEST(StepOps, APrefillChunkThatEndsNoPromptComputesNoLogits) {
+  const auto m = tiny();
+  BatchShape chunk;
+  chunk.add({2, 32, 0, 0}, m.sliding_window);
+  OpList ops;
+  step_ops(m, scenario(1, 1, 0), chunk, ops);
+  EXPECT_EQ(get(ops, op::lm_head).flops, 0);
+  EXPECT_EQ(get(ops, op::lm_head).bytes.total(), 0);
+  // Verification of 4 speculated tokens needs logits for each of them.
+  BatchShape verify;
+  verify.add({1, 4, 10, 4}, m.sliding_window);
+  step_ops(m, scenario(1, 1, 0), verify, ops);
+  EXPECT_DOUBLE_EQ(get(ops, op::lm_head).flops, 2.0 * 4 * 64 * 256);
+}
+
+TEST(Footprint, WeightPartsAddUpToTheWeights) {
+  for (const auto& name : model_preset_names()) {
+    const auto m = resolve_model(name);
+    Scenario s;
+    s.weight_dtype = DType::int4;
+    const WeightParts parts = weight_bytes_by_part(m, s);
+    EXPECT_DOUBLE_EQ(parts.total(), weight_bytes(m, s)) << name;
+    // The embedding is the V x d table in the dense dtype (fp16 under int4 weights).
+    EXPECT_DOUBLE_EQ(parts.embedding, double(m.vocab_size) * double(m.hidden_size) * 2) << name;
+    // The head is final_norm, plus lm_head when it is not the embedding.
+    EXPECT_DOUBLE_EQ(parts.head, double(m.hidden_size) * 2 + (m.tie_word_embeddings ? 0 : parts.embedding)) << name;
   }
 }
 
