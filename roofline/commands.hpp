@@ -10,5 +10,6 @@ int measure_host(int argc, const char* const* argv);
 int plot(int argc, const char* const* argv);
 int report(int argc, const char* const* argv);
 int run(int argc, const char* const* argv);
+int validate(int argc, const char* const* argv);
 
 }  // namespace roofline::cli

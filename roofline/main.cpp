@@ -18,6 +18,7 @@ constexpr const char* kUsage =
     "  report        one self-contained HTML page of the analysis: its tables and charts\n"
     "  measure-host  measure this machine's roofs into a hardware profile (use it as --hw FILE)\n"
     "  run           generate with the reference engine (random or safetensors weights), timing every kernel\n"
+    "  validate      measured kernel times (the engine's, or a CSV) against the roofline predictions, per op\n"
     "  list          list models | hardware | ops\n"
     "\n"
     "`roofline <command> --help` shows a command's options.\n";
@@ -39,6 +40,7 @@ int main(int argc, char** argv) {
     if (command == "plot") return roofline::cli::plot(sub_argc, sub_argv);
     if (command == "report") return roofline::cli::report(sub_argc, sub_argv);
     if (command == "run") return roofline::cli::run(sub_argc, sub_argv);
+    if (command == "validate") return roofline::cli::validate(sub_argc, sub_argv);
     std::cerr << "roofline: unknown command '" << command << "'\n" << kUsage;
     return 2;
   } catch (const roofline::cli::UsageError& e) {
