@@ -18,6 +18,7 @@
 #include "roofline/cli_common.hpp"
 #include "roofline/commands.hpp"
 #include "roofline/engine_setup.hpp"
+#include "roofline/calibration.hpp"
 #include "roofline/validation.hpp"
 #include "roofline/validation_output.hpp"
 #include "roofline/validation_run.hpp"
@@ -48,6 +49,76 @@ hardware::Profile profile_of(const po::variables_map& vm) {
   return hardware::host::to_profile(hardware::host::measure_host(o), "host (measured, quick)");
 }
 
+// The engine at one weight format: builds the weights, times the points, joins them to the predictions.
+struct EngineRun {
+  const ConfigText& text;
+  const opmodel::ModelConfig& model;
+  std::string checkpoint;
+  std::uint64_t seed = 0;
+  bool tiled = true;
+  EngineTiming timing;
+  const hardware::Profile& hw;
+
+  std::vector<ValidationRow> rows(const opmodel::Scenario& base, const std::vector<EnginePoint>& points) const {
+    engine::WeightOptions wo;
+    switch (base.weight_dtype) {
+      case opmodel::DType::fp32: wo.format = engine::WeightFormat::f32; break;
+      case opmodel::DType::bf16: wo.format = engine::WeightFormat::bf16; break;
+      case opmodel::DType::int8: wo.format = engine::WeightFormat::int8; break;
+      default: throw UsageError("wdtype", "the engine stores weights as fp32, bf16 or int8");
+    }
+    wo.group_size = base.group_size;
+    const engine::Config config = engine::parse_config(text.text, text.origin);
+    const engine::Weights weights = engine_weights(config, checkpoint, seed, wo);
+    engine::Model engine_model(weights, tiled ? engine::AttentionKind::tiled : engine::AttentionKind::naive);
+    engine::Probe probe;
+    time_engine(engine_model, points, timing, probe);
+    const std::vector<Measurement> measured = measurements_from_records(probe.records);
+    return validate_ops(model, base, hw, measured);
+  }
+};
+
+// Issue 5's sweep, both sides of the ridge: prefill 16..2048 at batch 1 and 4 (and 16, 64 at short prompts),
+// decode contexts 128..8192 at batch 1..64, for each weight format. The shapes alternate between the fit half
+// and the held-out half, so both span every range.
+void sweep(const EngineRun& er, opmodel::Scenario base, ValidationReport& report) {
+  std::vector<EnginePoint> points;
+  for (std::int64_t b : {1, 4})
+    for (std::int64_t len = 16; len <= 2048; len *= 2) points.push_back({engine::Phase::prefill, b, len});
+  for (std::int64_t b : {16, 64})
+    for (std::int64_t len : {16, 64}) points.push_back({engine::Phase::prefill, b, len});
+  for (std::int64_t b : {1, 4, 16, 64})
+    for (std::int64_t ctx = 128; ctx <= 8192; ctx *= 2) points.push_back({engine::Phase::decode, b, ctx});
+  std::vector<ValidationRow> fit, held;
+  std::vector<EnginePoint> halves[2];
+  for (std::size_t i = 0; i < points.size(); ++i) halves[i % 2].push_back(points[i]);
+  for (opmodel::DType w : {opmodel::DType::fp32, opmodel::DType::bf16, opmodel::DType::int8}) {
+    base.weight_dtype = w;
+    for (auto& r : er.rows(base, halves[0])) fit.push_back(std::move(r));
+    for (auto& r : er.rows(base, halves[1])) held.push_back(std::move(r));
+  }
+  report.calibration = fit_calibration(fit);
+  apply_calibration(*report.calibration, fit);
+  apply_calibration(*report.calibration, held);
+  report.held_out = statistics(held);
+  report.scenario = fmt::format("weights fp32, bf16 and int8 (group {}), activations and KV fp32, {} attention, unfused",
+                                base.group_size, er.tiled ? "flash" : "naive");
+  report.rows = std::move(fit);
+  for (auto& r : held) report.rows.push_back(std::move(r));
+  report.stats = statistics(report.rows);
+}
+
+void emit_report(const po::variables_map& vm, const std::string& format, const ValidationReport& report) {
+  std::string out;
+  if (format == "json")
+    out = validation_json(report).dump(2) + "\n";
+  else if (format == "csv")
+    out = validation_csv(report);
+  else
+    out = validation_table(report);
+  emit(vm["output"].as<std::string>(), out);
+}
+
 }  // namespace
 
 int validate(int argc, const char* const* argv) {
@@ -72,6 +143,8 @@ int validate(int argc, const char* const* argv) {
       ("warmup", po::value<std::string>()->default_value("1"), "untimed runs of each step first")
       ("threads", po::value<std::string>(), "engine threads (default: every CPU)")
       ("seed", po::value<std::string>()->default_value("0"), "seed of the random weights")
+      ("sweep", po::bool_switch(), "engine: prefill 16..2048, decode contexts 128..8192, batch 1..64, weights fp32, "
+                                   "bf16 and int8; fit the efficiencies on half the shapes, report the other half")
       ("format", po::value<std::string>()->default_value("table"), "table | json | csv")
       ("output,o", po::value<std::string>()->default_value("-"), "output file (written whole or not at all)")
       ("help,h", "this help");
@@ -107,6 +180,7 @@ int validate(int argc, const char* const* argv) {
   std::vector<Measurement> measured;
   std::optional<hardware::Profile> hw;
   if (vm.count("measured")) {
+    if (vm["sweep"].as<bool>()) throw UsageError("sweep", "runs the engine: not with --measured");
     const std::string path = vm["measured"].as<std::string>();
     measured = parse_measured_csv(read_file(path), path);
     report.source = fmt::format("measured: {}", path);
@@ -114,14 +188,6 @@ int validate(int argc, const char* const* argv) {
   } else {
     if (base.act_dtype != opmodel::DType::fp32 || base.kv_dtype != opmodel::DType::fp32)
       throw UsageError("the engine runs fp32 activations and KV cache: --adtype and --kvdtype must be fp32");
-    engine::WeightOptions wo;
-    switch (base.weight_dtype) {
-      case opmodel::DType::fp32: wo.format = engine::WeightFormat::f32; break;
-      case opmodel::DType::bf16: wo.format = engine::WeightFormat::bf16; break;
-      case opmodel::DType::int8: wo.format = engine::WeightFormat::int8; break;
-      default: throw UsageError("wdtype", "the engine stores weights as fp32, bf16 or int8");
-    }
-    wo.group_size = base.group_size;
     if (vm.count("threads")) omp_set_num_threads(int(parse_integer("threads", vm["threads"].as<std::string>(), 1, 1024)));
     EngineTiming timing;
     timing.repetitions = int(parse_integer("repetitions", vm["repetitions"].as<std::string>(), 1, 10000));
@@ -131,29 +197,24 @@ int validate(int argc, const char* const* argv) {
         {engine::Phase::prefill, batch, parse_integer("prompt", vm["prompt"].as<std::string>(), 1, 1 << 20)},
         {engine::Phase::decode, batch, parse_integer("kv-len", vm["kv-len"].as<std::string>(), 0, 1 << 20)}};
     const auto seed = std::uint64_t(parse_integer("seed", vm["seed"].as<std::string>(), 0, INT64_MAX));
-
-    hw = profile_of(vm);  // before the weights: the measurement wants an idle machine
-    const engine::Config config = engine::parse_config(text.text, text.origin);
-    const engine::Weights weights = engine_weights(config, vm["weights"].as<std::string>(), seed, wo);
-    engine::Model engine_model(weights, attn == "flash" ? engine::AttentionKind::tiled : engine::AttentionKind::naive);
-    engine::Probe probe;
-    time_engine(engine_model, points, timing, probe);
-    measured = measurements_from_records(probe.records);
+    hw = profile_of(vm);  // before the weights exist: the measurement wants an idle machine
+    const EngineRun er{text, model, vm["weights"].as<std::string>(), seed, attn == "flash", timing, *hw};
     report.source = fmt::format("engine, {} threads, {} warm-up + {} timed runs per step, median over layers x runs",
                                 omp_get_max_threads(), timing.warmup, timing.repetitions);
+    report.hardware = hw->name;
+    if (vm["sweep"].as<bool>()) {
+      sweep(er, base, report);
+    } else {
+      report.rows = er.rows(base, points);
+      report.stats = statistics(report.rows);
+    }
+    emit_report(vm, format, report);
+    return 0;
   }
   report.hardware = hw->name;
   report.rows = validate_ops(model, base, *hw, measured);
   report.stats = statistics(report.rows);
-
-  std::string out;
-  if (format == "json")
-    out = validation_json(report).dump(2) + "\n";
-  else if (format == "csv")
-    out = validation_csv(report);
-  else
-    out = validation_table(report);
-  emit(vm["output"].as<std::string>(), out);
+  emit_report(vm, format, report);
   return 0;
 }
 

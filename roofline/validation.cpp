@@ -95,6 +95,7 @@ ValidationRow row_of(const OpPoint& p, const opmodel::Scenario& s, const StepKey
   const opmodel::Traffic& t = p.cost.bytes;
   ValidationRow r;
   r.op = m.op;
+  r.weights = std::string(opmodel::to_string(s.weight_dtype));
   r.kind = kind_of(p.cost, s);
   r.step = step;
   r.flops = p.cost.flops;

@@ -93,6 +93,7 @@ struct Calibration {
 
 struct ValidationRow {
   std::string op;
+  std::string weights;  // weight dtype of the scenario
   ValidationKind kind = ValidationKind::elementwise;
   StepKey step;
   double flops = 0, bytes = 0;  // one instance

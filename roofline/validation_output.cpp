@@ -60,7 +60,7 @@ std::string validation_table(const ValidationReport& r) {
                                 kCacheTreatment);
   const bool expected = r.calibration.has_value();
   std::vector<reports::Table::Column> cols = {
-      {"phase", reports::Align::left}, {"B"}, {"q"}, {"kv"}, {"op", reports::Align::left},
+      {"w", reports::Align::left}, {"phase", reports::Align::left}, {"B"}, {"q"}, {"kv"}, {"op", reports::Align::left},
       {"kind", reports::Align::left}, {"levels", reports::Align::left}, {"predicted"}, {"bound", reports::Align::left},
       {"measured"}, {"min..max"}, {"n"}, {"achieved FLOP/s"}, {"achieved B/s"}, {"roof"},
       {"binding", reports::Align::left}, {"error"}};
@@ -68,7 +68,7 @@ std::string validation_table(const ValidationReport& r) {
   reports::Table t(cols);
   for (const auto& row : r.rows) {
     std::vector<std::string> cells = {
-        std::string(to_string(row.step.phase)), std::to_string(row.step.batch), std::to_string(row.step.q_len),
+        row.weights, std::string(to_string(row.step.phase)), std::to_string(row.step.batch), std::to_string(row.step.q_len),
         std::to_string(row.step.kv_len), row.op, std::string(to_string(row.kind)),
         fmt::format("{}/{}", row.stream_level, row.act_level), reports::duration(row.predicted_s),
         std::string(to_string(row.predicted_bound)), reports::duration(row.measured_s.median),
@@ -91,6 +91,13 @@ std::string validation_table(const ValidationReport& r) {
                  std::to_string(f.points)});
     out += "\ncalibration (fitted on the first half of the sweep): time = overhead + bound / efficiency\n" + c.render();
     out += "\nheld-out half: expected time against measured\n" + stats_table(r.held_out, true);
+    for (const auto& g : r.held_out)
+      if (g.kind == "all" && g.phase == "all" && g.expected_median_abs_error)
+        out += fmt::format("held-out accuracy: median |error| {} (bound 10%: {}), p90 |error| {} (bound 25%: {})\n",
+                           reports::percent(*g.expected_median_abs_error),
+                           *g.expected_median_abs_error <= 0.10 ? "met" : "NOT met",
+                           reports::percent(*g.expected_p90_abs_error),
+                           *g.expected_p90_abs_error <= 0.25 ? "met" : "NOT met");
   }
   return out;
 }
@@ -106,7 +113,7 @@ nlohmann::json validation_json(const ValidationReport& r) {
   j["counting"] = "per op instance: one layer's call (or the per-step op's call); median over layers x repetitions";
   nlohmann::json rows = nlohmann::json::array();
   for (const auto& row : r.rows) {
-    nlohmann::json x = {{"op", row.op}, {"kind", to_string(row.kind)}, {"phase", to_string(row.step.phase)},
+    nlohmann::json x = {{"op", row.op}, {"weight_dtype", row.weights}, {"kind", to_string(row.kind)}, {"phase", to_string(row.step.phase)},
                         {"batch", row.step.batch}, {"q_len", row.step.q_len}, {"kv_len", row.step.kv_len},
                         {"flops", row.flops}, {"bytes", row.bytes},
                         {"intensity_flops_per_byte", row.bytes > 0 ? row.flops / row.bytes : 0.0},
@@ -139,12 +146,12 @@ nlohmann::json validation_json(const ValidationReport& r) {
 
 std::string validation_csv(const ValidationReport& r) {
   std::string out =
-      "op,kind,phase,batch,q_len,kv_len,flops,bytes,stream_level,activation_level,predicted_s,predicted_bound,"
+      "op,weight_dtype,kind,phase,batch,q_len,kv_len,flops,bytes,stream_level,activation_level,predicted_s,predicted_bound,"
       "measured_median_s,measured_min_s,measured_max_s,samples,achieved_flops_per_s,achieved_bytes_per_s,"
       "roof_fraction,binding,error,expected_s\n";
   for (const auto& row : r.rows)
-    out += fmt::format("{},{},{},{},{},{},{:.6g},{:.6g},{},{},{:.6g},{},{:.6g},{:.6g},{:.6g},{},{:.6g},{:.6g},{:.6g},{},{:.6g},{}\n",
-                       row.op, to_string(row.kind), to_string(row.step.phase), row.step.batch, row.step.q_len,
+    out += fmt::format("{},{},{},{},{},{},{},{:.6g},{:.6g},{},{},{:.6g},{},{:.6g},{:.6g},{:.6g},{},{:.6g},{:.6g},{:.6g},{},{:.6g},{}\n",
+                       row.op, row.weights, to_string(row.kind), to_string(row.step.phase), row.step.batch, row.step.q_len,
                        row.step.kv_len, row.flops, row.bytes, row.stream_level, row.act_level, row.predicted_s,
                        to_string(row.predicted_bound), row.measured_s.median, row.measured_s.min, row.measured_s.max,
                        row.measured_s.samples, row.achieved_flops_per_s, row.achieved_bytes_per_s, row.roof_fraction,

@@ -17,6 +17,7 @@
 #include "engine/model.hpp"
 #include "engine/weights.hpp"
 #include "opmodel/model_config.hpp"
+#include "roofline/calibration.hpp"
 #include "roofline/engine_setup.hpp"
 #include "roofline/validation.hpp"
 #include "roofline/validation_run.hpp"
@@ -240,7 +241,7 @@ TEST(ValidateCommand, TinyModelEndToEndAndMeasuredCsv) {
   std::ifstream out(dir / "out.csv");
   std::string header;
   std::getline(out, header);
-  EXPECT_EQ(header.rfind("op,kind,phase,batch", 0), 0u);
+  EXPECT_EQ(header.rfind("op,weight_dtype,kind,phase,batch", 0), 0u);
   std::string no_rope;
   std::stringstream lines(csv);
   for (std::string line; std::getline(lines, line);)
@@ -253,6 +254,40 @@ TEST(ValidateCommand, TinyModelEndToEndAndMeasuredCsv) {
   EXPECT_FALSE(fs::exists(dir / "bad.txt"));  // no partial output
   EXPECT_EQ(run("validate --model tiny --format xml").code, 2);
   fs::remove_all(dir);
+}
+
+}  // namespace
+
+namespace {
+
+// Rows whose measured time is exactly overhead + bound / efficiency for a planted model.
+TEST(Calibration, FitRecoversAPlantedEfficiencyAndOverhead) {
+  std::vector<ValidationRow> rows;
+  for (int i = 1; i <= 20; ++i) {
+    const double bound = 1e-7 * i * i;
+    rows.push_back(synthetic_row(bound, 2e-6 + bound / 0.4, Bound::memory, Bound::memory));  // gemm
+    ValidationRow e = synthetic_row(bound, bound / 0.7, Bound::memory, Bound::memory);     // no overhead
+    e.kind = ValidationKind::elementwise;
+    rows.push_back(e);
+  }
+  const Calibration c = fit_calibration(rows);
+  ASSERT_EQ(c.fits.size(), 2u);
+  const KindFit* g = c.find(ValidationKind::gemm);
+  ASSERT_NE(g, nullptr);
+  EXPECT_NEAR(g->efficiency, 0.4, 1e-9);
+  EXPECT_NEAR(g->overhead_s, 2e-6, 1e-15);
+  EXPECT_EQ(g->points, 20);
+  const KindFit* e = c.find(ValidationKind::elementwise);
+  ASSERT_NE(e, nullptr);
+  EXPECT_NEAR(e->efficiency, 0.7, 1e-9);
+  EXPECT_NEAR(e->overhead_s, 0, 1e-15);
+  EXPECT_EQ(c.find(ValidationKind::attention), nullptr);
+  apply_calibration(c, rows);
+  const auto stats = statistics(rows);
+  for (const auto& s : stats) {
+    ASSERT_TRUE(s.expected_median_abs_error.has_value());
+    EXPECT_LT(*s.expected_p90_abs_error, 1e-9);
+  }
 }
 
 }  // namespace
