@@ -11,5 +11,6 @@ int plot(int argc, const char* const* argv);
 int report(int argc, const char* const* argv);
 int run(int argc, const char* const* argv);
 int simulate(int argc, const char* const* argv);
+int validate(int argc, const char* const* argv);
 
 }  // namespace roofline::cli

@@ -19,6 +19,7 @@ constexpr const char* kUsage =
     "  simulate      serve a workload (batch, trace or generated) over time: latency, throughput, KV use\n"
     "  measure-host  measure this machine's roofs into a hardware profile (use it as --hw FILE)\n"
     "  run           generate with the reference engine (random or safetensors weights), timing every kernel\n"
+    "  validate      measured kernel times (the engine's, or a CSV) against the roofline predictions, per op\n"
     "  list          list models | hardware | ops\n"
     "\n"
     "`roofline <command> --help` shows a command's options.\n";
@@ -41,6 +42,7 @@ int main(int argc, char** argv) {
     if (command == "report") return roofline::cli::report(sub_argc, sub_argv);
     if (command == "run") return roofline::cli::run(sub_argc, sub_argv);
     if (command == "simulate") return roofline::cli::simulate(sub_argc, sub_argv);
+    if (command == "validate") return roofline::cli::validate(sub_argc, sub_argv);
     std::cerr << "roofline: unknown command '" << command << "'\n" << kUsage;
     return 2;
   } catch (const roofline::cli::UsageError& e) {

@@ -1,0 +1,221 @@
+// roofline validate: the reference engine's measured kernel times (or times measured elsewhere, --measured)
+// against opmodel's roofline predictions on a profile, op by op, with accuracy statistics.
+#include <omp.h>
+
+#include <fstream>
+#include <iostream>
+#include <optional>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "engine/op_names.hpp"
+#include "hardware/host/host_profile.hpp"
+#include "hardware/host/measure.hpp"
+#include "hardware/presets.hpp"
+#include "opmodel/model_config.hpp"
+#include "roofline/cli_common.hpp"
+#include "roofline/commands.hpp"
+#include "roofline/engine_setup.hpp"
+#include "roofline/calibration.hpp"
+#include "roofline/validation.hpp"
+#include "roofline/validation_output.hpp"
+#include "roofline/validation_run.hpp"
+
+namespace roofline::cli {
+namespace {
+
+opmodel::DType dtype_option(const po::variables_map& vm, const char* option) {
+  const std::string text = vm[option].as<std::string>();
+  const auto t = opmodel::parse_dtype(text);
+  if (!t) throw UsageError(option, fmt::format("unknown dtype '{}'", text));
+  return *t;
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw ValidationError(fmt::format("{}: cannot read the file", path));
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+hardware::Profile profile_of(const po::variables_map& vm) {
+  if (vm.count("hw")) return hardware::resolve_profile(vm["hw"].as<std::string>());
+  // No profile given: measure this host quickly (as `measure-host --quick`), the roofs the engine runs under.
+  hardware::host::MeasureOptions o;
+  o.quick = true;
+  return hardware::host::to_profile(hardware::host::measure_host(o), "host (measured, quick)");
+}
+
+// The engine at one weight format: builds the weights, times the points, joins them to the predictions.
+struct EngineRun {
+  const ConfigText& text;
+  const opmodel::ModelConfig& model;
+  std::string checkpoint;
+  std::uint64_t seed = 0;
+  bool tiled = true;
+  EngineTiming timing;
+  const hardware::Profile& hw;
+
+  std::vector<ValidationRow> rows(const opmodel::Scenario& base, const std::vector<EnginePoint>& points) const {
+    engine::WeightOptions wo;
+    switch (base.weight_dtype) {
+      case opmodel::DType::fp32: wo.format = engine::WeightFormat::f32; break;
+      case opmodel::DType::bf16: wo.format = engine::WeightFormat::bf16; break;
+      case opmodel::DType::int8: wo.format = engine::WeightFormat::int8; break;
+      default: throw UsageError("wdtype", "the engine stores weights as fp32, bf16 or int8");
+    }
+    wo.group_size = base.group_size;
+    const engine::Config config = engine::parse_config(text.text, text.origin);
+    const engine::Weights weights = engine_weights(config, checkpoint, seed, wo);
+    engine::Model engine_model(weights, tiled ? engine::AttentionKind::tiled : engine::AttentionKind::naive);
+    engine::Probe probe;
+    time_engine(engine_model, points, timing, probe);
+    const std::vector<Measurement> measured = measurements_from_records(probe.records);
+    return validate_ops(model, base, hw, measured);
+  }
+};
+
+// Issue 5's sweep, both sides of the ridge: prefill 16..2048 at batch 1 and 4 (and 16, 64 at short prompts),
+// decode contexts 128..8192 at batch 1..64, for each weight format. The shapes alternate between the fit half
+// and the held-out half, so both span every range.
+void sweep(const EngineRun& er, opmodel::Scenario base, ValidationReport& report) {
+  std::vector<EnginePoint> points;
+  for (std::int64_t b : {1, 4})
+    for (std::int64_t len = 16; len <= 2048; len *= 2) points.push_back({engine::Phase::prefill, b, len});
+  for (std::int64_t b : {16, 64})
+    for (std::int64_t len : {16, 64}) points.push_back({engine::Phase::prefill, b, len});
+  for (std::int64_t b : {1, 4, 16, 64})
+    for (std::int64_t ctx = 128; ctx <= 8192; ctx *= 2) points.push_back({engine::Phase::decode, b, ctx});
+  std::vector<ValidationRow> fit, held;
+  std::vector<EnginePoint> halves[2];
+  for (std::size_t i = 0; i < points.size(); ++i) halves[i % 2].push_back(points[i]);
+  for (opmodel::DType w : {opmodel::DType::fp32, opmodel::DType::bf16, opmodel::DType::int8}) {
+    base.weight_dtype = w;
+    for (auto& r : er.rows(base, halves[0])) fit.push_back(std::move(r));
+    for (auto& r : er.rows(base, halves[1])) held.push_back(std::move(r));
+  }
+  report.calibration = fit_calibration(fit);
+  apply_calibration(*report.calibration, fit);
+  apply_calibration(*report.calibration, held);
+  report.held_out = statistics(held);
+  report.scenario = fmt::format("weights fp32, bf16 and int8 (group {}), activations and KV fp32, {} attention, unfused",
+                                base.group_size, er.tiled ? "flash" : "naive");
+  report.rows = std::move(fit);
+  for (auto& r : held) report.rows.push_back(std::move(r));
+  report.stats = statistics(report.rows);
+}
+
+void emit_report(const po::variables_map& vm, const std::string& format, const ValidationReport& report) {
+  std::string out;
+  if (format == "json")
+    out = validation_json(report).dump(2) + "\n";
+  else if (format == "csv")
+    out = validation_csv(report);
+  else
+    out = validation_table(report);
+  emit(vm["output"].as<std::string>(), out);
+}
+
+}  // namespace
+
+int validate(int argc, const char* const* argv) {
+  po::options_description desc(
+      "roofline validate: measured kernel times against the roofline predictions, op by op\n\nOptions");
+  desc.add_options()
+      ("model", po::value<std::string>(), "model preset or config.json")
+      ("layers", po::value<std::string>(), "override the config's layer count")
+      ("weights", po::value<std::string>()->default_value(""), "safetensors checkpoint (default: seeded random)")
+      ("hw", po::value<std::string>(), "hardware preset or profile JSON (default: measure this host, quick)")
+      ("measured", po::value<std::string>(),
+       "CSV of times measured elsewhere (op,phase,batch,q_len,kv_len,seconds per op instance) instead of the engine")
+      ("wdtype", po::value<std::string>()->default_value("fp32"), "weight dtype (engine: fp32, bf16 or int8)")
+      ("adtype", po::value<std::string>()->default_value("fp32"), "activation dtype (engine: fp32)")
+      ("kvdtype", po::value<std::string>()->default_value("fp32"), "KV cache dtype (engine: fp32)")
+      ("group-size", po::value<std::string>()->default_value("128"), "int8: inputs per scale")
+      ("attn", po::value<std::string>()->default_value("flash"), "flash (engine: tiled) | naive")
+      ("batch", po::value<std::string>()->default_value("1"), "sequences per step")
+      ("prompt", po::value<std::string>()->default_value("128"), "prefill tokens per sequence")
+      ("kv-len", po::value<std::string>()->default_value("512"), "tokens cached before the decode step")
+      ("repetitions", po::value<std::string>()->default_value("5"), "timed runs of each step after the warm-up")
+      ("warmup", po::value<std::string>()->default_value("1"), "untimed runs of each step first")
+      ("threads", po::value<std::string>(), "engine threads (default: every CPU)")
+      ("seed", po::value<std::string>()->default_value("0"), "seed of the random weights")
+      ("sweep", po::bool_switch(), "engine: prefill 16..2048, decode contexts 128..8192, batch 1..64, weights fp32, "
+                                   "bf16 and int8; fit the efficiencies on half the shapes, report the other half")
+      ("format", po::value<std::string>()->default_value("table"), "table | json | csv")
+      ("output,o", po::value<std::string>()->default_value("-"), "output file (written whole or not at all)")
+      ("help,h", "this help");
+  const po::variables_map vm = parse(argc, argv, desc);
+  if (vm.count("help")) {
+    std::cout << desc << "\nExamples:\n  roofline validate --model tiny --prompt 64 --kv-len 256\n"
+                         "  roofline validate --model llama-2-7b --hw h100-sxm --wdtype fp16 --adtype fp16 "
+                         "--kvdtype fp16 --measured times.csv\n";
+    return 0;
+  }
+  const std::string format = vm["format"].as<std::string>();
+  if (format != "table" && format != "json" && format != "csv")
+    throw UsageError("format", fmt::format("expected table, json or csv, got '{}'", format));
+  const std::string attn = vm["attn"].as<std::string>();
+  if (attn != "flash" && attn != "naive") throw UsageError("attn", fmt::format("expected flash or naive, got '{}'", attn));
+
+  EngineModelSource src{required(vm, "model"), std::nullopt};
+  if (vm.count("layers")) src.layers = parse_integer("layers", vm["layers"].as<std::string>(), 1, 1 << 16);
+  const ConfigText text = engine_config_text(src);
+  const opmodel::ModelConfig model = opmodel::parse_model_config(nlohmann::json::parse(text.text), src.model, text.origin);
+
+  opmodel::Scenario base;
+  base.weight_dtype = dtype_option(vm, "wdtype");
+  base.act_dtype = dtype_option(vm, "adtype");
+  base.kv_dtype = dtype_option(vm, "kvdtype");
+  base.group_size = parse_integer("group-size", vm["group-size"].as<std::string>(), 0, 1 << 20);
+  base.attention = attn == "flash" ? opmodel::AttentionImpl::flash : opmodel::AttentionImpl::naive;
+
+  ValidationReport report;
+  report.model = fmt::format("{} ({} layers)", text.origin, model.num_layers);
+  report.scenario = fmt::format("weights {}, activations {}, KV {}, {} attention, unfused", to_string(base.weight_dtype),
+                                to_string(base.act_dtype), to_string(base.kv_dtype), attn);
+  std::vector<Measurement> measured;
+  std::optional<hardware::Profile> hw;
+  if (vm.count("measured")) {
+    if (vm["sweep"].as<bool>()) throw UsageError("sweep", "runs the engine: not with --measured");
+    const std::string path = vm["measured"].as<std::string>();
+    measured = parse_measured_csv(read_file(path), path);
+    report.source = fmt::format("measured: {}", path);
+    hw = profile_of(vm);
+  } else {
+    if (base.act_dtype != opmodel::DType::fp32 || base.kv_dtype != opmodel::DType::fp32)
+      throw UsageError("the engine runs fp32 activations and KV cache: --adtype and --kvdtype must be fp32");
+    if (vm.count("threads")) omp_set_num_threads(int(parse_integer("threads", vm["threads"].as<std::string>(), 1, 1024)));
+    EngineTiming timing;
+    timing.repetitions = int(parse_integer("repetitions", vm["repetitions"].as<std::string>(), 1, 10000));
+    timing.warmup = int(parse_integer("warmup", vm["warmup"].as<std::string>(), 0, 10000));
+    const std::int64_t batch = parse_integer("batch", vm["batch"].as<std::string>(), 1, 4096);
+    const std::vector<EnginePoint> points = {
+        {engine::Phase::prefill, batch, parse_integer("prompt", vm["prompt"].as<std::string>(), 1, 1 << 20)},
+        {engine::Phase::decode, batch, parse_integer("kv-len", vm["kv-len"].as<std::string>(), 0, 1 << 20)}};
+    const auto seed = std::uint64_t(parse_integer("seed", vm["seed"].as<std::string>(), 0, INT64_MAX));
+    hw = profile_of(vm);  // before the weights exist: the measurement wants an idle machine
+    const EngineRun er{text, model, vm["weights"].as<std::string>(), seed, attn == "flash", timing, *hw};
+    report.source = fmt::format("engine, {} threads, {} warm-up + {} timed runs per step, median over layers x runs",
+                                omp_get_max_threads(), timing.warmup, timing.repetitions);
+    report.hardware = hw->name;
+    if (vm["sweep"].as<bool>()) {
+      sweep(er, base, report);
+    } else {
+      report.rows = er.rows(base, points);
+      report.stats = statistics(report.rows);
+    }
+    emit_report(vm, format, report);
+    return 0;
+  }
+  report.hardware = hw->name;
+  report.rows = validate_ops(model, base, *hw, measured);
+  report.stats = statistics(report.rows);
+  emit_report(vm, format, report);
+  return 0;
+}
+
+}  // namespace roofline::cli

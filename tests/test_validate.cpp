@@ -1,0 +1,293 @@
+// roofline validate: the join of measurements to predictions (and its mismatch errors), the cache levels,
+// the statistics on data with a known answer, the measured CSV, and a quick end-to-end run of a tiny model.
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <functional>
+#include <sstream>
+#include <fstream>
+#include <set>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "engine/model.hpp"
+#include "engine/weights.hpp"
+#include "opmodel/model_config.hpp"
+#include "roofline/calibration.hpp"
+#include "roofline/engine_setup.hpp"
+#include "roofline/validation.hpp"
+#include "roofline/validation_run.hpp"
+#include "run_roofline.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using namespace roofline;
+
+// A device with round numbers: 1 TFLOP/s fp32, a 1 MB cache at 1 TB/s, 50 GB/s main memory.
+hardware::Profile synthetic_profile() {
+  hardware::Profile p;
+  p.name = "synthetic";
+  p.description = "test device";
+  p.kind = "cpu";
+  p.peak_flops_per_s[static_cast<std::size_t>(hardware::Precision::fp32)] = hardware::Figure{1e12, "test", "", {}, {}, {}, {}};
+  p.memory.name = "DRAM";
+  p.memory.bytes_per_s = hardware::Figure{5e10, "test", "", {}, {}, {}, {}};
+  hardware::MemoryLevel l2;
+  l2.name = "L2";
+  l2.size_bytes = hardware::Figure{1e6, "test", "", {}, {}, {}, {}};
+  l2.bytes_per_s = hardware::Figure{1e12, "test", "", {}, {}, {}, {}};
+  p.caches.push_back(l2);
+  return p;
+}
+
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  return "";
+}
+
+fs::path temp_dir(const std::string& name) {
+  const fs::path p = fs::temp_directory_path() / ("roofline_test_" + name + "_" + std::to_string(::getpid()));
+  fs::remove_all(p);
+  fs::create_directories(p);
+  return p;
+}
+
+// The tiny preset timed by the engine at one prefill and one decode shape.
+std::vector<Measurement> tiny_measurements(engine::AttentionKind kind) {
+  const engine::Config c = engine_config({"tiny", std::nullopt});
+  const engine::Weights w = engine::random_weights(c, 1, {});
+  engine::Model model(w, kind);
+  engine::Probe probe;
+  time_engine(model, {{engine::Phase::prefill, 2, 8}, {engine::Phase::decode, 2, 20}}, {0, 2}, probe);
+  return measurements_from_records(probe.records);
+}
+
+opmodel::Scenario fp32_scenario(opmodel::AttentionImpl a) {
+  opmodel::Scenario s;
+  s.weight_dtype = s.act_dtype = s.kv_dtype = opmodel::DType::fp32;
+  s.attention = a;
+  return s;
+}
+
+TEST(Validate, JoinsEveryEngineOpToItsPrediction) {
+  const opmodel::ModelConfig m = opmodel::resolve_model("tiny");
+  for (auto [kind, impl] : {std::pair{engine::AttentionKind::tiled, opmodel::AttentionImpl::flash},
+                            std::pair{engine::AttentionKind::naive, opmodel::AttentionImpl::naive}}) {
+    const auto measured = tiny_measurements(kind);
+    const auto rows = validate_ops(m, fp32_scenario(impl), synthetic_profile(), measured);
+    ASSERT_EQ(rows.size(), measured.size());
+    std::set<std::pair<std::string, std::int64_t>> seen;
+    for (const auto& r : rows) {
+      seen.insert({r.op, r.step.kv_len});
+      EXPECT_EQ(r.step.batch, 2);
+      // 2 repetitions x 2 layers, or x 1 for the per-step ops.
+      const bool per_step = r.op == "embed" || r.op == "final_norm" || r.op == "lm_head";
+      EXPECT_EQ(r.measured_s.samples, per_step ? 2 : 4) << r.op;
+      EXPECT_GT(r.predicted_s, 0) << r.op;
+      EXPECT_LE(r.predicted_s, r.main_memory_predicted_s * (1 + 1e-12)) << r.op;  // caches only help
+      EXPECT_NEAR(r.roof_fraction, r.predicted_s / r.measured_s.median, 1e-12);
+    }
+    EXPECT_EQ(seen.size(), rows.size());
+    const auto prefill = std::count_if(rows.begin(), rows.end(), [](const auto& r) { return r.step.phase == Phase::prefill; });
+    EXPECT_EQ(prefill, std::int64_t(rows.size()) / 2);
+  }
+}
+
+TEST(Validate, AnOpOnOneSideOnlyIsAnError) {
+  const opmodel::ModelConfig m = opmodel::resolve_model("tiny");
+  auto measured = tiny_measurements(engine::AttentionKind::tiled);
+  // Measured with flash attention, predicted with naive: attention is unpredicted, qk_matmul unmeasured.
+  const std::string wrong_impl = error_of(
+      [&] { validate_ops(m, fp32_scenario(opmodel::AttentionImpl::naive), synthetic_profile(), measured); });
+  EXPECT_NE(wrong_impl.find("'attention' was measured but opmodel has no such op"), std::string::npos) << wrong_impl;
+  EXPECT_NE(wrong_impl.find("opmodel predicts 'qk_matmul' but it was not measured"), std::string::npos) << wrong_impl;
+  measured.erase(std::find_if(measured.begin(), measured.end(), [](const auto& x) { return x.op == "rope"; }));
+  const std::string missing = error_of(
+      [&] { validate_ops(m, fp32_scenario(opmodel::AttentionImpl::flash), synthetic_profile(), measured); });
+  EXPECT_NE(missing.find("'rope' but it was not measured"), std::string::npos) << missing;
+  EXPECT_THROW(validate_ops(m, fp32_scenario(opmodel::AttentionImpl::flash), synthetic_profile(), measured),
+               ValidationError);
+}
+
+TEST(Validate, LevelsAndTheBoundOfOneOp) {
+  const hardware::Profile p = synthetic_profile();
+  EXPECT_EQ(level_for(p, 1e6).name, "L2");
+  EXPECT_EQ(level_for(p, 1e6 + 1).name, "DRAM");
+  EXPECT_DOUBLE_EQ(level_for(p, 2e6).bytes_per_s, 5e10);
+  // A gemm of tiny at 64 tokens: weights (the whole step's, a few hundred KB) and activations both in L2.
+  const opmodel::ModelConfig m = opmodel::resolve_model("tiny");
+  Measurement x{"", {Phase::prefill, 1, 64, 0}, {1e-6}};
+  std::vector<Measurement> all;
+  opmodel::Scenario s = fp32_scenario(opmodel::AttentionImpl::flash);
+  for (const char* op : {"embed", "attn_norm", "q_proj", "k_proj", "v_proj", "rope", "attention", "o_proj", "attn_add",
+                         "mlp_norm", "gate_proj", "up_proj", "act_mul", "down_proj", "mlp_add", "final_norm", "lm_head"}) {
+    x.op = op;
+    all.push_back(x);
+  }
+  const auto rows = validate_ops(m, s, p, all);
+  const auto q = std::find_if(rows.begin(), rows.end(), [](const auto& r) { return r.op == "q_proj"; });
+  ASSERT_NE(q, rows.end());
+  // q_proj: 2*64*64*64 FLOP at 1e12 = 524 ns; 64*64*4 weights + 2*64*64*4 activations at 1e12 = 49 ns.
+  EXPECT_EQ(q->kind, ValidationKind::gemm);
+  EXPECT_NEAR(q->predicted_s, 2.0 * 64 * 64 * 64 / 1e12, 1e-15);
+  EXPECT_EQ(q->predicted_bound, Bound::compute);
+  EXPECT_EQ(q->stream_level, "L2");
+  EXPECT_NEAR(q->main_memory_predicted_s, 3 * 64 * 64 * 4 / 5e10, 1e-15);  // analyze: memory-bound from DRAM
+  EXPECT_EQ(q->main_memory_bound, Bound::memory);
+  EXPECT_NEAR(q->achieved_flops_per_s, 2.0 * 64 * 64 * 64 / 1e-6, 1);
+  EXPECT_EQ(q->binding, Bound::compute);
+}
+
+ValidationRow synthetic_row(double predicted, double measured, Bound analyze, Bound binding) {
+  ValidationRow r;
+  r.op = "q_proj";
+  r.kind = ValidationKind::gemm;
+  r.predicted_s = predicted;
+  r.measured_s = spread_of({measured});
+  r.roof_fraction = predicted / measured;
+  r.main_memory_bound = analyze;
+  r.binding = binding;
+  return r;
+}
+
+TEST(Validate, StatisticsOnAKnownAnswer) {
+  EXPECT_DOUBLE_EQ(quantile({3, 1, 2}, 0.5), 2);
+  EXPECT_DOUBLE_EQ(quantile({1, 2, 3, 4}, 0.5), 2.5);
+  EXPECT_DOUBLE_EQ(quantile({0, 10}, 0.9), 9);
+  const Spread s = spread_of({5, 1, 3, 2, 4});
+  EXPECT_EQ(s.samples, 5);
+  EXPECT_DOUBLE_EQ(s.median, 3);
+  EXPECT_DOUBLE_EQ(s.min, 1);
+  EXPECT_DOUBLE_EQ(s.max, 5);
+  // Errors of +10%, +20%, ..., +100% (|err| median 55%, p90 91%); 3 of 10 bounds agree.
+  std::vector<ValidationRow> rows;
+  for (int i = 1; i <= 10; ++i)
+    rows.push_back(synthetic_row(1 + 0.1 * i, 1, Bound::memory, i <= 3 ? Bound::memory : Bound::compute));
+  rows.back().step.phase = Phase::decode;
+  const auto stats = statistics(rows);
+  const auto all = std::find_if(stats.begin(), stats.end(), [](const auto& g) { return g.kind == "all" && g.phase == "all"; });
+  ASSERT_NE(all, stats.end());
+  EXPECT_EQ(all->ops, 10);
+  EXPECT_NEAR(all->median_abs_error, 0.55, 1e-12);
+  EXPECT_NEAR(all->p90_abs_error, 0.91, 1e-12);
+  EXPECT_NEAR(all->bound_agreement, 0.3, 1e-12);
+  EXPECT_NEAR(all->median_roof_fraction, 1.55, 1e-12);
+  EXPECT_FALSE(all->expected_median_abs_error.has_value());
+  const auto decode = std::find_if(stats.begin(), stats.end(), [](const auto& g) { return g.kind == "gemm" && g.phase == "decode"; });
+  ASSERT_NE(decode, stats.end());
+  EXPECT_EQ(decode->ops, 1);
+  EXPECT_NEAR(decode->median_abs_error, 1.0, 1e-12);
+  EXPECT_NEAR(decode->bound_agreement, 0, 1e-12);
+}
+
+TEST(Validate, MeasuredCsv) {
+  const auto ms = parse_measured_csv(
+      "op,phase,batch,q_len,kv_len,seconds\nq_proj,decode,4,1,128,2e-6\nq_proj,decode,4,1,128,4e-6\n\n"
+      "q_proj,prefill,1,512,0,1e-4\n", "t.csv");
+  ASSERT_EQ(ms.size(), 2u);
+  const auto& d = ms[0].step.phase == Phase::decode ? ms[0] : ms[1];
+  EXPECT_EQ(d.step.batch, 4);
+  EXPECT_EQ(d.step.kv_len, 128);
+  EXPECT_EQ(d.seconds.size(), 2u);
+  EXPECT_NE(error_of([] { parse_measured_csv("op,phase,seconds\n", "t.csv"); }).find("t.csv:1: expected the header"),
+            std::string::npos);
+  EXPECT_NE(error_of([] { parse_measured_csv("op,phase,batch,q_len,kv_len,seconds\nq_proj,decode,4,1,128,x\n", "t.csv"); })
+                .find("t.csv:2: 'x' is not a number"),
+            std::string::npos);
+  EXPECT_NE(error_of([] { parse_measured_csv("op,phase,batch,q_len,kv_len,seconds\nq_proj,train,4,1,128,1\n", "t.csv"); })
+                .find("phase 'train'"),
+            std::string::npos);
+  EXPECT_NE(error_of([] { parse_measured_csv("op,phase,batch,q_len,kv_len,seconds\nq_proj,decode,0,1,128,1\n", "t.csv"); })
+                .find("integer >= 1"),
+            std::string::npos);
+  EXPECT_THROW(parse_measured_csv("op,phase,batch,q_len,kv_len,seconds\n", "t.csv"), ValidationError);
+}
+
+TEST(ValidateCommand, TinyModelEndToEndAndMeasuredCsv) {
+  const fs::path dir = temp_dir("validate");
+  const fs::path hw = dir / "hw.json";
+  std::ofstream(hw) << hardware::to_json(synthetic_profile()).dump(2);
+  const Result r = run("validate --model tiny --hw " + hw.string() +
+                       " --prompt 16 --kv-len 32 --batch 2 --repetitions 2 --threads 1 --format json");
+  ASSERT_EQ(r.code, 0) << r.out;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["ops"].size(), 34u);  // 17 ops of tiny with flash attention, in each phase
+  EXPECT_NE(j["cache_treatment"].get<std::string>().find("hierarchical"), std::string::npos);
+  for (const auto& op : j["ops"]) {
+    EXPECT_GT(op["measured_median_s"].get<double>(), 0);
+    EXPECT_LE(op["measured_min_s"].get<double>(), op["measured_median_s"].get<double>());
+  }
+  EXPECT_FALSE(j["statistics"].empty());
+
+  // The same shapes measured elsewhere: a CSV with every op, then one without rope.
+  std::string csv = "op,phase,batch,q_len,kv_len,seconds\n";
+  for (const auto& op : j["ops"])
+    csv += op["op"].get<std::string>() + "," + op["phase"].get<std::string>() + "," +
+           std::to_string(op["batch"].get<int>()) + "," + std::to_string(op["q_len"].get<int>()) + "," +
+           std::to_string(op["kv_len"].get<int>()) + ",1e-6\n";
+  std::ofstream(dir / "times.csv") << csv;
+  const Result ext = run("validate --model tiny --hw " + hw.string() + " --measured " + (dir / "times.csv").string() +
+                         " --format csv -o " + (dir / "out.csv").string());
+  ASSERT_EQ(ext.code, 0) << ext.out;
+  std::ifstream out(dir / "out.csv");
+  std::string header;
+  std::getline(out, header);
+  EXPECT_EQ(header.rfind("op,weight_dtype,kind,phase,batch", 0), 0u);
+  std::string no_rope;
+  std::stringstream lines(csv);
+  for (std::string line; std::getline(lines, line);)
+    if (line.rfind("rope,", 0) != 0) no_rope += line + "\n";
+  std::ofstream(dir / "partial.csv") << no_rope;
+  const Result bad = run("validate --model tiny --hw " + hw.string() + " --measured " + (dir / "partial.csv").string() +
+                         " -o " + (dir / "bad.txt").string());
+  EXPECT_EQ(bad.code, 1) << bad.out;
+  EXPECT_NE(bad.out.find("'rope' but it was not measured"), std::string::npos) << bad.out;
+  EXPECT_FALSE(fs::exists(dir / "bad.txt"));  // no partial output
+  EXPECT_EQ(run("validate --model tiny --format xml").code, 2);
+  fs::remove_all(dir);
+}
+
+}  // namespace
+
+namespace {
+
+// Rows whose measured time is exactly overhead + bound / efficiency for a planted model.
+TEST(Calibration, FitRecoversAPlantedEfficiencyAndOverhead) {
+  std::vector<ValidationRow> rows;
+  for (int i = 1; i <= 20; ++i) {
+    const double bound = 1e-7 * i * i;
+    rows.push_back(synthetic_row(bound, 2e-6 + bound / 0.4, Bound::memory, Bound::memory));  // gemm
+    ValidationRow e = synthetic_row(bound, bound / 0.7, Bound::memory, Bound::memory);     // no overhead
+    e.kind = ValidationKind::elementwise;
+    rows.push_back(e);
+  }
+  const Calibration c = fit_calibration(rows);
+  ASSERT_EQ(c.fits.size(), 2u);
+  const KindFit* g = c.find(ValidationKind::gemm);
+  ASSERT_NE(g, nullptr);
+  EXPECT_NEAR(g->efficiency, 0.4, 1e-9);
+  EXPECT_NEAR(g->overhead_s, 2e-6, 1e-15);
+  EXPECT_EQ(g->points, 20);
+  const KindFit* e = c.find(ValidationKind::elementwise);
+  ASSERT_NE(e, nullptr);
+  EXPECT_NEAR(e->efficiency, 0.7, 1e-9);
+  EXPECT_NEAR(e->overhead_s, 0, 1e-15);
+  EXPECT_EQ(c.find(ValidationKind::attention), nullptr);
+  apply_calibration(c, rows);
+  const auto stats = statistics(rows);
+  for (const auto& s : stats) {
+    ASSERT_TRUE(s.expected_median_abs_error.has_value());
+    EXPECT_LT(*s.expected_p90_abs_error, 1e-9);
+  }
+}
+
+}  // namespace
