@@ -20,28 +20,23 @@ constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 struct PositionRows {
   std::vector<const float*> k, v;
 };
-PositionRows position_rows(const AttentionSeq& seq) {
-  PositionRows rows;
+PositionRows position_rows(const AttentionSeq& seq, std::int64_t row_stride) {
   const std::int64_t total = seq.start + seq.q_len;
+  PositionRows rows;
   rows.k.reserve(std::size_t(total));
   rows.v.reserve(std::size_t(total));
-  return rows;
-}
-void fill_rows(PositionRows& rows, const AttentionSeq& seq, std::int64_t row_stride) {
-  const std::int64_t total = seq.start + seq.q_len;
-  for (const KvRun& run : seq.runs) {
+  for (const KvRun& run : seq.runs)
     for (std::int64_t p = 0; p < run.count && std::int64_t(rows.k.size()) < total; ++p) {
       rows.k.push_back(run.k + p * row_stride);
       rows.v.push_back(run.v + p * row_stride);
     }
-  }
+  return rows;
 }
 std::vector<PositionRows> all_rows(std::span<const AttentionSeq> seqs, const AttentionShape& s) {
   std::vector<PositionRows> rows;
   rows.reserve(seqs.size());
   for (const AttentionSeq& seq : seqs) {
-    rows.push_back(position_rows(seq));
-    fill_rows(rows.back(), seq, s.row_stride);
+    rows.push_back(position_rows(seq, s.row_stride));
   }
   return rows;
 }

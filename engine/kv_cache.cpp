@@ -25,7 +25,6 @@ KvCache KvCache::contiguous(std::int64_t layers, std::int64_t kv_dim, std::int64
 std::int64_t KvCache::add_sequence() {
   tables_.emplace_back();
   length_.push_back(0);
-  live_.push_back(true);
   return std::int64_t(tables_.size()) - 1;
 }
 
@@ -33,7 +32,6 @@ void KvCache::release(std::int64_t seq) {
   for (std::int64_t b : tables_[std::size_t(seq)]) free_.push_back(b);
   tables_[std::size_t(seq)].clear();
   length_[std::size_t(seq)] = 0;
-  live_[std::size_t(seq)] = false;
 }
 
 void KvCache::reserve(std::int64_t seq, std::int64_t length) {

@@ -43,7 +43,6 @@ class KvCache {
   std::vector<std::int64_t> free_;                    // free block ids, taken from the back
   std::vector<std::vector<std::int64_t>> tables_;     // block table per sequence
   std::vector<std::int64_t> length_;
-  std::vector<bool> live_;
 };
 
 }  // namespace engine

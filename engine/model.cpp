@@ -97,8 +97,8 @@ void Model::forward(KvCache& cache, std::span<const SequenceStep> step, float* l
   v_rows_.resize(std::size_t(T));
   runs_.resize(std::size_t(B));
   seqs_.resize(std::size_t(B));
-  std::vector<std::int32_t> tokens;
-  tokens.reserve(std::size_t(T));
+  std::vector<std::int32_t>& tokens = tokens_;
+  tokens.clear();
   for (const SequenceStep& s : step) {
     const std::int64_t start = cache.length(s.seq);
     for (std::size_t i = 0; i < s.tokens.size(); ++i) {

@@ -51,6 +51,7 @@ class Model {
   // [T, q_dim]; k [T, kv_dim]; hb, hb2 [T, hidden]; last [B, dim]; scores for naive attention.
   Buffer<float> x_, xb_, xb2_, q_, k_, att_, hb_, hb2_, last_, scores_;
   std::vector<std::int64_t> pos_;
+  std::vector<std::int32_t> tokens_;  // the step's new tokens, sequence after sequence
   std::vector<float*> k_rows_, v_rows_;
   std::vector<std::vector<KvRun>> runs_;
   std::vector<AttentionSeq> seqs_;

@@ -2,7 +2,6 @@
 // built for such a host (-march=native), to pairs of AVX2 registers or SSE otherwise.
 #pragma once
 
-#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstdint>
@@ -56,23 +55,14 @@ inline v16f load_i8(const std::int8_t* p) {
 #endif
 }
 
-// Horizontal reductions by halving: 16 -> 8 -> 4 lanes by shuffles, then scalars.
+// Horizontal sum by halving: 16 -> 8 -> 4 lanes by shuffles, then scalars.
 typedef float v8f __attribute__((vector_size(32)));
 typedef float v4f __attribute__((vector_size(16)));
-inline v4f fold4(v16f v, bool max) {
-  const v8f lo = __builtin_shufflevector(v, v, 0, 1, 2, 3, 4, 5, 6, 7);
-  const v8f hi = __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15);
-  const v8f a = max ? (lo > hi ? lo : hi) : lo + hi;
-  const v4f l4 = __builtin_shufflevector(a, a, 0, 1, 2, 3), h4 = __builtin_shufflevector(a, a, 4, 5, 6, 7);
-  return max ? (l4 > h4 ? l4 : h4) : l4 + h4;
-}
 inline float hsum(v16f v) {
-  const v4f a = fold4(v, false);
-  return (a[0] + a[2]) + (a[1] + a[3]);
-}
-inline float hmax(v16f v) {
-  const v4f a = fold4(v, true);
-  return std::max(std::max(a[0], a[2]), std::max(a[1], a[3]));
+  const v8f a = __builtin_shufflevector(v, v, 0, 1, 2, 3, 4, 5, 6, 7) +
+                __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15);
+  const v4f b = __builtin_shufflevector(a, a, 0, 1, 2, 3) + __builtin_shufflevector(a, a, 4, 5, 6, 7);
+  return (b[0] + b[2]) + (b[1] + b[3]);
 }
 
 // exp(x) for float lanes, relative error < 2e-7 on [-87, 88]; below -87 returns 0 (softmax of masked

@@ -181,7 +181,6 @@ struct AttentionFixture {
     for (std::size_t i = 0; i < starts.size(); ++i)
       seqs.push_back({q[i].data(), out[i].data(), q_lens[i], starts[i], runs[i]});
   }
-  std::vector<std::vector<float>> outputs() const { return out; }
 };
 
 void check_attention(AttentionFixture& f, const std::string& what) {
