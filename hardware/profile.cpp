@@ -137,7 +137,7 @@ Profile parse_profile(const json& j, const std::string& origin) {
   r.object(j, "");
   static const char* const known[] = {"schema_version", "name",   "description", "kind",
                                       "sources",        "peak_flops_per_s", "memory", "caches",
-                                      "interconnect",   "provenance"};
+                                      "interconnect",   "provenance", "calibration"};
   for (const auto& [k, v] : j.items()) {
     bool ok = k.starts_with("_");  // "_comment" and the like
     for (const char* n : known) ok = ok || k == n;
@@ -205,6 +205,7 @@ Profile parse_profile(const json& j, const std::string& origin) {
     r.object(*it, "provenance");
     p.provenance = std::make_shared<const json>(*it);
   }
+  if (auto it = j.find("calibration"); it != j.end() && !it->is_null()) p.calibration = parse_calibration(*it, origin);
   return p;
 }
 
@@ -258,6 +259,7 @@ json to_json(const Profile& p) {
     j["interconnect"] = ic;
   }
   if (p.provenance) j["provenance"] = *p.provenance;
+  if (p.calibration) j["calibration"] = to_json(*p.calibration);
   return j;
 }
 

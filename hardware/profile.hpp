@@ -13,6 +13,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "hardware/calibration.hpp"
 #include "hardware/precision.hpp"
 
 namespace hardware {
@@ -53,6 +54,8 @@ struct Profile {
   // the sweep); a JSON object kept as written. Null when absent. Held through a pointer so this header
   // needs only json_fwd.hpp; it is immutable, so copies of the profile may share it.
   std::shared_ptr<const nlohmann::json> provenance;
+  // Achievable efficiencies fitted by `roofline validate --sweep`; absent until calibrated.
+  std::optional<Calibration> calibration;
 
   const std::optional<Figure>& peak(Precision p) const {
     return peak_flops_per_s[static_cast<std::size_t>(p)];

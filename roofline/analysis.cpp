@@ -6,6 +6,7 @@
 #include "opmodel/error.hpp"
 #include "opmodel/footprint.hpp"
 #include "opmodel/step_ops.hpp"
+#include "roofline/calibration.hpp"
 
 namespace roofline {
 
@@ -101,6 +102,7 @@ Analysis analyze(const opmodel::ModelConfig& m, const hardware::Profile& hw, con
     s.kv_len = 0;
     opmodel::validate(s);
     analyze_step(m, s, roofs, Phase::prefill, a.steps.emplace_back());
+    if (hw.calibration) a.expected.push_back(expect_step(a.steps.back(), s, hw, roofs));
     context = std::max(context, s.q_len);
   }
   if (req.decode) {
@@ -108,6 +110,7 @@ Analysis analyze(const opmodel::ModelConfig& m, const hardware::Profile& hw, con
     s.kv_len = req.kv_len ? *req.kv_len : *req.prompt;
     opmodel::validate(s);
     analyze_step(m, s, roofs, Phase::decode, a.steps.emplace_back());
+    if (hw.calibration) a.expected.push_back(expect_step(a.steps.back(), s, hw, roofs));
     context = std::max(context, s.kv_len + 1);
   }
 
@@ -116,23 +119,36 @@ Analysis analyze(const opmodel::ModelConfig& m, const hardware::Profile& hw, con
     RequestResult r;
     r.gen_tokens = *req.gen;
     StepResult step;
+    std::optional<double> expected_ttft;
     if (req.prefill) {
       r.ttft_s = a.steps.front().time_s;  // the prefill shown is the request's first step
+      if (hw.calibration) expected_ttft = a.expected.front().total_s;
     } else {
       s.q_len = *req.prompt;
       s.kv_len = 0;
       opmodel::validate(s);
       analyze_step(m, s, roofs, Phase::prefill, step);
       r.ttft_s = step.time_s;
+      if (hw.calibration) expected_ttft = expect_step(step, s, hw, roofs).total_s;
     }
     s.q_len = 1;
     s.kv_len = *req.prompt + *req.gen - 1;
     opmodel::validate(s);  // the last step's context: checks the whole range
     double decode_s = 0;
+    std::optional<double> expected_decode_s;
+    if (hw.calibration) expected_decode_s = 0.0;
     for (std::int64_t i = 0; i < *req.gen; ++i) {
       s.kv_len = *req.prompt + i;  // decode step i attends to the prompt and the i tokens before it
       analyze_step(m, s, roofs, Phase::decode, step);
       decode_s += step.time_s;
+      if (expected_decode_s) {
+        const auto e = expect_step(step, s, hw, roofs).total_s;
+        expected_decode_s = e ? std::optional(*expected_decode_s + *e) : std::nullopt;
+      }
+    }
+    if (expected_ttft && expected_decode_s) {
+      r.expected_ttft_s = expected_ttft;
+      r.expected_tpot_s = *expected_decode_s / double(*req.gen);
     }
     r.tpot_s = decode_s / double(*req.gen);
     r.total_time_s = r.ttft_s + decode_s;

@@ -36,6 +36,13 @@ struct StepResult {
 void analyze_step(const opmodel::ModelConfig& m, const opmodel::Scenario& s, const Roofs& roofs,
                   Phase phase, StepResult& out);
 
+// A calibrated profile's expectation of a step (roofline/calibration.hpp): each op instance's expected time,
+// none where the calibration has no fit for the op; the step's total (count x instance) when all have one.
+struct StepExpectation {
+  std::array<std::optional<double>, opmodel::OpList::kCapacity> op_s{};
+  std::optional<double> total_s;
+};
+
 struct MemoryResult {
   std::int64_t context_tokens = 0;  // tokens per sequence the KV cache holds at its fullest
   double weights_bytes = 0;
@@ -56,6 +63,7 @@ struct RequestResult {
   double total_time_s = 0;      // prefill + every decode step as the cache grows
   double output_tokens_per_s = 0;  // batch x gen / total_time_s
   double decode_tokens_per_s = 0;  // batch / tpot_s
+  std::optional<double> expected_ttft_s, expected_tpot_s;  // with a calibrated profile
 };
 
 // What the user asked for.
@@ -72,6 +80,7 @@ struct Analysis {
   hardware::Profile hardware;
   AnalysisRequest request;
   std::vector<StepResult> steps;  // the phases shown, prefill first
+  std::vector<StepExpectation> expected;  // parallel to steps when the profile is calibrated, else empty
   MemoryResult memory;
   std::optional<RequestResult> whole_request;  // with gen
   hardware::Precision linear_precision = hardware::Precision::fp16;  // roof of the projections

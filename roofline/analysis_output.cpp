@@ -84,7 +84,12 @@ json to_json(const Analysis& a) {
   json phases = json::array();
   for (const StepResult& st : a.steps) {
     json ops = json::array();
-    for (const OpPoint& p : st) ops.push_back(op_json(p));
+    const std::size_t index = std::size_t(&st - a.steps.data());
+    const StepExpectation* e = a.expected.empty() ? nullptr : &a.expected[index];
+    for (std::size_t i = 0; i < st.op_count; ++i) {
+      ops.push_back(op_json(st.ops[i]));
+      if (e) ops.back()["expected_s"] = e->op_s[i] ? json(*e->op_s[i]) : json(nullptr);
+    }
     phases.push_back({{"phase", to_string(st.phase)},
                       {"batch", st.batch},
                       {"q_len", st.q_len},
@@ -95,7 +100,9 @@ json to_json(const Analysis& a) {
                         {"bytes", st.bytes},
                         {"time_s", st.time_s},
                         {"memory_bound_time_s", st.memory_bound_time_s}}}});
+    if (e) phases.back()["totals"]["expected_time_s"] = e->total_s ? json(*e->total_s) : json(nullptr);
   }
+  if (a.hardware.calibration) j["calibration_source"] = a.hardware.calibration->source;
   j["phases"] = phases;
 
   const MemoryResult& mem = a.memory;
@@ -115,6 +122,10 @@ json to_json(const Analysis& a) {
                     {"total_time_s", r.total_time_s},
                     {"output_tokens_per_s", r.output_tokens_per_s},
                     {"decode_tokens_per_s", r.decode_tokens_per_s}};
+    if (a.hardware.calibration) {
+      j["request"]["expected_ttft_s"] = r.expected_ttft_s ? json(*r.expected_ttft_s) : json(nullptr);
+      j["request"]["expected_tpot_s"] = r.expected_tpot_s ? json(*r.expected_tpot_s) : json(nullptr);
+    }
   }
   return j;
 }
@@ -124,34 +135,32 @@ std::string step_heading(const StepResult& st) {
                      to_string(st.phase), st.batch, st.q_len, st.q_len == 1 ? "" : "s", st.kv_len);
 }
 
-reports::Table step_table(const StepResult& st) {
+reports::Table step_table(const StepResult& st, const StepExpectation* expected) {
   using reports::Align;
-  reports::Table t({{"op", Align::left},
-                    {"count"},
-                    {"FLOPs"},
-                    {"bytes"},
-                    {"weights"},
-                    {"act r/w"},
-                    {"KV r/w"},
-                    {"FLOP/B"},
-                    {"attainable"},
-                    {"bound", Align::left},
-                    {"time"},
-                    {"share"}});
-  for (const OpPoint& p : st) {
+  std::vector<reports::Table::Column> cols = {{"op", Align::left}, {"count"}, {"FLOPs"}, {"bytes"}, {"weights"},
+                                              {"act r/w"}, {"KV r/w"}, {"FLOP/B"}, {"attainable"},
+                                              {"bound", Align::left}, {"time"}, {"share"}};
+  if (expected) cols.push_back({"expected"});
+  reports::Table t(cols);
+  for (std::size_t i = 0; i < st.op_count; ++i) {
+    const OpPoint& p = st.ops[i];
     const double n = double(p.cost.count);
     const auto& b = p.cost.bytes;
-    t.add_row({std::string(p.cost.name), std::to_string(p.cost.count), reports::si(n * p.cost.flops, ""),
-               reports::si(n * b.total(), "B"), reports::si(n * b.weight_read, "B"),
-               reports::si(n * (b.act_read + b.act_write), "B"), reports::si(n * (b.kv_read + b.kv_write), "B"),
-               intensity_text(p.intensity), reports::si(p.attainable_flops_per_s, "FLOP/s"),
-               std::string(to_string(p.bound)), reports::duration(n * p.time_s),
-               reports::percent(n * p.time_s / st.time_s)});
+    std::vector<std::string> row = {
+        std::string(p.cost.name), std::to_string(p.cost.count), reports::si(n * p.cost.flops, ""),
+        reports::si(n * b.total(), "B"), reports::si(n * b.weight_read, "B"),
+        reports::si(n * (b.act_read + b.act_write), "B"), reports::si(n * (b.kv_read + b.kv_write), "B"),
+        intensity_text(p.intensity), reports::si(p.attainable_flops_per_s, "FLOP/s"), std::string(to_string(p.bound)),
+        reports::duration(n * p.time_s), reports::percent(n * p.time_s / st.time_s)};
+    if (expected) row.push_back(expected->op_s[i] ? reports::duration(n * *expected->op_s[i]) : "-");
+    t.add_row(row);
   }
-  t.add_footer({"total", "", reports::si(st.flops, ""), reports::si(st.bytes, "B"), "", "", "",
-                intensity_text(st.bytes > 0 ? st.flops / st.bytes : 0.0), "",
-                reports::percent(st.memory_bound_time_s / st.time_s) + " mem", reports::duration(st.time_s),
-                "100.0%"});
+  std::vector<std::string> footer = {"total", "", reports::si(st.flops, ""), reports::si(st.bytes, "B"), "", "", "",
+                                     intensity_text(st.bytes > 0 ? st.flops / st.bytes : 0.0), "",
+                                     reports::percent(st.memory_bound_time_s / st.time_s) + " mem",
+                                     reports::duration(st.time_s), "100.0%"};
+  if (expected) footer.push_back(expected->total_s ? reports::duration(*expected->total_s) : "-");
+  t.add_footer(footer);
   return t;
 }
 
@@ -166,7 +175,14 @@ std::string render_table(const Analysis& a) {
                      to_string(a.linear_precision), reports::si(a.hardware.memory_bytes_per_s(), "B/s"),
                      a.ridge_flops_per_byte);
 
-  for (const StepResult& st : a.steps) out += step_heading(st) + "\n" + step_table(st).render() + "\n";
+  if (a.hardware.calibration)
+    out += fmt::format("expected: calibrated times (overhead + roofs lowered to the attained fractions; warm caches) "
+                       "from {}; '-' where it has no fit\n\n",
+                       a.hardware.calibration->source);
+  for (std::size_t i = 0; i < a.steps.size(); ++i) {
+    const StepResult& st = a.steps[i];
+    out += step_heading(st) + "\n" + step_table(st, a.expected.empty() ? nullptr : &a.expected[i]).render() + "\n";
+  }
 
   const MemoryResult& mem = a.memory;
   out += fmt::format("memory at {} tokens per sequence: weights {}, KV cache {}, activations {}, total {}",
@@ -185,6 +201,10 @@ std::string render_table(const Analysis& a) {
         "request (prefill + {} decode steps): TTFT {}, TPOT {}, total {}, {:.1f} output tokens/s ({:.1f} in decode)\n",
         r.gen_tokens, reports::duration(r.ttft_s), reports::duration(r.tpot_s), reports::duration(r.total_time_s),
         r.output_tokens_per_s, r.decode_tokens_per_s);
+    if (r.expected_ttft_s)
+      out += fmt::format("expected (calibrated): TTFT {}, TPOT {}, {:.1f} tokens/s in decode\n",
+                         reports::duration(*r.expected_ttft_s), reports::duration(*r.expected_tpot_s),
+                         double(a.request.scenario.batch) / *r.expected_tpot_s);
   }
   return out;
 }
@@ -193,11 +213,14 @@ std::string render_csv(const Analysis& a) {
   std::string out = reports::csv_row({"model", "hardware", "phase", "batch", "q_len", "kv_len", "op", "kind",
                                       "precision", "count", "flops", "bytes", "weight_bytes", "act_read_bytes",
                                       "act_write_bytes", "kv_read_bytes", "kv_write_bytes", "intensity",
-                                      "attainable_flops_per_s", "bound", "time_s", "share"});
+                                      "attainable_flops_per_s", "bound", "time_s", "share", "expected_s"});
   auto num = [](double v) { return fmt::format("{:.17g}", v); };
-  for (const StepResult& st : a.steps) {
-    for (const OpPoint& p : st) {
+  for (std::size_t k = 0; k < a.steps.size(); ++k) {
+    const StepResult& st = a.steps[k];
+    for (std::size_t i = 0; i < st.op_count; ++i) {
+      const OpPoint& p = st.ops[i];
       const auto& b = p.cost.bytes;
+      const std::optional<double>* expected = a.expected.empty() ? nullptr : &a.expected[k].op_s[i];
       out += reports::csv_row({a.model.name, a.hardware.name, std::string(to_string(st.phase)),
                                std::to_string(st.batch), std::to_string(st.q_len), std::to_string(st.kv_len),
                                std::string(p.cost.name), std::string(to_string(p.cost.kind)),
@@ -205,7 +228,8 @@ std::string render_csv(const Analysis& a) {
                                num(b.total()), num(b.weight_read), num(b.act_read), num(b.act_write), num(b.kv_read),
                                num(b.kv_write), num(p.intensity), num(p.attainable_flops_per_s),
                                std::string(to_string(p.bound)), num(p.time_s),
-                               num(double(p.cost.count) * p.time_s / st.time_s)});
+                               num(double(p.cost.count) * p.time_s / st.time_s),
+                               expected && expected->has_value() ? num(expected->value()) : std::string()});
     }
   }
   return out;

@@ -17,7 +17,8 @@ std::string render_csv(const Analysis& a);
 
 // The pieces of the table that other outputs (the HTML report) show the same way.
 std::string step_heading(const StepResult& st);  // "decode: batch 8, 1 new token per sequence, ..."
-reports::Table step_table(const StepResult& st);  // one row per op, the step's totals in the footer
+// One row per op, the step's totals in the footer; with an expectation, an "expected" column beside "time".
+reports::Table step_table(const StepResult& st, const StepExpectation* expected = nullptr);
 // Intensity for people: 3 significant digits without exponent notation (1640, 7.97, 0.167).
 std::string intensity_text(double flops_per_byte);
 

@@ -1,19 +1,37 @@
-// Calibration: an achievable-efficiency model per op kind, fitted from validation rows:
-//   expected time = overhead_s + bound / efficiency
-// by least squares on the relative residual ((expected - measured) / measured, so short and long calls weigh
-// alike, as the accuracy figures do). A negative overhead is not physical: the fit then has none.
+// Calibration: an achievable roofline per kernel class (hardware/calibration.hpp), fitted from validation
+// rows and applied to them (and, through expected_time, to `roofline analyze`'s ops):
+//   expected = overhead_s + max(compute_s / compute_efficiency, memory_s / memory_efficiency)
+// Fitted per kernel (fit_selector says which) on the rows that kernel ran.
+//
+// Objective: the sum of |expected - measured| / measured, the loss whose minimiser is the median relative
+// error the accuracy is judged by, and which one noisy sample cannot drag. For fixed efficiencies the best
+// overhead is then the weighted median of (measured - roof time) with weights 1 / measured (clamped at 0:
+// a negative overhead is not physical); the two efficiencies are searched on a log grid, refined five times.
+// An efficiency no row's time depends on (all rows on one side of the ridge) is held at 1 where it can be.
 #pragma once
 
 #include <span>
-#include <vector>
+#include <string>
+#include <string_view>
 
 #include "roofline/validation.hpp"
 
 namespace roofline {
 
-// Fits every kind present in rows (a kind with one distinct bound gets no overhead).
-Calibration fit_calibration(std::span<const ValidationRow> rows);
-// Sets expected_s of each row whose kind the calibration has.
+// The fit an op of this class, name, weight dtype and phase is fitted under (the fields it narrows to).
+hardware::EfficiencyFit fit_selector(ValidationKind kind, std::string_view op, std::string_view weights, Phase phase);
+
+// Fits every (kind, weights) present in rows. source: what was measured (stored with the fits).
+Calibration fit_calibration(std::span<const ValidationRow> rows, std::string source = {});
+
+double expected_time(const hardware::EfficiencyFit& f, double compute_s, double memory_s);
+
+// The expectation of a step analyzed on a calibrated profile, under the same cache treatment the fit saw
+// (validation.hpp: warm, hierarchical). No calibration: every op without one.
+StepExpectation expect_step(const StepResult& step, const opmodel::Scenario& s, const hardware::Profile& hw,
+                            const Roofs& roofs);
+
+// Sets expected_s of each row the calibration has a fit for.
 void apply_calibration(const Calibration& c, std::span<ValidationRow> rows);
 
 }  // namespace roofline

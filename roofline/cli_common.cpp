@@ -3,6 +3,7 @@
 #include <charconv>
 #include <algorithm>
 #include <cmath>
+#include <ctime>
 #include <iostream>
 #include <sstream>
 
@@ -12,6 +13,15 @@
 #include "reports/output_file.hpp"
 
 namespace roofline::cli {
+
+std::string utc_now() {
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%d %H:%M UTC", &tm);
+  return text;
+}
 
 std::int64_t parse_integer(const std::string& option, const std::string& text, std::int64_t min, std::int64_t max) {
   std::int64_t v = 0;

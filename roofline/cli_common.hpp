@@ -52,4 +52,7 @@ po::variables_map parse(int argc, const char* const* argv, const po::options_des
 // Writes `content` to the file (atomically) or, when path is empty or "-", to stdout.
 void emit(const std::string& path, const std::string& content);
 
+// The current time, "2026-11-21 06:30 UTC": reports and calibrations say when they were made.
+std::string utc_now();
+
 }  // namespace roofline::cli

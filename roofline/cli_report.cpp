@@ -14,15 +14,6 @@ namespace roofline::cli {
 
 namespace {
 
-std::string utc_now() {
-  const std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%d %H:%M UTC", &tm);
-  return text;
-}
-
 // The command line as a shell would take it back: words with anything but safe characters single-quoted.
 std::string command_line(int argc, const char* const* argv) {
   std::string line = "roofline";

@@ -22,6 +22,7 @@
 #include "roofline/validation.hpp"
 #include "roofline/validation_output.hpp"
 #include "roofline/validation_run.hpp"
+#include "roofline/validation_sweep.hpp"
 
 namespace roofline::cli {
 namespace {
@@ -78,33 +79,38 @@ struct EngineRun {
   }
 };
 
-// Issue 5's sweep, both sides of the ridge: prefill 16..2048 at batch 1 and 4 (and 16, 64 at short prompts),
-// decode contexts 128..8192 at batch 1..64, for each weight format. The shapes alternate between the fit half
-// and the held-out half, so both span every range.
-void sweep(const EngineRun& er, opmodel::Scenario base, ValidationReport& report) {
-  std::vector<EnginePoint> points;
-  for (std::int64_t b : {1, 4})
-    for (std::int64_t len = 16; len <= 2048; len *= 2) points.push_back({engine::Phase::prefill, b, len});
-  for (std::int64_t b : {16, 64})
-    for (std::int64_t len : {16, 64}) points.push_back({engine::Phase::prefill, b, len});
-  for (std::int64_t b : {1, 4, 16, 64})
-    for (std::int64_t ctx = 128; ctx <= 8192; ctx *= 2) points.push_back({engine::Phase::decode, b, ctx});
-  std::vector<ValidationRow> fit, held;
-  std::vector<EnginePoint> halves[2];
-  for (std::size_t i = 0; i < points.size(); ++i) halves[i % 2].push_back(points[i]);
+// Issue 5's sweep (roofline/validation_sweep.hpp) at each weight format: the weights are built once per
+// format and every shape timed on them; the calibration is fitted on one half of the shapes and judged on the
+// other.
+void sweep(const EngineRun& er, opmodel::Scenario base, double kv_budget_gib, ValidationReport& report) {
+  const engine::Config config = engine::parse_config(er.text.text, er.text.origin);
+  // K and V rows of every layer, fp32 (the engine's KV cache).
+  const double kv_bytes_per_token = 2.0 * double(config.n_layers) * double(config.kv_dim()) * 4;
+  const SweepPlan plan = sweep_plan(kv_bytes_per_token, kv_budget_gib * double(1ull << 30));
+  std::vector<ValidationRow> rows;
   for (opmodel::DType w : {opmodel::DType::fp32, opmodel::DType::bf16, opmodel::DType::int8}) {
     base.weight_dtype = w;
-    for (auto& r : er.rows(base, halves[0])) fit.push_back(std::move(r));
-    for (auto& r : er.rows(base, halves[1])) held.push_back(std::move(r));
+    for (auto& r : er.rows(base, plan.points)) rows.push_back(std::move(r));
   }
-  report.calibration = fit_calibration(fit);
-  apply_calibration(*report.calibration, fit);
-  apply_calibration(*report.calibration, held);
+  std::vector<ValidationRow> fit;
+  for (auto& r : rows) {
+    r.half = plan.is_held_out(r.step) ? "held-out" : "fit";
+    if (r.half == "fit") fit.push_back(r);
+  }
+  report.calibration = fit_calibration(
+      fit, fmt::format("roofline validate --sweep on {}, {}: {} of {} measured ops (the fit half), {}", report.model,
+                       utc_now(), fit.size(), rows.size(), report.source));
+  apply_calibration(*report.calibration, rows);
+  std::vector<ValidationRow> held;
+  for (const auto& r : rows)
+    if (r.half == "held-out") held.push_back(r);
   report.held_out = statistics(held);
   report.scenario = fmt::format("weights fp32, bf16 and int8 (group {}), activations and KV fp32, {} attention, unfused",
                                 base.group_size, er.tiled ? "flash" : "naive");
-  report.rows = std::move(fit);
-  for (auto& r : held) report.rows.push_back(std::move(r));
+  for (const EnginePoint& p : plan.skipped)
+    report.notes.push_back(fmt::format("skipped decode batch {} context {}: its KV cache exceeds {:g} GiB (--sweep-kv-gib)",
+                                       p.batch, p.length, kv_budget_gib));
+  report.rows = std::move(rows);
   report.stats = statistics(report.rows);
 }
 
@@ -145,6 +151,13 @@ int validate(int argc, const char* const* argv) {
       ("seed", po::value<std::string>()->default_value("0"), "seed of the random weights")
       ("sweep", po::bool_switch(), "engine: prefill 16..2048, decode contexts 128..8192, batch 1..64, weights fp32, "
                                    "bf16 and int8; fit the efficiencies on half the shapes, report the other half")
+      ("sweep-kv-gib", po::value<std::string>()->default_value("2"),
+       "--sweep: skip decode points whose KV cache exceeds this many GiB")
+      ("point-seconds", po::value<std::string>()->default_value("1"),
+       "--sweep: stop repeating a shape once its timed runs took this long (at least 3 runs)")
+      ("save-profile", po::value<std::string>(),
+       "--sweep: write the profile (--hw's, or the measured one) with the fitted calibration to this file; "
+       "`roofline analyze --hw FILE` then shows expected times")
       ("format", po::value<std::string>()->default_value("table"), "table | json | csv")
       ("output,o", po::value<std::string>()->default_value("-"), "output file (written whole or not at all)")
       ("help,h", "this help");
@@ -158,6 +171,8 @@ int validate(int argc, const char* const* argv) {
   const std::string format = vm["format"].as<std::string>();
   if (format != "table" && format != "json" && format != "csv")
     throw UsageError("format", fmt::format("expected table, json or csv, got '{}'", format));
+  if (vm.count("save-profile") && !vm["sweep"].as<bool>())
+    throw UsageError("save-profile", "stores the calibration a --sweep fits: add --sweep");
   const std::string attn = vm["attn"].as<std::string>();
   if (attn != "flash" && attn != "naive") throw UsageError("attn", fmt::format("expected flash or naive, got '{}'", attn));
 
@@ -198,12 +213,19 @@ int validate(int argc, const char* const* argv) {
         {engine::Phase::decode, batch, parse_integer("kv-len", vm["kv-len"].as<std::string>(), 0, 1 << 20)}};
     const auto seed = std::uint64_t(parse_integer("seed", vm["seed"].as<std::string>(), 0, INT64_MAX));
     hw = profile_of(vm);  // before the weights exist: the measurement wants an idle machine
-    const EngineRun er{text, model, vm["weights"].as<std::string>(), seed, attn == "flash", timing, *hw};
+    EngineRun er{text, model, vm["weights"].as<std::string>(), seed, attn == "flash", timing, *hw};
     report.source = fmt::format("engine, {} threads, {} warm-up + {} timed runs per step, median over layers x runs",
                                 omp_get_max_threads(), timing.warmup, timing.repetitions);
     report.hardware = hw->name;
     if (vm["sweep"].as<bool>()) {
-      sweep(er, base, report);
+      const double kv_gib = parse_number("sweep-kv-gib", vm["sweep-kv-gib"].as<std::string>(), 1e-3, 1e6);
+      er.timing.point_seconds = parse_number("point-seconds", vm["point-seconds"].as<std::string>(), 0, 1e6);
+      sweep(er, base, kv_gib, report);
+      if (vm.count("save-profile")) {
+        hardware::Profile calibrated = *hw;
+        calibrated.calibration = report.calibration;
+        emit(vm["save-profile"].as<std::string>(), hardware::to_json(calibrated).dump(2) + "\n");
+      }
     } else {
       report.rows = er.rows(base, points);
       report.stats = statistics(report.rows);

@@ -10,24 +10,9 @@
 
 #include "engine/kernels.hpp"
 #include "opmodel/op_names.hpp"
+#include "opmodel/step_ops.hpp"
 
 namespace roofline {
-
-std::string_view to_string(ValidationKind k) {
-  switch (k) {
-    case ValidationKind::gemm: return "gemm";
-    case ValidationKind::gemv: return "gemv";
-    case ValidationKind::attention: return "attention";
-    case ValidationKind::elementwise: return "elementwise";
-  }
-  return "elementwise";
-}
-
-const KindFit* Calibration::find(ValidationKind k) const {
-  for (const auto& f : fits)
-    if (f.kind == k) return &f;
-  return nullptr;
-}
 
 namespace {
 
@@ -79,7 +64,9 @@ double linear_rows(const opmodel::OpCost& op, const opmodel::Scenario& s) {
   return op.name == opmodel::op::lm_head && !s.all_logits ? double(s.batch) : double(s.tokens());
 }
 
-ValidationKind kind_of(const opmodel::OpCost& op, const opmodel::Scenario& s) {
+}  // namespace
+
+ValidationKind kernel_class(const opmodel::OpCost& op, const opmodel::Scenario& s) {
   switch (op.kind) {
     case opmodel::OpKind::linear:
       return linear_rows(op, s) <= double(engine::kGemvMaxRows) ? ValidationKind::gemv : ValidationKind::gemm;
@@ -90,27 +77,33 @@ ValidationKind kind_of(const opmodel::OpCost& op, const opmodel::Scenario& s) {
   return ValidationKind::elementwise;
 }
 
-ValidationRow row_of(const OpPoint& p, const opmodel::Scenario& s, const StepKey& step, double step_stream_bytes,
+std::string kernel_weights(const opmodel::OpCost& op, const opmodel::Scenario& s) {
+  const bool dense = op.kind == opmodel::OpKind::embedding || op.name == opmodel::op::lm_head;
+  return std::string(opmodel::to_string(dense ? opmodel::dense_weight_dtype(s) : s.weight_dtype));
+}
+
+namespace {
+
+ValidationRow row_of(const OpPoint& p, const opmodel::Scenario& s, const StepKey& step, double stream_bytes,
                      const hardware::Profile& hw, const Roofs& roofs, const Measurement& m) {
-  const opmodel::Traffic& t = p.cost.bytes;
   ValidationRow r;
   r.op = m.op;
   r.weights = std::string(opmodel::to_string(s.weight_dtype));
-  r.kind = kind_of(p.cost, s);
+  r.kind = kernel_class(p.cost, s);
+  r.kernel_weights = kernel_weights(p.cost, s);
   r.step = step;
   r.flops = p.cost.flops;
-  r.bytes = t.total();
+  r.bytes = p.cost.bytes.total();
   r.precision = p.precision;
   r.peak_flops_per_s = roofs.peak(p.precision);
-  const double stream = t.weight_read + t.kv_read, act = r.bytes - stream;
-  const LevelRoof stream_level = level_for(hw, step_stream_bytes), act_level = level_for(hw, r.bytes);
-  r.stream_level = stream > 0 ? stream_level.name : "-";
-  r.act_level = act > 0 ? act_level.name : "-";
-  const double memory_s = stream / stream_level.bytes_per_s + act / act_level.bytes_per_s;
-  r.bytes_per_s = memory_s > 0 ? r.bytes / memory_s : roofs.bytes_per_s;
-  const double compute_s = r.flops / r.peak_flops_per_s;
-  r.predicted_s = std::max(compute_s, memory_s);
-  r.predicted_bound = compute_s > memory_s ? Bound::compute : Bound::memory;
+  const HierarchicalTimes t = hierarchical_times(p.cost, r.peak_flops_per_s, stream_bytes, hw);
+  r.stream_level = t.stream_level;
+  r.act_level = t.act_level;
+  r.bytes_per_s = t.memory_s > 0 ? r.bytes / t.memory_s : roofs.bytes_per_s;
+  r.compute_s = t.compute_s;
+  r.memory_s = t.memory_s;
+  r.predicted_s = std::max(t.compute_s, t.memory_s);
+  r.predicted_bound = t.compute_s > t.memory_s ? Bound::compute : Bound::memory;
   r.main_memory_predicted_s = p.time_s;
   r.main_memory_bound = p.bound;
   r.measured_s = spread_of(m.seconds);
@@ -195,6 +188,25 @@ LevelRoof level_for(const hardware::Profile& p, double bytes) {
   return {p.memory.name.empty() ? "memory" : p.memory.name, p.memory_bytes_per_s()};
 }
 
+HierarchicalTimes hierarchical_times(const opmodel::OpCost& op, double peak_flops_per_s, double step_stream_bytes,
+                                     const hardware::Profile& hw) {
+  const opmodel::Traffic& t = op.bytes;
+  const double bytes = t.total(), stream = t.weight_read + t.kv_read, act = bytes - stream;
+  const LevelRoof stream_level = level_for(hw, step_stream_bytes), act_level = level_for(hw, bytes);
+  HierarchicalTimes h;
+  h.stream_level = stream > 0 ? stream_level.name : "-";
+  h.act_level = act > 0 ? act_level.name : "-";
+  h.memory_s = stream / stream_level.bytes_per_s + act / act_level.bytes_per_s;
+  h.compute_s = op.flops / peak_flops_per_s;
+  return h;
+}
+
+double step_stream_bytes(const StepResult& step) {
+  double bytes = 0;  // what lies between two uses of a weight: the step's weights and KV reads
+  for (const OpPoint& p : step) bytes += double(p.cost.count) * (p.cost.bytes.weight_read + p.cost.bytes.kv_read);
+  return bytes;
+}
+
 std::vector<ValidationRow> validate_ops(const opmodel::ModelConfig& m, const opmodel::Scenario& base,
                                         const hardware::Profile& hw, std::span<const Measurement> measured) {
   const Roofs roofs = Roofs::of(hw);
@@ -210,8 +222,7 @@ std::vector<ValidationRow> validate_ops(const opmodel::ModelConfig& m, const opm
     opmodel::validate(s);
     StepResult result;
     analyze_step(m, s, roofs, step.phase, result);
-    double stream_bytes = 0;  // the step's weights and KV reads: what lies between two uses of a weight
-    for (const OpPoint& p : result) stream_bytes += double(p.cost.count) * (p.cost.bytes.weight_read + p.cost.bytes.kv_read);
+    const double stream_bytes = step_stream_bytes(result);
     const std::string where = fmt::format("{} batch {} q_len {} kv_len {}", to_string(step.phase), step.batch,
                                           step.q_len, step.kv_len);
     for (const Measurement* x : ms) {

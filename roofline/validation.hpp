@@ -15,7 +15,6 @@
 // memory time is the sum of the two streams at their levels' bandwidths.
 #pragma once
 
-#include <array>
 #include <compare>
 #include <optional>
 #include <span>
@@ -37,12 +36,10 @@ class ValidationError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// The op kinds an efficiency is fitted for: GEMV is a linear of at most engine::kGemvMaxRows rows (the
-// engine streams the weights once per row block there), GEMM a larger one; embedding counts as element-wise.
-enum class ValidationKind { gemm, gemv, attention, elementwise };
-inline constexpr std::array<ValidationKind, 4> kValidationKinds = {ValidationKind::gemm, ValidationKind::gemv,
-                                                                   ValidationKind::attention, ValidationKind::elementwise};
-std::string_view to_string(ValidationKind k);
+// The kernel classes an efficiency is fitted for (hardware/calibration.hpp): GEMV is a linear of at most
+// engine::kGemvMaxRows rows (the engine streams the weights once per row block there), GEMM a larger one;
+// embedding counts as element-wise.
+using ValidationKind = hardware::KernelClass;
 
 struct StepKey {
   Phase phase = Phase::prefill;
@@ -79,21 +76,29 @@ struct LevelRoof {
 };
 LevelRoof level_for(const hardware::Profile& p, double bytes);
 
-// time = overhead_s + roof_time / efficiency, per kind, fitted from measurements.
-struct KindFit {
-  ValidationKind kind = ValidationKind::gemm;
-  double efficiency = 1;  // fraction of the roof attained on large calls
-  double overhead_s = 0;  // fixed cost per call
-  std::int64_t points = 0;
+// One op instance's roof times under the warm hierarchical treatment (the header comment; kCacheTreatment):
+// weights and KV from the level holding the step's stream, activations from the level holding the op's
+// own traffic. step_stream_bytes: the step's weight and KV reads over all op instances.
+struct HierarchicalTimes {
+  double compute_s = 0, memory_s = 0;
+  std::string stream_level, act_level;  // "-" where the op has no such bytes
 };
-struct Calibration {
-  std::vector<KindFit> fits;
-  const KindFit* find(ValidationKind k) const;
-};
+HierarchicalTimes hierarchical_times(const opmodel::OpCost& op, double peak_flops_per_s, double step_stream_bytes,
+                                     const hardware::Profile& hw);
+double step_stream_bytes(const StepResult& step);
+
+// The kernel class of an op in a scenario (a linear's rows decide GEMV or GEMM).
+ValidationKind kernel_class(const opmodel::OpCost& op, const opmodel::Scenario& s);
+// The weight dtype a calibration fit is keyed by: the dtype the op's own weights are stored in (lm_head and the
+// embedding keep the dense dtype when the projections are quantized), the scenario's otherwise.
+std::string kernel_weights(const opmodel::OpCost& op, const opmodel::Scenario& s);
+
+using Calibration = hardware::Calibration;
 
 struct ValidationRow {
   std::string op;
-  std::string weights;  // weight dtype of the scenario
+  std::string weights;         // weight dtype of the scenario
+  std::string kernel_weights;  // the calibration's key (kernel_weights())
   ValidationKind kind = ValidationKind::elementwise;
   StepKey step;
   double flops = 0, bytes = 0;  // one instance
@@ -101,7 +106,9 @@ struct ValidationRow {
   double peak_flops_per_s = 0;
   std::string stream_level, act_level;  // where weights/KV and activations are served from
   double bytes_per_s = 0;               // effective: bytes / memory time
-  double predicted_s = 0;               // max(flops / peak, memory time): the bound
+  double compute_s = 0;                 // flops / peak
+  double memory_s = 0;                  // bytes at their levels' bandwidths
+  double predicted_s = 0;               // max(compute_s, memory_s): the bound
   Bound predicted_bound = Bound::memory;
   double main_memory_predicted_s = 0;   // the same with every byte from main memory (`roofline analyze`)
   Bound main_memory_bound = Bound::memory;  // `roofline analyze`'s label
@@ -112,7 +119,8 @@ struct ValidationRow {
   // bytes this equals predicted_bound by construction, so agreement is counted against main_memory_bound:
   // does `roofline analyze`'s label survive once the caches are accounted for?
   Bound binding = Bound::memory;
-  std::optional<double> expected_s;  // overhead + bound / efficiency, when calibrated
+  std::optional<double> expected_s;  // the calibrated expectation (roofline/calibration.hpp), when calibrated
+  std::string half;                  // --sweep: "fit" or "held-out"; empty otherwise
   double error() const { return (predicted_s - measured_s.median) / measured_s.median; }
   std::optional<double> expected_error() const {
     if (!expected_s) return std::nullopt;

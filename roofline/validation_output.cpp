@@ -58,13 +58,18 @@ nlohmann::json stats_json(const std::vector<GroupStats>& stats) {
 std::string validation_table(const ValidationReport& r) {
   std::string out = fmt::format("{} on {}: {}\n{}\ncaches: {}\n\n", r.model, r.hardware, r.scenario, r.source,
                                 kCacheTreatment);
+  for (const auto& n : r.notes) out += fmt::format("note: {}\n", n);
+  if (!r.notes.empty()) out += "\n";
   const bool expected = r.calibration.has_value();
   std::vector<reports::Table::Column> cols = {
       {"w", reports::Align::left}, {"phase", reports::Align::left}, {"B"}, {"q"}, {"kv"}, {"op", reports::Align::left},
       {"kind", reports::Align::left}, {"levels", reports::Align::left}, {"predicted"}, {"bound", reports::Align::left},
       {"measured"}, {"min..max"}, {"n"}, {"achieved FLOP/s"}, {"achieved B/s"}, {"roof"},
       {"binding", reports::Align::left}, {"error"}};
-  if (expected) cols.push_back({"expected"});
+  if (expected) {
+    cols.push_back({"expected"});
+    cols.push_back({"half", reports::Align::left});
+  }
   reports::Table t(cols);
   for (const auto& row : r.rows) {
     std::vector<std::string> cells = {
@@ -76,7 +81,10 @@ std::string validation_table(const ValidationReport& r) {
         std::to_string(row.measured_s.samples), reports::si(row.achieved_flops_per_s, "FLOP/s"),
         reports::si(row.achieved_bytes_per_s, "B/s"), reports::percent(row.roof_fraction),
         std::string(to_string(row.binding)), fmt::format("{:+.0f}%", row.error() * 100)};
-    if (expected) cells.push_back(row.expected_s ? reports::duration(*row.expected_s) : "-");
+    if (expected) {
+      cells.push_back(row.expected_s ? reports::duration(*row.expected_s) : "-");
+      cells.push_back(row.half.empty() ? "-" : row.half);
+    }
     t.add_row(cells);
   }
   out += t.render();
@@ -85,11 +93,16 @@ std::string validation_table(const ValidationReport& r) {
          "main-memory bound (roofline analyze) is the binding resource\n\n";
   out += "accuracy of the roofline bound\n" + stats_table(r.stats, false);
   if (r.calibration) {
-    reports::Table c({{"kind", reports::Align::left}, {"efficiency"}, {"overhead"}, {"points"}});
+    reports::Table c({{"kind", reports::Align::left}, {"op", reports::Align::left}, {"weights", reports::Align::left},
+                      {"phase", reports::Align::left}, {"compute efficiency"}, {"memory efficiency"}, {"overhead"},
+                      {"points"}});
+    auto any = [](const std::string& s) { return s.empty() ? std::string("any") : s; };
     for (const auto& f : r.calibration->fits)
-      c.add_row({std::string(to_string(f.kind)), reports::percent(f.efficiency), reports::duration(f.overhead_s),
-                 std::to_string(f.points)});
-    out += "\ncalibration (fitted on the first half of the sweep): time = overhead + bound / efficiency\n" + c.render();
+      c.add_row({std::string(to_string(f.kind)), any(f.op), any(f.weights), any(f.phase), reports::percent(f.compute_efficiency),
+                 reports::percent(f.memory_efficiency), reports::duration(f.overhead_s), std::to_string(f.points)});
+    out += "\ncalibration (fitted on the fit half of the sweep): expected = overhead + max(compute time / compute "
+           "efficiency, memory time / memory efficiency)\n" +
+           c.render();
     out += "\nheld-out half: expected time against measured\n" + stats_table(r.held_out, true);
     for (const auto& g : r.held_out)
       if (g.kind == "all" && g.phase == "all" && g.expected_median_abs_error)
@@ -110,16 +123,19 @@ nlohmann::json validation_json(const ValidationReport& r) {
   j["scenario"] = r.scenario;
   j["source"] = r.source;
   j["cache_treatment"] = kCacheTreatment;
+  j["notes"] = r.notes;
   j["counting"] = "per op instance: one layer's call (or the per-step op's call); median over layers x repetitions";
   nlohmann::json rows = nlohmann::json::array();
   for (const auto& row : r.rows) {
-    nlohmann::json x = {{"op", row.op}, {"weight_dtype", row.weights}, {"kind", to_string(row.kind)}, {"phase", to_string(row.step.phase)},
+    nlohmann::json x = {{"op", row.op}, {"weight_dtype", row.weights}, {"kernel_weights", row.kernel_weights},
+                        {"kind", to_string(row.kind)}, {"phase", to_string(row.step.phase)},
                         {"batch", row.step.batch}, {"q_len", row.step.q_len}, {"kv_len", row.step.kv_len},
                         {"flops", row.flops}, {"bytes", row.bytes},
                         {"intensity_flops_per_byte", row.bytes > 0 ? row.flops / row.bytes : 0.0},
                         {"precision", hardware::to_string(row.precision)}, {"peak_flops_per_s", row.peak_flops_per_s},
                         {"stream_level", row.stream_level}, {"activation_level", row.act_level},
-                        {"bytes_per_s", row.bytes_per_s}, {"predicted_s", row.predicted_s},
+                        {"bytes_per_s", row.bytes_per_s}, {"compute_s", row.compute_s}, {"memory_s", row.memory_s},
+                        {"predicted_s", row.predicted_s},
                         {"predicted_bound", to_string(row.predicted_bound)},
                         {"main_memory_predicted_s", row.main_memory_predicted_s},
                         {"main_memory_bound", to_string(row.main_memory_bound)},
@@ -129,16 +145,13 @@ nlohmann::json validation_json(const ValidationReport& r) {
                         {"achieved_bytes_per_s", row.achieved_bytes_per_s}, {"roof_fraction", row.roof_fraction},
                         {"binding", to_string(row.binding)}, {"error", row.error()}};
     if (row.expected_s) x["expected_s"] = *row.expected_s;
+    if (!row.half.empty()) x["half"] = row.half;
     rows.push_back(x);
   }
   j["ops"] = rows;
   j["statistics"] = stats_json(r.stats);
   if (r.calibration) {
-    nlohmann::json fits = nlohmann::json::array();
-    for (const auto& f : r.calibration->fits)
-      fits.push_back({{"kind", to_string(f.kind)}, {"efficiency", f.efficiency}, {"overhead_s", f.overhead_s},
-                      {"points", f.points}});
-    j["calibration"] = fits;
+    j["calibration"] = hardware::to_json(*r.calibration);
     j["held_out_statistics"] = stats_json(r.held_out);
   }
   return j;
@@ -146,17 +159,19 @@ nlohmann::json validation_json(const ValidationReport& r) {
 
 std::string validation_csv(const ValidationReport& r) {
   std::string out =
-      "op,weight_dtype,kind,phase,batch,q_len,kv_len,flops,bytes,stream_level,activation_level,predicted_s,predicted_bound,"
+      "op,weight_dtype,kind,phase,batch,q_len,kv_len,flops,bytes,stream_level,activation_level,compute_s,memory_s,"
+      "predicted_s,predicted_bound,"
       "measured_median_s,measured_min_s,measured_max_s,samples,achieved_flops_per_s,achieved_bytes_per_s,"
-      "roof_fraction,binding,error,expected_s\n";
+      "roof_fraction,binding,error,expected_s,half\n";
   for (const auto& row : r.rows)
-    out += fmt::format("{},{},{},{},{},{},{},{:.6g},{:.6g},{},{},{:.6g},{},{:.6g},{:.6g},{:.6g},{},{:.6g},{:.6g},{:.6g},{},{:.6g},{}\n",
+    out += fmt::format("{},{},{},{},{},{},{},{:.6g},{:.6g},{},{},{:.6g},{:.6g},{:.6g},{},{:.6g},{:.6g},{:.6g},{},{:.6g},{:.6g},{:.6g},{},{:.6g},{},{}\n",
                        row.op, row.weights, to_string(row.kind), to_string(row.step.phase), row.step.batch, row.step.q_len,
-                       row.step.kv_len, row.flops, row.bytes, row.stream_level, row.act_level, row.predicted_s,
+                       row.step.kv_len, row.flops, row.bytes, row.stream_level, row.act_level, row.compute_s,
+                       row.memory_s, row.predicted_s,
                        to_string(row.predicted_bound), row.measured_s.median, row.measured_s.min, row.measured_s.max,
                        row.measured_s.samples, row.achieved_flops_per_s, row.achieved_bytes_per_s, row.roof_fraction,
                        to_string(row.binding), row.error(),
-                       row.expected_s ? fmt::format("{:.6g}", *row.expected_s) : std::string());
+                       row.expected_s ? fmt::format("{:.6g}", *row.expected_s) : std::string(), row.half);
   return out;
 }
 

@@ -19,6 +19,7 @@ struct ValidationReport {
   std::vector<GroupStats> stats;
   std::optional<Calibration> calibration;
   std::vector<GroupStats> held_out;  // statistics of the held-out half, when calibrated
+  std::vector<std::string> notes;    // what the run left out, and why
 };
 
 // How caches were treated, stated in every output.

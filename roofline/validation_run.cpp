@@ -1,6 +1,7 @@
 #include "roofline/validation_run.hpp"
 
 #include <algorithm>
+#include <chrono>
 
 #include "engine/kv_cache.hpp"
 
@@ -27,14 +28,25 @@ void time_engine(engine::Model& model, const std::vector<EnginePoint>& points, c
         }
       ids.push_back(id);
     }
-    std::vector<std::int32_t> tokens(static_cast<std::size_t>(q));
-    for (std::size_t i = 0; i < tokens.size(); ++i) tokens[i] = std::int32_t((i * 7 + 1) % std::size_t(c.vocab_size));
+    // Distinct token ids across the whole step (up to the vocabulary): the embedding lookup then gathers
+    // as many different table rows as opmodel counts, not one row reused from cache by every sequence.
+    std::vector<std::int32_t> tokens(static_cast<std::size_t>(pt.batch * q));
+    for (std::size_t i = 0; i < tokens.size(); ++i)
+      tokens[i] = std::int32_t((i * 7919 + 1) % std::size_t(c.vocab_size));
     std::vector<engine::SequenceStep> step;
-    for (std::int64_t id : ids) step.push_back({id, tokens});
+    for (std::size_t b = 0; b < ids.size(); ++b)
+      step.push_back({ids[b], std::span<const std::int32_t>(tokens).subspan(b * std::size_t(q), std::size_t(q))});
     std::vector<float> logits(static_cast<std::size_t>(pt.batch * c.vocab_size));
+    double timed_s = 0;
     for (int r = 0; r < timing.warmup + timing.repetitions; ++r) {
+      const bool warm = r >= timing.warmup;
+      if (warm && timing.point_seconds > 0 && r - timing.warmup >= timing.min_repetitions &&
+          timed_s >= timing.point_seconds)
+        break;
       for (std::int64_t id : ids) cache.set_length(id, cached);
-      model.forward(cache, step, logits.data(), pt.phase, r < timing.warmup ? nullptr : &probe);
+      const auto t0 = std::chrono::steady_clock::now();
+      model.forward(cache, step, logits.data(), pt.phase, warm ? &probe : nullptr);
+      if (warm) timed_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     }
   }
 }

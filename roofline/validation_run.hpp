@@ -20,6 +20,10 @@ struct EnginePoint {
 struct EngineTiming {
   int warmup = 1;       // untimed runs before the repetitions
   int repetitions = 5;  // timed runs: samples per op = repetitions x instances (layers)
+  // When > 0, a point stops repeating once its timed runs have taken this long and there were at least
+  // min_repetitions (a 2048-token prefill of 7B layers takes seconds; a decode step, milliseconds).
+  double point_seconds = 0;
+  int min_repetitions = 3;
 };
 
 // Appends the probe records of every repetition at every point. Throws engine::EngineError.

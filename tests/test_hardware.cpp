@@ -150,3 +150,67 @@ TEST(HardwareProfile, UnknownPresetListsKnownOnes) {
     EXPECT_NE(std::string(e.what()).find("a100-80g-sxm"), std::string::npos) << e.what();
   }
 }
+
+namespace {
+
+json calibrated_profile() {
+  json j = minimal_profile();
+  j["calibration"] = json::parse(R"({"source": "test sweep", "fits": [
+      {"kind": "gemm", "weights": "fp32", "phase": "prefill", "compute_efficiency": 0.7, "memory_efficiency": 0.5,
+       "overhead_s": 2e-6, "points": 12},
+      {"kind": "gemm", "compute_efficiency": 0.5, "memory_efficiency": 0.4, "overhead_s": 0},
+      {"kind": "elementwise", "op": "rope", "compute_efficiency": 0.1, "memory_efficiency": 0.6, "overhead_s": 1e-6}]})");
+  return j;
+}
+
+}  // namespace
+
+TEST(HardwareCalibration, RoundTripsAndFindsTheMostSpecificFit) {
+  const auto p = hardware::parse_profile(calibrated_profile(), "mine.json");
+  ASSERT_TRUE(p.calibration.has_value());
+  EXPECT_EQ(p.calibration->source, "test sweep");
+  ASSERT_EQ(p.calibration->fits.size(), 3u);
+  const auto again = hardware::parse_profile(json::parse(hardware::to_json(p).dump()), "round trip");
+  EXPECT_EQ(again.calibration, p.calibration);
+  using hardware::KernelClass;
+  const auto* f = p.calibration->find({KernelClass::gemm, "q_proj", "fp32", "prefill"});
+  ASSERT_NE(f, nullptr);
+  EXPECT_DOUBLE_EQ(f->compute_efficiency, 0.7);
+  EXPECT_EQ(f->points, 12);
+  f = p.calibration->find({KernelClass::gemm, "q_proj", "bf16", "prefill"});  // falls back to the class's fit
+  ASSERT_NE(f, nullptr);
+  EXPECT_DOUBLE_EQ(f->compute_efficiency, 0.5);
+  EXPECT_NE(p.calibration->find({KernelClass::elementwise, "rope", "int8", "decode"}), nullptr);
+  EXPECT_EQ(p.calibration->find({KernelClass::elementwise, "act_mul", "fp32", "decode"}), nullptr);
+  EXPECT_EQ(p.calibration->find({KernelClass::attention, "attention", "fp32", "decode"}), nullptr);
+  EXPECT_FALSE(hardware::parse_profile(minimal_profile(), "mine.json").calibration.has_value());
+}
+
+TEST(HardwareCalibration, BadFitsNameTheField) {
+  const auto error_with = [](const char* key, const json& value) {
+    json j = calibrated_profile();
+    j["calibration"]["fits"][0][key] = value;
+    return error_of(j);
+  };
+  EXPECT_NE(error_with("kind", "gemmm").find("field 'calibration.fits[0].kind': unknown kernel class 'gemmm'"),
+            std::string::npos) << error_with("kind", "gemmm");
+  EXPECT_NE(error_with("compute_efficiency", 0).find("'calibration.fits[0].compute_efficiency': must be in (0, 100]"),
+            std::string::npos);
+  EXPECT_NE(error_with("memory_efficiency", "high").find("'calibration.fits[0].memory_efficiency': must be a number"),
+            std::string::npos);
+  EXPECT_NE(error_with("overhead_s", -1).find("'calibration.fits[0].overhead_s': must be in [0, 1000]"), std::string::npos);
+  EXPECT_NE(error_with("phase", "warmup").find("'calibration.fits[0].phase': must be prefill or decode"),
+            std::string::npos);
+  EXPECT_NE(error_with("points", 1.5).find("'calibration.fits[0].points'"), std::string::npos);
+  EXPECT_NE(error_with("speed", 1).find("'calibration.fits[0].speed': unknown field"), std::string::npos);
+  json j = calibrated_profile();
+  j["calibration"]["fits"][1]["weights"] = "fp32";
+  j["calibration"]["fits"][1]["phase"] = "prefill";
+  EXPECT_NE(error_of(j).find("'calibration.fits[1]': a second fit"), std::string::npos) << error_of(j);
+  j = calibrated_profile();
+  j["calibration"]["fits"] = json::array();
+  EXPECT_NE(error_of(j).find("'calibration.fits': is required: a non-empty array"), std::string::npos);
+  j = calibrated_profile();
+  j["calibration"]["fits"][2].erase("memory_efficiency");
+  EXPECT_NE(error_of(j).find("'calibration.fits[2].memory_efficiency': is required"), std::string::npos);
+}
