@@ -189,7 +189,7 @@ int validate(int argc, const char* const* argv) {
   base.attention = attn == "flash" ? opmodel::AttentionImpl::flash : opmodel::AttentionImpl::naive;
 
   ValidationReport report;
-  report.model = fmt::format("{} ({} layers)", text.origin, model.num_layers);
+  report.model = fmt::format("{} ({} layer{})", text.origin, model.num_layers, model.num_layers == 1 ? "" : "s");
   report.scenario = fmt::format("weights {}, activations {}, KV {}, {} attention, unfused", to_string(base.weight_dtype),
                                 to_string(base.act_dtype), to_string(base.kv_dtype), attn);
   std::vector<Measurement> measured;
@@ -212,14 +212,24 @@ int validate(int argc, const char* const* argv) {
         {engine::Phase::prefill, batch, parse_integer("prompt", vm["prompt"].as<std::string>(), 1, 1 << 20)},
         {engine::Phase::decode, batch, parse_integer("kv-len", vm["kv-len"].as<std::string>(), 0, 1 << 20)}};
     const auto seed = std::uint64_t(parse_integer("seed", vm["seed"].as<std::string>(), 0, INT64_MAX));
+    const bool sweeping = vm["sweep"].as<bool>();
+    const double kv_gib = parse_number("sweep-kv-gib", vm["sweep-kv-gib"].as<std::string>(), 1e-3, 1e6);
+    // A sweep repeats cheap shapes more (their medians steady the fit) and stops a shape after about
+    // --point-seconds of timed runs (a 2048-token prefill of 7B layers takes seconds).
+    if (sweeping && vm["repetitions"].defaulted()) timing.repetitions = 9;
+    if (sweeping) timing.point_seconds = parse_number("point-seconds", vm["point-seconds"].as<std::string>(), 0, 1e6);
+    report.source =
+        timing.point_seconds > 0
+            ? fmt::format("engine, {} threads, {} warm-up + {} to {} timed runs per step (until {:g} s), median over "
+                          "layers x runs",
+                          omp_get_max_threads(), timing.warmup, std::min(timing.min_repetitions, timing.repetitions),
+                          timing.repetitions, timing.point_seconds)
+            : fmt::format("engine, {} threads, {} warm-up + {} timed runs per step, median over layers x runs",
+                          omp_get_max_threads(), timing.warmup, timing.repetitions);
     hw = profile_of(vm);  // before the weights exist: the measurement wants an idle machine
-    EngineRun er{text, model, vm["weights"].as<std::string>(), seed, attn == "flash", timing, *hw};
-    report.source = fmt::format("engine, {} threads, {} warm-up + {} timed runs per step, median over layers x runs",
-                                omp_get_max_threads(), timing.warmup, timing.repetitions);
+    const EngineRun er{text, model, vm["weights"].as<std::string>(), seed, attn == "flash", timing, *hw};
     report.hardware = hw->name;
-    if (vm["sweep"].as<bool>()) {
-      const double kv_gib = parse_number("sweep-kv-gib", vm["sweep-kv-gib"].as<std::string>(), 1e-3, 1e6);
-      er.timing.point_seconds = parse_number("point-seconds", vm["point-seconds"].as<std::string>(), 0, 1e6);
+    if (sweeping) {
       sweep(er, base, kv_gib, report);
       if (vm.count("save-profile")) {
         hardware::Profile calibrated = *hw;

@@ -21,6 +21,7 @@
 #include "roofline/engine_setup.hpp"
 #include "roofline/validation.hpp"
 #include "roofline/validation_run.hpp"
+#include "roofline/validation_sweep.hpp"
 #include "run_roofline.hpp"
 
 namespace {
@@ -305,6 +306,100 @@ TEST(Calibration, FitRecoversPlantedEfficienciesAndOverhead) {
     ASSERT_TRUE(s.expected_median_abs_error.has_value());
     EXPECT_LT(*s.expected_p90_abs_error, 1e-3);
   }
+}
+
+}  // namespace
+
+namespace {
+
+TEST(Sweep, PlanSkipsOverBudgetDecodeAndAlternatesHalves) {
+  // 1 KiB of K and V per token, a 1 MiB budget: batch x (context + 1) <= 1024 tokens.
+  const SweepPlan plan = sweep_plan(1024, 1 << 20);
+  std::int64_t decode = 0;
+  for (const EnginePoint& p : plan.points)
+    if (p.phase == engine::Phase::decode) {
+      ++decode;
+      EXPECT_LE(p.batch * (p.length + 1), 1024) << p.batch << " x " << p.length;
+    }
+  EXPECT_EQ(decode, 3 + 1);  // batch 1: 128, 256, 512 (1025 > 1024); batch 4: 128 (4 x 129 <= 1024 < 4 x 257)
+  EXPECT_EQ(plan.points.size() + plan.skipped.size(), 14u + 28u);
+  for (const EnginePoint& p : plan.skipped) EXPECT_EQ(p.phase, engine::Phase::decode);
+  EXPECT_EQ(plan.held_out.size(), plan.points.size() / 2);
+  for (std::size_t i = 0; i < plan.points.size(); ++i)
+    EXPECT_EQ(plan.is_held_out(step_key(plan.points[i])), i % 2 == 1) << i;
+  const StepKey k = step_key({engine::Phase::decode, 4, 128});
+  EXPECT_EQ(k.q_len, 1);
+  EXPECT_EQ(k.kv_len, 128);
+}
+
+// A calibration with every fit at half the roofs plus 1 us: each op's expectation is 1 us + 2 x its
+// hierarchical roof time, and the step total is their count-weighted sum.
+TEST(Calibration, AnalyzeExpectsWhatTheFitSays) {
+  hardware::Profile p = synthetic_profile();
+  hardware::Calibration c;
+  for (hardware::KernelClass k : hardware::kKernelClasses) c.fits.push_back({k, "", "", "", 0.5, 0.5, 1e-6, 1});
+  p.calibration = c;
+  const opmodel::ModelConfig m = opmodel::resolve_model("tiny");
+  AnalysisRequest req;
+  req.scenario = fp32_scenario(opmodel::AttentionImpl::flash);
+  req.scenario.batch = 2;
+  req.prompt = 16;
+  req.gen = 3;
+  const Analysis a = analyze(m, p, req);
+  ASSERT_EQ(a.expected.size(), a.steps.size());
+  const StepResult& st = a.steps.front();
+  const double stream = step_stream_bytes(st);
+  double total = 0;
+  for (std::size_t i = 0; i < st.op_count; ++i) {
+    const OpPoint& op = st.ops[i];
+    const HierarchicalTimes t = hierarchical_times(op.cost, Roofs::of(p).peak(op.precision), stream, p);
+    ASSERT_TRUE(a.expected.front().op_s[i].has_value()) << op.cost.name;
+    EXPECT_NEAR(*a.expected.front().op_s[i], 1e-6 + 2 * std::max(t.compute_s, t.memory_s), 1e-15) << op.cost.name;
+    total += double(op.cost.count) * *a.expected.front().op_s[i];
+  }
+  ASSERT_TRUE(a.expected.front().total_s.has_value());
+  EXPECT_NEAR(*a.expected.front().total_s, total, 1e-12);
+  ASSERT_TRUE(a.whole_request && a.whole_request->expected_ttft_s && a.whole_request->expected_tpot_s);
+  EXPECT_NEAR(*a.whole_request->expected_ttft_s, total, 1e-12);
+  EXPECT_GT(*a.whole_request->expected_tpot_s, a.whole_request->tpot_s);
+  // Without a fit for the attention, that op has none and the step no total.
+  p.calibration->fits.erase(p.calibration->fits.begin() + 2);
+  const Analysis partial = analyze(m, p, req);
+  EXPECT_FALSE(partial.expected.front().total_s.has_value());
+  EXPECT_FALSE(partial.whole_request->expected_ttft_s.has_value());
+  p.calibration.reset();
+  EXPECT_TRUE(analyze(m, p, req).expected.empty());
+}
+
+TEST(ValidateCommand, SweepStoresTheCalibrationInTheProfileAndAnalyzeUsesIt) {
+  const fs::path dir = temp_dir("sweep");
+  const fs::path hw = dir / "hw.json", cal = dir / "calibrated.json";
+  std::ofstream(hw) << hardware::to_json(synthetic_profile()).dump(2);
+  EXPECT_EQ(run("validate --model tiny --hw " + hw.string() + " --save-profile " + cal.string()).code, 2);
+  EXPECT_FALSE(fs::exists(cal));
+  const Result r = run("validate --model tiny --hw " + hw.string() + " --sweep --group-size 16 --repetitions 1 " +
+                       "--warmup 0 --point-seconds 0 --threads 1 --format json --save-profile " + cal.string());
+  ASSERT_EQ(r.code, 0) << r.out.substr(0, 2000);
+  const auto j = nlohmann::json::parse(r.out);
+  std::set<std::string> halves;
+  for (const auto& op : j["ops"]) halves.insert(op["half"].get<std::string>());
+  EXPECT_EQ(halves, (std::set<std::string>{"fit", "held-out"}));
+  ASSERT_TRUE(j.contains("calibration"));
+  EXPECT_FALSE(j["held_out_statistics"].empty());
+  const hardware::Profile p = hardware::load_profile_file(cal.string());
+  ASSERT_TRUE(p.calibration.has_value());
+  EXPECT_EQ(hardware::to_json(*p.calibration), j["calibration"]);
+  EXPECT_NE(p.calibration->find({hardware::KernelClass::gemv, "q_proj", "int8", "decode"}), nullptr);
+  const Result a = run("analyze --model tiny --hw " + cal.string() +
+                       " --prompt 64 --gen 4 --wdtype fp32 --adtype fp32 --kvdtype fp32 --format json");
+  ASSERT_EQ(a.code, 0) << a.out;
+  const auto aj = nlohmann::json::parse(a.out);
+  EXPECT_GT(aj["request"]["expected_ttft_s"].get<double>(), 0);
+  EXPECT_GT(aj["phases"][0]["ops"][0]["expected_s"].get<double>(), 0);
+  const Result table = run("analyze --model tiny --hw " + cal.string() + " --prompt 64 --gen 4 --wdtype fp32 " +
+                           "--adtype fp32 --kvdtype fp32");
+  EXPECT_NE(table.out.find("expected (calibrated): TTFT"), std::string::npos) << table.out;
+  fs::remove_all(dir);
 }
 
 }  // namespace
