@@ -170,6 +170,7 @@ std::string color_of(const std::map<std::string, std::string>& colors, const std
 std::string gnuplot_data(const RooflineChart& c) {
   const Range r = range_of(c);
   Layout l;
+  for (const auto& note : c.notes) l.data += "# " + note + "\n";
   for (const auto& ceil : c.ceilings) {
     const Slope* s = main_slope(c, ceil.group);
     const double x0 = s ? ceil.flops_per_s / s->bytes_per_s : r.xmin;
@@ -257,10 +258,11 @@ std::string gnuplot_script(const RooflineChart& c, const std::string& image_name
                               index++, kRidgePointSize));
   for (const auto& se : c.series)
     plots.push_back(fmt::format("{} index {} using 1:2 with points pt {} ps {} lc rgb '{}' title {}", data, index++,
-                                se.marker, kPointSize, colour(se.group), quoted(se.name)));
+                                se.marker, kPointSize, se.color.empty() ? colour(se.group) : se.color,
+                                quoted(se.name)));
   for (const auto& line : c.lines)
     plots.push_back(fmt::format("{} index {} with lines lw 1 dt 3 lc rgb '{}' notitle", data, index++,
-                                color_of(colors, line.group)));
+                                line.color.empty() ? color_of(colors, line.group) : line.color));
   const std::string label_font = font_size(svg, kLabelPt);
   plots.push_back(fmt::format("{} index {} using 1:2:3 with labels left font ',{}' tc rgb '#333333' notitle", data,
                               index++, label_font));
