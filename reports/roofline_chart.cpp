@@ -195,9 +195,18 @@ std::string gnuplot_data(const RooflineChart& c) {
     block(l, "series " + s.name + ": intensity FLOP/B, FLOP/s, op", rows.empty() ? "NaN NaN \"\"" : rows);
   }
   for (const auto& line : c.lines) {
+    // Segments (the pairs, or the whole line) apart by one blank line, which breaks a gnuplot line; two would
+    // end the block, so a segment with no point on the log axes leaves none.
     std::string rows;
-    for (const auto& p : line.points)
-      if (p.x > 0 && p.y > 0) rows += number(p.x) + " " + number(p.y) + "\n";
+    const std::size_t per_segment = line.pairs ? 2 : std::max<std::size_t>(line.points.size(), 1);
+    for (std::size_t first = 0; first < line.points.size(); first += per_segment) {
+      std::string segment;
+      for (std::size_t i = first; i < std::min(first + per_segment, line.points.size()); ++i)
+        if (const auto& p = line.points[i]; p.x > 0 && p.y > 0) segment += number(p.x) + " " + number(p.y) + "\n";
+      if (segment.empty()) continue;
+      if (!rows.empty()) rows += '\n';
+      rows += segment;
+    }
     block(l, "line", rows.empty() ? "NaN NaN" : rows);
   }
   const LabelLayout placed = label_layout(c);

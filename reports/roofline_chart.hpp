@@ -39,6 +39,7 @@ struct Polyline {  // joins points (a batch sweep, measured vs predicted)
   std::vector<ChartPoint> points;
   std::string group;
   std::string color;     // "#rrggbb"; empty: its group's colour
+  bool pairs = false;    // a separate segment per two points, not one line through all (one plot entry for many)
 };
 
 struct RooflineChart {

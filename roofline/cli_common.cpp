@@ -157,7 +157,7 @@ void add_measured_options(po::options_description& desc) {
        "(keys: op weight_dtype kind phase precision batch q_len kv_len; a repeated key: either value)")
       ("measured-points", po::value<std::string>()->default_value("representative"),
        "measured chart: representative (one step shape per phase: the first weight dtype, the median "
-       "shape) | all (every row that passes the filter)");
+       "batch, the median length at that batch) | all (every row that passes the filter)");
 }
 
 MeasuredSelection measured_selection(const po::variables_map& vm, const ValidationFile& v) {

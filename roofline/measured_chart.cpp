@@ -42,6 +42,14 @@ std::string shape_text(const MeasuredOp& op) {
                                : fmt::format("batch {}, {} cached", op.batch, op.kv_len);
 }
 
+// The middle of the distinct values, the lower one of an even count; v non-empty.
+template <class T>
+T lower_median(std::vector<T> v) {
+  std::sort(v.begin(), v.end());
+  v.erase(std::unique(v.begin(), v.end()), v.end());
+  return v[(v.size() - 1) / 2];
+}
+
 }  // namespace
 
 std::vector<std::pair<std::string, std::string>> parse_measured_filter(const std::string& text) {
@@ -68,16 +76,19 @@ std::vector<const MeasuredOp*> select_ops(const ValidationFile& v, const Measure
   for (const MeasuredOp& op : v.ops)
     if (passes(op, selection.filter)) rows.push_back(&op);
   if (selection.all || rows.empty()) return rows;
-  // Per phase: the first weight dtype, then the median of its shapes (the lower one of an even count).
+  // Per phase: the first weight dtype, its median batch, then the median shape at that batch (the lower one of
+  // an even count), so a sweep's middle is shown rather than the end of one batch's lengths.
   std::map<std::string, std::pair<std::string, Shape>> chosen;
   for (const MeasuredOp* op : rows) {
     if (chosen.count(op->phase)) continue;
     std::vector<Shape> shapes;
     for (const MeasuredOp* other : rows)
       if (other->phase == op->phase && other->weight_dtype == op->weight_dtype) shapes.push_back(shape_of(*other));
-    std::sort(shapes.begin(), shapes.end());
-    shapes.erase(std::unique(shapes.begin(), shapes.end()), shapes.end());
-    chosen[op->phase] = {op->weight_dtype, shapes[(shapes.size() - 1) / 2]};
+    std::vector<std::int64_t> batches;
+    for (const Shape& s : shapes) batches.push_back(std::get<0>(s));
+    const std::int64_t batch = lower_median(batches);
+    std::erase_if(shapes, [&](const Shape& s) { return std::get<0>(s) != batch; });
+    chosen[op->phase] = {op->weight_dtype, lower_median(shapes)};
   }
   std::erase_if(rows, [&](const MeasuredOp* op) {
     const auto& [dtype, shape] = chosen.at(op->phase);
@@ -127,14 +138,19 @@ reports::RooflineChart measured_roofline_chart(const ValidationFile& v, const st
     const bool prefill = phase == "prefill";
     reports::PointSeries predicted{what + ": predicted", {}, prefill ? 7 : 5, group, color};
     reports::PointSeries measured{what + ": measured", {}, prefill ? 6 : 4, group, color};
+    reports::Polyline joins{{}, group, color, true};
+    // Op names label one shape's points; across many shapes they would repeat at every point (filter by op).
+    const bool labelled = shapes.size() == 1;
     for (const MeasuredOp* op : mine) {
-      const double x = op->intensity_flops_per_byte;
-      predicted.points.push_back({x, op->predicted_flops_per_s(), ""});
-      measured.points.push_back({x, op->achieved_flops_per_s, op->op});
-      chart.lines.push_back({{{x, op->predicted_flops_per_s(), ""}, {x, op->achieved_flops_per_s, ""}}, group, color});
+      const reports::ChartPoint on_roof{op->intensity_flops_per_byte, op->predicted_flops_per_s(), ""},
+          reached{op->intensity_flops_per_byte, op->achieved_flops_per_s, labelled ? op->op : ""};
+      predicted.points.push_back(on_roof);
+      measured.points.push_back(reached);
+      joins.points.insert(joins.points.end(), {on_roof, reached});
     }
     chart.series.push_back(std::move(predicted));
     chart.series.push_back(std::move(measured));
+    chart.lines.push_back(std::move(joins));
   }
 
   chart.notes.push_back(fmt::format("predicted and measured per op instance, from {} (values as the file gives them; "

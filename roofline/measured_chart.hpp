@@ -2,9 +2,9 @@
 // measured point (intensity, achieved FLOP/s) joined by a line, so each kernel's gap to the roof shows.
 //
 // A sweep holds hundreds of rows, far too many points to read, so by default the chart shows one step shape
-// per phase (one point pair per op and phase): the first weight dtype the file holds and, among that phase's
-// shapes ordered by batch, q_len and kv_len, the median one. A filter narrows the rows first
-// (phase=decode,batch=1); `all` plots every row that passes it.
+// per phase (one point pair per op and phase): the first weight dtype the file holds, the median of that phase's
+// batches, and the median of its shapes at that batch (lower medians of the distinct values). A filter narrows
+// the rows first (phase=decode,batch=1); `all` plots every row that passes it.
 #pragma once
 
 #include <optional>

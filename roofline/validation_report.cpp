@@ -103,8 +103,8 @@ reports::HtmlSection chart_section(const ValidationFile& v, const std::optional<
   const auto chart = measured_roofline_chart(v, ops, hw);
   const std::string shown =
       selection.all ? "every row that passes the filter"
-                    : "one step shape per phase: the first weight dtype in the file and the median shape of that "
-                      "phase (roofline plot --measured-points all shows every row)";
+                    : "one step shape per phase: the first weight dtype in the file, the median batch and the median "
+                      "length at that batch (--measured-points all shows every row)";
   const std::string caption = fmt::format(
       "Each op's predicted point (filled: intensity, flops / predicted_s) and measured point (open: achieved "
       "FLOP/s), joined by a dotted line: its gap to the roof. Shown: {} of {} rows, {}; an op without FLOPs "

@@ -319,7 +319,10 @@ TEST(MeasuredChart, PngAndSvgAreValidAndDataHoldTheFilesExactValues) {
   ASSERT_EQ(chart.series.size(), 4u);  // prefill predicted, measured; decode predicted, measured
   EXPECT_EQ(chart.series[0].name, "prefill: batch 1, 128 tokens, weights fp16: predicted");
   EXPECT_EQ(chart.series[3].name, "decode: batch 1, 128 cached, weights fp16: measured");
-  EXPECT_EQ(chart.lines.size(), 6u);  // one per op, predicted to measured
+  // One plot entry per pair of series joins each op's two points; embed's pair (no FLOPs) has no segment.
+  ASSERT_EQ(chart.lines.size(), 2u);
+  EXPECT_TRUE(chart.lines[0].pairs);
+  EXPECT_EQ(chart.lines[0].points.size(), 6u);
   const auto files = reports::render(chart, (dir.path / "measured.png").string());
   const std::string png = slurp(files.image);
   ASSERT_GT(png.size(), 10000u);
@@ -348,6 +351,13 @@ TEST(MeasuredChart, PngAndSvgAreValidAndDataHoldTheFilesExactValues) {
               std::string::npos)
         << name << ": the line joining the pair";
   }
+  // The decode line block: embed's pair leaves no blank line (two would end the block), the others one apiece.
+  const auto q_proj = fmt::format("{:.17g} ", json["ops"][4]["intensity_flops_per_byte"].get<double>());
+  const auto block_at = data.rfind("# line\n", data.find(q_proj + fmt::format("{:.17g}\n", 33554432 / 1.6460335458558117e-05)));
+  ASSERT_NE(block_at, std::string::npos);
+  const std::string block = data.substr(block_at, data.find("\n\n\n", block_at) - block_at);
+  EXPECT_EQ(count_of(block, "\n\n"), 1u) << block;
+  EXPECT_EQ(block.rfind("# line\n" + q_proj, 0), 0u) << block;
   EXPECT_NE(data.find(" 312000000000000\n"), std::string::npos);  // the profile's fp16 roof
   EXPECT_NE(data.find("# slope HBM2e 2.04 TB/s"), std::string::npos);
 
@@ -387,10 +397,17 @@ TEST(MeasuredChart, ARepresentativeShapePerPhaseOrTheFilteredRows) {
     for (const auto* op : ops) s.push_back(fmt::format("{} {} {} {} {} {}", op->op, op->phase, op->weight_dtype, op->batch, op->q_len, op->kv_len));
     return s;
   };
-  // Default: the first dtype; prefill's median of (1,16), (1,64), (4,16) and decode's lower median of four.
+  // Default: the first dtype, the lower median batch (1 of 1, 4 and of 1, 8), the lower median length at it.
   EXPECT_EQ(shapes(select_ops(v, {})),
-            (std::vector<std::string>{"q_proj prefill bf16 1 64 0", "attention prefill bf16 1 64 0",
-                                      "q_proj decode bf16 1 1 4096", "attention decode bf16 1 1 4096"}));
+            (std::vector<std::string>{"q_proj prefill bf16 1 16 0", "attention prefill bf16 1 16 0",
+                                      "q_proj decode bf16 1 1 128", "attention decode bf16 1 1 128"}));
+  // Three batches and three lengths: the middle of each.
+  auto json3 = small_validation();
+  json3["ops"] = nlohmann::ordered_json::array();
+  for (int b : {8, 1, 64})
+    for (int kv : {4096, 128, 512}) json3["ops"].push_back(validation_op("q_proj", "decode", b, 1, kv, 1e8, 1e7, 1e-5, 2e-5));
+  EXPECT_EQ(shapes(select_ops(parse_validation_file(json3.dump(), "v3.json"), {})),
+            (std::vector<std::string>{"q_proj decode fp16 8 1 512"}));
   // A filter narrows first; a repeated key admits either value; `all` keeps every row that passes.
   MeasuredSelection s;
   s.filter = parse_measured_filter("phase=decode,weight_dtype=int8,kv_len=128");
@@ -402,6 +419,7 @@ TEST(MeasuredChart, ARepresentativeShapePerPhaseOrTheFilteredRows) {
   const auto chart = measured_roofline_chart(v, select_ops(v, s), std::nullopt);
   ASSERT_EQ(chart.series.size(), 4u);  // decode bf16 and int8, predicted and measured
   EXPECT_EQ(chart.series[0].name, "decode: 4 shapes, weights bf16: predicted");
+  for (const auto& p : chart.series[1].points) EXPECT_EQ(p.label, "");  // names across shapes would only repeat
   s.filter = parse_measured_filter("batch=3");
   EXPECT_TRUE(select_ops(v, s).empty());
 

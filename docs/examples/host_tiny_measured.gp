@@ -30,40 +30,8 @@ plot \
   'host_tiny_measured.dat' index 11 using 1:2 with points pt 5 ps 1 lc rgb '#6a3d9a' title 'decode: batch 1, 256 cached, weights fp32: predicted', \
   'host_tiny_measured.dat' index 12 using 1:2 with points pt 4 ps 1 lc rgb '#6a3d9a' title 'decode: batch 1, 256 cached, weights fp32: measured', \
   'host_tiny_measured.dat' index 13 with lines lw 1 dt 3 lc rgb '#c0392b' notitle, \
-  'host_tiny_measured.dat' index 14 with lines lw 1 dt 3 lc rgb '#c0392b' notitle, \
-  'host_tiny_measured.dat' index 15 with lines lw 1 dt 3 lc rgb '#c0392b' notitle, \
-  'host_tiny_measured.dat' index 16 with lines lw 1 dt 3 lc rgb '#c0392b' notitle, \
-  'host_tiny_measured.dat' index 17 with lines lw 1 dt 3 lc rgb '#c0392b' notitle, \
-  'host_tiny_measured.dat' index 18 with lines lw 1 dt 3 lc rgb '#c0392b' notitle, \
-  'host_tiny_measured.dat' index 19 with lines lw 1 dt 3 lc rgb '#c0392b' notitle, \
-  'host_tiny_measured.dat' index 20 with lines lw 1 dt 3 lc rgb '#c0392b' notitle, \
-  'host_tiny_measured.dat' index 21 with lines lw 1 dt 3 lc rgb '#c0392b' notitle, \
-  'host_tiny_measured.dat' index 22 with lines lw 1 dt 3 lc rgb '#c0392b' notitle, \
-  'host_tiny_measured.dat' index 23 with lines lw 1 dt 3 lc rgb '#c0392b' notitle, \
-  'host_tiny_measured.dat' index 24 with lines lw 1 dt 3 lc rgb '#c0392b' notitle, \
-  'host_tiny_measured.dat' index 25 with lines lw 1 dt 3 lc rgb '#c0392b' notitle, \
-  'host_tiny_measured.dat' index 26 with lines lw 1 dt 3 lc rgb '#c0392b' notitle, \
-  'host_tiny_measured.dat' index 27 with lines lw 1 dt 3 lc rgb '#c0392b' notitle, \
-  'host_tiny_measured.dat' index 28 with lines lw 1 dt 3 lc rgb '#c0392b' notitle, \
-  'host_tiny_measured.dat' index 29 with lines lw 1 dt 3 lc rgb '#c0392b' notitle, \
-  'host_tiny_measured.dat' index 30 with lines lw 1 dt 3 lc rgb '#6a3d9a' notitle, \
-  'host_tiny_measured.dat' index 31 with lines lw 1 dt 3 lc rgb '#6a3d9a' notitle, \
-  'host_tiny_measured.dat' index 32 with lines lw 1 dt 3 lc rgb '#6a3d9a' notitle, \
-  'host_tiny_measured.dat' index 33 with lines lw 1 dt 3 lc rgb '#6a3d9a' notitle, \
-  'host_tiny_measured.dat' index 34 with lines lw 1 dt 3 lc rgb '#6a3d9a' notitle, \
-  'host_tiny_measured.dat' index 35 with lines lw 1 dt 3 lc rgb '#6a3d9a' notitle, \
-  'host_tiny_measured.dat' index 36 with lines lw 1 dt 3 lc rgb '#6a3d9a' notitle, \
-  'host_tiny_measured.dat' index 37 with lines lw 1 dt 3 lc rgb '#6a3d9a' notitle, \
-  'host_tiny_measured.dat' index 38 with lines lw 1 dt 3 lc rgb '#6a3d9a' notitle, \
-  'host_tiny_measured.dat' index 39 with lines lw 1 dt 3 lc rgb '#6a3d9a' notitle, \
-  'host_tiny_measured.dat' index 40 with lines lw 1 dt 3 lc rgb '#6a3d9a' notitle, \
-  'host_tiny_measured.dat' index 41 with lines lw 1 dt 3 lc rgb '#6a3d9a' notitle, \
-  'host_tiny_measured.dat' index 42 with lines lw 1 dt 3 lc rgb '#6a3d9a' notitle, \
-  'host_tiny_measured.dat' index 43 with lines lw 1 dt 3 lc rgb '#6a3d9a' notitle, \
-  'host_tiny_measured.dat' index 44 with lines lw 1 dt 3 lc rgb '#6a3d9a' notitle, \
-  'host_tiny_measured.dat' index 45 with lines lw 1 dt 3 lc rgb '#6a3d9a' notitle, \
-  'host_tiny_measured.dat' index 46 with lines lw 1 dt 3 lc rgb '#6a3d9a' notitle, \
-  'host_tiny_measured.dat' index 47 using 1:2:3 with labels left font ',9' tc rgb '#333333' notitle, \
-  'host_tiny_measured.dat' index 48 using 1:2:3 with labels left font ',9' tc rgb '#b00000' notitle, \
+  'host_tiny_measured.dat' index 14 with lines lw 1 dt 3 lc rgb '#6a3d9a' notitle, \
+  'host_tiny_measured.dat' index 15 using 1:2:3 with labels left font ',9' tc rgb '#333333' notitle, \
+  'host_tiny_measured.dat' index 16 using 1:2:3 with labels left font ',9' tc rgb '#b00000' notitle, \
   keyentry title '1: lm_head'
 unset output
