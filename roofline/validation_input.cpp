@@ -91,6 +91,14 @@ ValidationFile parse_validation_file(const std::string& text, const std::string&
   v.scenario = f.text("scenario");
   v.source = f.text("source");
   v.cache_treatment = f.text("cache_treatment");
+  if (j.contains("notes")) {
+    const Json& notes = j["notes"];
+    if (!notes.is_array()) f.fail("notes", "expected an array of strings");
+    for (std::size_t i = 0; i < notes.size(); ++i) {
+      if (!notes[i].is_string()) f.fail(fmt::format("notes[{}]", i), fmt::format("expected a string, got {}", notes[i].dump()));
+      v.notes.push_back(notes[i].get<std::string>());
+    }
+  }
   const Json& ops = f.at("ops");
   if (!ops.is_array()) f.fail("ops", "expected an array");
   if (ops.empty()) f.fail("ops", "empty: the validation holds no op");

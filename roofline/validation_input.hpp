@@ -39,6 +39,7 @@ struct MeasuredOp {
 struct ValidationFile {
   std::string origin;  // the path it was read from: errors and captions name it
   std::string model, hardware, scenario, source, cache_treatment;
+  std::vector<std::string> notes;  // what the run left out, and why (optional in the file)
   std::vector<MeasuredOp> ops;
   // Arrays of objects (or whatever the writer put there), in the file's key order.
   nlohmann::ordered_json statistics;

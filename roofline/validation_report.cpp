@@ -60,6 +60,7 @@ reports::HtmlSection context_section(const ValidationFile& v, const std::optiona
   Terms t{{"Model", v.model},         {"Hardware", v.hardware}, {"Scenario", v.scenario},
           {"Source", v.source},       {"Caches", v.cache_treatment},
           {"Validation file", fmt::format("{} ({} ops)", v.origin, v.ops.size())}};
+  for (const auto& note : v.notes) t.push_back({"Note", note});
   if (hw) {
     t.push_back({"Roofs drawn", fmt::format("{} ({})", hw->description.empty() ? hw->name
                                                                                : fmt::format("{}: {}", hw->name, hw->description),

@@ -460,6 +460,9 @@ TEST(MeasuredChart, BadFilesNameTheFileAndTheField) {
   json = small_validation();
   json["ops"] = nlohmann::ordered_json::array();
   EXPECT_EQ(message(json.dump()), "v.json: ops: empty: the validation holds no op");
+  json = small_validation();
+  json["notes"] = {"fine", 3};
+  EXPECT_EQ(message(json.dump()), "v.json: notes[1]: expected a string, got 3");
   EXPECT_EQ(message("[1, 2]"), "v.json: expected a JSON object (roofline validate --format json)");
   EXPECT_EQ(message("{\"ops\": [").rfind("v.json: not valid JSON: ", 0), 0u);
   // Optional parts: expected_s per op, the calibration and held-out statistics whatever their shape.

@@ -384,12 +384,14 @@ TEST(ValidationReport, CalibrationAndHeldOutStatisticsShowEveryField) {
   TempDir dir;
   auto json = small_validation();
   json["held_out_statistics"] = json["statistics"];
-  // Whatever fields a fit has, each becomes a column; a field one row lacks is "-".
-  json["calibration"] = nlohmann::ordered_json::array();
-  json["calibration"].push_back({{"kind", "gemm"}, {"efficiency", 0.625}, {"overhead_s", 1.5e-6}, {"points", 12},
-                                 {"fitted_on", "odd shapes"}});
-  json["calibration"].push_back({{"kind", "gemv"}, {"efficiency", 0.8}, {"overhead_s", 2e-7}, {"points", 30},
-                                 {"max_bytes_per_s", 4.5e10}});
+  // The calibration as the profile stores it: a source and fits. Whatever fields a fit has, each becomes a
+  // column; a field one row lacks is "-".
+  json["notes"] = {"int8 weights: no VNNI kernel on this host"};
+  json["calibration"] = {{"fits", nlohmann::ordered_json::array()}, {"source", "validate --sweep, 2 threads"}};
+  json["calibration"]["fits"].push_back({{"kind", "gemm"}, {"compute_efficiency", 0.625}, {"overhead_s", 1.5e-6},
+                                         {"points", 12}, {"phase", "prefill"}});
+  json["calibration"]["fits"].push_back({{"kind", "gemv"}, {"op", "lm_head"}, {"memory_efficiency", 0.8},
+                                         {"overhead_s", 2e-7}, {"points", 30}, {"max_bytes_per_s", 4.5e10}});
   for (auto& op : json["ops"]) op["expected_s"] = op["measured_median_s"].get<double>() * 2;
   const fs::path v = write_json(dir.path / "v.json", json), out = dir.path / "v.html";
   const Result r = run("report --validation " + v.string() + " -o " + out.string());  // no --hw: the file's peaks
@@ -400,14 +402,19 @@ TEST(ValidationReport, CalibrationAndHeldOutStatisticsShowEveryField) {
             (std::vector<std::string>{"validation-context", "validation-statistics", "validation-held-out",
                                       "validation-calibration", "validation-ops", "validation-chart"}));
   const std::string calibration = section(html, "validation-calibration");
-  EXPECT_NE(calibration.find("<tr><th class=\"l\">kind</th><th class=\"l\">fitted_on</th><th class=\"r\">efficiency"
-                             "</th><th class=\"r\">overhead_s</th><th class=\"r\">points</th><th class=\"r\">"
-                             "max_bytes_per_s</th></tr>"),
+  EXPECT_NE(calibration.find("<dt>source</dt><dd>validate --sweep, 2 threads</dd>"), std::string::npos) << calibration;
+  EXPECT_NE(calibration.find("<caption>fits</caption>"), std::string::npos) << calibration;
+  EXPECT_NE(calibration.find("<tr><th class=\"l\">kind</th><th class=\"l\">phase</th><th class=\"l\">op</th>"
+                             "<th class=\"r\">compute_efficiency</th><th class=\"r\">overhead_s</th><th class=\"r\">"
+                             "points</th><th class=\"r\">memory_efficiency</th><th class=\"r\">max_bytes_per_s</th>"
+                             "</tr>"),
             std::string::npos)
       << calibration;
   EXPECT_EQ(html_rows(calibration), (std::vector<std::vector<std::string>>{
-                                        {"gemm", "odd shapes", "62.5%", "1.50 us", "12", "-"},
-                                        {"gemv", "-", "80.0%", "200 ns", "30", "45.0 G/s"}}));
+                                        {"gemm", "prefill", "-", "62.5%", "1.50 us", "12", "-", "-"},
+                                        {"gemv", "-", "lm_head", "-", "200 ns", "30", "80.0%", "45.0 G/s"}}));
+  EXPECT_NE(section(html, "validation-context").find("<dt>Note</dt><dd>int8 weights: no VNNI kernel on this host</dd>"),
+            std::string::npos);
   EXPECT_EQ(html_rows(section(html, "validation-held-out")), html_rows(section(html, "validation-statistics")));
   EXPECT_EQ(html_rows(section(html, "validation-ops"))[1].back(), "54.4 us");  // expected: 2 x 27.18 us
   EXPECT_NE(html.find("fp16 312 TFLOP/s (the validation's peak)"), std::string::npos);
