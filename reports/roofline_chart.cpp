@@ -170,6 +170,7 @@ std::string color_of(const std::map<std::string, std::string>& colors, const std
 std::string gnuplot_data(const RooflineChart& c) {
   const Range r = range_of(c);
   Layout l;
+  for (const auto& note : c.notes) l.data += "# " + note + "\n";
   for (const auto& ceil : c.ceilings) {
     const Slope* s = main_slope(c, ceil.group);
     const double x0 = s ? ceil.flops_per_s / s->bytes_per_s : r.xmin;
@@ -194,9 +195,18 @@ std::string gnuplot_data(const RooflineChart& c) {
     block(l, "series " + s.name + ": intensity FLOP/B, FLOP/s, op", rows.empty() ? "NaN NaN \"\"" : rows);
   }
   for (const auto& line : c.lines) {
+    // Segments (the pairs, or the whole line) apart by one blank line, which breaks a gnuplot line; two would
+    // end the block, so a segment with no point on the log axes leaves none.
     std::string rows;
-    for (const auto& p : line.points)
-      if (p.x > 0 && p.y > 0) rows += number(p.x) + " " + number(p.y) + "\n";
+    const std::size_t per_segment = line.pairs ? 2 : std::max<std::size_t>(line.points.size(), 1);
+    for (std::size_t first = 0; first < line.points.size(); first += per_segment) {
+      std::string segment;
+      for (std::size_t i = first; i < std::min(first + per_segment, line.points.size()); ++i)
+        if (const auto& p = line.points[i]; p.x > 0 && p.y > 0) segment += number(p.x) + " " + number(p.y) + "\n";
+      if (segment.empty()) continue;
+      if (!rows.empty()) rows += '\n';
+      rows += segment;
+    }
     block(l, "line", rows.empty() ? "NaN NaN" : rows);
   }
   const LabelLayout placed = label_layout(c);
@@ -257,10 +267,11 @@ std::string gnuplot_script(const RooflineChart& c, const std::string& image_name
                               index++, kRidgePointSize));
   for (const auto& se : c.series)
     plots.push_back(fmt::format("{} index {} using 1:2 with points pt {} ps {} lc rgb '{}' title {}", data, index++,
-                                se.marker, kPointSize, colour(se.group), quoted(se.name)));
+                                se.marker, kPointSize, se.color.empty() ? colour(se.group) : se.color,
+                                quoted(se.name)));
   for (const auto& line : c.lines)
     plots.push_back(fmt::format("{} index {} with lines lw 1 dt 3 lc rgb '{}' notitle", data, index++,
-                                color_of(colors, line.group)));
+                                line.color.empty() ? color_of(colors, line.group) : line.color));
   const std::string label_font = font_size(svg, kLabelPt);
   plots.push_back(fmt::format("{} index {} using 1:2:3 with labels left font ',{}' tc rgb '#333333' notitle", data,
                               index++, label_font));

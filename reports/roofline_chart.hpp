@@ -32,11 +32,14 @@ struct PointSeries {
   std::vector<ChartPoint> points;
   int marker = 7;        // gnuplot point type
   std::string group;
+  std::string color;     // "#rrggbb" to pair it with other series; empty: the next palette colour (or its group's)
 };
 
 struct Polyline {  // joins points (a batch sweep, measured vs predicted)
   std::vector<ChartPoint> points;
   std::string group;
+  std::string color;     // "#rrggbb"; empty: its group's colour
+  bool pairs = false;    // a separate segment per two points, not one line through all (one plot entry for many)
 };
 
 struct RooflineChart {
@@ -45,6 +48,7 @@ struct RooflineChart {
   std::vector<Slope> slopes;
   std::vector<PointSeries> series;
   std::vector<Polyline> lines;
+  std::vector<std::string> notes;  // comment lines at the top of the data file: where its points came from
 };
 
 // The gnuplot script and data for the chart; `image_name` is what `set output` names (relative to the script).

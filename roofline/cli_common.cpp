@@ -160,6 +160,47 @@ ChartSettings chart_settings(const po::variables_map& vm) {
   return c;
 }
 
+void add_measured_options(po::options_description& desc) {
+  desc.add_options()
+      ("measured-filter", po::value<std::string>(),
+       "measured chart: only the rows with these values: phase=decode,batch=1,weight_dtype=fp32 "
+       "(keys: op weight_dtype kind phase precision batch q_len kv_len; a repeated key: either value)")
+      ("measured-points", po::value<std::string>()->default_value("representative"),
+       "measured chart: representative (one step shape per phase: the first weight dtype, the median "
+       "batch, the median length at that batch) | all (every row that passes the filter)");
+}
+
+MeasuredSelection measured_selection(const po::variables_map& vm, const ValidationFile& v) {
+  MeasuredSelection s;
+  const std::string points = vm["measured-points"].as<std::string>();
+  if (points == "all") s.all = true;
+  else if (points != "representative")
+    throw UsageError("measured-points", fmt::format("expected representative or all, got '{}'", points));
+  if (vm.count("measured-filter")) {
+    const std::string text = vm["measured-filter"].as<std::string>();
+    try {
+      s.filter = parse_measured_filter(text);
+    } catch (const std::invalid_argument& e) {
+      throw UsageError("measured-filter", e.what());
+    }
+    if (select_ops(v, s).empty())
+      throw UsageError("measured-filter", fmt::format("no op of {} has {}", v.origin, text));
+  }
+  return s;
+}
+
+const std::vector<std::string>& analysis_option_names() {
+  static const std::vector<std::string> names = {
+      "model", "batch", "prompt", "kv-len", "gen", "phase", "wdtype", "adtype", "kvdtype", "group-size", "attn",
+      "fuse", "all-logits", "compare", "batch-sweep", "max-context"};
+  return names;
+}
+
+void reject_given(const po::variables_map& vm, const std::vector<std::string>& options, const std::string& why) {
+  for (const auto& o : options)
+    if (vm.count(o) && !vm[o].defaulted()) throw UsageError(o, why);
+}
+
 po::variables_map parse(int argc, const char* const* argv, const po::options_description& desc) {
   po::variables_map vm;
   try {

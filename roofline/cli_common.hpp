@@ -6,11 +6,14 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include <boost/program_options.hpp>
 
 #include "roofline/analysis.hpp"
 #include "roofline/charts.hpp"
+#include "roofline/measured_chart.hpp"
+#include "roofline/validation_input.hpp"
 
 namespace roofline::cli {
 
@@ -45,6 +48,17 @@ std::string required(const po::variables_map& vm, const char* option);
 void add_chart_options(po::options_description& desc);
 // Resolves the compared profiles (throws hardware::ProfileError) and checks the numbers (UsageError).
 ChartSettings chart_settings(const po::variables_map& vm);
+
+// --measured-filter --measured-points: which rows of a validate JSON the measured roofline chart shows.
+void add_measured_options(po::options_description& desc);
+// Reads them (throws UsageError), and checks that the filter leaves a row of the file (UsageError otherwise).
+MeasuredSelection measured_selection(const po::variables_map& vm, const ValidationFile& v);
+
+// Throws UsageError for the first of `options` given on the command line (not merely defaulted): `why` says
+// why it does not apply ("the chart is drawn from the validate JSON alone").
+void reject_given(const po::variables_map& vm, const std::vector<std::string>& options, const std::string& why);
+// The options add_analysis_options and add_chart_options declare.
+const std::vector<std::string>& analysis_option_names();
 
 // Parses argv against desc (no positional arguments); throws UsageError on unknown or malformed options.
 po::variables_map parse(int argc, const char* const* argv, const po::options_description& desc);

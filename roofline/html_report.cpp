@@ -7,6 +7,22 @@
 #include "roofline/analysis_output.hpp"
 
 namespace roofline {
+
+std::vector<std::pair<std::string, std::string>> roof_terms(const hardware::Profile& hw) {
+  std::vector<std::pair<std::string, std::string>> t;
+  std::string peaks;
+  for (hardware::Precision p : hw.precisions()) {
+    if (!peaks.empty()) peaks += ", ";
+    peaks += fmt::format("{} {}", to_string(p), reports::si(hw.peak(p)->value, "FLOP/s"));
+  }
+  t.push_back({"Peaks", peaks});
+  std::string memory = fmt::format("{} {}", hw.memory.name.empty() ? "memory" : hw.memory.name,
+                                   reports::si(hw.memory_bytes_per_s(), "B/s"));
+  memory += hw.capacity_bytes() ? fmt::format(", {}", reports::si(*hw.capacity_bytes(), "B")) : ", capacity not given";
+  t.push_back({"Memory", memory});
+  return t;
+}
+
 namespace {
 
 using Terms = std::vector<std::pair<std::string, std::string>>;
@@ -25,16 +41,7 @@ std::string model_text(const opmodel::ModelConfig& m) {
 Terms hardware_terms(const hardware::Profile& hw) {
   Terms t{{"Hardware", hw.description.empty() ? hw.name : fmt::format("{}: {}", hw.name, hw.description)},
           {"Profile", hw.origin}};
-  std::string peaks;
-  for (hardware::Precision p : hw.precisions()) {
-    if (!peaks.empty()) peaks += ", ";
-    peaks += fmt::format("{} {}", to_string(p), reports::si(hw.peak(p)->value, "FLOP/s"));
-  }
-  t.push_back({"Peaks", peaks});
-  std::string memory = fmt::format("{} {}", hw.memory.name.empty() ? "memory" : hw.memory.name,
-                                   reports::si(hw.memory_bytes_per_s(), "B/s"));
-  memory += hw.capacity_bytes() ? fmt::format(", {}", reports::si(*hw.capacity_bytes(), "B")) : ", capacity not given";
-  t.push_back({"Memory", memory});
+  for (auto& term : roof_terms(hw)) t.push_back(std::move(term));
   return t;
 }
 

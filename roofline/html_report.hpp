@@ -1,10 +1,11 @@
 // The HTML report: one self-contained page (reports::HtmlPage) of sections. A page is assembled from producers
-// of sections: analysis_sections() is the one for an analysis; a validation (predicted against measured time
-// per op) is to be another producer whose sections go on the same page, after or instead of these, since a
-// command puts whichever sections it collects on the page.
+// of sections: analysis_sections() is the one for an analysis, validation_sections() (validation_report.hpp)
+// the one for a validation (predicted against measured time per op); a command puts whichever sections it
+// collects on the page.
 #pragma once
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "reports/html.hpp"
@@ -27,5 +28,8 @@ std::vector<reports::HtmlSection> analysis_sections(const Analysis& a, const Cha
 
 // The title of an analysis's page: "llama-2-7b on a100-80g-sxm".
 std::string analysis_title(const Analysis& a);
+
+// A profile's roofs as report terms: "Peaks" (each precision) and "Memory" (bandwidth and capacity).
+std::vector<std::pair<std::string, std::string>> roof_terms(const hardware::Profile& hw);
 
 }  // namespace roofline

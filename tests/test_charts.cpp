@@ -1,5 +1,6 @@
 // Charts: rendered files are valid, their data hold the analysis's exact values, every preset renders; point
-// labels never overlap one another or a marker.
+// labels never overlap one another or a marker; a validation's chart holds its file's predicted and measured
+// values, and a bad file is an error naming the field, with nothing written.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -13,6 +14,9 @@
 
 #include "hardware/presets.hpp"
 #include "roofline/charts.hpp"
+#include "roofline/measured_chart.hpp"
+#include "run_roofline.hpp"
+#include "validation_json.hpp"
 
 namespace fs = std::filesystem;
 using namespace roofline;
@@ -290,4 +294,221 @@ TEST(Charts, ComparisonAndSweepLabelsDoNotOverlap) {
     EXPECT_NE(data.find(fmt::format("{:.17g} {:.17g} \"{}\"", p.x, p.y, p.text)), std::string::npos) << p.text;
   const std::string script = reports::gnuplot_script(chart, "c.png", "c.dat", false);
   for (const auto& k : layout.key) EXPECT_NE(script.find("keyentry title '" + k.number + ": "), std::string::npos);
+}
+
+// --- validation charts: predicted and measured points of a validate JSON ---
+
+namespace {
+
+ValidationFile small_file() { return parse_validation_file(small_validation().dump(2), "v.json"); }
+
+std::size_t count_of(const std::string& text, const std::string& what) {
+  std::size_t n = 0;
+  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+}  // namespace
+
+TEST(MeasuredChart, PngAndSvgAreValidAndDataHoldTheFilesExactValues) {
+  TempDir dir;
+  const ValidationFile v = small_file();
+  const auto ops = select_ops(v, {});
+  ASSERT_EQ(ops.size(), 6u);  // one shape per phase already
+  const auto chart = measured_roofline_chart(v, ops, hardware::preset("a100-80g-sxm"));
+  ASSERT_EQ(chart.series.size(), 4u);  // prefill predicted, measured; decode predicted, measured
+  EXPECT_EQ(chart.series[0].name, "prefill: batch 1, 128 tokens, weights fp16: predicted");
+  EXPECT_EQ(chart.series[3].name, "decode: batch 1, 128 cached, weights fp16: measured");
+  // One plot entry per pair of series joins each op's two points; embed's pair (no FLOPs) has no segment.
+  ASSERT_EQ(chart.lines.size(), 2u);
+  EXPECT_TRUE(chart.lines[0].pairs);
+  EXPECT_EQ(chart.lines[0].points.size(), 6u);
+  const auto files = reports::render(chart, (dir.path / "measured.png").string());
+  const std::string png = slurp(files.image);
+  ASSERT_GT(png.size(), 10000u);
+  EXPECT_EQ(png.substr(0, 8), std::string("\x89PNG\r\n\x1a\n", 8));
+
+  const std::string data = slurp(files.data);
+  const auto json = small_validation();
+  for (const auto& op : json["ops"]) {
+    const double x = op["intensity_flops_per_byte"], flops = op["flops"], predicted = op["predicted_s"],
+                 measured = op["measured_median_s"], achieved = op["achieved_flops_per_s"];
+    const std::string name = op["op"];
+    // The comment block carries the row as the file gives it, the plotted blocks its two points.
+    EXPECT_NE(data.find(fmt::format("# {} {} fp16 {} {} {} {:.17g} {:.17g} {:.17g} {:.17g} {:.17g} {:.17g}\n", name,
+                                    op["phase"].get<std::string>(), op["batch"].get<int>(), op["q_len"].get<int>(),
+                                    op["kv_len"].get<int>(), flops, op["bytes"].get<double>(), x, predicted, measured,
+                                    achieved)),
+              std::string::npos)
+        << name;
+    if (flops == 0) {  // embed: not on a log axis
+      EXPECT_EQ(data.find(fmt::format("{:.17g} {:.17g} \"{}\"", x, achieved, name)), std::string::npos);
+      continue;
+    }
+    EXPECT_NE(data.find(fmt::format("{:.17g} {:.17g} \"\"\n", x, flops / predicted)), std::string::npos) << name;
+    EXPECT_NE(data.find(fmt::format("{:.17g} {:.17g} \"{}\"\n", x, achieved, name)), std::string::npos) << name;
+    EXPECT_NE(data.find(fmt::format("{:.17g} {:.17g}\n{:.17g} {:.17g}\n", x, flops / predicted, x, achieved)),
+              std::string::npos)
+        << name << ": the line joining the pair";
+  }
+  // The decode line block: embed's pair leaves no blank line (two would end the block), the others one apiece.
+  const auto q_proj = fmt::format("{:.17g} ", json["ops"][4]["intensity_flops_per_byte"].get<double>());
+  const auto block_at = data.rfind("# line\n", data.find(q_proj + fmt::format("{:.17g}\n", 33554432 / 1.6460335458558117e-05)));
+  ASSERT_NE(block_at, std::string::npos);
+  const std::string block = data.substr(block_at, data.find("\n\n\n", block_at) - block_at);
+  EXPECT_EQ(count_of(block, "\n\n"), 1u) << block;
+  EXPECT_EQ(block.rfind("# line\n" + q_proj, 0), 0u) << block;
+  EXPECT_NE(data.find(" 312000000000000\n"), std::string::npos);  // the profile's fp16 roof
+  EXPECT_NE(data.find("# slope HBM2e 2.04 TB/s"), std::string::npos);
+
+  const auto svg = reports::render(chart, (dir.path / "measured.svg").string());
+  const std::string text = slurp(svg.image);
+  EXPECT_EQ(text.rfind("<?xml", 0), 0u);
+  EXPECT_EQ(count_of(text, "<svg"), 1u);
+  EXPECT_EQ(count_of(text, "</svg>"), 1u);
+  EXPECT_NE(text.find("decode: batch 1, 128 cached, weights fp16: measured"), std::string::npos);
+}
+
+TEST(MeasuredChart, WithoutAProfileTheRoofsAreTheFilesPeaks) {
+  const ValidationFile v = small_file();
+  const auto chart = measured_roofline_chart(v, select_ops(v, {}), std::nullopt);
+  ASSERT_EQ(chart.ceilings.size(), 1u);  // every op was predicted at the fp16 peak
+  EXPECT_EQ(chart.ceilings[0].flops_per_s, 312e12);
+  EXPECT_EQ(chart.ceilings[0].label, "fp16 312 TFLOP/s (the validation's peak)");
+  EXPECT_TRUE(chart.slopes.empty());
+  EXPECT_NE(reports::gnuplot_data(chart).find("NaN NaN"), std::string::npos);  // no ridge without a slope
+}
+
+TEST(MeasuredChart, ARepresentativeShapePerPhaseOrTheFilteredRows) {
+  auto json = small_validation();
+  json["ops"] = nlohmann::ordered_json::array();
+  // A sweep: prefill at 3 shapes and decode at 4, for two weight dtypes; two ops each.
+  for (const char* w : {"bf16", "int8"}) {
+    for (auto [b, q] : {std::pair{4, 16}, {1, 64}, {1, 16}})
+      for (const char* op : {"q_proj", "attention"})
+        json["ops"].push_back(validation_op(op, "prefill", b, q, 0, 1e9 * b * q, 1e7, 1e-5, 2e-5, w));
+    for (auto [b, kv] : {std::pair{1, 128}, {1, 4096}, {8, 128}, {8, 4096}})
+      for (const char* op : {"q_proj", "attention"})
+        json["ops"].push_back(validation_op(op, "decode", b, 1, kv, 1e8 * b, 1e7, 1e-5, 2e-5, w));
+  }
+  const ValidationFile v = parse_validation_file(json.dump(), "sweep.json");
+  auto shapes = [](const std::vector<const MeasuredOp*>& ops) {
+    std::vector<std::string> s;
+    for (const auto* op : ops) s.push_back(fmt::format("{} {} {} {} {} {}", op->op, op->phase, op->weight_dtype, op->batch, op->q_len, op->kv_len));
+    return s;
+  };
+  // Default: the first dtype, the lower median batch (1 of 1, 4 and of 1, 8), the lower median length at it.
+  EXPECT_EQ(shapes(select_ops(v, {})),
+            (std::vector<std::string>{"q_proj prefill bf16 1 16 0", "attention prefill bf16 1 16 0",
+                                      "q_proj decode bf16 1 1 128", "attention decode bf16 1 1 128"}));
+  // Three batches and three lengths: the middle of each.
+  auto json3 = small_validation();
+  json3["ops"] = nlohmann::ordered_json::array();
+  for (int b : {8, 1, 64})
+    for (int kv : {4096, 128, 512}) json3["ops"].push_back(validation_op("q_proj", "decode", b, 1, kv, 1e8, 1e7, 1e-5, 2e-5));
+  EXPECT_EQ(shapes(select_ops(parse_validation_file(json3.dump(), "v3.json"), {})),
+            (std::vector<std::string>{"q_proj decode fp16 8 1 512"}));
+  // A filter narrows first; a repeated key admits either value; `all` keeps every row that passes.
+  MeasuredSelection s;
+  s.filter = parse_measured_filter("phase=decode,weight_dtype=int8,kv_len=128");
+  EXPECT_EQ(shapes(select_ops(v, s)),
+            (std::vector<std::string>{"q_proj decode int8 1 1 128", "attention decode int8 1 1 128"}));
+  s.filter = parse_measured_filter("op=attention,batch=1,batch=8,phase=decode");
+  s.all = true;
+  EXPECT_EQ(select_ops(v, s).size(), 8u);  // 4 shapes x 2 dtypes
+  const auto chart = measured_roofline_chart(v, select_ops(v, s), std::nullopt);
+  ASSERT_EQ(chart.series.size(), 4u);  // decode bf16 and int8, predicted and measured
+  EXPECT_EQ(chart.series[0].name, "decode: 4 shapes, weights bf16: predicted");
+  for (const auto& p : chart.series[1].points) EXPECT_EQ(p.label, "");  // names across shapes would only repeat
+  s.filter = parse_measured_filter("batch=3");
+  EXPECT_TRUE(select_ops(v, s).empty());
+
+  EXPECT_THROW(parse_measured_filter("phase"), std::invalid_argument);
+  EXPECT_THROW(parse_measured_filter("phase=decode,"), std::invalid_argument);
+  EXPECT_THROW(parse_measured_filter("=decode"), std::invalid_argument);
+  try {
+    parse_measured_filter("layer=3");
+    ADD_FAILURE();
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("unknown key 'layer' (known: op, weight_dtype"), std::string::npos) << e.what();
+  }
+}
+
+TEST(MeasuredChart, BadFilesNameTheFileAndTheField) {
+  auto message = [](const std::string& text) {
+    try {
+      parse_validation_file(text, "v.json");
+    } catch (const ValidationFileError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  auto json = small_validation();
+  json["ops"][1].erase("measured_median_s");
+  EXPECT_EQ(message(json.dump()), "v.json: ops[1].measured_median_s: missing");
+  json = small_validation();
+  json["ops"][4]["predicted_s"] = 0;
+  EXPECT_EQ(message(json.dump()), "v.json: ops[4].predicted_s: expected a positive number, got 0");
+  json["ops"][4]["predicted_s"] = "fast";
+  EXPECT_EQ(message(json.dump()), "v.json: ops[4].predicted_s: expected a number, got \"fast\"");
+  json = small_validation();
+  json["ops"][0]["batch"] = 1.5;
+  EXPECT_EQ(message(json.dump()), "v.json: ops[0].batch: expected a non-negative integer, got 1.5");
+  json = small_validation();
+  json.erase("model");
+  EXPECT_EQ(message(json.dump()), "v.json: model: missing");
+  json = small_validation();
+  json["ops"] = nlohmann::ordered_json::array();
+  EXPECT_EQ(message(json.dump()), "v.json: ops: empty: the validation holds no op");
+  json = small_validation();
+  json["notes"] = {"fine", 3};
+  EXPECT_EQ(message(json.dump()), "v.json: notes[1]: expected a string, got 3");
+  EXPECT_EQ(message("[1, 2]"), "v.json: expected a JSON object (roofline validate --format json)");
+  EXPECT_EQ(message("{\"ops\": [").rfind("v.json: not valid JSON: ", 0), 0u);
+  // Optional parts: expected_s per op, the calibration and held-out statistics whatever their shape.
+  json = small_validation();
+  json["ops"][2]["expected_s"] = 2e-6;
+  json["calibration"] = {{"any", "shape"}};
+  const ValidationFile v = parse_validation_file(json.dump(), "v.json");
+  EXPECT_EQ(v.ops[2].expected_s, 2e-6);
+  EXPECT_FALSE(v.ops[1].expected_s);
+  ASSERT_TRUE(v.calibration);
+  EXPECT_EQ((*v.calibration)["any"], "shape");
+  EXPECT_FALSE(v.held_out_statistics);
+}
+
+TEST(MeasuredChart, PlotCommandWritesTheChartOrNothing) {
+  TempDir dir;
+  const fs::path good = dir.path / "v.json", bad = dir.path / "bad.json";
+  std::ofstream(good) << small_validation().dump(2);
+  auto json = small_validation();
+  json["ops"][3].erase("achieved_flops_per_s");
+  std::ofstream(bad) << json.dump(2);
+  const fs::path out = dir.path / "out" / "chart.png";
+  fs::create_directories(out.parent_path());
+
+  Result r = run(fmt::format("plot --measured {} -o {}", bad.string(), out.string()));
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_NE(r.out.find(bad.string() + ": ops[3].achieved_flops_per_s: missing"), std::string::npos) << r.out;
+  r = run(fmt::format("plot --measured {} --model llama-2-7b -o {}", good.string(), out.string()));
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_NE(r.out.find("'--model': not with --measured"), std::string::npos) << r.out;
+  r = run(fmt::format("plot --measured {} --measured-filter batch=3 -o {}", good.string(), out.string()));
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_NE(r.out.find("no op of " + good.string() + " has batch=3"), std::string::npos) << r.out;
+  r = run(fmt::format("plot --measured {} --chart memory -o {}", good.string(), out.string()));
+  EXPECT_EQ(r.code, 2) << r.out;
+  r = run(fmt::format("plot --model tiny --hw l4 --prompt 64 --measured-points all -o {}", out.string()));
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_TRUE(fs::is_empty(out.parent_path()));  // no chart, script, data or temporary
+
+  r = run(fmt::format("plot --measured {} --hw a100-80g-sxm --measured-filter phase=decode -o {}", good.string(),
+                      out.string()));
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_GT(fs::file_size(out), 10000u);
+  const std::string data = slurp(dir.path / "out" / "chart.dat");
+  EXPECT_NE(data.find("\"q_proj\""), std::string::npos);
+  EXPECT_EQ(data.find("# q_proj prefill"), std::string::npos);  // filtered out
+  EXPECT_NE(data.find("# q_proj decode"), std::string::npos);
+  EXPECT_NE(slurp(dir.path / "out" / "chart.gp").find("set output 'chart.png'"), std::string::npos);
 }

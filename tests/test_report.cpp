@@ -1,6 +1,6 @@
 // The HTML report: the page's pieces (escaping, tables, inline SVG, sections), and `roofline report` end to end:
 // a well-formed, self-contained page whose numbers are analyze's, escaped names, no file on any error, and a
-// page for every preset profile.
+// page for every preset profile; the page of a validation (alone or after an analysis), its generic tables.
 #include <gtest/gtest.h>
 
 #include <unistd.h>
@@ -15,7 +15,9 @@
 #include "hardware/presets.hpp"
 #include "reports/html.hpp"
 #include "roofline/html_report.hpp"
+#include "roofline/validation_report.hpp"
 #include "run_roofline.hpp"
+#include "validation_json.hpp"
 
 namespace fs = std::filesystem;
 using namespace roofline;
@@ -323,4 +325,152 @@ TEST(Report, EveryPresetProfileRenders) {
     EXPECT_NE(html.find(reports::html_escape(hw.description.empty() ? name : hw.description)), std::string::npos)
         << name;
   }
+}
+
+// --- the report of a validation ---
+
+namespace {
+
+fs::path write_json(const fs::path& path, const nlohmann::ordered_json& j) {
+  std::ofstream(path) << j.dump(2);
+  return path;
+}
+
+std::vector<std::string> section_ids(const std::string& html) {
+  std::vector<std::string> ids;
+  static const std::regex id("<section id=\"([^\"]+)\">");
+  for (std::sregex_iterator it(html.begin(), html.end(), id), e; it != e; ++it) ids.push_back((*it)[1]);
+  return ids;
+}
+
+}  // namespace
+
+TEST(ValidationReport, PageHasContextStatisticsOpsAndAnInlineChart) {
+  TempDir dir;
+  const fs::path v = write_json(dir.path / "v.json", small_validation()), out = dir.path / "v.html";
+  const Result r = run("report --validation " + v.string() + " --hw a100-80g-sxm -o " + out.string());
+  ASSERT_EQ(r.code, 0) << r.out;
+  const std::string html = slurp(out);
+  EXPECT_EQ(unbalanced(html), "");
+  EXPECT_EQ(section_ids(html), (std::vector<std::string>{"validation-context", "validation-statistics",
+                                                         "validation-ops", "validation-chart"}));
+  EXPECT_NE(html.find("<title>roofline report: validation of llama-2-7b (32 layers) on a100-80g-sxm</title>"),
+            std::string::npos);
+  const std::string context = section(html, "validation-context");
+  for (const char* s : {"<dt>Scenario</dt><dd>weights fp16, activations fp16, KV fp16, flash attention, unfused</dd>",
+                        "<dt>Source</dt><dd>measured: times.csv</dd>",
+                        "<dt>Caches</dt><dd>hierarchical roofline, warm caches</dd>", "<dt>Peaks</dt><dd>"})
+    EXPECT_NE(context.find(s), std::string::npos) << s;
+  // The statistics as the file gives them: strings first, fractions as percentages.
+  const auto stats = html_rows(section(html, "validation-statistics"));
+  EXPECT_EQ(stats, (std::vector<std::vector<std::string>>{{"all", "all", "6", "43.2%", "87.7%", "100.0%", "56.8%"}}));
+  // One row per op, in the file's order, with the file's times.
+  const auto ops = html_rows(section(html, "validation-ops"));
+  ASSERT_EQ(ops.size(), 6u);
+  EXPECT_EQ(ops[1][5], "q_proj");
+  EXPECT_EQ(ops[1][8], "13.8 us");   // predicted
+  EXPECT_EQ(ops[1][10], "27.2 us");  // measured
+  EXPECT_EQ(ops[1][14], "-49%");     // (13.77 - 27.18) / 27.18
+  // The chart, inline; no calibration in this file, so no such sections.
+  const std::string chart = section(html, "validation-chart");
+  EXPECT_EQ(count(chart, "<svg "), 1u);
+  EXPECT_EQ(count(chart, "</svg>"), 1u);
+  EXPECT_NE(chart.find("prefill: batch 1, 128 tokens, weights fp16: measured"), std::string::npos);
+  EXPECT_NE(chart.find("HBM2e 2.04 TB/s"), std::string::npos);
+  for (const char* s : {"<script", "<link", " src=", "<img"}) EXPECT_EQ(html.find(s), std::string::npos) << s;
+}
+
+TEST(ValidationReport, CalibrationAndHeldOutStatisticsShowEveryField) {
+  TempDir dir;
+  auto json = small_validation();
+  json["held_out_statistics"] = json["statistics"];
+  // The calibration as the profile stores it: a source and fits. Whatever fields a fit has, each becomes a
+  // column; a field one row lacks is "-".
+  json["notes"] = {"int8 weights: no VNNI kernel on this host"};
+  json["calibration"] = {{"fits", nlohmann::ordered_json::array()}, {"source", "validate --sweep, 2 threads"}};
+  json["calibration"]["fits"].push_back({{"kind", "gemm"}, {"compute_efficiency", 0.625}, {"overhead_s", 1.5e-6},
+                                         {"points", 12}, {"phase", "prefill"}});
+  json["calibration"]["fits"].push_back({{"kind", "gemv"}, {"op", "lm_head"}, {"memory_efficiency", 0.8},
+                                         {"overhead_s", 2e-7}, {"points", 30}, {"max_bytes_per_s", 4.5e10}});
+  for (auto& op : json["ops"]) op["expected_s"] = op["measured_median_s"].get<double>() * 2;
+  const fs::path v = write_json(dir.path / "v.json", json), out = dir.path / "v.html";
+  const Result r = run("report --validation " + v.string() + " -o " + out.string());  // no --hw: the file's peaks
+  ASSERT_EQ(r.code, 0) << r.out;
+  const std::string html = slurp(out);
+  EXPECT_EQ(unbalanced(html), "");
+  EXPECT_EQ(section_ids(html),
+            (std::vector<std::string>{"validation-context", "validation-statistics", "validation-held-out",
+                                      "validation-calibration", "validation-ops", "validation-chart"}));
+  const std::string calibration = section(html, "validation-calibration");
+  EXPECT_NE(calibration.find("<dt>source</dt><dd>validate --sweep, 2 threads</dd>"), std::string::npos) << calibration;
+  EXPECT_NE(calibration.find("<caption>fits</caption>"), std::string::npos) << calibration;
+  EXPECT_NE(calibration.find("<tr><th class=\"l\">kind</th><th class=\"l\">phase</th><th class=\"l\">op</th>"
+                             "<th class=\"r\">compute_efficiency</th><th class=\"r\">overhead_s</th><th class=\"r\">"
+                             "points</th><th class=\"r\">memory_efficiency</th><th class=\"r\">max_bytes_per_s</th>"
+                             "</tr>"),
+            std::string::npos)
+      << calibration;
+  EXPECT_EQ(html_rows(calibration), (std::vector<std::vector<std::string>>{
+                                        {"gemm", "prefill", "-", "62.5%", "1.50 us", "12", "-", "-"},
+                                        {"gemv", "-", "lm_head", "-", "200 ns", "30", "80.0%", "45.0 G/s"}}));
+  EXPECT_NE(section(html, "validation-context").find("<dt>Note</dt><dd>int8 weights: no VNNI kernel on this host</dd>"),
+            std::string::npos);
+  EXPECT_EQ(html_rows(section(html, "validation-held-out")), html_rows(section(html, "validation-statistics")));
+  EXPECT_EQ(html_rows(section(html, "validation-ops"))[1].back(), "54.4 us");  // expected: 2 x 27.18 us
+  EXPECT_NE(html.find("fp16 312 TFLOP/s (the validation's peak)"), std::string::npos);
+}
+
+TEST(ValidationReport, JsonOfAnyShapeRendersGenerically) {
+  nlohmann::ordered_json j = {{"method", "least squares"}, {"rate_per_s", 2.5e9}, {"fits", {{{"kind", "gemm"}, {"x", 1}}}},
+                              {"kinds", {"gemm", "gemv"}}};
+  const std::string h = json_html(j, "calibration");
+  EXPECT_EQ(unbalanced(h), "");
+  EXPECT_NE(h.find("<dt>method</dt><dd>least squares</dd>"), std::string::npos) << h;
+  EXPECT_NE(h.find("<dt>rate_per_s</dt><dd>2.50 G/s</dd>"), std::string::npos) << h;
+  EXPECT_NE(h.find("<caption>calibration: fits</caption>"), std::string::npos) << h;
+  EXPECT_NE(h.find("<p>calibration: kinds: gemm, gemv</p>"), std::string::npos) << h;
+  EXPECT_EQ(json_html(nlohmann::ordered_json::array(), "none here"), "<p>none here: none</p>\n");
+}
+
+TEST(ValidationReport, AfterAnAnalysisOnOnePage) {
+  TempDir dir;
+  const fs::path v = write_json(dir.path / "v.json", small_validation()), out = dir.path / "both.html";
+  const Result r = run("report --model tiny --hw l4 --prompt 64 --validation " + v.string() +
+                       " --measured-filter phase=decode -o " + out.string());
+  ASSERT_EQ(r.code, 0) << r.out;
+  const std::string html = slurp(out);
+  EXPECT_EQ(unbalanced(html), "");
+  EXPECT_EQ(section_ids(html), (std::vector<std::string>{"context", "summary", "prefill", "decode", "charts",
+                                                         "validation-context", "validation-statistics",
+                                                         "validation-ops", "validation-chart"}));
+  EXPECT_EQ(count(html, "</svg>"), 6u);
+  std::map<std::string, int> ids;
+  static const std::regex id_attr(" id=[\"']([^\"']+)[\"']");
+  for (std::sregex_iterator it(html.begin(), html.end(), id_attr), e; it != e; ++it) ++ids[(*it)[1]];
+  for (const auto& [id, n] : ids) EXPECT_EQ(n, 1) << id;
+  EXPECT_NE(section(html, "validation-chart").find("Shown: 3 of 6 rows"), std::string::npos);
+}
+
+TEST(ValidationReport, BadFilesAndOptionsLeaveNoFile) {
+  TempDir dir;
+  auto json = small_validation();
+  json["ops"][2].erase("intensity_flops_per_byte");
+  const fs::path bad = write_json(dir.path / "bad.json", json), out = dir.path / "out" / "v.html";
+  const fs::path good = write_json(dir.path / "v.json", small_validation());
+  fs::create_directories(out.parent_path());
+  Result r = run("report --validation " + bad.string() + " -o " + out.string());
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_NE(r.out.find(bad.string() + ": ops[2].intensity_flops_per_byte: missing"), std::string::npos) << r.out;
+  r = run("report --validation " + (dir.path / "none.json").string() + " -o " + out.string());
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_NE(r.out.find("none.json: cannot read the file"), std::string::npos) << r.out;
+  r = run("report --validation " + good.string() + " --prompt 64 -o " + out.string());
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_NE(r.out.find("'--prompt': applies to an analysis: give --model too"), std::string::npos) << r.out;
+  r = run("report --validation " + good.string() + " --measured-points some -o " + out.string());
+  EXPECT_EQ(r.code, 2) << r.out;
+  r = run("report -o " + out.string());
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_NE(r.out.find("'--model': is required (or --validation FILE)"), std::string::npos) << r.out;
+  EXPECT_TRUE(fs::is_empty(out.parent_path()));
 }
