@@ -26,3 +26,11 @@ if [[ "${1:-}" == "--no-host" ]]; then exit 0; fi
     -o "$out/host_tiny_validate.json"
 "$roofline" plot --measured "$out/host_tiny_validate.json" --hw "$out/host_profile.json" \
     -o "$out/host_tiny_measured.png"
+# Llama-2-7B's layer shapes (one layer: 0.8 GB of fp32 weights, plus embedding and lm_head): a 512-token
+# prefill and a decode step at 1024 cached tokens, as a chart and as the HTML validation report.
+"$roofline" validate --model llama-2-7b --layers 1 --prompt 512 --kv-len 1024 --hw "$out/host_profile.json" \
+    --format json -o "$out/host_llama-2-7b_validate.json"
+"$roofline" plot --measured "$out/host_llama-2-7b_validate.json" --hw "$out/host_profile.json" \
+    -o "$out/host_llama-2-7b_measured.png"
+"$roofline" report --validation "$out/host_llama-2-7b_validate.json" --hw "$out/host_profile.json" \
+    -o "$out/host_llama-2-7b_validation.html"
