@@ -79,6 +79,10 @@ reports::HtmlSection summary_section(const Analysis& a) {
     t.push_back({"Whole request", reports::duration(r.total_time_s)});
     t.push_back({"Throughput", fmt::format("{:.1f} output tokens/s ({:.1f} in decode)", r.output_tokens_per_s,
                                            r.decode_tokens_per_s)});
+    if (r.expected_ttft_s)
+      t.push_back({"Expected (calibrated)",
+                   fmt::format("TTFT {}, TPOT {}: the profile's calibration ({})", reports::duration(*r.expected_ttft_s),
+                               reports::duration(*r.expected_tpot_s), a.hardware.calibration->source)});
   } else {
     body += reports::html_paragraph("No whole request was asked for (--gen N gives TTFT, TPOT and throughput).");
   }
@@ -104,10 +108,10 @@ reports::HtmlSection summary_section(const Analysis& a) {
   return {"summary", "Summary", body + reports::html_terms(t)};
 }
 
-reports::HtmlSection phase_section(const StepResult& st) {
+reports::HtmlSection phase_section(const StepResult& st, const StepExpectation* expected) {
   const bool prefill = st.phase == Phase::prefill;
   return {std::string(to_string(st.phase)), prefill ? "Prefill step" : "Decode step",
-          reports::html_table(step_table(st), step_heading(st))};
+          reports::html_table(step_table(st, expected), step_heading(st))};
 }
 
 std::string figure(const std::string& svg, const std::string& id, const std::string& title, const std::string& caption) {
@@ -143,7 +147,8 @@ std::string analysis_title(const Analysis& a) { return fmt::format("{} on {}", a
 std::vector<reports::HtmlSection> analysis_sections(const Analysis& a, const ChartSettings& charts,
                                                     const ReportInfo& info) {
   std::vector<reports::HtmlSection> s{context_section(a, info), summary_section(a)};
-  for (const StepResult& st : a.steps) s.push_back(phase_section(st));
+  for (std::size_t i = 0; i < a.steps.size(); ++i)
+    s.push_back(phase_section(a.steps[i], a.expected.empty() ? nullptr : &a.expected[i]));
   s.push_back(charts_section(a, charts));
   return s;
 }

@@ -399,6 +399,14 @@ TEST(ValidateCommand, SweepStoresTheCalibrationInTheProfileAndAnalyzeUsesIt) {
   const Result table = run("analyze --model tiny --hw " + cal.string() + " --prompt 64 --gen 4 --wdtype fp32 " +
                            "--adtype fp32 --kvdtype fp32");
   EXPECT_NE(table.out.find("expected (calibrated): TTFT"), std::string::npos) << table.out;
+  const fs::path html = dir / "report.html";
+  const Result report = run("report --model tiny --hw " + cal.string() + " --prompt 64 --gen 4 --wdtype fp32 " +
+                            "--adtype fp32 --kvdtype fp32 -o " + html.string());
+  ASSERT_EQ(report.code, 0) << report.out;
+  std::stringstream page;
+  page << std::ifstream(html).rdbuf();
+  EXPECT_NE(page.str().find("Expected (calibrated)"), std::string::npos);
+  EXPECT_NE(page.str().find("<th class=\"r\">expected</th>"), std::string::npos);
   fs::remove_all(dir);
 }
 
