@@ -4,6 +4,8 @@
 #include <iostream>
 #include <limits>
 
+#include <fmt/format.h>
+
 #include "hardware/presets.hpp"
 #include "reports/output_file.hpp"
 #include "roofline/cli_common.hpp"
@@ -52,6 +54,8 @@ void add_options(po::options_description& desc) {
       ("replicas", po::value<std::string>()->default_value("1"), "replicas sharing the requests round robin")
       ("microbatches", po::value<std::string>(), "micro-batches per step with --pp > 1 (default: pp)")
       ("link-latency", po::value<std::string>(), "interconnect latency in seconds (overrides the profile's)")
+      ("time-model", po::value<std::string>()->default_value("bound"),
+       "op times: bound (the roofline) | calibrated (the profile's fits from validate --sweep --save-profile)")
       ("draft-model", po::value<std::string>(), "speculative decoding: the draft model (preset or config.json)")
       ("spec-tokens", po::value<std::string>()->default_value("4"), "tokens drafted per target step")
       ("accept-rate", po::value<std::string>()->default_value("0.7"), "probability each draft token is accepted");
@@ -123,6 +127,10 @@ sim::SimConfig config(const po::variables_map& vm) {
   c.pp = int(integer(vm, "pp", 1, 4096));
   c.replicas = int(integer(vm, "replicas", 1, 4096));
   if (vm.count("microbatches")) c.microbatches = int(integer(vm, "microbatches", 1, 1024));
+  const std::string time_model = vm["time-model"].as<std::string>();
+  if (time_model != "bound" && time_model != "calibrated")
+    throw UsageError("time-model", fmt::format("expected bound or calibrated, got '{}'", time_model));
+  c.calibrated = time_model == "calibrated";
   if (vm.count("link-latency"))
     c.link_latency_s = parse_number("link-latency", vm["link-latency"].as<std::string>(), 0, 1);
   c.seed = std::uint64_t(integer(vm, "seed", 0, std::numeric_limits<std::int64_t>::max()));

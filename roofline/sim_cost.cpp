@@ -5,6 +5,7 @@
 #include "hardware/error.hpp"
 #include "opmodel/footprint.hpp"
 #include "opmodel/op_names.hpp"
+#include "roofline/calibration.hpp"
 #include "roofline/sim_error.hpp"
 
 namespace roofline::sim {
@@ -79,8 +80,11 @@ std::vector<StageMemory> stage_memory(const Layout& layout, const opmodel::Scena
   return out;
 }
 
-StepCost::StepCost(const Layout& layout, const opmodel::Scenario& s, const hardware::Profile& hw)
-    : layout_(layout), scenario_(s), hw_(hw), roofs_(Roofs::of(hw_)) {
+StepCost::StepCost(const Layout& layout, const opmodel::Scenario& s, const hardware::Profile& hw, bool calibrated)
+    : layout_(layout), scenario_(s), hw_(hw), roofs_(Roofs::of(hw_)), calibrated_(calibrated) {
+  if (calibrated_ && !hw_.calibration)
+    throw SimError("hardware profile " + (hw_.origin.empty() ? hw_.name : hw_.origin), "field 'calibration'",
+                   "is required for calibrated op times (write one with roofline validate --sweep --save-profile)");
   if (!hw_.peak(hardware::Precision::fp32))
     throw hardware::ProfileError(hw_.origin.empty() ? hw_.name : hw_.origin, "peak_flops_per_s.fp32",
                                  "is required: element-wise ops run on the vector units at fp32");
@@ -92,9 +96,20 @@ StepCost::StepCost(const Layout& layout, const opmodel::Scenario& s, const hardw
   stage_times(one, ignored.data(), nullptr);
 }
 
-double StepCost::op_time_s(const opmodel::OpCost& op) const {
-  // Calibration plugs in here: where the profile has a calibrated expected time for (op, shape), return it.
-  return classify(op, roofs_).time_s;
+double StepCost::op_time_s(const opmodel::OpCost& op, const opmodel::BatchShape& b, double stream_bytes) const {
+  const OpPoint p = classify(op, roofs_);
+  if (!calibrated_) return p.time_s;
+  const double rows = op.name == opmodel::op::lm_head ? b.logit_rows : b.tokens;
+  const hardware::FitQuery q{kernel_class(op, rows), op.name, kernel_weights(op, scenario_),
+                             b.tokens > b.sequences ? "prefill" : "decode"};
+  const hardware::EfficiencyFit* f = hw_.calibration->find(q);
+  if (!f)
+    throw SimError("hardware profile " + (hw_.origin.empty() ? hw_.name : hw_.origin), "field 'calibration'",
+                   fmt::format("has no fit for {} op '{}' with weights {} in {} (the calibration covers what "
+                               "validate --sweep ran: fp32, bf16 and int8 weights)",
+                               to_string(q.kind), q.op, q.weights, q.phase));
+  const HierarchicalTimes t = hierarchical_times(op, roofs_.peak(p.precision), stream_bytes, hw_);
+  return expected_time(*f, t.compute_s, t.memory_s);
 }
 
 double StepCost::allreduce_per_layer_s(double tokens) const {
@@ -110,6 +125,10 @@ double StepCost::send_s(double tokens) const {
 void StepCost::stage_times(const opmodel::BatchShape& b, double* stage_s, TimeByOp* tally) const {
   opmodel::OpList ops;
   opmodel::step_ops(layout_.shard, scenario_, b, ops);
+  double stream = 0;  // the step's weight and KV reads: what the calibration's cache levels are chosen by
+  if (calibrated_)
+    for (std::size_t i = 0; i < ops.size(); ++i)
+      stream += double(ops[i].count) * (ops[i].bytes.weight_read + ops[i].bytes.kv_read);
   const double comm = layout_.tp > 1 ? allreduce_per_layer_s(b.tokens) : 0.0;
   const double L = double(layout_.layers);
   if (tally && tally->size == 0) {
@@ -119,7 +138,7 @@ void StepCost::stage_times(const opmodel::BatchShape& b, double* stage_s, TimeBy
   if (layout_.pp == 1) {
     double t = 0;
     for (std::size_t i = 0; i < ops.size(); ++i) {
-      const double op_s = double(ops[i].count) * op_time_s(ops[i]);  // as analyze_step sums a step
+      const double op_s = double(ops[i].count) * op_time_s(ops[i], b, stream);  // as analyze_step sums a step
       t += op_s;
       if (tally) tally->op_s[i] += op_s;
     }
@@ -130,7 +149,7 @@ void StepCost::stage_times(const opmodel::BatchShape& b, double* stage_s, TimeBy
   // Per-layer ops are shared out by layers; embed runs on the first stage, final_norm and lm_head on the last.
   double per_layer = 0, first = 0, last = 0;
   for (std::size_t i = 0; i < ops.size(); ++i) {
-    const double op_s = double(ops[i].count) * op_time_s(ops[i]);
+    const double op_s = double(ops[i].count) * op_time_s(ops[i], b, stream);
     if (tally) tally->op_s[i] += op_s;
     const auto name = ops[i].name;
     if (name == opmodel::op::embed) first += op_s;

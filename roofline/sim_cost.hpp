@@ -62,14 +62,18 @@ struct TimeByOp {
 class StepCost {
  public:
   // Throws hardware::ProfileError when the profile lacks the fp32 peak or the precisions the ops need.
-  StepCost(const Layout& layout, const opmodel::Scenario& s, const hardware::Profile& hw);
+  // calibrated: op times are the profile's calibrated expectations (roofline/calibration.hpp) instead of
+  // the bound; SimError when the profile has no calibration, or (at the step that needs it) no fit for an op.
+  StepCost(const Layout& layout, const opmodel::Scenario& s, const hardware::Profile& hw, bool calibrated = false);
   StepCost(const StepCost&) = delete;
   StepCost& operator=(const StepCost&) = delete;
 
   const Layout& layout() const { return layout_; }
-  // The time of one op on one device. The one place op times come from: the roofline bound today. When a
-  // profile carries calibrated expected times (roofline validate), they replace the bound here.
-  double op_time_s(const opmodel::OpCost& op) const;
+  // The time of one op instance on one device in a step of shape b whose weights and KV reads total
+  // stream_bytes: the one place op times come from. The roofline bound, or with `calibrated` the
+  // expectation under the same warm hierarchical cache treatment the calibration was fitted with; a step
+  // with more tokens than sequences counts as prefill.
+  double op_time_s(const opmodel::OpCost& op, const opmodel::BatchShape& b, double stream_bytes) const;
   // Fills stage_s[0 .. pp) with each stage's time for a micro-batch of shape b: its ops over the stage's
   // layers (embed on the first stage, final_norm and lm_head on the last) and, with tp > 1, two all-reduces
   // of the micro-batch's activations per layer. Adds the op and all-reduce times into `tally` when given.
@@ -85,6 +89,7 @@ class StepCost {
   opmodel::Scenario scenario_;
   hardware::Profile hw_;
   Roofs roofs_;
+  bool calibrated_ = false;
   double act_bytes_ = 2;  // bytes per element of the activations that cross devices
 };
 

@@ -148,12 +148,12 @@ SimResult simulate(const opmodel::ModelConfig& m, const hardware::Profile& hw, c
   SimResult out;
   out.layout = make_layout(m, hw, c.tp, c.pp, c.link_latency_s);
   out.max_tokens = max_tokens;
-  const StepCost target(out.layout, s, hw);
+  const StepCost target(out.layout, s, hw, c.calibrated);
   std::optional<Layout> draft_layout;
   std::unique_ptr<StepCost> draft;
   if (c.speculation) {
     draft_layout = make_layout(c.speculation->draft, hw, c.tp, 1, c.link_latency_s);
-    draft = std::make_unique<StepCost>(*draft_layout, s, hw);
+    draft = std::make_unique<StepCost>(*draft_layout, s, hw, c.calibrated);
     const double a = c.speculation->accept_rate, k = double(c.speculation->tokens);
     // Expected tokens per verification: sum over i = 0..k of alpha^i (the i-th draft is reached when all before
     // it were accepted; the last term is the target's own token) = (1 - alpha^(k+1)) / (1 - alpha).

@@ -46,6 +46,7 @@ struct SimConfig {
   std::optional<Speculation> speculation;
   std::uint64_t seed = 1;                     // for acceptance draws
   bool keep_steps = true;                     // keep every step's record (for the trace; 100 B a step)
+  bool calibrated = false;                    // op times: the profile's calibrated expectations, not the bound
 };
 
 // Default token budget per step of a scheduler.

@@ -107,8 +107,8 @@ std::vector<TimeRow> time_rows(const SimResult& r) {
 }
 
 std::string scheduler_text(const SimResult& r, const SimConfig& c) {
-  return fmt::format("scheduler {} ({} sequences, {} tokens per step)", to_string(c.scheduler), c.max_batch,
-                     r.max_tokens);
+  return fmt::format("scheduler {} ({} sequences, {} tokens per step), op times: {}", to_string(c.scheduler),
+                     c.max_batch, r.max_tokens, c.calibrated ? "calibrated expectations" : "roofline bound");
 }
 
 std::string link_text(const Layout& l) {
@@ -125,6 +125,7 @@ json to_json(const RunInfo& run, const SimResult& r, const Summary& s) {
   j["model"] = {{"name", run.model.name}, {"layers", run.model.num_layers}};
   j["hardware"] = {{"name", run.hardware.name}, {"description", run.hardware.description}};
   json cfg = {{"scheduler", to_string(c.scheduler)},
+              {"time_model", c.calibrated ? "calibrated" : "bound"},
               {"max_batch", c.max_batch},
               {"max_tokens", r.max_tokens},
               {"block_tokens", c.block_size},

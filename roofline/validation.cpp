@@ -66,15 +66,18 @@ double linear_rows(const opmodel::OpCost& op, const opmodel::Scenario& s) {
 
 }  // namespace
 
-ValidationKind kernel_class(const opmodel::OpCost& op, const opmodel::Scenario& s) {
+ValidationKind kernel_class(const opmodel::OpCost& op, double rows) {
   switch (op.kind) {
-    case opmodel::OpKind::linear:
-      return linear_rows(op, s) <= double(engine::kGemvMaxRows) ? ValidationKind::gemv : ValidationKind::gemm;
+    case opmodel::OpKind::linear: return rows <= double(engine::kGemvMaxRows) ? ValidationKind::gemv : ValidationKind::gemm;
     case opmodel::OpKind::attention: return ValidationKind::attention;
     case opmodel::OpKind::elementwise:
     case opmodel::OpKind::embedding: return ValidationKind::elementwise;
   }
   return ValidationKind::elementwise;
+}
+
+ValidationKind kernel_class(const opmodel::OpCost& op, const opmodel::Scenario& s) {
+  return kernel_class(op, linear_rows(op, s));
 }
 
 std::string kernel_weights(const opmodel::OpCost& op, const opmodel::Scenario& s) {

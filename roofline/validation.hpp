@@ -87,8 +87,10 @@ HierarchicalTimes hierarchical_times(const opmodel::OpCost& op, double peak_flop
                                      const hardware::Profile& hw);
 double step_stream_bytes(const StepResult& step);
 
-// The kernel class of an op in a scenario (a linear's rows decide GEMV or GEMM).
+// The kernel class of an op in a scenario (a linear's rows decide GEMV or GEMM), or of an op whose linear
+// rows are given (a serving step's mix).
 ValidationKind kernel_class(const opmodel::OpCost& op, const opmodel::Scenario& s);
+ValidationKind kernel_class(const opmodel::OpCost& op, double linear_rows);
 // The weight dtype a calibration fit is keyed by: the dtype the op's own weights are stored in (lm_head and the
 // embedding keep the dense dtype when the projections are quantized), the scenario's otherwise.
 std::string kernel_weights(const opmodel::OpCost& op, const opmodel::Scenario& s);

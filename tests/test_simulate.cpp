@@ -14,6 +14,7 @@
 #include "hardware/presets.hpp"
 #include "opmodel/footprint.hpp"
 #include "roofline/analysis.hpp"
+#include "roofline/calibration.hpp"
 #include "roofline/sim_engine.hpp"
 #include "roofline/sim_error.hpp"
 #include "roofline/sim_kv.hpp"
@@ -234,6 +235,48 @@ TEST(StepCost, AUniformStepIsExactlyAnalyzeStep) {
     double t = 0;
     cost.stage_times(shape, &t, nullptr);
     EXPECT_EQ(t, step.time_s) << b << " " << q << " " << k;
+  }
+}
+
+// With calibrated op times a uniform step costs what analyze expects of it on the same calibrated profile.
+TEST(StepCost, CalibratedTimesAreAnalyzesExpectation) {
+  hardware::Profile hw = a100();
+  const Layout layout = make_layout(llama(), hw, 1, 1, std::nullopt);
+  opmodel::Scenario s;
+  try {
+    const StepCost uncalibrated(layout, s, hw, true);
+    FAIL() << "expected SimError";
+  } catch (const SimError& e) {
+    EXPECT_NE(std::string(e.what()).find("field 'calibration'"), std::string::npos) << e.what();
+  }
+  hardware::Calibration c;
+  for (hardware::KernelClass k : hardware::kKernelClasses) c.fits.push_back({k, "", "", "", 0.6, 0.45, 2e-6, 1});
+  hw.calibration = c;
+  const StepCost cost(layout, s, hw, true);
+  const Roofs roofs = Roofs::of(hw);
+  for (auto [b, q, k] : {std::tuple{1, 1024, 0}, std::tuple{8, 1, 1500}, std::tuple{3, 200, 77}}) {
+    s.batch = b;
+    s.q_len = q;
+    s.kv_len = k;
+    StepResult step;
+    analyze_step(llama(), s, roofs, q > 1 ? Phase::prefill : Phase::decode, step);
+    const StepExpectation e = expect_step(step, s, hw, roofs);
+    ASSERT_TRUE(e.total_s.has_value());
+    opmodel::BatchShape shape;
+    shape.add({b, q, k, 1}, std::nullopt);
+    double t = 0;
+    cost.stage_times(shape, &t, nullptr);
+    EXPECT_NEAR(t, *e.total_s, 1e-12 * t) << b << " " << q << " " << k;
+    EXPECT_GT(t, step.time_s);
+  }
+  // A calibration without a fit for the decode GEMV fails when the cost model is built, naming what is missing.
+  hw.calibration->fits.front().phase = "prefill";  // gemm: prefill only
+  hw.calibration->fits[1].phase = "prefill";       // gemv: prefill only
+  try {
+    const StepCost partial(layout, s, hw, true);
+    FAIL() << "expected SimError";
+  } catch (const SimError& e) {
+    EXPECT_NE(std::string(e.what()).find("has no fit for gemv op"), std::string::npos) << e.what();
   }
 }
 

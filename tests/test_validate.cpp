@@ -399,6 +399,14 @@ TEST(ValidateCommand, SweepStoresTheCalibrationInTheProfileAndAnalyzeUsesIt) {
   const Result table = run("analyze --model tiny --hw " + cal.string() + " --prompt 64 --gen 4 --wdtype fp32 " +
                            "--adtype fp32 --kvdtype fp32");
   EXPECT_NE(table.out.find("expected (calibrated): TTFT"), std::string::npos) << table.out;
+  const std::string sim = "simulate --model tiny --kv-blocks 64 --batch 2 --prompt 64 --gen 5 --wdtype fp32 --adtype fp32 --kvdtype fp32 --time-model ";
+  const Result calibrated = run(sim + "calibrated --hw " + cal.string());
+  ASSERT_EQ(calibrated.code, 0) << calibrated.out;
+  EXPECT_NE(calibrated.out.find("op times: calibrated expectations"), std::string::npos) << calibrated.out;
+  EXPECT_EQ(run(sim + "guess --hw " + cal.string()).code, 2);
+  const Result no_calibration = run(sim + "calibrated --hw " + hw.string());
+  EXPECT_EQ(no_calibration.code, 1) << no_calibration.out;
+  EXPECT_NE(no_calibration.out.find("'calibration': is required"), std::string::npos) << no_calibration.out;
   const fs::path html = dir / "report.html";
   const Result report = run("report --model tiny --hw " + cal.string() + " --prompt 64 --gen 4 --wdtype fp32 " +
                             "--adtype fp32 --kvdtype fp32 -o " + html.string());
