@@ -45,7 +45,9 @@ TEST(EngineKernels, LinearMatchesReferenceOnOddShapesAndEveryFormat) {
       {8, 45, 48, WeightFormat::int8, 16, false}, {5, 64, 100, WeightFormat::int8, 100, true},  // per channel
       {9, 31, 29, WeightFormat::f32, 0, true},    {13, 70, 300, WeightFormat::bf16, 0, false},
       {25, 97, 260, WeightFormat::f32, 0, true},  {40, 65, 64, WeightFormat::int8, 32, true},
-      {250, 300, 530, WeightFormat::f32, 0, false}};  // several MC and KC blocks, edge tiles
+      {250, 300, 530, WeightFormat::f32, 0, false},  // several MC and KC blocks, edge tiles
+      // int8 groups of whole 128- and 64-column steps (the GEMV's tail-free paths), odd x row counts
+      {3, 37, 512, WeightFormat::int8, 128, true}, {1, 19, 192, WeightFormat::int8, 64, false}};
   unsigned seed = 1;
   for (const auto& c : cases) {
     const auto w = random_vector(std::size_t(c.n * c.k), seed++, 0.5f), x = random_vector(std::size_t(c.m * c.k), seed++);
