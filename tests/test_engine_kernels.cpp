@@ -217,6 +217,11 @@ TEST(EngineKernels, DecodeAttentionMatchesReference) {
   check_attention(f, "decode");
   AttentionFixture w(4, 4, 16, 5, std::int64_t{6}, {10, 2}, {1, 1});
   check_attention(w, "decode window");
+  // 16 heads at a time plus 4 alone; a head of 48 ends on a 16-lane step, one of 24 takes the scalar dot
+  AttentionFixture wide(20, 4, 48, 16, std::nullopt, {0, 100, 37}, {1, 1, 1});
+  check_attention(wide, "decode 20 heads");
+  AttentionFixture odd(16, 8, 24, 16, std::nullopt, {5, 66}, {1, 1});
+  check_attention(odd, "decode head_dim 24");
 }
 
 TEST(EngineKernels, PagedRunsAreTheContiguousCacheCutIntoBlocks) {
