@@ -164,51 +164,88 @@ inline float scalar_w(const Linear& w, std::int64_t row, std::int64_t col) {
   return float(w.i8[std::size_t(row * w.k + col)]);
 }
 
+// fp16 bits to float in one instruction where the host has F16C: half_to_float's branches, run once per
+// group, cost as much as a quarter of the group's weights.
+inline float scale_to_float(std::uint16_t h) {
+#if defined(__F16C__)
+  return _cvtsh_ss(h);
+#else
+  return half_to_float(h);
+#endif
+}
+
+// sum[u][i] += lane partial products of W row n and x row m0 + i over columns [c0, c1), 64 per step into
+// the 4 accumulators u (FMA latency is hidden); tail[i] += the columns past the last multiple of 16. A
+// software prefetch runs kPrefetchBytes ahead in the stream, inside the matrix (elements_left of it).
+template <WeightFormat F, int MB, int Step = 64, bool Tails = true>
+inline void dot_span(v16f (&sum)[4][MB], float (&tail)[MB], const float* x, const Linear& w, std::int64_t n,
+                     std::int64_t m0, std::int64_t c0, std::int64_t c1, std::int64_t elements_left) {
+  const std::int64_t k = w.k;
+  std::int64_t c = c0;
+  for (; c + Step <= c1; c += Step) {
+    if (c + kPrefetchElements<F> < elements_left) prefetch_w<F>(w, n, c + kPrefetchElements<F>);
+    if constexpr (Step == 128) prefetch_w<F>(w, n, c + 64 + kPrefetchElements<F>);
+    for (int u = 0; u < Step / 16; ++u) {
+      const v16f wv = load_w<F>(w, n, c + 16 * u);
+      for (int i = 0; i < MB; ++i) sum[u % 4][i] += wv * simd::load(x + (m0 + i) * k + c + 16 * u);
+    }
+  }
+  if constexpr (!Tails) return;
+  for (; c + 16 <= c1; c += 16) {
+    const v16f wv = load_w<F>(w, n, c);
+    for (int i = 0; i < MB; ++i) sum[0][i] += wv * simd::load(x + (m0 + i) * k + c);
+  }
+  for (; c < c1; ++c)
+    for (int i = 0; i < MB; ++i) tail[i] += scalar_w<F>(w, n, c) * x[(m0 + i) * k + c];
+}
+
 // y[m0 + i][n] = dot(W row n, x row m0 + i) + bias, for MB rows of x. One weight row at a time, so each
 // thread reads one sequential stream (rows are contiguous): several rows at once are several streams a
 // page apart, which the hardware prefetchers follow badly (int8 and bf16 fell to half the f32 bandwidth).
-// 64 inputs per step into 4 independent accumulators per x row (FMA latency is hidden), with a software
-// prefetch kPrefetchBytes ahead in the stream. int8 sums each group's integer dot product, then scales it.
+// int8 keeps the scale out of the per-weight work: the row's dot product is sum over groups g of
+// scale_g * sum_{i in g} q_i x_i, so each group is summed from the exactly converted integers (|q| <= 127)
+// and its 4 lane sums scaled once into 4 accumulators (one accumulator chained a group's sum through a
+// single FMA per group and ran at 60% of the rate). Per 16 weights that leaves widen, convert and FMA: the
+// scale multiply was a quarter of the ops, and the int8 kernel is compute-bound.
 template <WeightFormat F, int MB>
 void gemv_row(RowsOut y, const float* x, const Linear& w, std::int64_t n, std::int64_t m0) {
-  const std::int64_t k = w.k, group = F == WeightFormat::int8 ? w.group : k;
-  const std::int64_t row_elements_left = (w.n - n) * k;  // prefetch only inside the matrix
+  const std::int64_t k = w.k, elements_left = (w.n - n) * k;
   v16f acc[4][MB] = {};
   float acc_tail[MB] = {};
-  for (std::int64_t c0 = 0; c0 < k; c0 += group) {
-    const std::int64_t c1 = c0 + group;
-    // int8: dequantize in registers, w = q * scale, so the accumulators run across groups.
-    [[maybe_unused]] float scale = 1;
-    if constexpr (F == WeightFormat::int8) scale = half_to_float(w.scales[std::size_t(n * w.groups_per_row() + c0 / group)]);
-    auto weights = [&](std::int64_t col) {
-      if constexpr (F == WeightFormat::int8) return load_w<F>(w, n, col) * scale;
-      return load_w<F>(w, n, col);
-    };
-    std::int64_t c = c0;
-    for (; c + 64 <= c1; c += 64) {
-      if (c + kPrefetchElements<F> < row_elements_left) prefetch_w<F>(w, n, c + kPrefetchElements<F>);
-      for (int u = 0; u < 4; ++u) {
-        const v16f wv = weights(c + 16 * u);
-        for (int i = 0; i < MB; ++i) acc[u][i] += wv * simd::load(x + (m0 + i) * k + c + 16 * u);
+  if constexpr (F != WeightFormat::int8) {
+    dot_span<F, MB>(acc, acc_tail, x, w, n, m0, 0, k, elements_left);
+  } else {
+    const std::uint16_t* scales = w.scales.data() + n * (k / w.group);  // walked by pointer: no divisions
+    for (std::int64_t c0 = 0; c0 < k; c0 += w.group) {
+      v16f sum[4][MB] = {};
+      float tail[MB] = {};
+      if (w.group % 128 == 0)
+        dot_span<F, MB, 128, false>(sum, tail, x, w, n, m0, c0, c0 + w.group, elements_left);
+      else if (w.group % 64 == 0)
+        dot_span<F, MB, 64, false>(sum, tail, x, w, n, m0, c0, c0 + w.group, elements_left);
+      else
+        dot_span<F, MB>(sum, tail, x, w, n, m0, c0, c0 + w.group, elements_left);
+      const float scale = scale_to_float(*scales++);
+      for (int i = 0; i < MB; ++i) {
+        for (int u = 0; u < 4; ++u) acc[u][i] += sum[u][i] * scale;
+        acc_tail[i] += tail[i] * scale;
       }
     }
-    for (; c + 16 <= c1; c += 16) {
-      const v16f wv = weights(c);
-      for (int i = 0; i < MB; ++i) acc[0][i] += wv * simd::load(x + (m0 + i) * k + c);
-    }
-    for (; c < c1; ++c)
-      for (int i = 0; i < MB; ++i) acc_tail[i] += scalar_w<F>(w, n, c) * scale * x[(m0 + i) * k + c];
   }
   const float b = w.bias.empty() ? 0.0f : w.bias[std::size_t(n)];
   for (int i = 0; i < MB; ++i)
     y.row(m0 + i)[n] = simd::hsum((acc[0][i] + acc[1][i]) + (acc[2][i] + acc[3][i])) + acc_tail[i] + b;
 }
 
-// Weight row n against every row of x, four x rows at a time.
+// Weight row n against every row of x, kRowBlock x rows at a time (the row of W stays in L1 between
+// blocks). int8 takes 2: its group sums double the accumulators, and 4 x 2 x 4 of them would spill.
+template <WeightFormat F>
+constexpr int kRowBlock = F == WeightFormat::int8 ? 2 : 4;
 template <WeightFormat F>
 void gemv_rows(RowsOut y, const float* x, std::int64_t m, const Linear& w, std::int64_t n) {
+  constexpr int B = kRowBlock<F>;
   std::int64_t m0 = 0;
-  for (; m0 + 4 <= m; m0 += 4) gemv_row<F, 4>(y, x, w, n, m0);
+  for (; m0 + B <= m; m0 += B) gemv_row<F, B>(y, x, w, n, m0);
   switch (m - m0) {
     case 3: gemv_row<F, 3>(y, x, w, n, m0); break;
     case 2: gemv_row<F, 2>(y, x, w, n, m0); break;

@@ -45,7 +45,9 @@ TEST(EngineKernels, LinearMatchesReferenceOnOddShapesAndEveryFormat) {
       {8, 45, 48, WeightFormat::int8, 16, false}, {5, 64, 100, WeightFormat::int8, 100, true},  // per channel
       {9, 31, 29, WeightFormat::f32, 0, true},    {13, 70, 300, WeightFormat::bf16, 0, false},
       {25, 97, 260, WeightFormat::f32, 0, true},  {40, 65, 64, WeightFormat::int8, 32, true},
-      {250, 300, 530, WeightFormat::f32, 0, false}};  // several MC and KC blocks, edge tiles
+      {250, 300, 530, WeightFormat::f32, 0, false},  // several MC and KC blocks, edge tiles
+      // int8 groups of whole 128- and 64-column steps (the GEMV's tail-free paths), odd x row counts
+      {3, 37, 512, WeightFormat::int8, 128, true}, {1, 19, 192, WeightFormat::int8, 64, false}};
   unsigned seed = 1;
   for (const auto& c : cases) {
     const auto w = random_vector(std::size_t(c.n * c.k), seed++, 0.5f), x = random_vector(std::size_t(c.m * c.k), seed++);
@@ -215,6 +217,11 @@ TEST(EngineKernels, DecodeAttentionMatchesReference) {
   check_attention(f, "decode");
   AttentionFixture w(4, 4, 16, 5, std::int64_t{6}, {10, 2}, {1, 1});
   check_attention(w, "decode window");
+  // 16 heads at a time plus 4 alone; a head of 48 ends on a 16-lane step, one of 24 takes the scalar dot
+  AttentionFixture wide(20, 4, 48, 16, std::nullopt, {0, 100, 37}, {1, 1, 1});
+  check_attention(wide, "decode 20 heads");
+  AttentionFixture odd(16, 8, 24, 16, std::nullopt, {5, 66}, {1, 1});
+  check_attention(odd, "decode head_dim 24");
 }
 
 TEST(EngineKernels, PagedRunsAreTheContiguousCacheCutIntoBlocks) {
