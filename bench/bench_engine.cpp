@@ -24,6 +24,7 @@
 #include <fmt/format.h>
 #include <omp.h>
 
+#include "engine/buffer.hpp"
 #include "engine/config.hpp"
 #include "engine/generate.hpp"
 #include "engine/kernels.hpp"
@@ -46,6 +47,12 @@ double seconds(const std::function<void()>& f) {
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   return v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
+}
+
+engine::Buffer<float> buffer_of(const std::vector<float>& v) {
+  engine::Buffer<float> b(v.size());
+  std::copy(v.begin(), v.end(), b.data());
+  return b;
 }
 
 void pause() { std::this_thread::sleep_for(std::chrono::milliseconds(300)); }
@@ -89,7 +96,9 @@ void bench_gemm(int rounds) {
   fmt::print("GEMM, prefill shapes, fp32, {} threads (GFLOP/s, median)\n", omp_get_max_threads());
   const std::int64_t M = 1024, K = 4096;
   for (std::int64_t N : {4096, 11008}) {
-    const auto wf = random_floats(std::size_t(N * K), 1), xf = random_floats(std::size_t(M * K), 2);
+    // Every contender reads the same kind of memory (engine::Buffer: huge pages where Linux grants them).
+    const engine::Buffer<float> wf = buffer_of(random_floats(std::size_t(N * K), 1)),
+                                xf = buffer_of(random_floats(std::size_t(M * K), 2));
     const engine::Linear w = engine::make_linear("w", wf.data(), N, K, engine::WeightFormat::f32, 0, nullptr);
     std::vector<float> y(std::size_t(M * N));
     Eigen::Map<const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>> ew(wf.data(), N, K),
@@ -118,7 +127,9 @@ void bench_gemv(int rounds) {
     std::vector<float> y(static_cast<std::size_t>(N));
     const std::size_t f32_bytes = std::size_t(N * K * 4);
     const std::size_t copies = std::max<std::size_t>(2, (kColdBytes + f32_bytes - 1) / f32_bytes + 1);
-    std::vector<std::vector<float>> blas(copies, wf);
+    // OpenBLAS reads the same kind of memory as the engine (engine::Buffer: huge pages where Linux grants them).
+    std::vector<engine::Buffer<float>> blas;
+    for (std::size_t i = 0; i < copies; ++i) blas.push_back(buffer_of(wf));
     auto copies_of = [&](engine::WeightFormat f) {
       std::vector<engine::Linear> v;
       const engine::Linear one = engine::make_linear("w", wf.data(), N, K, f, f == engine::WeightFormat::int8 ? 128 : 0, nullptr);
