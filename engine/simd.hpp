@@ -55,6 +55,41 @@ inline v16f load_i8(const std::int8_t* p) {
 #endif
 }
 
+// In-place 16 x 16 transpose: r[i][c] becomes r[c][i]. Four stages exchange 2 x 2 blocks of side B = 8, 4,
+// 2, 1 between rows i and i + B (i with bit B clear): row i keeps its columns with bit B clear and takes row
+// i + B's in the others, so each stage swaps bit B of the row index with bit B of the column index, and
+// after all four, rows and columns are exchanged. 64 two-vector shuffles for 256 elements.
+template <int B>
+inline void exchange(v16f& lo, v16f& hi) {
+  v16f a, b;
+  if constexpr (B == 8) {
+    a = __builtin_shufflevector(lo, hi, 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23);
+    b = __builtin_shufflevector(lo, hi, 8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31);
+  } else if constexpr (B == 4) {
+    a = __builtin_shufflevector(lo, hi, 0, 1, 2, 3, 16, 17, 18, 19, 8, 9, 10, 11, 24, 25, 26, 27);
+    b = __builtin_shufflevector(lo, hi, 4, 5, 6, 7, 20, 21, 22, 23, 12, 13, 14, 15, 28, 29, 30, 31);
+  } else if constexpr (B == 2) {
+    a = __builtin_shufflevector(lo, hi, 0, 1, 16, 17, 4, 5, 20, 21, 8, 9, 24, 25, 12, 13, 28, 29);
+    b = __builtin_shufflevector(lo, hi, 2, 3, 18, 19, 6, 7, 22, 23, 10, 11, 26, 27, 14, 15, 30, 31);
+  } else {
+    a = __builtin_shufflevector(lo, hi, 0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26, 12, 28, 14, 30);
+    b = __builtin_shufflevector(lo, hi, 1, 17, 3, 19, 5, 21, 7, 23, 9, 25, 11, 27, 13, 29, 15, 31);
+  }
+  lo = a;
+  hi = b;
+}
+template <int B>
+inline void exchange_all(v16f (&r)[16]) {
+  for (int i = 0; i < 16; ++i)
+    if ((i & B) == 0) exchange<B>(r[i], r[i + B]);
+}
+inline void transpose16(v16f (&r)[16]) {
+  exchange_all<8>(r);
+  exchange_all<4>(r);
+  exchange_all<2>(r);
+  exchange_all<1>(r);
+}
+
 // Horizontal sum by halving: 16 -> 8 -> 4 lanes by shuffles, then scalars.
 typedef float v8f __attribute__((vector_size(32)));
 typedef float v4f __attribute__((vector_size(16)));
