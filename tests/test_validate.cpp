@@ -377,6 +377,11 @@ TEST(ValidateCommand, SweepStoresTheCalibrationInTheProfileAndAnalyzeUsesIt) {
   std::ofstream(hw) << hardware::to_json(synthetic_profile()).dump(2);
   EXPECT_EQ(run("validate --model tiny --hw " + hw.string() + " --save-profile " + cal.string()).code, 2);
   EXPECT_FALSE(fs::exists(cal));
+  const Result budget = run("validate --model tiny --hw " + hw.string() + " --sweep --sweep-kv-gib 0 -o " + cal.string());
+  EXPECT_EQ(budget.code, 2);
+  EXPECT_NE(budget.out.find("'--sweep-kv-gib': must be in"), std::string::npos) << budget.out;
+  EXPECT_EQ(run("validate --model tiny --hw " + hw.string() + " --sweep --point-seconds -1").code, 2);
+  EXPECT_FALSE(fs::exists(cal));
   const Result r = run("validate --model tiny --hw " + hw.string() + " --sweep --group-size 16 --repetitions 1 " +
                        "--warmup 0 --point-seconds 0 --threads 1 --format json --save-profile " + cal.string());
   ASSERT_EQ(r.code, 0) << r.out.substr(0, 2000);
