@@ -2,6 +2,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <vector>
+
+#include <omp.h>
 
 #include "engine/kernels.hpp"
 #include "engine/simd.hpp"
@@ -12,7 +15,10 @@ namespace {
 using simd::v16f;
 
 // Below this many elements a kernel runs on the calling thread: waking the team costs more than it saves.
-constexpr std::int64_t kParallelElements = std::int64_t{1} << 16;
+// Above it, each thread takes the same share of a row as the GEMV that wrote it (static schedules over the
+// same index), so its inputs are already in its own cache: one thread reading what the other core just
+// wrote took twice as long at 4K-64K elements (a decode step's residual stream) as the two in parallel.
+constexpr std::int64_t kParallelElements = std::int64_t{1} << 12;
 
 // One row: y = x * (1 / sqrt(mean(x^2) + eps)) * gamma, the mean accumulated in fp32 lanes.
 void rmsnorm_row(float* y, const float* x, const float* gamma, std::int64_t d, float eps) {
@@ -35,8 +41,39 @@ v16f silu_mul16(v16f g, v16f u) { return g / (1.0f + simd::exp(-g)) * u; }
 }  // namespace
 
 void rmsnorm(float* y, const float* x, const float* gamma, std::int64_t rows, std::int64_t d, float eps) {
+  const std::int64_t threads = omp_get_max_threads();
+  if (rows * d < kParallelElements || rows >= threads || d % 16 != 0) {
 #pragma omp parallel for schedule(static) if (rows * d >= kParallelElements)
-  for (std::int64_t r = 0; r < rows; ++r) rmsnorm_row(y + r * d, x + r * d, gamma, d, eps);
+    for (std::int64_t r = 0; r < rows; ++r) rmsnorm_row(y + r * d, x + r * d, gamma, d, eps);
+    return;
+  }
+  // Fewer rows than threads (a decode step): each thread takes the same slice of every row, sums its
+  // squares, and after one barrier scales its slice by the row's 1 / rms.
+  thread_local std::vector<float> partial;
+  partial.assign(std::size_t(rows * threads), 0.0f);
+  float* sums = partial.data();
+#pragma omp parallel
+  {
+    // Slice [i0, i1) in whole vectors, as a static schedule over the row's vectors would share it out.
+    const std::int64_t t = omp_get_thread_num(), team = omp_get_num_threads(), vectors = d / 16;
+    const std::int64_t i0 = vectors * t / team * 16, i1 = vectors * (t + 1) / team * 16;
+    for (std::int64_t r = 0; r < rows; ++r) {
+      v16f ss = {};
+      for (std::int64_t i = i0; i < i1; i += 16) {
+        const v16f v = simd::load(x + r * d + i);
+        ss += v * v;
+      }
+      sums[r * threads + t] = simd::hsum(ss);
+    }
+#pragma omp barrier
+    for (std::int64_t r = 0; r < rows; ++r) {
+      float sum = 0;
+      for (std::int64_t u = 0; u < team; ++u) sum += sums[r * threads + u];
+      const float inv = 1.0f / std::sqrt(sum / float(d) + eps);
+      for (std::int64_t i = i0; i < i1; i += 16)
+        simd::store(y + r * d + i, simd::load(x + r * d + i) * inv * simd::load(gamma + i));
+    }
+  }
 }
 
 void add(float* y, const float* a, const float* b, std::int64_t n) {
@@ -76,7 +113,7 @@ void rope(float* q, RowsOut k_out, const float* k, const std::int64_t* pos, std:
       out[half + i] = x2 * c[i] + x1 * s[i];
     }
   };
-#pragma omp parallel for schedule(static) if (tokens * (n_heads + n_kv_heads) * hd >= kParallelElements)
+#pragma omp parallel for schedule(static) if (tokens > 1 && tokens * (n_heads + n_kv_heads) * hd >= kParallelElements)
   for (std::int64_t t = 0; t < tokens; ++t) {
     const float* c = table.cos + pos[t] * half;
     const float* s = table.sin + pos[t] * half;

@@ -113,8 +113,10 @@ TEST(EngineKernels, ElementWiseMatchReference) {
     engine::reference::silu_mul(want.data(), a.data(), b.data(), n);
     expect_close(got, want, 1e-5, 1e-6, "silu_mul");
   }
-  for (std::int64_t d : {1, 7, 64, 129}) {
-    const std::int64_t rows = 5;
+  // 5 rows; and 1 row long enough to be split across the threads (a decode step's RMSNorm), and 1 that is not
+  // a whole number of vectors.
+  for (auto [rows, d] : {std::pair<std::int64_t, std::int64_t>{5, 1}, {5, 7}, {5, 64}, {5, 129}, {1, 4096},
+                         {1, 8192 + 48}, {1, 5000}}) {
     const auto x = random_vector(std::size_t(rows * d), 3, 4.0f), g = random_vector(std::size_t(d), 4);
     std::vector<float> got(x.size()), want(x.size());
     engine::rmsnorm(got.data(), x.data(), g.data(), rows, d, 1e-5f);
