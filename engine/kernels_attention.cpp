@@ -41,19 +41,6 @@ std::vector<PositionRows> all_rows(std::span<const AttentionSeq> seqs, const Att
   return rows;
 }
 
-float dot(const float* a, const float* b, std::int64_t n) {
-  v16f acc0 = {}, acc1 = {};
-  std::int64_t i = 0;
-  for (; i + 32 <= n; i += 32) {
-    acc0 += simd::load(a + i) * simd::load(b + i);
-    acc1 += simd::load(a + i + 16) * simd::load(b + i + 16);
-  }
-  for (; i + 16 <= n; i += 16) acc0 += simd::load(a + i) * simd::load(b + i);
-  float s = simd::hsum(acc0 + acc1);
-  for (; i < n; ++i) s += a[i] * b[i];
-  return s;
-}
-
 // Lane partials of dot(a, b), n a multiple of 16: their horizontal sum is the dot product.
 v16f dot_lanes(const float* a, const float* b, std::int64_t n) {
   v16f acc0 = {}, acc1 = {};
@@ -64,6 +51,14 @@ v16f dot_lanes(const float* a, const float* b, std::int64_t n) {
   }
   if (i < n) acc0 += simd::load(a + i) * simd::load(b + i);
   return acc0 + acc1;
+}
+
+// dot(a, b) over n elements: the lane partials of the whole vectors, then the tail.
+float dot(const float* a, const float* b, std::int64_t n) {
+  const std::int64_t whole = n / 16 * 16;
+  float s = whole > 0 ? simd::hsum(dot_lanes(a, b, whole)) : 0.0f;
+  for (std::int64_t i = whole; i < n; ++i) s += a[i] * b[i];
+  return s;
 }
 
 // row[head] = scale * q_head . (the position's K row of head's KV head), every head. 16 heads at a time
