@@ -47,11 +47,10 @@ Candidate evaluate(std::span<const Sample> samples, double ce, double me) {
 // Grid search over log efficiencies in [lo, hi]^2, then five times over +-1 step around the best (a
 // resolution of 1e-5 in the efficiencies).
 Candidate search(std::span<const Sample> samples) {
-  double lo = std::log(1e-3), hi = std::log(10.0);
+  const double lo = std::log(1e-3), hi = std::log(10.0);
   int steps = 64;
   Candidate best;
-  double centre_c = 0, centre_m = 0, half = (hi - lo) / 2;
-  centre_c = centre_m = (lo + hi) / 2;
+  double centre_c = (lo + hi) / 2, centre_m = centre_c, half = (hi - lo) / 2;
   for (int round = 0; round < 6; ++round) {
     const double step = 2 * half / (steps - 1);
     for (int i = 0; i < steps; ++i)
