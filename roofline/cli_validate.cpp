@@ -2,6 +2,7 @@
 // against opmodel's roofline predictions on a profile, op by op, with accuracy statistics.
 #include <omp.h>
 
+#include <chrono>
 #include <fstream>
 #include <iostream>
 #include <optional>
@@ -88,9 +89,15 @@ void sweep(const EngineRun& er, opmodel::Scenario base, double kv_budget_gib, Va
   const double kv_bytes_per_token = 2.0 * double(config.n_layers) * double(config.kv_dim()) * 4;
   const SweepPlan plan = sweep_plan(kv_bytes_per_token, kv_budget_gib * double(1ull << 30));
   std::vector<ValidationRow> rows;
+  // Progress on stderr: a sweep of 7B layers takes minutes, and the report comes only at the end.
+  const auto start = std::chrono::steady_clock::now();
   for (opmodel::DType w : {opmodel::DType::fp32, opmodel::DType::bf16, opmodel::DType::int8}) {
     base.weight_dtype = w;
+    std::cerr << fmt::format("validate --sweep: {} weights, {} shapes...", to_string(w), plan.points.size())
+              << std::flush;
     for (auto& r : er.rows(base, plan.points)) rows.push_back(std::move(r));
+    std::cerr << fmt::format(" done ({:.0f} s elapsed)\n",
+                             std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   }
   std::vector<ValidationRow> fit;
   for (auto& r : rows) {

@@ -383,9 +383,11 @@ TEST(ValidateCommand, SweepStoresTheCalibrationInTheProfileAndAnalyzeUsesIt) {
   EXPECT_EQ(run("validate --model tiny --hw " + hw.string() + " --sweep --point-seconds -1").code, 2);
   EXPECT_FALSE(fs::exists(cal));
   const Result r = run("validate --model tiny --hw " + hw.string() + " --sweep --group-size 16 --repetitions 1 " +
-                       "--warmup 0 --point-seconds 0 --threads 1 --format json --save-profile " + cal.string());
+                       "--warmup 0 --point-seconds 0 --threads 1 --format json --save-profile " + cal.string() +
+                       " -o " + (dir / "sweep.json").string());
   ASSERT_EQ(r.code, 0) << r.out.substr(0, 2000);
-  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_NE(r.out.find("validate --sweep: int8 weights, 42 shapes... done"), std::string::npos) << r.out;  // progress
+  const auto j = nlohmann::json::parse(std::ifstream(dir / "sweep.json"));
   std::set<std::string> halves;
   for (const auto& op : j["ops"]) halves.insert(op["half"].get<std::string>());
   EXPECT_EQ(halves, (std::set<std::string>{"fit", "held-out"}));
