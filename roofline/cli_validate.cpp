@@ -3,7 +3,9 @@
 #include <omp.h>
 
 #include <chrono>
+#include <algorithm>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <optional>
 #include <sstream>
@@ -80,6 +82,34 @@ struct EngineRun {
   }
 };
 
+// Marks each row's half, fits the calibration on the fit half, applies it to every row, and judges it on the
+// held-out half. command: what measured the rows, for the calibration's source.
+void calibrate(std::vector<ValidationRow>& rows, const std::function<bool(const StepKey&)>& held_out,
+               const std::string& command, ValidationReport& report) {
+  std::vector<ValidationRow> fit, held;
+  for (auto& r : rows) {
+    r.half = held_out(r.step) ? "held-out" : "fit";
+    (r.half == "fit" ? fit : held).push_back(r);
+  }
+  report.calibration = fit_calibration(fit, fmt::format("{} on {}, {}: {} of {} measured ops (the fit half), {}", command,
+                                                        report.model, utc_now(), fit.size(), rows.size(), report.source));
+  apply_calibration(*report.calibration, rows);
+  apply_calibration(*report.calibration, held);
+  report.held_out = statistics(held);
+  const auto unfitted = std::count_if(held.begin(), held.end(), [](const ValidationRow& r) { return !r.expected_s; });
+  if (unfitted > 0)
+    report.notes.push_back(fmt::format("{} held-out ops have no fit: no op of their kernel, weights and phase was in "
+                                       "the fit half",
+                                       unfitted));
+}
+
+void save_profile(const po::variables_map& vm, const hardware::Profile& hw, const ValidationReport& report) {
+  if (!vm.count("save-profile")) return;
+  hardware::Profile calibrated = hw;
+  calibrated.calibration = report.calibration;
+  emit(vm["save-profile"].as<std::string>(), hardware::to_json(calibrated).dump(2) + "\n");
+}
+
 // Issue 5's sweep (roofline/validation_sweep.hpp) at each weight format: the weights are built once per
 // format and every shape timed on them; the calibration is fitted on one half of the shapes and judged on the
 // other.
@@ -99,19 +129,7 @@ void sweep(const EngineRun& er, opmodel::Scenario base, double kv_budget_gib, Va
     std::cerr << fmt::format(" done ({:.0f} s elapsed)\n",
                              std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   }
-  std::vector<ValidationRow> fit;
-  for (auto& r : rows) {
-    r.half = plan.is_held_out(r.step) ? "held-out" : "fit";
-    if (r.half == "fit") fit.push_back(r);
-  }
-  report.calibration = fit_calibration(
-      fit, fmt::format("roofline validate --sweep on {}, {}: {} of {} measured ops (the fit half), {}", report.model,
-                       utc_now(), fit.size(), rows.size(), report.source));
-  apply_calibration(*report.calibration, rows);
-  std::vector<ValidationRow> held;
-  for (const auto& r : rows)
-    if (r.half == "held-out") held.push_back(r);
-  report.held_out = statistics(held);
+  calibrate(rows, [&](const StepKey& k) { return plan.is_held_out(k); }, "roofline validate --sweep", report);
   report.scenario = fmt::format("weights fp32, bf16 and int8 (group {}), activations and KV fp32, {} attention, unfused",
                                 base.group_size, er.tiled ? "flash" : "naive");
   for (const EnginePoint& p : plan.skipped)
@@ -163,8 +181,9 @@ int validate(int argc, const char* const* argv) {
       ("point-seconds", po::value<std::string>()->default_value("1"),
        "--sweep: stop repeating a shape once its timed runs took this long (at least 3 runs)")
       ("save-profile", po::value<std::string>(),
-       "--sweep: write the profile (--hw's, or the measured one) with the fitted calibration to this file; "
-       "`roofline analyze --hw FILE` then shows expected times")
+       "--sweep or --measured: fit the calibration on half the step shapes, judge it on the other half, and write "
+       "the profile (--hw's, or the measured one) with it to this file; `roofline analyze --hw FILE` then shows "
+       "expected times")
       ("format", po::value<std::string>()->default_value("table"), "table | json | csv")
       ("output,o", po::value<std::string>()->default_value("-"), "output file (written whole or not at all)")
       ("help,h", "this help");
@@ -178,8 +197,8 @@ int validate(int argc, const char* const* argv) {
   const std::string format = vm["format"].as<std::string>();
   if (format != "table" && format != "json" && format != "csv")
     throw UsageError("format", fmt::format("expected table, json or csv, got '{}'", format));
-  if (vm.count("save-profile") && !vm["sweep"].as<bool>())
-    throw UsageError("save-profile", "stores the calibration a --sweep fits: add --sweep");
+  if (vm.count("save-profile") && !vm["sweep"].as<bool>() && !vm.count("measured"))
+    throw UsageError("save-profile", "stores the calibration that --sweep or --measured fits: add one of them");
   const std::string attn = vm["attn"].as<std::string>();
   if (attn != "flash" && attn != "naive") throw UsageError("attn", fmt::format("expected flash or naive, got '{}'", attn));
 
@@ -200,11 +219,19 @@ int validate(int argc, const char* const* argv) {
   report.scenario = fmt::format("weights {}, activations {}, KV {}, {} attention, unfused", to_string(base.weight_dtype),
                                 to_string(base.act_dtype), to_string(base.kv_dtype), attn);
   std::vector<Measurement> measured;
+  std::vector<StepKey> shapes;  // of the measurements, sorted and distinct
   std::optional<hardware::Profile> hw;
   if (vm.count("measured")) {
     if (vm["sweep"].as<bool>()) throw UsageError("sweep", "runs the engine: not with --measured");
     const std::string path = vm["measured"].as<std::string>();
     measured = parse_measured_csv(read_file(path), path);
+    // Times measured elsewhere calibrate their profile too: the halves alternate over the distinct step
+    // shapes in order, as the sweep's do.
+    for (const auto& m : measured) shapes.push_back(m.step);
+    std::sort(shapes.begin(), shapes.end());
+    shapes.erase(std::unique(shapes.begin(), shapes.end()), shapes.end());
+    if (vm.count("save-profile") && shapes.size() < 2)
+      throw UsageError("save-profile", "needs measurements at two or more step shapes: half of them are held out");
     report.source = fmt::format("measured: {}", path);
     hw = profile_of(vm);
   } else {
@@ -238,11 +265,7 @@ int validate(int argc, const char* const* argv) {
     report.hardware = hw->name;
     if (sweeping) {
       sweep(er, base, kv_gib, report);
-      if (vm.count("save-profile")) {
-        hardware::Profile calibrated = *hw;
-        calibrated.calibration = report.calibration;
-        emit(vm["save-profile"].as<std::string>(), hardware::to_json(calibrated).dump(2) + "\n");
-      }
+      save_profile(vm, *hw, report);
     } else {
       report.rows = er.rows(base, points);
       report.stats = statistics(report.rows);
@@ -252,6 +275,12 @@ int validate(int argc, const char* const* argv) {
   }
   report.hardware = hw->name;
   report.rows = validate_ops(model, base, *hw, measured);
+  if (vm.count("save-profile")) {
+    calibrate(report.rows, [&](const StepKey& k) {
+      return (std::lower_bound(shapes.begin(), shapes.end(), k) - shapes.begin()) % 2 == 1;
+    }, "roofline validate --measured", report);
+    save_profile(vm, *hw, report);
+  }
   report.stats = statistics(report.rows);
   emit_report(vm, format, report);
   return 0;

@@ -7,11 +7,13 @@
 #include <algorithm>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <sstream>
 #include <fstream>
 #include <set>
 #include <string>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "engine/model.hpp"
@@ -422,6 +424,61 @@ TEST(ValidateCommand, SweepStoresTheCalibrationInTheProfileAndAnalyzeUsesIt) {
   page << std::ifstream(html).rdbuf();
   EXPECT_NE(page.str().find("Expected (calibrated)"), std::string::npos);
   EXPECT_NE(page.str().find("<th class=\"r\">expected</th>"), std::string::npos);
+  fs::remove_all(dir);
+}
+
+// Times measured elsewhere calibrate their profile: a CSV whose times follow a planted achievable roofline
+// (compute at 50%, memory at 80% of the roofs, 3 us a call) is fitted on half its shapes and predicts the
+// other half exactly.
+TEST(ValidateCommand, MeasuredTimesCalibrateTheirProfile) {
+  const fs::path dir = temp_dir("measured_cal");
+  const fs::path hw = dir / "hw.json", cal = dir / "cal.json";
+  std::ofstream(hw) << hardware::to_json(synthetic_profile()).dump(2);
+  const std::vector<std::string> ops = {"embed", "attn_norm", "q_proj", "k_proj", "v_proj", "rope", "attention",
+                                        "o_proj", "attn_add", "mlp_norm", "gate_proj", "up_proj", "act_mul",
+                                        "down_proj", "mlp_add", "final_norm", "lm_head"};
+  std::vector<std::string> shapes;
+  for (int q : {4, 8, 12, 16, 24, 32, 48, 64}) shapes.push_back("prefill,1," + std::to_string(q) + ",0");
+  for (int kv : {8, 16, 32, 64, 128, 256, 512, 1024}) shapes.push_back("decode,1,1," + std::to_string(kv));
+  auto csv_with = [&](const std::function<double(const std::string&, const std::string&)>& seconds) {
+    std::string csv = "op,phase,batch,q_len,kv_len,seconds\n";
+    for (const auto& shape : shapes)
+      for (const auto& op : ops) csv += fmt::format("{},{},{:.17g}\n", op, shape, seconds(op, shape));
+    return csv;
+  };
+  std::ofstream(dir / "dummy.csv") << csv_with([](const std::string&, const std::string&) { return 1e-6; });
+  const std::string base = "validate --model tiny --hw " + hw.string() + " --measured ";
+  ASSERT_EQ(run(base + (dir / "dummy.csv").string() + " --format json -o " + (dir / "roofs.json").string()).code, 0);
+  std::map<std::string, double> planted;
+  const auto roofs = nlohmann::json::parse(std::ifstream(dir / "roofs.json"));
+  for (const auto& op : roofs["ops"])
+    planted[fmt::format("{},{},{},{},{}", op["op"].get<std::string>(), op["phase"].get<std::string>(),
+                        op["batch"].get<int>(), op["q_len"].get<int>(), op["kv_len"].get<int>())] =
+        3e-6 + std::max(op["compute_s"].get<double>() / 0.5, op["memory_s"].get<double>() / 0.8);
+  std::ofstream(dir / "planted.csv") << csv_with(
+      [&](const std::string& op, const std::string& shape) { return planted.at(op + "," + shape); });
+  const Result r = run(base + (dir / "planted.csv").string() + " --format json --save-profile " + cal.string() +
+                       " -o " + (dir / "out.json").string());
+  ASSERT_EQ(r.code, 0) << r.out;
+  const auto j = nlohmann::json::parse(std::ifstream(dir / "out.json"));
+  bool judged = false;
+  for (const auto& g : j["held_out_statistics"]) {
+    if (g["kind"] != "all" || g["phase"] != "all") continue;
+    judged = true;
+    EXPECT_LT(g["expected_p90_abs_error"].get<double>(), 1e-3) << g;
+  }
+  EXPECT_TRUE(judged);
+  const hardware::Profile p = hardware::load_profile_file(cal.string());
+  ASSERT_TRUE(p.calibration.has_value());
+  const auto* gemm = p.calibration->find({hardware::KernelClass::gemm, "q_proj", "fp32", "prefill"});
+  ASSERT_NE(gemm, nullptr);
+  EXPECT_NEAR(gemm->overhead_s, 3e-6, 1e-8);
+  // One step shape cannot be split into a fit half and a held-out half.
+  std::ofstream(dir / "one.csv") << "op,phase,batch,q_len,kv_len,seconds\nq_proj,decode,1,1,8,1e-6\n";
+  const Result one = run(base + (dir / "one.csv").string() + " --save-profile " + (dir / "x.json").string());
+  EXPECT_EQ(one.code, 2) << one.out;
+  EXPECT_NE(one.out.find("two or more step shapes"), std::string::npos) << one.out;
+  EXPECT_FALSE(fs::exists(dir / "x.json"));
   fs::remove_all(dir);
 }
 
