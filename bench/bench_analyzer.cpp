@@ -7,28 +7,19 @@
 #include <string>
 #include <vector>
 
-#include <spawn.h>
-#include <sys/wait.h>
 
 #include <fmt/format.h>
 
+#include "bench/bench_common.hpp"
 #include "hardware/presets.hpp"
 #include "roofline/analysis.hpp"
-
-extern char** environ;
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
 
-struct Spread {
-  double min, median, max;
-};
-
-Spread spread(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return {v.front(), v[v.size() / 2], v.back()};
-}
+using bench::Spread;
+using bench::spread;
 
 // One analysis = both phases of one request shape: the unit the 1 us target is stated in.
 double time_in_process(int repetitions, int iterations) {
@@ -65,26 +56,8 @@ double time_in_process(int repetitions, int iterations) {
 void time_process(const std::string& binary, int repetitions) {
   std::vector<std::string> args = {binary, "analyze", "--model", "llama-2-7b", "--hw", "a100-80g-sxm",
                                    "--batch", "8", "--prompt", "1024", "--gen", "128", "-o", "/dev/null"};
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  std::vector<double> ms;
-  for (int r = 0; r < repetitions; ++r) {
-    const auto t0 = Clock::now();
-    pid_t pid;
-    if (posix_spawn(&pid, binary.c_str(), nullptr, nullptr, argv.data(), environ) != 0) {
-      fmt::print("  cannot run {}\n", binary);
-      return;
-    }
-    int status = 0;
-    waitpid(pid, &status, 0);
-    const std::chrono::duration<double, std::milli> dt = Clock::now() - t0;
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-      fmt::print("  {} failed\n", binary);
-      return;
-    }
-    ms.push_back(dt.count());
-  }
+  const std::vector<double> ms = bench::process_ms(args, repetitions);
+  if (ms.empty()) return;
   const Spread s = spread(ms);
   fmt::print("whole process `roofline analyze --model llama-2-7b --hw a100-80g-sxm --batch 8 --prompt 1024 --gen 128`:\n");
   fmt::print("  median {:.2f} ms  (min {:.2f}, max {:.2f}; {} runs)  target < 20 ms: {}\n", s.median, s.min, s.max,

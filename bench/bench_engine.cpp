@@ -1,15 +1,17 @@
-// bench_engine [rounds] [gemm|gemv|attention|probe ...]: the engine's kernels against the host's roofs and against reference libraries, in
+// bench_engine [rounds] [gemm|gemv|attention|probe|smallm|pages ...]: the engine's kernels against the host's roofs and against reference libraries, in
 // the same run (issue 4). Prints, each a median over rounds x repetitions, with the ratio to its target:
 //   GEMM, prefill shapes (M=1024, K=4096, N=4096 and 11008): engine vs OpenBLAS sgemm (>= 0.90x), and Eigen;
 //   GEMV, decode shapes (M=1, K=4096, N=4096 and 11008): engine f32 vs OpenBLAS sgemv weight bytes/s
 //   (>= 0.95x); engine bf16 and int8 (group 128) vs engine f32 bytes/s (>= 0.85x each);
 //   decode attention over a long cache (Llama-2-7B heads, 8192 positions) vs the DRAM read bandwidth that
 //   measure-host measures in the same run (>= 0.80x, best against best: this VM's DRAM bandwidth is bimodal);
-//   the probe: a decode step with and without it.
+//   the probe: a decode step with and without it; GEMV against GEMM at batched-decode rows (M = 4..64); a
+//   streamed read on huge pages against 4 KiB pages.
 // Weights and caches rotate over copies totalling more than 4x the last-level cache, so GEMV and attention
 // read from DRAM as they would in a real decode step. Libraries are switched with a pause between, so
 // neither library's spinning idle threads steal cores from the other's timed calls.
 #include <cblas.h>
+#include <sys/mman.h>
 
 #include <algorithm>
 #include <chrono>
@@ -24,6 +26,7 @@
 #include <fmt/format.h>
 #include <omp.h>
 
+#include "bench/bench_common.hpp"
 #include "engine/buffer.hpp"
 #include "engine/config.hpp"
 #include "engine/generate.hpp"
@@ -44,10 +47,7 @@ double seconds(const std::function<void()>& f) {
   return std::chrono::duration<double>(clock_type::now() - t0).count();
 }
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
-}
+double median(std::vector<double> v) { return bench::spread(std::move(v)).median; }
 
 engine::Buffer<float> buffer_of(const std::vector<float>& v) {
   engine::Buffer<float> b(v.size());
@@ -211,6 +211,58 @@ void bench_attention(int rounds) {
   check("decode attention bytes/s / DRAM read bandwidth", best_att / best_dram, 0.80);
 }
 
+// GEMV against GEMM at the row counts of batched decode (M = 4..64, N=11008, K=4096, each weight format):
+// the GEMV streams W once per 4-row block of x, the GEMM packs W into panels first. Prints both times and
+// where the GEMM starts to win (the engine takes the GEMV up to kGemvMaxRows rows).
+void bench_small_m(int rounds) {
+  fmt::print("\nLinear layers at batched-decode rows, N=11008 K=4096, weights cold (ms per call, median)\n");
+  const std::int64_t N = 11008, K = 4096;
+  const auto wf = random_floats(std::size_t(N * K), 7);
+  for (auto f : {engine::WeightFormat::f32, engine::WeightFormat::bf16, engine::WeightFormat::int8}) {
+    std::vector<engine::Linear> ws;  // three copies: each call reads W from DRAM, not from the last call's cache
+    for (int c = 0; c < 3; ++c)
+      ws.push_back(engine::make_linear("w", wf.data(), N, K, f, f == engine::WeightFormat::int8 ? 128 : 0, nullptr));
+    std::string crossover = "none up to 64";
+    for (std::int64_t M : {4, 8, 12, 16, 24, 32, 48, 64}) {
+      const auto x = random_floats(std::size_t(M * K), 8);
+      std::vector<float> y(std::size_t(M * N));
+      std::size_t next = 0;
+      const auto t = contest({[&] { engine::gemv({y.data(), N, nullptr}, x.data(), M, ws[next++ % 3]); },
+                              [&] { engine::gemm({y.data(), N, nullptr}, x.data(), M, ws[next++ % 3]); }},
+                             rounds, 3);
+      fmt::print("  {} M={:<3} GEMV {:6.2f}  GEMM {:6.2f}\n", engine::to_string(f), M, t[0] * 1e3, t[1] * 1e3);
+      if (crossover.starts_with("none") && t[1] < t[0]) crossover = fmt::format("M={}", M);
+    }
+    fmt::print("  {}: GEMM first faster at {}\n", engine::to_string(f), crossover);
+  }
+}
+
+// A 512 MB streamed read, 2 MiB-aligned, on transparent huge pages (engine::Buffer) against the same on
+// 4 KiB pages, alternating: what the engine's huge-page buffers buy a kernel that streams its operands.
+void bench_pages(int rounds) {
+  fmt::print("\nStreamed read of 512 MB, all threads, huge pages vs 4 KiB pages (GB/s, median)\n");
+  const std::size_t n = (std::size_t{512} << 20) / sizeof(float);
+  engine::Buffer<float> huge(n);  // madvise(MADV_HUGEPAGE) inside
+  float* small = static_cast<float*>(std::aligned_alloc(std::size_t{2} << 20, n * sizeof(float)));
+  madvise(small, n * sizeof(float), MADV_NOHUGEPAGE);
+  std::fill_n(small, n, 1.0f);
+  std::fill_n(huge.data(), n, 1.0f);
+  float sink = 0;
+  auto read = [&](const float* p) {
+    return [&sink, p, n] {
+      float total = 0;
+#pragma omp parallel for schedule(static) reduction(+ : total)
+      for (std::size_t i = 0; i < n; i += 32) total += p[i] + p[i + 16];  // one float a cache line: every line read
+      sink += total;
+    };
+  };
+  const auto t = contest({read(huge.data()), read(small)}, rounds, 5);
+  const double bytes = double(n * sizeof(float));
+  fmt::print("  huge pages {:.1f}, 4 KiB pages {:.1f}: ratio {:.2f}{}\n", bytes / t[0] / 1e9, bytes / t[1] / 1e9,
+             t[1] / t[0], sink == 0 ? " (no data?)" : "");
+  std::free(small);
+}
+
 void bench_probe(int rounds) {
   fmt::print("\nProbe cost: decode step of a 4-layer model (dim 512), batch 1, probe off vs on\n");
   const engine::Config c = engine::parse_config(
@@ -255,6 +307,8 @@ int main(int argc, char** argv) {
   if (wanted("gemv")) bench_gemv(rounds);
   if (wanted("attention")) bench_attention(rounds);
   if (wanted("probe")) bench_probe(rounds);
+  if (wanted("smallm")) bench_small_m(rounds);
+  if (wanted("pages")) bench_pages(rounds);
   fmt::print("\n{} target(s) missed\n", failures);
   return failures ? 1 : 0;
 }

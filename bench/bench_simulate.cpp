@@ -4,8 +4,6 @@
 // `roofline simulate` process on that trace. Pinned to one core; median of repeated runs, with min and max.
 // Run: build/bench/bench_simulate [path/to/roofline]
 #include <sched.h>
-#include <spawn.h>
-#include <sys/wait.h>
 
 #include <algorithm>
 #include <chrono>
@@ -16,25 +14,18 @@
 
 #include <fmt/format.h>
 
+#include "bench/bench_common.hpp"
 #include "hardware/presets.hpp"
 #include "roofline/sim_engine.hpp"
 #include "roofline/sim_report.hpp"
-
-extern char** environ;
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
 using namespace roofline::sim;
 
-struct Spread {
-  double min, median, max;
-};
-
-Spread spread(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return {v.front(), v[v.size() / 2], v.back()};
-}
+using bench::Spread;
+using bench::spread;
 
 void pin_to_one_core() {
   cpu_set_t set;
@@ -68,26 +59,8 @@ void time_run(const std::string& label, const Workload& w, Scheduler s, int repe
 void time_process(const std::string& binary, const std::string& trace, int repetitions) {
   std::vector<std::string> args = {binary,    "simulate", "--model",     "llama-2-7b", "--hw", "a100-80g-sxm",
                                    "--trace", trace,      "--scheduler", "chunked",    "-o",   "/dev/null"};
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  std::vector<double> ms;
-  for (int r = 0; r < repetitions; ++r) {
-    const auto t0 = Clock::now();
-    pid_t pid;
-    if (posix_spawn(&pid, binary.c_str(), nullptr, nullptr, argv.data(), environ) != 0) {
-      fmt::print("  cannot run {}\n", binary);
-      return;
-    }
-    int status = 0;
-    waitpid(pid, &status, 0);
-    const std::chrono::duration<double, std::milli> dt = Clock::now() - t0;
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-      fmt::print("  {} failed\n", binary);
-      return;
-    }
-    ms.push_back(dt.count());
-  }
+  const std::vector<double> ms = bench::process_ms(args, repetitions);
+  if (ms.empty()) return;
   const Spread s = spread(ms);
   fmt::print("whole process `roofline simulate --model llama-2-7b --hw a100-80g-sxm --trace {} --scheduler chunked`:\n",
              trace);

@@ -112,19 +112,6 @@ void accumulate_values(float* o, const float* prob, const float* const* v_rows, 
   }
 }
 
-// x[j] = exp(x[j] - m) for j < n; returns the sum.
-float exp_shifted(float* x, std::int64_t n, float m) {
-  v16f sum = {};
-  std::int64_t j = 0;
-  for (; j + 16 <= n; j += 16) {
-    const v16f e = simd::exp(simd::load(x + j) - m);
-    simd::store(x + j, e);
-    sum += e;
-  }
-  float total = simd::hsum(sum);
-  for (; j < n; ++j) total += x[j] = std::exp(x[j] - m);
-  return total;
-}
 
 constexpr std::int64_t kAhead = 2;  // positions to prefetch ahead in the decode kernel
 
@@ -271,7 +258,7 @@ void attention_tile(const AttentionSeq& seq, const PositionRows& rows, const Att
         float* orow = o.data() + row * std::size_t(hd);
         if (correction != 1.0f)
           for (std::int64_t d = 0; d < hd; ++d) orow[d] *= correction;
-        const float sum = exp_shifted(sc, BC, m_new);
+        const float sum = simd::exp_shifted(sc, BC, m_new);
         for (std::int64_t j = a; j < b; ++j) axpy(orow, sc[j - j0], rows.v[std::size_t(j)] + g * hd, hd);
         l[row] = l[row] * correction + sum;
         m[row] = m_new;

@@ -53,8 +53,8 @@ inline float w_at(const Linear& w, std::int64_t row, std::int64_t col) {
 
 // Packs rows [n0, n0 + nc) x columns [k0, k0 + kc) of W as panels p: dst[p][kk][j] = W[n0 + p*NR + j][k0 + kk],
 // zero beyond n. Whole 16 x 16 blocks go through registers: 16 row loads, a transpose, 16 contiguous stores
-// (element by element, the stores are NR floats apart, and packing bounded the GEMM below 64 rows of x:
-// 10.6 GB/s of f32 weights, 3 GB/s of bf16). The rest, element by element.
+// (element by element the stores are NR floats apart, and below 64 rows of x the packing, not the FMAs, set
+// the GEMM's time; `bench_engine 3 smallm` shows where it now meets the GEMV). The rest, element by element.
 void pack_w(float* dst, const Linear& w, std::int64_t n0, std::int64_t nc, std::int64_t k0, std::int64_t kc) {
   const bool blocks = k0 % 16 == 0 && (w.format != WeightFormat::int8 || w.group % 16 == 0);
   const std::int64_t kc16 = blocks ? kc / 16 * 16 : 0;

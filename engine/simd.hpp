@@ -147,4 +147,18 @@ inline v16f exp(v16f x) {
   return underflow ? v16f{} : y;
 }
 
+// x[j] = exp(x[j] - m) for j < n; returns their sum (softmax's numerators and denominator).
+inline float exp_shifted(float* x, std::int64_t n, float m) {
+  v16f sum = {};
+  std::int64_t j = 0;
+  for (; j + 16 <= n; j += 16) {
+    const v16f e = exp(load(x + j) - m);
+    store(x + j, e);
+    sum += e;
+  }
+  float total = hsum(sum);
+  for (; j < n; ++j) total += x[j] = std::exp(x[j] - m);
+  return total;
+}
+
 }  // namespace engine::simd

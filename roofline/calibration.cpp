@@ -71,9 +71,9 @@ Candidate search(std::span<const Sample> samples) {
 hardware::EfficiencyFit fit_selector(ValidationKind kind, std::string_view op, std::string_view weights, Phase phase) {
   // One fit per kernel the engine runs: GEMM and GEMV per weight format (each format has its own inner
   // loop), attention per phase (tiled prefill, split-position decode), each element-wise op its own. The
-  // weight format and phase also decide what ran just before an op and so the caches it starts from (a
-  // 16K-element RMSNorm after a bf16 GEMV took twice its time after an fp32 one, in every context tried),
-  // so every fit is also per weight format and phase.
+  // weight format and phase also decide what ran just before an op and so the caches it starts from (in the
+  // sweeps, a 16K-element RMSNorm after a bf16 GEMV once took twice its time after an fp32 one, at every
+  // context length), so every fit is also per weight format and phase.
   hardware::EfficiencyFit f;
   f.kind = kind;
   f.weights = std::string(weights);

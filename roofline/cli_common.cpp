@@ -75,14 +75,12 @@ std::string required(const po::variables_map& vm, const char* option) {
   return vm[option].as<std::string>();
 }
 
-namespace {
 opmodel::DType dtype_option(const po::variables_map& vm, const char* option) {
   const std::string text = vm[option].as<std::string>();
   auto t = opmodel::parse_dtype(text);
   if (!t) throw UsageError(option, fmt::format("unknown dtype '{}' (known: fp32, fp16, bf16, fp8, int8, int4)", text));
   return *t;
 }
-}  // namespace
 
 AnalysisRequest analysis_request(const po::variables_map& vm) {
   constexpr std::int64_t kMax = std::int64_t{1} << 24;

@@ -33,6 +33,9 @@ std::int64_t parse_integer(const std::string& option, const std::string& text, s
 // Decimal number in [min, max] (finite); rejects junk.
 double parse_number(const std::string& option, const std::string& text, double min, double max);
 
+// The dtype an option names; throws UsageError listing the known ones.
+opmodel::DType dtype_option(const po::variables_map& vm, const char* option);
+
 // --wdtype --adtype --kvdtype --group-size --attn --fuse: how a step computes (shared by analyze and simulate).
 void add_precision_options(po::options_description& desc);
 // Sets the scenario's dtypes, group size, attention and fusions from them; throws UsageError.

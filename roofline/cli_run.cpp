@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <iostream>
+#include <limits>
 #include <map>
 #include <sstream>
 
@@ -41,17 +42,10 @@ std::vector<std::vector<std::int32_t>> parse_prompts(const std::string& text, st
   return prompts;
 }
 
+// A sampler option: any finite number here; the sampler checks its own ranges (and names the option).
 double number(const po::variables_map& vm, const char* option) {
-  const std::string text = vm[option].as<std::string>();
-  std::size_t used = 0;
-  double v = 0;
-  try {
-    v = std::stod(text, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used != text.size() || !std::isfinite(v)) throw UsageError(option, fmt::format("'{}' is not a number", text));
-  return v;
+  return parse_number(option, vm[option].as<std::string>(), std::numeric_limits<double>::lowest(),
+                      std::numeric_limits<double>::max());
 }
 
 struct KernelTotal {

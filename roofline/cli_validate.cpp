@@ -2,13 +2,11 @@
 // against opmodel's roofline predictions on a profile, op by op, with accuracy statistics.
 #include <omp.h>
 
-#include <chrono>
 #include <algorithm>
-#include <fstream>
+#include <chrono>
 #include <functional>
 #include <iostream>
 #include <optional>
-#include <sstream>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -20,8 +18,9 @@
 #include "opmodel/model_config.hpp"
 #include "roofline/cli_common.hpp"
 #include "roofline/commands.hpp"
-#include "roofline/engine_setup.hpp"
 #include "roofline/calibration.hpp"
+#include "roofline/engine_setup.hpp"
+#include "roofline/file_text.hpp"
 #include "roofline/validation.hpp"
 #include "roofline/validation_output.hpp"
 #include "roofline/validation_run.hpp"
@@ -30,19 +29,10 @@
 namespace roofline::cli {
 namespace {
 
-opmodel::DType dtype_option(const po::variables_map& vm, const char* option) {
-  const std::string text = vm[option].as<std::string>();
-  const auto t = opmodel::parse_dtype(text);
-  if (!t) throw UsageError(option, fmt::format("unknown dtype '{}'", text));
-  return *t;
-}
-
 std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw ValidationError(fmt::format("{}: cannot read the file", path));
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  auto text = read_text_file(path);
+  if (!text) throw ValidationError(fmt::format("{}: cannot read the file", path));
+  return std::move(*text);
 }
 
 hardware::Profile profile_of(const po::variables_map& vm) {
@@ -89,12 +79,13 @@ void calibrate(std::vector<ValidationRow>& rows, const std::function<bool(const 
   std::vector<ValidationRow> fit, held;
   for (auto& r : rows) {
     r.half = held_out(r.step) ? "held-out" : "fit";
-    (r.half == "fit" ? fit : held).push_back(r);
+    if (r.half == "fit") fit.push_back(r);
   }
   report.calibration = fit_calibration(fit, fmt::format("{} on {}, {}: {} of {} measured ops (the fit half), {}", command,
                                                         report.model, utc_now(), fit.size(), rows.size(), report.source));
   apply_calibration(*report.calibration, rows);
-  apply_calibration(*report.calibration, held);
+  for (const auto& r : rows)
+    if (r.half == "held-out") held.push_back(r);
   report.held_out = statistics(held);
   const auto unfitted = std::count_if(held.begin(), held.end(), [](const ValidationRow& r) { return !r.expected_s; });
   if (unfitted > 0)

@@ -1,8 +1,6 @@
 #include "roofline/engine_setup.hpp"
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -10,6 +8,7 @@
 
 #include "engine/error.hpp"
 #include "opmodel/model_config.hpp"
+#include "roofline/file_text.hpp"
 
 namespace roofline {
 
@@ -21,13 +20,11 @@ ConfigText engine_config_text(const EngineModelSource& src) {
       c.origin = "preset " + src.model;
     }
   if (c.origin.empty()) {
-    std::ifstream in(src.model, std::ios::binary);
-    if (!in)
+    auto text = read_text_file(src.model);
+    if (!text)
       throw engine::EngineError(src.model, "", fmt::format("no such model preset and no such file (presets: {})",
                                                            fmt::join(opmodel::model_preset_names(), ", ")));
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    c.text = ss.str();
+    c.text = std::move(*text);
     c.origin = src.model;
   }
   if (src.layers) {

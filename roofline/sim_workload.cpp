@@ -4,12 +4,11 @@
 #include <array>
 #include <charconv>
 #include <cmath>
-#include <fstream>
-#include <sstream>
 #include <unordered_map>
 
 #include <fmt/format.h>
 
+#include "roofline/file_text.hpp"
 #include "roofline/sim_error.hpp"
 #include "roofline/sim_random.hpp"
 
@@ -188,11 +187,9 @@ std::string to_csv(const Workload& w) {
 }
 
 Workload load_trace(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw SimError(fmt::format("trace {}", path), "", "cannot be read");
-  std::ostringstream text;
-  text << in.rdbuf();
-  return parse_trace(text.str(), path);
+  const auto text = read_text_file(path);
+  if (!text) throw SimError(fmt::format("trace {}", path), "", "cannot be read");
+  return parse_trace(*text, path);
 }
 
 Distribution parse_distribution(const std::string& text, const std::string& option) {

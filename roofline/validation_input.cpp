@@ -1,10 +1,10 @@
 #include "roofline/validation_input.hpp"
 
 #include <cmath>
-#include <fstream>
-#include <sstream>
 
 #include <fmt/format.h>
+
+#include "roofline/file_text.hpp"
 
 namespace roofline {
 namespace {
@@ -110,11 +110,9 @@ ValidationFile parse_validation_file(const std::string& text, const std::string&
 }
 
 ValidationFile read_validation_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw ValidationFileError(fmt::format("{}: cannot read the file", path));
-  std::ostringstream text;
-  text << in.rdbuf();
-  return parse_validation_file(text.str(), path);
+  const auto text = read_text_file(path);
+  if (!text) throw ValidationFileError(fmt::format("{}: cannot read the file", path));
+  return parse_validation_file(*text, path);
 }
 
 }  // namespace roofline

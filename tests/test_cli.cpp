@@ -9,16 +9,11 @@
 #include <nlohmann/json.hpp>
 
 #include "run_roofline.hpp"
+#include "test_support.hpp"
 
 namespace fs = std::filesystem;
 
 namespace {
-
-fs::path temp_dir() {
-  fs::path d = fs::temp_directory_path() / ("roofline_cli_" + std::to_string(::getpid()));
-  fs::create_directories(d);
-  return d;
-}
 
 void write(const fs::path& p, const std::string& text) { std::ofstream(p) << text; }
 
@@ -33,7 +28,7 @@ TEST(Cli, AnalyzePrintsTablesWithTotals) {
 }
 
 TEST(Cli, JsonToFileMatchesTheContract) {
-  const fs::path out = temp_dir() / "a.json";
+  const fs::path out = temp_dir("cli") / "a.json";
   const Result r = run("analyze --model llama-2-7b --hw a100-80g-sxm --prompt 1024 --gen 8 --format json -o " +
                     out.string());
   ASSERT_EQ(r.code, 0) << r.out;
@@ -74,7 +69,7 @@ TEST(Cli, ListsModelsHardwareAndOps) {
 }
 
 TEST(Cli, UserProfileAndConfigFiles) {
-  const fs::path dir = temp_dir();
+  const fs::path dir = temp_dir("cli");
   write(dir / "gpu.json", R"({"name": "my-gpu", "peak_flops_per_s": {"fp16": {"value": 100e12, "source": "me"}, "fp32": 10e12},
                                "memory": {"bytes_per_s": 1e12}})");
   fs::create_directories(dir / "my-model");
@@ -92,7 +87,7 @@ TEST(Cli, UserProfileAndConfigFiles) {
 }
 
 TEST(Cli, BadInputFailsClearlyWithoutPartialOutput) {
-  const fs::path dir = temp_dir();
+  const fs::path dir = temp_dir("cli");
   const fs::path out = dir / "never.json";
   write(dir / "bad.json", R"({"name": "x", "peak_flops_per_s": {"fp16": 1e12}, "memory": {"bytes_per_s": 0}})");
   write(dir / "broken.json", "{\"name\": ");
@@ -141,7 +136,7 @@ TEST(Cli, BadInputFailsClearlyWithoutPartialOutput) {
 }
 
 TEST(Cli, PlotWritesChartScriptAndData) {
-  const fs::path dir = temp_dir();
+  const fs::path dir = temp_dir("cli");
   const Result r = run("plot --model tiny --hw l4 --prompt 32 --batch-sweep 16 -o " + (dir / "c.svg").string());
   ASSERT_EQ(r.code, 0) << r.out;
   EXPECT_TRUE(fs::exists(dir / "c.svg"));

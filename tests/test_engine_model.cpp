@@ -24,6 +24,7 @@
 #include "opmodel/op_names.hpp"
 #include "opmodel/step_ops.hpp"
 #include "run_roofline.hpp"
+#include "test_support.hpp"
 
 namespace {
 
@@ -35,13 +36,6 @@ const char* kQwenConfig = R"({"model_type":"qwen2","hidden_size":48,"intermediat
   "rms_norm_eps":1e-6,"rope_theta":1000000.0,"tie_word_embeddings":false})";
 const char* kMistralConfig = R"({"model_type":"mistral","hidden_size":32,"intermediate_size":64,"num_hidden_layers":2,
   "num_attention_heads":4,"num_key_value_heads":1,"vocab_size":64,"sliding_window":5,"tie_word_embeddings":true})";
-
-fs::path temp_dir(const std::string& name) {
-  const fs::path p = fs::temp_directory_path() / ("roofline_test_" + name + "_" + std::to_string(::getpid()));
-  fs::remove_all(p);
-  fs::create_directories(p);
-  return p;
-}
 
 // Logits of each sequence's last token after feeding `prompts` (and then each of `extra` one at a time).
 std::vector<std::vector<float>> run_steps(engine::Model& model, engine::KvCache& cache,
@@ -165,7 +159,8 @@ TEST(EngineModel, CheckpointRoundTripsSingleFileAndSharded) {
   fs::remove_all(sharded);
 }
 
-std::string error_of(const std::function<void()>& f) {
+// What f threw as an EngineError (any other exception fails the test): the engine's errors are typed.
+std::string engine_error_of(const std::function<void()>& f) {
   try {
     f();
   } catch (const engine::EngineError& e) {
@@ -186,7 +181,7 @@ TEST(EngineModel, BadCheckpointsAreClearErrors) {
     bytes.assign(std::istreambuf_iterator<char>(in), {});
   }
   auto write = [&](const std::string& content) { std::ofstream(file, std::ios::binary | std::ios::trunc) << content; };
-  auto load = [&] { return error_of([&] { engine::load_weights(c, dir.string(), {}); }); };
+  auto load = [&] { return engine_error_of([&] { engine::load_weights(c, dir.string(), {}); }); };
 
   write(bytes.substr(0, bytes.size() - 100));  // truncated data
   EXPECT_NE(load().find("outside"), std::string::npos) << load();
@@ -210,18 +205,18 @@ TEST(EngineModel, BadCheckpointsAreClearErrors) {
   const engine::Config wrong = engine::parse_config(
       std::string(kQwenConfig).replace(std::string(kQwenConfig).find("\"intermediate_size\":80"), 22, "\"intermediate_size\":81"),
       "test config");
-  const std::string shape = error_of([&] { engine::load_weights(wrong, dir.string(), {}); });
+  const std::string shape = engine_error_of([&] { engine::load_weights(wrong, dir.string(), {}); });
   EXPECT_NE(shape.find("gate_proj.weight"), std::string::npos) << shape;
   EXPECT_NE(shape.find("[80, 48]"), std::string::npos) << shape;
   fs::remove_all(dir);
 }
 
 TEST(EngineModel, ConfigErrorsNameTheField) {
-  EXPECT_NE(error_of([] { engine::parse_config(R"({"model_type":"gpt2"})", "c.json"); }).find("'model_type'"), std::string::npos);
-  EXPECT_NE(error_of([] { engine::parse_config(R"({"model_type":"llama"})", "c.json"); }).find("'hidden_size': is required"),
+  EXPECT_NE(engine_error_of([] { engine::parse_config(R"({"model_type":"gpt2"})", "c.json"); }).find("'model_type'"), std::string::npos);
+  EXPECT_NE(engine_error_of([] { engine::parse_config(R"({"model_type":"llama"})", "c.json"); }).find("'hidden_size': is required"),
             std::string::npos);
-  EXPECT_NE(error_of([] { engine::parse_config("{", "c.json"); }).find("malformed JSON"), std::string::npos);
-  const std::string overflow = error_of([] {
+  EXPECT_NE(engine_error_of([] { engine::parse_config("{", "c.json"); }).find("malformed JSON"), std::string::npos);
+  const std::string overflow = engine_error_of([] {
     engine::parse_config(R"({"model_type":"llama","hidden_size":1e400})", "c.json");
   });
   EXPECT_NE(overflow.find("c.json"), std::string::npos) << overflow;
@@ -232,7 +227,7 @@ TEST(EngineModel, ConfigErrorsNameTheField) {
       "c.json");
   ASSERT_TRUE(l3.rope_scaling);
   EXPECT_EQ(l3.rope_scaling->factor, 8.0);
-  EXPECT_NE(error_of([] {
+  EXPECT_NE(engine_error_of([] {
               engine::parse_config(R"({"model_type":"llama","hidden_size":64,"intermediate_size":128,
                 "num_hidden_layers":1,"num_attention_heads":4,"vocab_size":10,"rope_scaling":{"rope_type":"yarn"}})",
                                    "c.json");
@@ -268,7 +263,7 @@ TEST(EngineSampler, GreedyTopKTopPPenaltiesAndSeeds) {
   EXPECT_EQ(draw(freq, 0, {1, 1}), 4);
   engine::SamplerOptions bad;
   bad.top_p = 0;
-  EXPECT_NE(error_of([&] { engine::validate(bad); }).find("'top_p'"), std::string::npos);
+  EXPECT_NE(engine_error_of([&] { engine::validate(bad); }).find("'top_p'"), std::string::npos);
 }
 
 // The probe times every kernel under a name of opmodel's vocabulary, and the ops opmodel counts for the

@@ -20,6 +20,7 @@
 #include "roofline/sim_kv.hpp"
 #include "roofline/sim_report.hpp"
 #include "run_roofline.hpp"
+#include "test_support.hpp"
 
 using namespace roofline;
 using namespace roofline::sim;
@@ -31,15 +32,6 @@ const opmodel::ModelConfig& llama() {
   return m;
 }
 const hardware::Profile& a100() { return hardware::preset("a100-80g-sxm"); }
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "no error";
-}
 
 Workload generated(std::int64_t n, double rate, std::uint64_t seed = 7, std::int64_t prefix_tokens = 0) {
   Generator g;

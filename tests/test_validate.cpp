@@ -25,6 +25,7 @@
 #include "roofline/validation_run.hpp"
 #include "roofline/validation_sweep.hpp"
 #include "run_roofline.hpp"
+#include "test_support.hpp"
 
 namespace {
 
@@ -45,22 +46,6 @@ hardware::Profile synthetic_profile() {
   l2.size_bytes = hardware::Figure{1e6, "test", "", {}, {}, {}, {}};
   l2.bytes_per_s = hardware::Figure{1e12, "test", "", {}, {}, {}, {}};
   p.caches.push_back(l2);
-  return p;
-}
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "";
-}
-
-fs::path temp_dir(const std::string& name) {
-  const fs::path p = fs::temp_directory_path() / ("roofline_test_" + name + "_" + std::to_string(::getpid()));
-  fs::remove_all(p);
-  fs::create_directories(p);
   return p;
 }
 
