@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages roofline needs, and only those that are missing.
 # Does nothing (and needs no root) when everything is already installed.
+#   install-deps.sh [--with-reference]   the option adds what the tests' PyTorch reference needs
 set -euo pipefail
 
 packages=(
@@ -9,6 +10,10 @@ packages=(
   libgnuplot-iostream-dev libfmt-dev gnuplot-nox libgtest-dev
   libopenblas-dev  # bench only: the reference BLAS the engine's GEMM and GEMV are compared with
 )
+if [ "${1:-}" = "--with-reference" ]; then
+  # tests only: scripts/hf_reference.py, transformers' forward pass in plain PyTorch (the hf_parity test)
+  packages+=(python3-torch python3-numpy)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# Greedy tokens of the engine (`roofline run`) against scripts/hf_reference.py, a plain-PyTorch statement of
+# transformers' LlamaForCausalLM / MistralForCausalLM / Qwen2ForCausalLM forward pass, on random checkpoints laid out
+# as save_pretrained writes them. Every case must give the same tokens for every sequence.
+#   check-hf-parity.sh [ROOFLINE_BINARY] [WORK_DIR]
+# Needs Debian's python3-torch (scripts/install-deps.sh --with-reference installs it).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+roofline=${1:-$here/../build/roofline/roofline}
+work=${2:-$(mktemp -d)}
+python=/usr/bin/python3  # Debian's interpreter, the one python3-torch installs into
+reference=$here/hf_reference.py
+mkdir -p "$work"
+"$python" -c "import torch" 2>/dev/null || { echo "check-hf-parity: $python cannot import torch (apt-get install python3-torch)" >&2; exit 1; }
+
+failures=0
+# case NAME CONFIG_JSON MAKE_ARGS PROMPTS GEN ENGINE_ARGS [REFERENCE_ARGS]
+case_() {
+  local name=$1 config=$2 make_args=$3 prompts=$4 gen=$5 engine_args=$6 reference_args=${7:-}
+  local dir=$work/$name
+  rm -rf "$dir" && mkdir -p "$dir"
+  echo "$config" > "$dir/config.in.json"
+  # shellcheck disable=SC2086
+  "$python" "$reference" make --config "$dir/config.in.json" --out "$dir/checkpoint" $make_args
+  # shellcheck disable=SC2086
+  "$python" "$reference" generate --checkpoint "$dir/checkpoint" --prompt-ids "$prompts" --gen "$gen" \
+    $reference_args > "$dir/reference.json"
+  # shellcheck disable=SC2086
+  "$roofline" run --model "$dir/checkpoint/config.json" --weights "$dir/checkpoint" --prompt-ids "$prompts" \
+    --gen "$gen" --format json -o "$dir/engine.json" $engine_args
+  if "$python" - "$name" "$dir/reference.json" "$dir/engine.json" <<'EOF'
+import json, sys
+name, ref, eng = sys.argv[1], json.load(open(sys.argv[2])), json.load(open(sys.argv[3]))
+same = ref["tokens"] == eng["tokens"]
+n = sum(len(t) for t in ref["tokens"])
+print(f"{'same' if same else 'DIFFERENT'}  {name}: {len(ref['tokens'])} sequence(s), {n} tokens, "
+      f"smallest top-1/top-2 logit margin {ref['min_margin']:.2e}")
+if not same:
+    for i, (r, e) in enumerate(zip(ref["tokens"], eng["tokens"])):
+        print(f"  sequence {i}\n    reference {r}\n    engine    {e}")
+sys.exit(0 if same else 1)
+EOF
+  then :; else failures=$((failures + 1)); fi
+}
+
+llama='{"model_type": "llama", "hidden_size": 64, "num_hidden_layers": 2, "num_attention_heads": 4,
+  "num_key_value_heads": 2, "intermediate_size": 160, "vocab_size": 256, "rms_norm_eps": 1e-5,
+  "rope_theta": 10000.0, "max_position_embeddings": 512, "hidden_act": "silu"}'
+# Llama 3 style: tied embeddings, biases, its rope_scaling, a head_dim that is not hidden_size / heads, MHA.
+llama3='{"model_type": "llama", "hidden_size": 96, "num_hidden_layers": 3, "num_attention_heads": 4,
+  "num_key_value_heads": 4, "head_dim": 32, "intermediate_size": 192, "vocab_size": 300, "rms_norm_eps": 1e-6,
+  "rope_theta": 10000.0, "max_position_embeddings": 1024, "tie_word_embeddings": true, "attention_bias": true,
+  "mlp_bias": true, "rope_scaling": {"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0,
+  "high_freq_factor": 4.0, "original_max_position_embeddings": 32}}'
+qwen2='{"model_type": "qwen2", "hidden_size": 64, "num_hidden_layers": 2, "num_attention_heads": 8,
+  "num_key_value_heads": 2, "intermediate_size": 128, "vocab_size": 200, "rms_norm_eps": 1e-6,
+  "rope_theta": 1000000.0, "max_position_embeddings": 512, "tie_word_embeddings": true, "use_sliding_window": false}'
+mistral='{"model_type": "mistral", "hidden_size": 64, "num_hidden_layers": 2, "num_attention_heads": 4,
+  "num_key_value_heads": 1, "intermediate_size": 160, "vocab_size": 256, "rms_norm_eps": 1e-5,
+  "rope_theta": 10000.0, "max_position_embeddings": 512, "sliding_window": 8}'
+
+long_prompt="3 14 15 92 65 35 89 79 32 38 46 26 43 38 32 79 50 28 84 19"
+case_ llama-gqa-f32 "$llama" "--dtype F32" "1 2 3 4 5; 9 8" 24 ""
+case_ llama-gqa-contiguous-naive "$llama" "--dtype F32 --seed 1" "$long_prompt; 7" 40 "--kv contiguous --attn naive"
+case_ llama-repetition-penalty "$llama" "--dtype F32 --seed 2" "5 6 7; 8" 24 "--repetition-penalty 1.3" \
+  "--repetition-penalty 1.3"
+case_ llama3-tied-bias-bf16-sharded "$llama3" "--dtype BF16 --shards 3 --seed 3" "11 12 13 14 15 16 17 18 19; 4" 32 ""
+case_ llama3-bf16-weights-kept-bf16 "$llama3" "--dtype BF16 --seed 3" "11 12 13; 4 5" 24 "--weight-format bf16"
+case_ qwen2-f16-tied "$qwen2" "--dtype F16 --shards 2 --seed 4" "1 2 3; 150 2" 32 "--block-size 4"
+case_ mistral-sliding-window "$mistral" "--dtype F32 --seed 5" "$long_prompt; 1 2" 24 ""
+case_ mistral-sliding-window-naive "$mistral" "--dtype F32 --seed 5" "$long_prompt" 24 "--attn naive --kv contiguous"
+
+# The other direction: the engine's own --save-weights checkpoint, read by the reference.
+dir=$work/engine-saved
+rm -rf "$dir" && mkdir -p "$dir"
+echo "$llama" > "$dir/config.json"
+"$roofline" run --model "$dir/config.json" --seed 9 --prompt-ids "1 2 3; 4" --gen 16 --format json \
+  --save-weights "$dir/checkpoint" -o "$dir/engine.json"
+"$python" "$reference" generate --checkpoint "$dir/checkpoint" --prompt-ids "1 2 3; 4" --gen 16 > "$dir/reference.json"
+"$python" - "$dir/reference.json" "$dir/engine.json" <<'EOF' || failures=$((failures + 1))
+import json, sys
+ref, eng = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+same = ref["tokens"] == eng["tokens"]
+print(f"{'same' if same else 'DIFFERENT'}  engine-saved random weights (--save-weights) read by the reference")
+if not same:
+    print(f"  reference {ref['tokens']}\n  engine    {eng['tokens']}")
+sys.exit(0 if same else 1)
+EOF
+
+# A control, so that "same" means something: the engine without Mistral's window must part from the reference.
+dir=$work/control-no-window
+rm -rf "$dir" && mkdir -p "$dir"
+"$python" -c 'import json, sys; j = json.load(open(sys.argv[1])); del j["sliding_window"]; print(json.dumps(j))' \
+  "$work/mistral-sliding-window/checkpoint/config.json" > "$dir/config.json"
+"$roofline" run --model "$dir/config.json" --weights "$work/mistral-sliding-window/checkpoint" \
+  --prompt-ids "$long_prompt; 1 2" --gen 24 --format json -o "$dir/engine.json"
+if "$python" -c 'import json, sys; sys.exit(json.load(open(sys.argv[1]))["tokens"] != json.load(open(sys.argv[2]))["tokens"])' \
+    "$work/mistral-sliding-window/reference.json" "$dir/engine.json"; then
+  echo "DIFFERENT expected: the engine without the sliding window still gave the reference's tokens" >&2
+  failures=$((failures + 1))
+else
+  echo "parts  control: without its sliding window the engine's tokens differ from the reference, as they must"
+fi
+
+if [ "$failures" -ne 0 ]; then
+  echo "check-hf-parity: $failures case(s) differ (files in $work)" >&2
+  exit 1
+fi
+echo "check-hf-parity: every case gives the reference's tokens"

@@ -1,0 +1,284 @@
+#!/usr/bin/python3
+"""An independent PyTorch reference for the engine: Hugging Face LlamaForCausalLM semantics, written out.
+
+transformers itself is not packaged by Debian and PyPI is out of reach here, so this script restates, in plain
+PyTorch (Debian's python3-torch), the forward pass of transformers' modeling_llama.py / modeling_mistral.py /
+modeling_qwen2.py in eager mode, as from_pretrained runs it by default (weights upcast to float32):
+  - LlamaRMSNorm: x * rsqrt(mean(x^2) + eps) in float32, then weight * x;
+  - LlamaRotaryEmbedding: inv_freq = 1 / theta^(arange(0, d, 2) / d) in float32 (with the "llama3" rope_scaling
+    band), angle = position * inv_freq in float32, cat(freqs, freqs), rotate_half layout;
+  - attention: repeat_kv for grouped-query attention, softmax(q k^T / sqrt(d) + causal mask) in float32, with
+    Mistral's sliding window (key j visible from query i iff i - window < j <= i);
+  - LlamaMLP: down(silu(gate(x)) * up(x)); biases as the config asks (Qwen2: q, k, v; Llama: attention_bias,
+    mlp_bias); lm_head tied to embed_tokens when tie_word_embeddings;
+  - greedy search with RepetitionPenaltyLogitsProcessor (divide positive logits of seen tokens by the penalty,
+    multiply negative ones).
+It also writes random checkpoints the way save_pretrained lays them out (safetensors, names as transformers writes
+them, sharded with model.safetensors.index.json), without the safetensors package: an 8-byte header length, a
+JSON header padded with spaces to 8 bytes, then the tensors in order.
+
+  hf_reference.py make --config config.json --out DIR [--dtype F32|BF16|F16] [--shards N] [--seed S] [--std X]
+  hf_reference.py generate --checkpoint DIR --prompt-ids "1 2 3; 4 5" --gen N [--repetition-penalty R]
+generate prints JSON: {"tokens": [[...] per prompt], "min_margin": smallest top-1 minus top-2 logit seen}.
+"""
+import argparse
+import json
+import math
+import os
+import struct
+import sys
+
+import torch
+
+DTYPES = {"F32": torch.float32, "BF16": torch.bfloat16, "F16": torch.float16}
+INT_VIEW = {torch.float32: torch.int32, torch.bfloat16: torch.int16, torch.float16: torch.int16}
+
+
+# ---- checkpoint files ------------------------------------------------------------------------------------------
+
+def write_safetensors(path, tensors):
+    """tensors: list of (name, torch tensor in its storage dtype), written in that order."""
+    header, offset, blobs = {"__metadata__": {"format": "pt"}}, 0, []
+    for name, t in tensors:
+        code = next(k for k, v in DTYPES.items() if v == t.dtype)
+        blob = t.contiguous().view(INT_VIEW[t.dtype]).numpy().tobytes()
+        header[name] = {"dtype": code, "shape": list(t.shape), "data_offsets": [offset, offset + len(blob)]}
+        offset += len(blob)
+        blobs.append(blob)
+    text = json.dumps(header, separators=(",", ":")).encode()
+    text += b" " * (-len(text) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(text)))
+        f.write(text)
+        for b in blobs:
+            f.write(b)
+
+
+def read_safetensors(path):
+    with open(path, "rb") as f:
+        data = f.read()
+    (n,) = struct.unpack("<Q", data[:8])
+    header = json.loads(data[8:8 + n])
+    out = {}
+    for name, info in header.items():
+        if name == "__metadata__":
+            continue
+        begin, end = info["data_offsets"]
+        raw = bytearray(data[8 + n + begin:8 + n + end])
+        dtype = DTYPES[info["dtype"]]
+        t = torch.frombuffer(raw, dtype=INT_VIEW[dtype]).view(dtype) if raw else torch.empty(0, dtype=dtype)
+        out[name] = t.reshape(info["shape"]).to(torch.float32)  # from_pretrained's default dtype
+    return out
+
+
+def read_checkpoint(directory):
+    index = os.path.join(directory, "model.safetensors.index.json")
+    if os.path.exists(index):
+        with open(index) as f:
+            files = sorted(set(json.load(f)["weight_map"].values()))
+    else:
+        files = ["model.safetensors"]
+    tensors = {}
+    for name in files:
+        tensors.update(read_safetensors(os.path.join(directory, name)))
+    return tensors
+
+
+# ---- the model -------------------------------------------------------------------------------------------------
+
+class Config:
+    def __init__(self, j):
+        self.model_type = j["model_type"]
+        self.dim = j["hidden_size"]
+        self.layers = j["num_hidden_layers"]
+        self.heads = j["num_attention_heads"]
+        self.kv_heads = j.get("num_key_value_heads") or self.heads
+        self.head_dim = j.get("head_dim") or self.dim // self.heads
+        self.hidden = j["intermediate_size"]
+        self.vocab = j["vocab_size"]
+        self.eps = j.get("rms_norm_eps", 1e-6)
+        self.theta = j.get("rope_theta", 10000.0)
+        self.rope_scaling = j.get("rope_scaling")
+        self.tied = j.get("tie_word_embeddings", False)
+        llama = self.model_type == "llama"
+        self.qkv_bias = self.model_type == "qwen2" or (llama and j.get("attention_bias", False))
+        self.o_bias = llama and j.get("attention_bias", False)
+        self.mlp_bias = llama and j.get("mlp_bias", False)
+        self.window = j.get("sliding_window") if self.model_type == "mistral" else None
+
+
+def parameter_shapes(c):
+    """Every tensor of the checkpoint, named as transformers names it, with its shape."""
+    shapes = [("model.embed_tokens.weight", (c.vocab, c.dim))]
+    q, kv = c.heads * c.head_dim, c.kv_heads * c.head_dim
+    for i in range(c.layers):
+        p = f"model.layers.{i}."
+        shapes += [(p + "input_layernorm.weight", (c.dim,)),
+                   (p + "self_attn.q_proj.weight", (q, c.dim)), (p + "self_attn.k_proj.weight", (kv, c.dim)),
+                   (p + "self_attn.v_proj.weight", (kv, c.dim)), (p + "self_attn.o_proj.weight", (c.dim, q))]
+        if c.qkv_bias:
+            shapes += [(p + "self_attn.q_proj.bias", (q,)), (p + "self_attn.k_proj.bias", (kv,)),
+                       (p + "self_attn.v_proj.bias", (kv,))]
+        if c.o_bias:
+            shapes += [(p + "self_attn.o_proj.bias", (c.dim,))]
+        shapes += [(p + "post_attention_layernorm.weight", (c.dim,)),
+                   (p + "mlp.gate_proj.weight", (c.hidden, c.dim)), (p + "mlp.up_proj.weight", (c.hidden, c.dim)),
+                   (p + "mlp.down_proj.weight", (c.dim, c.hidden))]
+        if c.mlp_bias:
+            shapes += [(p + "mlp.gate_proj.bias", (c.hidden,)), (p + "mlp.up_proj.bias", (c.hidden,)),
+                       (p + "mlp.down_proj.bias", (c.dim,))]
+    shapes.append(("model.norm.weight", (c.dim,)))
+    if not c.tied:
+        shapes.append(("lm_head.weight", (c.vocab, c.dim)))
+    return shapes
+
+
+def inverse_frequencies(c):
+    inv = 1.0 / (c.theta ** (torch.arange(0, c.head_dim, 2, dtype=torch.int64).float() / c.head_dim))
+    s = c.rope_scaling
+    if s and s.get("rope_type", s.get("type")) == "llama3":  # transformers' _compute_llama3_parameters
+        factor, low, high = s["factor"], s["low_freq_factor"], s["high_freq_factor"]
+        old = s["original_max_position_embeddings"]
+        wavelen = 2 * math.pi / inv
+        scaled = torch.where(wavelen > old / low, inv / factor, inv)
+        smooth = (old / wavelen - low) / (high - low)
+        smoothed = (1 - smooth) * scaled / factor + smooth * scaled
+        medium = ~(wavelen < old / high) * ~(wavelen > old / low)
+        inv = torch.where(medium, smoothed, scaled)
+    return inv
+
+
+def rotate_half(x):
+    half = x.shape[-1] // 2
+    return torch.cat((-x[..., half:], x[..., :half]), dim=-1)
+
+
+def rms_norm(x, weight, eps):
+    x = x.to(torch.float32)
+    return weight * (x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps))
+
+
+def linear(w, name, x):
+    bias = w.get(name + ".bias")
+    return torch.nn.functional.linear(x, w[name + ".weight"], bias)
+
+
+def forward(c, w, ids):
+    """Logits [seq, vocab] of one sequence of token ids, every position recomputed (no cache)."""
+    n = len(ids)
+    x = w["model.embed_tokens.weight"][torch.tensor(ids)]                         # [n, dim]
+    freqs = torch.arange(n, dtype=torch.float32)[:, None] @ inverse_frequencies(c)[None, :]
+    emb = torch.cat((freqs, freqs), dim=-1)
+    cos, sin = emb.cos(), emb.sin()                                               # [n, head_dim]
+    i, j = torch.arange(n)[:, None], torch.arange(n)[None, :]
+    visible = j <= i
+    if c.window is not None:
+        visible &= j > i - c.window
+    mask = torch.zeros(n, n).masked_fill(~visible, torch.finfo(torch.float32).min)
+    groups = c.heads // c.kv_heads
+    for layer in range(c.layers):
+        p = f"model.layers.{layer}."
+        h = rms_norm(x, w[p + "input_layernorm.weight"], c.eps)
+        q = linear(w, p + "self_attn.q_proj", h).view(n, c.heads, c.head_dim).transpose(0, 1)
+        k = linear(w, p + "self_attn.k_proj", h).view(n, c.kv_heads, c.head_dim).transpose(0, 1)
+        v = linear(w, p + "self_attn.v_proj", h).view(n, c.kv_heads, c.head_dim).transpose(0, 1)
+        q, k = q * cos + rotate_half(q) * sin, k * cos + rotate_half(k) * sin
+        k = k.repeat_interleave(groups, dim=0)                                    # repeat_kv
+        v = v.repeat_interleave(groups, dim=0)
+        scores = q @ k.transpose(1, 2) / math.sqrt(c.head_dim) + mask             # [heads, n, n]
+        attn = torch.softmax(scores, dim=-1, dtype=torch.float32) @ v             # [heads, n, head_dim]
+        x = x + linear(w, p + "self_attn.o_proj", attn.transpose(0, 1).reshape(n, c.heads * c.head_dim))
+        h = rms_norm(x, w[p + "post_attention_layernorm.weight"], c.eps)
+        gate = torch.nn.functional.silu(linear(w, p + "mlp.gate_proj", h))
+        x = x + linear(w, p + "mlp.down_proj", gate * linear(w, p + "mlp.up_proj", h))
+    x = rms_norm(x, w["model.norm.weight"], c.eps)
+    head = w["model.embed_tokens.weight"] if c.tied else w["lm_head.weight"]
+    return x @ head.T
+
+
+def greedy(c, w, prompt, gen, penalty):
+    ids, out, margin = list(prompt), [], math.inf
+    for _ in range(gen):
+        logits = forward(c, w, ids)[-1].clone()
+        if penalty != 1.0:
+            seen = torch.tensor(sorted(set(ids)))
+            score = logits[seen]
+            logits[seen] = torch.where(score < 0, score * penalty, score / penalty)
+        top = torch.topk(logits, 2).values
+        margin = min(margin, float(top[0] - top[1]))
+        token = int(torch.argmax(logits))
+        ids.append(token)
+        out.append(token)
+    return out, margin
+
+
+# ---- commands --------------------------------------------------------------------------------------------------
+
+def make(args):
+    with open(args.config) as f:
+        config_json = json.load(f)
+    c = Config(config_json)
+    torch.manual_seed(args.seed)
+    tensors = []
+    for name, shape in parameter_shapes(c):
+        if name.endswith("norm.weight"):
+            t = 1 + 0.1 * torch.randn(shape)          # not ones, so that a norm weight left out shows
+        else:
+            t = args.std * torch.randn(shape)
+        tensors.append((name, t.to(DTYPES[args.dtype])))
+    os.makedirs(args.out, exist_ok=True)
+    with open(os.path.join(args.out, "config.json"), "w") as f:
+        json.dump(config_json, f, indent=2)
+    if args.shards <= 1:
+        write_safetensors(os.path.join(args.out, "model.safetensors"), tensors)
+        return
+    per = math.ceil(len(tensors) / args.shards)
+    weight_map, total = {}, 0
+    for s in range(args.shards):
+        part = tensors[s * per:(s + 1) * per]
+        name = f"model-{s + 1:05d}-of-{args.shards:05d}.safetensors"
+        write_safetensors(os.path.join(args.out, name), part)
+        for tensor_name, t in part:
+            weight_map[tensor_name] = name
+            total += t.numel() * t.element_size()
+    with open(os.path.join(args.out, "model.safetensors.index.json"), "w") as f:
+        json.dump({"metadata": {"total_size": total}, "weight_map": weight_map}, f, indent=2)
+
+
+def generate(args):
+    with open(os.path.join(args.checkpoint, "config.json")) as f:
+        c = Config(json.load(f))
+    w = read_checkpoint(args.checkpoint)
+    prompts = [[int(t) for t in p.split()] for p in args.prompt_ids.split(";") if p.strip()]
+    tokens, margin = [], math.inf
+    with torch.no_grad():
+        for prompt in prompts:
+            out, m = greedy(c, w, prompt, args.gen, args.repetition_penalty)
+            tokens.append(out)
+            margin = min(margin, m)
+    json.dump({"tokens": tokens, "min_margin": margin}, sys.stdout)
+    print()
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    m = sub.add_parser("make", help="write a random checkpoint")
+    m.add_argument("--config", required=True)
+    m.add_argument("--out", required=True)
+    m.add_argument("--dtype", choices=sorted(DTYPES), default="F32")
+    m.add_argument("--shards", type=int, default=1)
+    m.add_argument("--seed", type=int, default=0)
+    m.add_argument("--std", type=float, default=0.2)  # rich token sequences, well-separated logits
+    g = sub.add_parser("generate", help="greedy tokens as transformers computes them")
+    g.add_argument("--checkpoint", required=True)
+    g.add_argument("--prompt-ids", required=True)
+    g.add_argument("--gen", type=int, required=True)
+    g.add_argument("--repetition-penalty", type=float, default=1.0)
+    args = parser.parse_args()
+    torch.set_num_threads(max(1, os.cpu_count() or 1))
+    {"make": make, "generate": generate}[args.command](args)
+
+
+if __name__ == "__main__":
+    main()
