@@ -5,7 +5,7 @@
 //   GEMV, decode shapes (M=1, K=4096, N=4096 and 11008): engine f32 vs OpenBLAS sgemv weight bytes/s
 //   (>= 0.95x); engine bf16 and int8 (group 128) vs engine f32 bytes/s (>= 0.85x each);
 //   decode attention over a long cache (Llama-2-7B heads, 8192 positions) vs the DRAM read bandwidth that
-//   measure-host measures in the same round (>= 0.80x);
+//   measure-host measures in the same round, best call against best repetition (>= 0.80x);
 //   the probe: a decode step with and without it; GEMV against GEMM at batched-decode rows (M = 4..64); a
 //   streamed read on huge pages against 4 KiB pages.
 // Weights and caches rotate over copies totalling more than 4x the last-level cache, so GEMV and attention
@@ -233,14 +233,15 @@ void bench_attention(int rounds) {
       const engine::AttentionSeq seq{q.data(), out.data(), 1, kv - 1, runs};
       t.push_back(seconds([&] { engine::attention({&seq, 1}, shape); }));
     }
-    att.push_back(double(cache_bytes) / median(t));
+    // Best call of the round against measure-host's DRAM read, whose figure is also its best repetition.
+    att.push_back(double(cache_bytes) / *std::min_element(t.begin(), t.end()));
     fmt::print("  round {}: attention {:.1f} GB/s, DRAM read (measure-host) {:.1f} GB/s\n", r + 1, att.back() / 1e9,
                dram.back() / 1e9);
   }
   std::vector<double> ratio;
   for (std::size_t r = 0; r < att.size(); ++r) ratio.push_back(att[r] / dram[r]);
-  fmt::print("  median: attention {:.1f} GB/s of K and V, DRAM read {:.1f} GB/s\n", median(att) / 1e9,
-             median(dram) / 1e9);
+  fmt::print("  median of rounds (each the best of its calls): attention {:.1f} GB/s of K and V, DRAM read {:.1f} GB/s\n",
+             median(att) / 1e9, median(dram) / 1e9);
   check("decode attention bytes/s / DRAM read (median of rounds)", median(ratio), 0.80);
 }
 
