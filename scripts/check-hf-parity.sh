@@ -14,6 +14,22 @@ mkdir -p "$work"
 "$python" -c "import torch" 2>/dev/null || { echo "check-hf-parity: $python cannot import torch (apt-get install python3-torch)" >&2; exit 1; }
 
 failures=0
+# compare NAME REFERENCE_JSON ENGINE_JSON: one line, and both token lists where they differ.
+compare() {
+  "$python" - "$@" <<'EOF' || failures=$((failures + 1))
+import json, sys
+name, ref, eng = sys.argv[1], json.load(open(sys.argv[2])), json.load(open(sys.argv[3]))
+same = ref["tokens"] == eng["tokens"]
+n = sum(len(t) for t in ref["tokens"])
+print(f"{'same' if same else 'DIFFERENT'}  {name}: {len(ref['tokens'])} sequence(s), {n} tokens, "
+      f"smallest top-1/top-2 logit margin {ref['min_margin']:.2e}")
+if not same:
+    for i, (r, e) in enumerate(zip(ref["tokens"], eng["tokens"])):
+        print(f"  sequence {i}\n    reference {r}\n    engine    {e}")
+sys.exit(0 if same else 1)
+EOF
+}
+
 # case NAME CONFIG_JSON MAKE_ARGS PROMPTS GEN ENGINE_ARGS [REFERENCE_ARGS]
 case_() {
   local name=$1 config=$2 make_args=$3 prompts=$4 gen=$5 engine_args=$6 reference_args=${7:-}
@@ -28,19 +44,7 @@ case_() {
   # shellcheck disable=SC2086
   "$roofline" run --model "$dir/checkpoint/config.json" --weights "$dir/checkpoint" --prompt-ids "$prompts" \
     --gen "$gen" --format json -o "$dir/engine.json" $engine_args
-  if "$python" - "$name" "$dir/reference.json" "$dir/engine.json" <<'EOF'
-import json, sys
-name, ref, eng = sys.argv[1], json.load(open(sys.argv[2])), json.load(open(sys.argv[3]))
-same = ref["tokens"] == eng["tokens"]
-n = sum(len(t) for t in ref["tokens"])
-print(f"{'same' if same else 'DIFFERENT'}  {name}: {len(ref['tokens'])} sequence(s), {n} tokens, "
-      f"smallest top-1/top-2 logit margin {ref['min_margin']:.2e}")
-if not same:
-    for i, (r, e) in enumerate(zip(ref["tokens"], eng["tokens"])):
-        print(f"  sequence {i}\n    reference {r}\n    engine    {e}")
-sys.exit(0 if same else 1)
-EOF
-  then :; else failures=$((failures + 1)); fi
+  compare "$name" "$dir/reference.json" "$dir/engine.json"
 }
 
 llama='{"model_type": "llama", "hidden_size": 64, "num_hidden_layers": 2, "num_attention_heads": 4,
@@ -77,15 +81,7 @@ echo "$llama" > "$dir/config.json"
 "$roofline" run --model "$dir/config.json" --seed 9 --prompt-ids "1 2 3; 4" --gen 16 --format json \
   --save-weights "$dir/checkpoint" -o "$dir/engine.json"
 "$python" "$reference" generate --checkpoint "$dir/checkpoint" --prompt-ids "1 2 3; 4" --gen 16 > "$dir/reference.json"
-"$python" - "$dir/reference.json" "$dir/engine.json" <<'EOF' || failures=$((failures + 1))
-import json, sys
-ref, eng = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
-same = ref["tokens"] == eng["tokens"]
-print(f"{'same' if same else 'DIFFERENT'}  engine-saved random weights (--save-weights) read by the reference")
-if not same:
-    print(f"  reference {ref['tokens']}\n  engine    {eng['tokens']}")
-sys.exit(0 if same else 1)
-EOF
+compare "engine-saved-random-weights" "$dir/reference.json" "$dir/engine.json"
 
 # A control, so that "same" means something: the engine without Mistral's window must part from the reference.
 dir=$work/control-no-window
