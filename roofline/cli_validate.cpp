@@ -245,11 +245,12 @@ int validate(int argc, const char* const* argv) {
     if (sweeping) timing.point_seconds = parse_number("point-seconds", vm["point-seconds"].as<std::string>(), 0, 1e6);
     report.source =
         timing.point_seconds > 0
-            ? fmt::format("engine, {} threads, {} warm-up + {} to {} timed runs per step (until {:g} s), median over "
-                          "layers x runs",
+            ? fmt::format("engine, {} threads, {} warm-up + {} to {} timed runs per step (until {:g} s), steps visited "
+                          "in turn, median over layers x runs",
                           omp_get_max_threads(), timing.warmup, std::min(timing.min_repetitions, timing.repetitions),
                           timing.repetitions, timing.point_seconds)
-            : fmt::format("engine, {} threads, {} warm-up + {} timed runs per step, median over layers x runs",
+            : fmt::format("engine, {} threads, {} warm-up + {} timed runs per step, steps visited in turn, median over "
+                          "layers x runs",
                           omp_get_max_threads(), timing.warmup, timing.repetitions);
     hw = profile_of(vm);  // before the weights exist: the measurement wants an idle machine
     const EngineRun er{text, model, vm["weights"].as<std::string>(), seed, attn == "flash", timing, *hw};

@@ -1,6 +1,8 @@
-// Timing the reference engine at chosen step shapes for `roofline validate`: warm-up runs without the probe,
-// then repetitions with it, each re-running the same step (the cache length is reset, as
-// bench/bench_engine.cpp does), so every repetition times the same shape with warm caches.
+// Timing the reference engine at chosen step shapes for `roofline validate`: warm-up visits without the
+// probe, then timed visits with it. Each repetition visits every point in turn (not one point's repetitions
+// back to back): a stretch of seconds in which this shared kind of machine runs slow then lands on one sample
+// of many points, not on every sample of a few (which a fit cannot tell from those shapes being slow). The
+// points share one paged KV cache sized for the largest, its blocks taken and given back at each visit.
 #pragma once
 
 #include <cstdint>
@@ -18,8 +20,8 @@ struct EnginePoint {
 };
 
 struct EngineTiming {
-  int warmup = 1;       // untimed runs before the repetitions
-  int repetitions = 5;  // timed runs: samples per op = repetitions x instances (layers)
+  int warmup = 1;       // untimed visits of every point before the repetitions
+  int repetitions = 5;  // timed visits: samples per op = repetitions x instances (layers)
   // When > 0, a point stops repeating once its timed runs have taken this long and there were at least
   // min_repetitions (a 2048-token prefill of 7B layers takes seconds; a decode step, milliseconds).
   double point_seconds = 0;

@@ -66,6 +66,30 @@ opmodel::Scenario fp32_scenario(opmodel::AttentionImpl a) {
   return s;
 }
 
+// Repetitions visit every point in turn, so that a slow stretch of the machine spreads over all points; the
+// points share one cache, and the decode point still sees its whole context.
+TEST(Validate, TimingVisitsThePointsInTurn) {
+  const engine::Config c = engine_config({"tiny", std::nullopt});
+  const engine::Weights w = engine::random_weights(c, 1, {});
+  engine::Model model(w, engine::AttentionKind::tiled);
+  engine::Probe probe;
+  time_engine(model, {{engine::Phase::prefill, 3, 8}, {engine::Phase::decode, 2, 40}}, {1, 3}, probe);
+  std::vector<engine::Phase> visits;  // the phase of each run of records
+  for (const auto& r : probe.records) {
+    if (visits.empty() || visits.back() != r.phase) visits.push_back(r.phase);
+    if (r.phase == engine::Phase::decode) {
+      EXPECT_EQ(r.batch, 2);
+      EXPECT_EQ(r.kv_len, 40);
+    } else {
+      EXPECT_EQ(r.batch, 3);
+      EXPECT_EQ(r.q_len, 8);
+    }
+  }
+  const std::vector<engine::Phase> want = {engine::Phase::prefill, engine::Phase::decode, engine::Phase::prefill,
+                                           engine::Phase::decode, engine::Phase::prefill, engine::Phase::decode};
+  EXPECT_EQ(visits, want);
+}
+
 TEST(Validate, JoinsEveryEngineOpToItsPrediction) {
   const opmodel::ModelConfig m = opmodel::resolve_model("tiny");
   for (auto [kind, impl] : {std::pair{engine::AttentionKind::tiled, opmodel::AttentionImpl::flash},
