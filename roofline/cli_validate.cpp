@@ -106,6 +106,13 @@ void save_profile(const po::variables_map& vm, const hardware::Profile& hw, cons
 // other.
 void sweep(const EngineRun& er, opmodel::Scenario base, double kv_budget_gib, ValidationReport& report) {
   const engine::Config config = engine::parse_config(er.text.text, er.text.origin);
+  // The int8 pass comes last, minutes in: a group size its layers cannot take is an error before the first.
+  const std::int64_t g = base.group_size;
+  for (const std::int64_t width : {config.dim, config.n_heads * config.head_dim, config.hidden_dim})
+    if (g > 0 && (width % g != 0 || (g % 16 != 0 && g != width)))
+      throw UsageError("group-size", fmt::format("{} does not fit the int8 pass: it must divide every linear layer's "
+                                                 "input width ({} here) and be a multiple of 16; 0 = per channel",
+                                                 g, width));
   // K and V rows of every layer, fp32 (the engine's KV cache).
   const double kv_bytes_per_token = 2.0 * double(config.n_layers) * double(config.kv_dim()) * 4;
   const SweepPlan plan = sweep_plan(kv_bytes_per_token, kv_budget_gib * double(1ull << 30));

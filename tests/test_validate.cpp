@@ -392,6 +392,11 @@ TEST(ValidateCommand, SweepStoresTheCalibrationInTheProfileAndAnalyzeUsesIt) {
   EXPECT_EQ(budget.code, 2);
   EXPECT_NE(budget.out.find("'--sweep-kv-gib': must be in"), std::string::npos) << budget.out;
   EXPECT_EQ(run("validate --model tiny --hw " + hw.string() + " --sweep --point-seconds -1").code, 2);
+  // tiny's layers are 64 wide: the default group of 128 is refused before the fp32 pass, not after it.
+  const Result group = run("validate --model tiny --hw " + hw.string() + " --sweep -o " + cal.string());
+  EXPECT_EQ(group.code, 2);
+  EXPECT_NE(group.out.find("'--group-size': 128 does not fit the int8 pass"), std::string::npos) << group.out;
+  EXPECT_EQ(group.out.find("fp32 weights"), std::string::npos) << group.out;
   EXPECT_FALSE(fs::exists(cal));
   const Result r = run("validate --model tiny --hw " + hw.string() + " --sweep --group-size 16 --repetitions 1 " +
                        "--warmup 0 --point-seconds 0 --threads 1 --format json --save-profile " + cal.string() +
