@@ -1,0 +1,184 @@
+// GEMM for the linear layers (prefill, and decode past kGemvMaxRows rows): y[m, n] = x[m, k] W^T + bias, W
+// stored [n, k] in f32, bf16 or int8; and linear(), which picks the GEMM or the GEMV (kernels_gemv.cpp).
+// GCC 12 flags the self-initialised _mm512_undefined_* inside the AVX-512 widening intrinsics once they are
+// inlined into pack_w (GCC bug 105593, a false -Wmaybe-uninitialized): silenced for this file only.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+
+#include <omp.h>
+
+#include "engine/kernels.hpp"
+#include "engine/scale_to_float.hpp"
+#include "engine/simd.hpp"
+
+namespace engine {
+namespace {
+
+using detail::scale_to_float;
+using simd::v16f;
+
+// ---- GEMM ----------------------------------------------------------------------------------------------
+// Goto/BLIS blocking: a KC x NC block of W^T is packed into NR-wide panels (dequantized: the micro-kernel
+// is fp32 only), an MC x KC block of x into MR-tall panels, and an MR x NR tile of y is accumulated in
+// registers: 12 x 32 = 24 vector accumulators, 2 vector loads and 12 broadcasts per 24 FMAs. A packed W
+// panel (KC x NR x 4 B = 32 KiB) stays in L1 while the x panels (MC x KC x 4 B = 240 KiB) stream from L2.
+constexpr std::int64_t MR = 12, NR = 32, KC = 256, MC = 240, NC = 2048;
+
+// W[row][col .. col + 16) as fp32; int8 dequantized with scale group g (the 16 columns lie in one group).
+inline v16f load_w16(const Linear& w, std::int64_t row, std::int64_t col, std::int64_t g) {
+  switch (w.format) {
+    case WeightFormat::f32: return simd::load(w.f32.data() + row * w.k + col);
+    case WeightFormat::bf16: return simd::load_bf16(w.bf16.data() + row * w.k + col);
+    case WeightFormat::int8: break;
+  }
+  return simd::load_i8(w.i8.data() + row * w.k + col) * scale_to_float(w.scales[std::size_t(row * w.groups_per_row() + g)]);
+}
+
+// One element of W as fp32.
+inline float w_at(const Linear& w, std::int64_t row, std::int64_t col) {
+  const std::size_t at = std::size_t(row * w.k + col);
+  switch (w.format) {
+    case WeightFormat::f32: return w.f32[at];
+    case WeightFormat::bf16: return bf16_to_float(w.bf16[at]);
+    case WeightFormat::int8: break;
+  }
+  return float(w.i8[at]) * half_to_float(w.scales[std::size_t(row * w.groups_per_row() + col / w.group)]);
+}
+
+// Packs rows [n0, n0 + nc) x columns [k0, k0 + kc) of W as panels p: dst[p][kk][j] = W[n0 + p*NR + j][k0 + kk],
+// zero beyond n. Whole 16 x 16 blocks go through registers: 16 row loads, a transpose, 16 contiguous stores
+// (element by element the stores are NR floats apart, and below 64 rows of x the packing, not the FMAs, set
+// the GEMM's time; `bench_engine 3 smallm` shows where it now meets the GEMV). The rest, element by element.
+void pack_w(float* dst, const Linear& w, std::int64_t n0, std::int64_t nc, std::int64_t k0, std::int64_t kc) {
+  const bool blocks = k0 % 16 == 0 && (w.format != WeightFormat::int8 || w.group % 16 == 0);
+  const std::int64_t kc16 = blocks ? kc / 16 * 16 : 0;
+  for (std::int64_t p = 0; p < nc; p += NR) {
+    float* panel = dst + p * kc;
+    for (std::int64_t j0 = 0; j0 < NR; j0 += 16) {
+      const bool full = p + j0 + 16 <= nc;
+      if (full)
+        for (std::int64_t kk = 0; kk < kc16; kk += 16) {
+          const std::int64_t g = w.format == WeightFormat::int8 ? (k0 + kk) / w.group : 0;  // once per 256 weights
+          v16f r[16];
+          for (int j = 0; j < 16; ++j) r[j] = load_w16(w, n0 + p + j0 + j, k0 + kk, g);
+          simd::transpose16(r);
+          for (int t = 0; t < 16; ++t) simd::store(panel + (kk + t) * NR + j0, r[t]);
+        }
+      for (std::int64_t j = j0; j < j0 + 16; ++j) {
+        const bool inside = p + j < nc;
+        for (std::int64_t kk = full ? kc16 : 0; kk < kc; ++kk)
+          panel[kk * NR + j] = inside ? w_at(w, n0 + p + j, k0 + kk) : 0.0f;
+      }
+    }
+  }
+}
+
+// Packs rows [m0, m0 + mc) x columns [k0, k0 + kc) of x as panels p: dst[p][kk][i] = x[m0 + p*MR + i][k0 + kk].
+void pack_x(float* dst, const float* x, std::int64_t k, std::int64_t m0, std::int64_t mc, std::int64_t k0,
+            std::int64_t kc) {
+  for (std::int64_t p = 0; p < mc; p += MR) {
+    float* panel = dst + p * kc;
+    for (std::int64_t i = 0; i < MR; ++i) {
+      if (p + i >= mc) {
+        for (std::int64_t kk = 0; kk < kc; ++kk) panel[kk * MR + i] = 0;
+        continue;
+      }
+      const float* src = x + (m0 + p + i) * k + k0;
+      for (std::int64_t kk = 0; kk < kc; ++kk) panel[kk * MR + i] = src[kk];
+    }
+  }
+}
+
+// tile[MR][NR] = sum over kk < kc of a[kk][i] * b[kk][j]
+inline void micro_kernel(float* tile, const float* a, const float* b, std::int64_t kc) {
+  v16f c[MR][2] = {};
+  for (std::int64_t kk = 0; kk < kc; ++kk) {
+    const v16f b0 = simd::load(b + kk * NR), b1 = simd::load(b + kk * NR + 16);
+    const float* ak = a + kk * MR;
+#pragma GCC unroll 12
+    for (int i = 0; i < MR; ++i) {
+      c[i][0] += ak[i] * b0;
+      c[i][1] += ak[i] * b1;
+    }
+  }
+  for (int i = 0; i < MR; ++i) {
+    simd::store(tile + i * NR, c[i][0]);
+    simd::store(tile + i * NR + 16, c[i][1]);
+  }
+}
+
+// y[m0.., n0..] (+)= the tile, clipped to rows < mr and columns < nr; the last K block adds the bias.
+void write_tile(RowsOut y, const float* tile, std::int64_t m0, std::int64_t mr, std::int64_t n0, std::int64_t nr,
+                bool first, const float* bias) {
+  for (std::int64_t i = 0; i < mr; ++i) {
+    float* dst = y.row(m0 + i) + n0;
+    const float* src = tile + i * NR;
+    if (first) {
+      for (std::int64_t j = 0; j < nr; ++j) dst[j] = src[j];
+    } else {
+      for (std::int64_t j = 0; j < nr; ++j) dst[j] += src[j];
+    }
+    if (bias)
+      for (std::int64_t j = 0; j < nr; ++j) dst[j] += bias[n0 + j];
+  }
+}
+
+// One thread's share: output columns [n_begin, n_end).
+void gemm_columns(RowsOut y, const float* x, std::int64_t m, const Linear& w, std::int64_t n_begin,
+                  std::int64_t n_end, float* packed_w, float* packed_x) {
+  alignas(64) float tile[MR * NR];
+  const float* bias = w.bias.empty() ? nullptr : w.bias.data();
+  for (std::int64_t jc = n_begin; jc < n_end; jc += NC) {
+    const std::int64_t nc = std::min(NC, n_end - jc);
+    for (std::int64_t pc = 0; pc < w.k; pc += KC) {
+      const std::int64_t kc = std::min(KC, w.k - pc);
+      const bool first = pc == 0, last = pc + kc == w.k;
+      pack_w(packed_w, w, jc, nc, pc, kc);
+      for (std::int64_t ic = 0; ic < m; ic += MC) {
+        const std::int64_t mc = std::min(MC, m - ic);
+        pack_x(packed_x, x, w.k, ic, mc, pc, kc);
+        for (std::int64_t jr = 0; jr < nc; jr += NR) {
+          for (std::int64_t ir = 0; ir < mc; ir += MR) {
+            micro_kernel(tile, packed_x + ir * kc, packed_w + jr * kc, kc);
+            write_tile(y, tile, ic + ir, std::min(MR, mc - ir), jc + jr, std::min(NR, nc - jr), first,
+                       last ? bias : nullptr);
+          }
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+
+void gemm(RowsOut y, const float* x, std::int64_t m, const Linear& w) {
+  const bool parallel = double(m) * double(w.n) * double(w.k) >= 1e6;
+#pragma omp parallel if (parallel)
+  {
+    const std::int64_t threads = omp_get_num_threads(), t = omp_get_thread_num();
+    // Split the columns in NR-aligned shares, one per thread.
+    const std::int64_t panels = (w.n + NR - 1) / NR;
+    const std::int64_t begin = panels * t / threads * NR, end = std::min(w.n, panels * (t + 1) / threads * NR);
+    if (begin < end) {
+      // Packing buffers live as long as the thread: no allocation (or page faults) per call.
+      thread_local Buffer<float> packed_w, packed_x;
+      const auto w_size = std::size_t(KC * std::min(NC, (end - begin + NR - 1) / NR * NR));
+      const auto x_size = std::size_t(KC * ((std::min(MC, m) + MR - 1) / MR * MR));
+      if (packed_w.size() < w_size) packed_w = Buffer<float>(w_size);
+      if (packed_x.size() < x_size) packed_x = Buffer<float>(x_size);
+      gemm_columns(y, x, m, w, begin, end, packed_w.data(), packed_x.data());
+    }
+  }
+}
+
+void linear(RowsOut y, const float* x, std::int64_t m, const Linear& w) {
+  if (m <= kGemvMaxRows)
+    gemv(y, x, m, w);
+  else
+    gemm(y, x, m, w);
+}
+
+}  // namespace engine
