@@ -1,4 +1,4 @@
-// bench_engine [rounds] [gemm|gemv|attention|probe|smallm|pages ...]: the engine's kernels against the host's roofs and against reference libraries, in
+// bench_engine [rounds] [gemm|gemv|attention|probe|smallm|pages|core ...]: the engine's kernels against the host's roofs and against reference libraries, in
 // the same run (issue 4). Prints rates (medians over rounds of medians over repetitions) and each ratio to its
 // target as the median over rounds of the ratio within a round (see Contest):
 //   GEMM, prefill shapes (M=1024, K=4096, N=4096 and 11008): engine vs OpenBLAS sgemm (>= 0.90x), and Eigen;
@@ -7,7 +7,8 @@
 //   decode attention over a long cache (Llama-2-7B heads, 8192 positions) vs the DRAM read bandwidth that
 //   measure-host measures in the same round, best call against best repetition (>= 0.80x);
 //   the probe: a decode step with and without it; GEMV against GEMM at batched-decode rows (M = 4..64); a
-//   streamed read on huge pages against 4 KiB pages.
+//   streamed read on huge pages against 4 KiB pages; one core's GEMV rates warm and cold, and decode
+//   attention against a plain read of its cache.
 // Weights and caches rotate over copies totalling more than 4x the last-level cache, so GEMV and attention
 // read from DRAM as they would in a real decode step. Libraries are switched with a pause between, so
 // neither library's spinning idle threads steal cores from the other's timed calls.
@@ -147,6 +148,29 @@ void bench_gemm(int rounds) {
   }
 }
 
+// A streamed read of n floats touching every cache line (one float a line), split over the threads in
+// contiguous shares: the plain read a streaming kernel is set against.
+float touch_lines(const float* p, std::size_t n) {
+  float total = 0;
+#pragma omp parallel for schedule(static) reduction(+ : total)
+  for (std::size_t i = 0; i < n; i += 32) total += p[i] + p[i + 16];
+  return total;
+}
+
+// Copies of W [n, k] in format f (int8: group 128) totalling more than kColdBytes, so that calls rotating
+// over them read W from DRAM.
+engine::Linear linear_of(const std::vector<float>& w, std::int64_t n, std::int64_t k, engine::WeightFormat f) {
+  return engine::make_linear("w", w.data(), n, k, f, f == engine::WeightFormat::int8 ? 128 : 0, nullptr);
+}
+std::vector<engine::Linear> cold_copies(const std::vector<float>& w, std::int64_t n, std::int64_t k,
+                                        engine::WeightFormat f) {
+  std::vector<engine::Linear> v;
+  v.push_back(linear_of(w, n, k, f));
+  const std::size_t copies = std::max<std::size_t>(2, (kColdBytes + v[0].weight_bytes() - 1) / v[0].weight_bytes() + 1);
+  while (v.size() < copies) v.push_back(linear_of(w, n, k, f));
+  return v;
+}
+
 void bench_gemv(int rounds) {
   fmt::print("\nGEMV, decode shapes, M=1, weights cold (GB/s of weight bytes, median)\n");
   const std::int64_t K = 4096;
@@ -158,16 +182,9 @@ void bench_gemv(int rounds) {
     // OpenBLAS reads the same kind of memory as the engine (engine::Buffer: huge pages where Linux grants them).
     std::vector<engine::Buffer<float>> blas;
     for (std::size_t i = 0; i < copies; ++i) blas.push_back(buffer_of(wf));
-    auto copies_of = [&](engine::WeightFormat f) {
-      std::vector<engine::Linear> v;
-      const engine::Linear one = engine::make_linear("w", wf.data(), N, K, f, f == engine::WeightFormat::int8 ? 128 : 0, nullptr);
-      const std::size_t n = std::max<std::size_t>(2, (kColdBytes + one.weight_bytes() - 1) / one.weight_bytes() + 1);
-      for (std::size_t i = 0; i < n; ++i)
-        v.push_back(engine::make_linear("w", wf.data(), N, K, f, f == engine::WeightFormat::int8 ? 128 : 0, nullptr));
-      return v;
-    };
-    const auto f32 = copies_of(engine::WeightFormat::f32), bf16 = copies_of(engine::WeightFormat::bf16),
-               i8 = copies_of(engine::WeightFormat::int8);
+    const auto f32 = cold_copies(wf, N, K, engine::WeightFormat::f32),
+               bf16 = cold_copies(wf, N, K, engine::WeightFormat::bf16),
+               i8 = cold_copies(wf, N, K, engine::WeightFormat::int8);
     std::size_t next = 0;
     auto rotate = [&](const std::vector<engine::Linear>& ws) {
       return [&] { engine::gemv({y.data(), N, nullptr}, xf.data(), 1, ws[next++ % ws.size()]); };
@@ -200,41 +217,57 @@ double dram_read() {
   return m.all.levels.back().read.max;
 }
 
-void bench_attention(int rounds) {
-  fmt::print("\nDecode attention, 32 heads x 128, 8192 cached positions, batch 1, cache cold\n");
-  const std::int64_t h = 32, hd = 128, kv = 8192, kvd = h * hd;
-  const std::size_t cache_bytes = std::size_t(2 * kv * kvd * 4);
-  const std::int64_t copies = std::max<std::int64_t>(2, std::int64_t(kColdBytes / cache_bytes) + 1);
+// Decode attention over Llama-2-7B's heads (32 x 128) at 8192 cached positions, batch 1: a contiguous
+// cache holding copies of the sequence totalling more than kColdBytes, one query, and calls that rotate
+// over the copies (cache cold, as in a decode step).
+struct ColdAttention {
+  static constexpr std::int64_t h = 32, hd = 128, kv = 8192, kvd = h * hd;
+  static constexpr std::size_t bytes = std::size_t(2 * kv * kvd * 4);  // K and V read per call
+  const std::int64_t copies = std::max<std::int64_t>(2, std::int64_t(kColdBytes / bytes) + 1);
   engine::KvCache cache = engine::KvCache::contiguous(1, kvd, copies, kv);
-  const auto q = random_floats(std::size_t(kvd), 5);
-  for (std::int64_t s = 0; s < copies; ++s) {
-    const std::int64_t id = cache.add_sequence();
-    cache.reserve(id, kv);
-    cache.set_length(id, kv);
-    const auto rows = random_floats(std::size_t(kvd), unsigned(6 + s));
-    for (std::int64_t p = 0; p < kv; ++p) {
-      std::copy(rows.begin(), rows.end(), cache.k_row(id, 0, p));
-      std::copy(rows.begin(), rows.end(), cache.v_row(id, 0, p));
-    }
-  }
-  std::vector<float> out(static_cast<std::size_t>(kvd));
+  const std::vector<float> q = random_floats(std::size_t(kvd), 5);
+  std::vector<float> out = std::vector<float>(std::size_t(kvd));
   const engine::AttentionShape shape{h, h, hd, kvd, std::nullopt, 1.0f / std::sqrt(float(hd))};
   std::vector<engine::KvRun> runs;
   std::int64_t next = 0;
+
+  ColdAttention() {
+    for (std::int64_t s = 0; s < copies; ++s) {
+      const std::int64_t id = cache.add_sequence();
+      cache.reserve(id, kv);
+      cache.set_length(id, kv);
+      const auto rows = random_floats(std::size_t(kvd), unsigned(6 + s));
+      for (std::int64_t p = 0; p < kv; ++p) {
+        std::copy(rows.begin(), rows.end(), cache.k_row(id, 0, p));
+        std::copy(rows.begin(), rows.end(), cache.v_row(id, 0, p));
+      }
+    }
+  }
+  void call() {  // attention of the next copy
+    const std::int64_t id = next++ % copies;
+    cache.runs(id, 0, kv, runs);
+    const engine::AttentionSeq seq{q.data(), out.data(), 1, kv - 1, runs};
+    engine::attention({&seq, 1}, shape);
+  }
+  float read() {  // a plain read of the next copy's K and V (every cache line), split over the threads
+    const std::int64_t id = next++ % copies;
+    return touch_lines(cache.k_row(id, 0, 0), std::size_t(kv * kvd)) +
+           touch_lines(cache.v_row(id, 0, 0), std::size_t(kv * kvd));
+  }
+};
+
+void bench_attention(int rounds) {
+  fmt::print("\nDecode attention, 32 heads x 128, 8192 cached positions, batch 1, cache cold\n");
+  ColdAttention a;
   std::vector<double> att, dram;
   for (int r = 0; r < rounds; ++r) {
     pause();
     dram.push_back(dram_read());
     pause();
     std::vector<double> t;
-    for (int k = 0; k < 10; ++k) {
-      const std::int64_t id = next++ % copies;
-      cache.runs(id, 0, kv - 1 + 1, runs);
-      const engine::AttentionSeq seq{q.data(), out.data(), 1, kv - 1, runs};
-      t.push_back(seconds([&] { engine::attention({&seq, 1}, shape); }));
-    }
+    for (int k = 0; k < 10; ++k) t.push_back(seconds([&] { a.call(); }));
     // Best call of the round against measure-host's DRAM read, whose figure is also its best repetition.
-    att.push_back(double(cache_bytes) / *std::min_element(t.begin(), t.end()));
+    att.push_back(double(a.bytes) / *std::min_element(t.begin(), t.end()));
     fmt::print("  round {}: attention {:.1f} GB/s, DRAM read (measure-host) {:.1f} GB/s\n", r + 1, att.back() / 1e9,
                dram.back() / 1e9);
   }
@@ -282,19 +315,55 @@ void bench_pages(int rounds) {
   std::fill_n(small, n, 1.0f);
   std::fill_n(huge.data(), n, 1.0f);
   float sink = 0;
-  auto read = [&](const float* p) {
-    return [&sink, p, n] {
-      float total = 0;
-#pragma omp parallel for schedule(static) reduction(+ : total)
-      for (std::size_t i = 0; i < n; i += 32) total += p[i] + p[i + 16];  // one float a cache line: every line read
-      sink += total;
-    };
-  };
+  auto read = [&](const float* p) { return [&sink, p, n] { sink += touch_lines(p, n); }; };
   const auto t = interleaved({read(huge.data()), read(small)}, rounds, 5);
   const double bytes = double(n * sizeof(float));
   fmt::print("  huge pages {:.1f}, 4 KiB pages {:.1f}: ratio {:.2f}{}\n", bytes / t.time(0) / 1e9,
              bytes / t.time(1) / 1e9, t.ratio(1, 0), sink == 0 ? " (no data?)" : "");
   std::free(small);
+}
+
+// One core's view, which the kernels' comments quote: GEMV weight bytes/s on one thread with W in cache
+// (N=32, K=4096: 512 KiB of fp32, inside this host's 1 MiB L2) and cold (N=11008), where a kernel whose
+// warm rate is near its cold one is compute-bound; and decode attention against a plain read of the
+// same cache, one thread and all, the calls in turn.
+void bench_core(int rounds) {
+  fmt::print("\nOne core: GEMV M=1 K=4096 (GB/s of weight bytes), decode attention vs a plain read (median)\n");
+  const int threads = omp_get_max_threads();
+  omp_set_num_threads(1);
+  const std::int64_t K = 4096;
+  const auto xf = random_floats(std::size_t(K), 4);
+  for (const std::int64_t N : {32, 11008}) {
+    const auto wf = random_floats(std::size_t(N * K), 3);
+    std::vector<float> y(static_cast<std::size_t>(N));
+    std::vector<std::vector<engine::Linear>> ws;
+    std::vector<std::function<void()>> calls;
+    std::size_t next = 0;
+    for (auto f : {engine::WeightFormat::f32, engine::WeightFormat::bf16, engine::WeightFormat::int8}) {
+      if (N != 32) {
+        ws.push_back(cold_copies(wf, N, K, f));
+        continue;
+      }
+      ws.emplace_back();  // warm: one copy, read again and again
+      ws.back().push_back(linear_of(wf, N, K, f));
+    }
+    for (std::size_t i = 0; i < ws.size(); ++i)
+      calls.push_back([&, i] { engine::gemv({y.data(), N, nullptr}, xf.data(), 1, ws[i][next++ % ws[i].size()]); });
+    const auto t = interleaved(calls, rounds, N == 32 ? 200 : 9);
+    fmt::print("  GEMV one thread, N={} ({}): f32 {:.1f}, bf16 {:.1f}, int8 {:.1f}\n", N, N == 32 ? "warm" : "cold",
+               double(ws[0][0].weight_bytes()) / t.time(0) / 1e9, double(ws[1][0].weight_bytes()) / t.time(1) / 1e9,
+               double(ws[2][0].weight_bytes()) / t.time(2) / 1e9);
+  }
+  ColdAttention a;
+  float sink = 0;
+  for (int n : {1, threads}) {
+    omp_set_num_threads(n);
+    const auto t = interleaved({[&] { a.call(); }, [&] { sink += a.read(); }}, rounds, 6);
+    fmt::print("  decode attention, {} thread(s): {:.1f} GB/s, plain read of the same cache {:.1f} GB/s: ratio {:.2f}{}\n",
+               n, double(a.bytes) / t.time(0) / 1e9, double(a.bytes) / t.time(1) / 1e9, t.ratio(1, 0),
+               sink == 0 ? " (no data?)" : "");
+  }
+  omp_set_num_threads(threads);
 }
 
 void bench_probe(int rounds) {
@@ -343,6 +412,7 @@ int main(int argc, char** argv) {
   if (wanted("probe")) bench_probe(rounds);
   if (wanted("smallm")) bench_small_m(rounds);
   if (wanted("pages")) bench_pages(rounds);
+  if (wanted("core")) bench_core(rounds);
   fmt::print("\n{} target(s) missed\n", failures);
   return failures ? 1 : 0;
 }

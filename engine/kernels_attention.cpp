@@ -65,7 +65,9 @@ float dot(const float* a, const float* b, std::int64_t n) {
 // reduce their lane partials together (simd::hsum16): one horizontal sum per (position, head) cost more
 // than the head's 8 FMAs, and left decode attention compute-bound below the DRAM bandwidth. The heads are
 // visited in address order and their partials filed in hsum16's bit-reversed slots (the unrolled index
-// is a constant): visiting them in slot order made the K row's reads jump, and cost 15% of the cold rate.
+// is a constant): visiting them in slot order made the K row's reads jump about, which the hardware
+// prefetcher follows worse than a straight stream (`bench_engine 3 core` sets the kernel against a plain
+// read of its cache).
 void position_scores(float* row, const float* q, const float* k_row, const AttentionShape& s) {
   const std::int64_t h = s.n_heads, hd = s.head_dim, rep = s.n_heads / s.n_kv_heads;
   std::int64_t head = 0;

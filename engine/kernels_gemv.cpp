@@ -20,20 +20,27 @@ namespace {
 using detail::scale_to_float;
 using simd::v16f;
 
-// ---- GEMV ----------------------------------------------------------------------------------------------
+// W row `row` from column `col`, in its stored type: what the loads, prefetches and the scalar tail read.
+template <WeightFormat F>
+inline const auto* weights_at(const Linear& w, std::int64_t row, std::int64_t col) {
+  if constexpr (F == WeightFormat::f32) return w.f32.data() + row * w.k + col;
+  if constexpr (F == WeightFormat::bf16) return w.bf16.data() + row * w.k + col;
+  if constexpr (F == WeightFormat::int8) return w.i8.data() + row * w.k + col;
+}
+
 template <WeightFormat F>
 inline v16f load_w(const Linear& w, std::int64_t row, std::int64_t col) {
-  if constexpr (F == WeightFormat::f32) return simd::load(w.f32.data() + row * w.k + col);
-  if constexpr (F == WeightFormat::bf16) return simd::load_bf16(w.bf16.data() + row * w.k + col);
-  return simd::load_i8(w.i8.data() + row * w.k + col);
+  if constexpr (F == WeightFormat::f32) return simd::load(weights_at<F>(w, row, col));
+  if constexpr (F == WeightFormat::bf16) return simd::load_bf16(weights_at<F>(w, row, col));
+  if constexpr (F == WeightFormat::int8) return simd::load_i8(weights_at<F>(w, row, col));
 }
 
 template <WeightFormat F>
 constexpr std::int64_t kElementBytes = F == WeightFormat::f32 ? 4 : F == WeightFormat::bf16 ? 2 : 1;
 // Software prefetch distance, and lines prefetched per step of 64 or 128 weights: every line for bf16 and
-// int8, at 4 KiB (the hardware prefetcher alone left them at 0.8 of f32's bytes/s at N=11008; A/B in one
-// process: bf16 +24%, int8 +15%, and 8 KiB gained nothing more); f32 one line in four at 2 KiB, where
-// every line or 4 KiB gained nothing.
+// int8, at 4 KiB; f32 one line in four at 2 KiB, where more gained nothing. With one line in four for all,
+// bf16 and int8 moved 0.86-0.94 of f32's weight bytes/s (`bench_engine 3 gemv`, the README's earlier
+// table); with every line, 0.89-1.03.
 template <WeightFormat F>
 constexpr std::int64_t kPrefetchBytes = F == WeightFormat::f32 ? 2048 : 4096;
 template <WeightFormat F>
@@ -43,18 +50,22 @@ constexpr int kPrefetchLines = F == WeightFormat::f32 ? 1 : int(Step * kElementB
 
 template <WeightFormat F>
 inline void prefetch_w(const Linear& w, std::int64_t row, std::int64_t col) {
-  const void* p;
-  if constexpr (F == WeightFormat::f32) p = w.f32.data() + row * w.k + col;
-  if constexpr (F == WeightFormat::bf16) p = w.bf16.data() + row * w.k + col;
-  if constexpr (F == WeightFormat::int8) p = w.i8.data() + row * w.k + col;
-  __builtin_prefetch(p, 0, 3);
+  __builtin_prefetch(weights_at<F>(w, row, col), 0, 3);
 }
 
 template <WeightFormat F>
 inline float scalar_w(const Linear& w, std::int64_t row, std::int64_t col) {
-  if constexpr (F == WeightFormat::f32) return w.f32[std::size_t(row * w.k + col)];
-  if constexpr (F == WeightFormat::bf16) return bf16_to_float(w.bf16[std::size_t(row * w.k + col)]);
-  return float(w.i8[std::size_t(row * w.k + col)]);
+  if constexpr (F == WeightFormat::bf16) return bf16_to_float(*weights_at<F>(w, row, col));
+  return float(*weights_at<F>(w, row, col));
+}
+
+// y[m0 + i][n] = the horizontal sum of acc[.][i] + tail[i] + bias, for MB rows of x.
+template <int MB>
+inline void store_dots(RowsOut y, const v16f (&acc)[4][MB], const float (&tail)[MB], const Linear& w,
+                       std::int64_t n, std::int64_t m0) {
+  const float b = w.bias.empty() ? 0.0f : w.bias[std::size_t(n)];
+  for (int i = 0; i < MB; ++i)
+    y.row(m0 + i)[n] = simd::hsum((acc[0][i] + acc[1][i]) + (acc[2][i] + acc[3][i])) + tail[i] + b;
 }
 
 // sum[u][i] += lane partial products of W row n and x row m0 + i over columns [c0, c1), 64 per step into
@@ -117,35 +128,44 @@ void gemv_row(RowsOut y, const float* x, const Linear& w, std::int64_t n, std::i
       }
     }
   }
-  const float b = w.bias.empty() ? 0.0f : w.bias[std::size_t(n)];
-  for (int i = 0; i < MB; ++i)
-    y.row(m0 + i)[n] = simd::hsum((acc[0][i] + acc[1][i]) + (acc[2][i] + acc[3][i])) + acc_tail[i] + b;
+  store_dots<MB>(y, acc, acc_tail, w, n, m0);
 }
 
-// Weight row n against every row of x, kRowBlock x rows at a time (the row of W stays in L1 between
-// blocks). int8 takes 2: its group sums double the accumulators, and 4 x 2 x 4 of them would spill.
-template <WeightFormat F>
-constexpr int kRowBlock = F == WeightFormat::int8 ? 2 : 4;
-template <WeightFormat F>
-void gemv_rows(RowsOut y, const float* x, std::int64_t m, const Linear& w, std::int64_t n) {
-  constexpr int B = kRowBlock<F>;
-  std::int64_t m0 = 0;
-  for (; m0 + B <= m; m0 += B) gemv_row<F, B>(y, x, w, n, m0);
-  switch (m - m0) {
-    case 3: gemv_row<F, 3>(y, x, w, n, m0); break;
-    case 2: gemv_row<F, 2>(y, x, w, n, m0); break;
-    case 1: gemv_row<F, 1>(y, x, w, n, m0); break;
-    default: break;
+// Every weight row against every row of x, B rows of x at a time (the row of W stays in L1 between
+// blocks): row(n, m0) with MB = B, then the last m % B (< 4) rows, each a compile-time count. Weight rows
+// are dealt to the threads in contiguous shares, so each reads one sequential stream; small layers are not
+// worth waking the team for (a few microseconds of fork/join).
+template <int B, class Row>
+void for_rows(std::int64_t m, const Linear& w, const Row& row) {
+  static_assert(B <= 4);
+  const bool parallel = w.weight_bytes() >= (std::size_t{1} << 18);
+#pragma omp parallel for schedule(static) if (parallel)
+  for (std::int64_t n = 0; n < w.n; ++n) {
+    std::int64_t m0 = 0;
+    for (; m0 + B <= m; m0 += B) row.template operator()<B>(n, m0);
+    const std::int64_t rest = m - m0;
+    if constexpr (B > 3) {
+      if (rest == 3) row.template operator()<3>(n, m0);
+    }
+    if constexpr (B > 2) {
+      if (rest == 2) row.template operator()<2>(n, m0);
+    }
+    if (rest == 1) row.template operator()<1>(n, m0);
   }
 }
+
+// int8 takes 2 x rows at a time: its group sums double the accumulators, and 4 x 2 x 4 of them would spill.
+template <WeightFormat F>
+constexpr int kRowBlock = F == WeightFormat::int8 ? 2 : 4;
 
 #if defined(__AVX512BW__)
 // int8 GEMV on in-lane byte shuffles, for k and the group a multiple of 64. 64 weights load as one vector;
 // shuffle j puts byte 4e + j of each 16-byte lane at the top of dword e, so cvtdq2ps gives q * 2^24
 // exactly (|q| <= 127) for the 16 weights c + 4e + j, and the 2^-24 joins the group's scale. x is permuted
-// once per call to match: xp[c + 16j + e] = x[c + 4e + j] in each block of 64. Per 16 weights this is a
-// shuffle, a convert and an FMA, where widening each weight (vpmovsxbd, across lanes) left the kernel
-// compute-bound: one thread, cache-warm, 22 -> 31 GB/s; cold, 28.5 -> 33.5 GB/s, level with f32.
+// once per call to match: xp[c + 16j + e] = x[c + 4e + j] in each block of 64. Per 16 weights this is an
+// in-lane shuffle, a convert and an FMA, where widening each weight (vpmovsxbd) crosses lanes. int8 is still
+// the format nearest to compute-bound: one thread reads about 37 GB/s of weights from cache (f32: 104),
+// barely above its cold rate, level with f32's (`bench_engine 3 core`).
 constexpr std::array<std::array<std::int8_t, 64>, 4> kTopByte = [] {
   std::array<std::array<std::int8_t, 64>, 4> t{};
   for (int j = 0; j < 4; ++j)
@@ -183,9 +203,8 @@ void gemv_row_i8_shuffled(RowsOut y, const float* xp, const Linear& w, std::int6
     for (int i = 0; i < MB; ++i)
       for (int j = 0; j < 4; ++j) acc[j][i] += sum[j][i] * scale;
   }
-  const float b = w.bias.empty() ? 0.0f : w.bias[std::size_t(n)];
-  for (int i = 0; i < MB; ++i)
-    y.row(m0 + i)[n] = simd::hsum((acc[0][i] + acc[1][i]) + (acc[2][i] + acc[3][i])) + b;
+  const float no_tail[MB] = {};
+  store_dots<MB>(y, acc, no_tail, w, n, m0);
 }
 
 void gemv_i8_shuffled(RowsOut y, const float* x, std::int64_t m, const Linear& w) {
@@ -193,22 +212,14 @@ void gemv_i8_shuffled(RowsOut y, const float* x, std::int64_t m, const Linear& w
   if (std::int64_t(xp.size()) < m * w.k) xp = Buffer<float>(std::size_t(m * w.k));
   permute_x_i8(xp.data(), x, m, w.k);
   const float* xs = xp.data();
-  const bool parallel = w.weight_bytes() >= (std::size_t{1} << 18);
-#pragma omp parallel for schedule(static) if (parallel)
-  for (std::int64_t n = 0; n < w.n; ++n) {
-    std::int64_t m0 = 0;
-    for (; m0 + 2 <= m; m0 += 2) gemv_row_i8_shuffled<2>(y, xs, w, n, m0);
-    if (m0 < m) gemv_row_i8_shuffled<1>(y, xs, w, n, m0);
-  }
+  for_rows<kRowBlock<WeightFormat::int8>>(
+      m, w, [&]<int MB>(std::int64_t n, std::int64_t m0) { gemv_row_i8_shuffled<MB>(y, xs, w, n, m0); });
 }
 #endif
 
 template <WeightFormat F>
 void gemv_format(RowsOut y, const float* x, std::int64_t m, const Linear& w) {
-  // Small layers are not worth waking the team for (a few microseconds of fork/join).
-  const bool parallel = w.weight_bytes() >= (std::size_t{1} << 18);
-#pragma omp parallel for schedule(static) if (parallel)
-  for (std::int64_t n = 0; n < w.n; ++n) gemv_rows<F>(y, x, m, w, n);
+  for_rows<kRowBlock<F>>(m, w, [&]<int MB>(std::int64_t n, std::int64_t m0) { gemv_row<F, MB>(y, x, w, n, m0); });
 }
 
 }  // namespace

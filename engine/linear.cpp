@@ -103,7 +103,7 @@ Linear make_linear(const std::string& name, const float* w, std::int64_t n, std:
       for (std::size_t i = 0; i < count; ++i) l.bf16[i] = float_to_bf16(w[i]);
       break;
     case WeightFormat::int8: {
-      if (group <= 0 || k % group != 0 || (group % 16 != 0 && group != k))
+      if (!group_fits(group, k))
         throw EngineError(name, "group_size",
                           fmt::format("{} must divide the input width {} and be a multiple of 16 (or equal it)",
                                       group, k));

@@ -30,9 +30,15 @@ struct Linear {
   void dequantize_row(std::int64_t row, float* out) const;  // out[k]
 };
 
+// Whether int8 weights of input width k can take `group` inputs per scale: it must divide k and be a
+// multiple of 16 (the kernels' vector width), or be k itself (per output channel).
+inline bool group_fits(std::int64_t group, std::int64_t k) {
+  return group > 0 && k % group == 0 && (group % 16 == 0 || group == k);
+}
+
 // Builds a Linear from fp32 weights w[n, k] (and bias[n] or null), converting to `format`. int8 uses
 // symmetric round-to-nearest per group: scale = max|w| / 127 (as fp16), q = round(w / scale).
-// group must divide k and be a multiple of 16 (or equal k); throws EngineError naming `name`.
+// The group must fit k (group_fits); throws EngineError naming `name`.
 Linear make_linear(const std::string& name, const float* w, std::int64_t n, std::int64_t k, WeightFormat format,
                    std::int64_t group, const float* bias);
 

@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "engine/linear.hpp"
 #include "engine/op_names.hpp"
 #include "hardware/host/host_profile.hpp"
 #include "hardware/host/measure.hpp"
@@ -108,8 +109,8 @@ void sweep(const EngineRun& er, opmodel::Scenario base, double kv_budget_gib, Va
   const engine::Config config = engine::parse_config(er.text.text, er.text.origin);
   // The int8 pass comes last, minutes in: a group size its layers cannot take is an error before the first.
   const std::int64_t g = base.group_size;
-  for (const std::int64_t width : {config.dim, config.n_heads * config.head_dim, config.hidden_dim})
-    if (g > 0 && (width % g != 0 || (g % 16 != 0 && g != width)))
+  for (const std::int64_t width : {config.dim, config.q_dim(), config.hidden_dim})  // q/k/v/gate/up, o, down
+    if (g > 0 && !engine::group_fits(g, width))
       throw UsageError("group-size", fmt::format("{} does not fit the int8 pass: it must divide every linear layer's "
                                                  "input width ({} here) and be a multiple of 16; 0 = per channel",
                                                  g, width));
