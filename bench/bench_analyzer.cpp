@@ -12,7 +12,7 @@
 
 #include "bench/bench_common.hpp"
 #include "hardware/presets.hpp"
-#include "roofline/analysis.hpp"
+#include "roofline/core/analysis.hpp"
 
 namespace {
 

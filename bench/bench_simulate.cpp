@@ -16,8 +16,8 @@
 
 #include "bench/bench_common.hpp"
 #include "hardware/presets.hpp"
-#include "roofline/sim_engine.hpp"
-#include "roofline/sim_report.hpp"
+#include "roofline/simulate/simulator.hpp"
+#include "roofline/present/simulation_output.hpp"
 
 namespace {
 

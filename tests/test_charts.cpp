@@ -13,8 +13,8 @@
 #include <fmt/format.h>
 
 #include "hardware/presets.hpp"
-#include "roofline/charts.hpp"
-#include "roofline/measured_chart.hpp"
+#include "roofline/present/charts.hpp"
+#include "roofline/present/measured_chart.hpp"
 #include "run_roofline.hpp"
 #include "validation_json.hpp"
 

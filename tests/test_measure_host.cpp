@@ -25,7 +25,7 @@
 #include "hardware/host/probes.hpp"
 #include "hardware/profile.hpp"
 #include "opmodel/model_config.hpp"
-#include "roofline/analysis.hpp"
+#include "roofline/core/analysis.hpp"
 #include "run_roofline.hpp"
 
 namespace fs = std::filesystem;

@@ -14,8 +14,8 @@
 
 #include "hardware/presets.hpp"
 #include "reports/html.hpp"
-#include "roofline/html_report.hpp"
-#include "roofline/validation_report.hpp"
+#include "roofline/present/html_report.hpp"
+#include "roofline/present/validation_report.hpp"
 #include "run_roofline.hpp"
 #include "validation_json.hpp"
 

@@ -8,8 +8,8 @@
 #include "opmodel/footprint.hpp"
 #include "opmodel/op_names.hpp"
 #include "opmodel/step_ops.hpp"
-#include "roofline/analysis.hpp"
-#include "roofline/analysis_output.hpp"
+#include "roofline/core/analysis.hpp"
+#include "roofline/present/analysis_output.hpp"
 
 using namespace roofline;
 using nlohmann::json;

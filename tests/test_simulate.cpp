@@ -13,12 +13,12 @@
 
 #include "hardware/presets.hpp"
 #include "opmodel/footprint.hpp"
-#include "roofline/analysis.hpp"
-#include "roofline/calibration.hpp"
-#include "roofline/sim_engine.hpp"
-#include "roofline/sim_error.hpp"
-#include "roofline/sim_kv.hpp"
-#include "roofline/sim_report.hpp"
+#include "roofline/core/analysis.hpp"
+#include "roofline/validate/calibration_fit.hpp"
+#include "roofline/simulate/simulator.hpp"
+#include "roofline/simulate/error.hpp"
+#include "roofline/simulate/kv_blocks.hpp"
+#include "roofline/present/simulation_output.hpp"
 #include "run_roofline.hpp"
 #include "test_support.hpp"
 

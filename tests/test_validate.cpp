@@ -19,11 +19,12 @@
 #include "engine/model.hpp"
 #include "engine/weights.hpp"
 #include "opmodel/model_config.hpp"
-#include "roofline/calibration.hpp"
-#include "roofline/engine_setup.hpp"
-#include "roofline/validation.hpp"
-#include "roofline/validation_run.hpp"
-#include "roofline/validation_sweep.hpp"
+#include "common/quantile.hpp"
+#include "roofline/validate/calibration_fit.hpp"
+#include "roofline/validate/engine_setup.hpp"
+#include "roofline/validate/validation.hpp"
+#include "roofline/validate/run.hpp"
+#include "roofline/validate/sweep.hpp"
 #include "run_roofline.hpp"
 #include "test_support.hpp"
 
@@ -172,9 +173,9 @@ ValidationRow synthetic_row(double predicted, double measured, Bound analyze, Bo
 }
 
 TEST(Validate, StatisticsOnAKnownAnswer) {
-  EXPECT_DOUBLE_EQ(quantile({3, 1, 2}, 0.5), 2);
-  EXPECT_DOUBLE_EQ(quantile({1, 2, 3, 4}, 0.5), 2.5);
-  EXPECT_DOUBLE_EQ(quantile({0, 10}, 0.9), 9);
+  EXPECT_DOUBLE_EQ(common::quantile({3, 1, 2}, 0.5), 2);
+  EXPECT_DOUBLE_EQ(common::quantile({1, 2, 3, 4}, 0.5), 2.5);
+  EXPECT_DOUBLE_EQ(common::quantile({0, 10}, 0.9), 9);
   const Spread s = spread_of({5, 1, 3, 2, 4});
   EXPECT_EQ(s.samples, 5);
   EXPECT_DOUBLE_EQ(s.median, 3);

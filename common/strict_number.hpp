@@ -1,0 +1,25 @@
+// Strict number parsing for every reader of outside text (command-line options, trace and measured-times CSV):
+// the whole text must be one decimal number, nothing before or after it, no leading '+', finite. Callers say
+// what the number is and build their own typed error from the outcome.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+namespace common {
+
+enum class NumberStatus { ok, malformed, out_of_range };
+
+template <class T>
+struct Parsed {
+  T value{};
+  NumberStatus status = NumberStatus::malformed;
+  bool ok() const { return status == NumberStatus::ok; }
+};
+
+// A decimal integer ("-12", "4096"); out_of_range when it does not fit in 64 bits.
+Parsed<std::int64_t> parse_int64(std::string_view text);
+// A decimal or scientific real ("0.5", "3e12"); inf and nan are malformed, overflow is out_of_range.
+Parsed<double> parse_real(std::string_view text);
+
+}  // namespace common

@@ -1,0 +1,40 @@
+// roofline analyze: per-op roofline of the prefill and decode steps, the request and the memory.
+#include <iostream>
+
+#include "hardware/presets.hpp"
+#include "roofline/present/analysis_output.hpp"
+#include "roofline/cli/options.hpp"
+#include "roofline/cli/commands.hpp"
+
+namespace roofline::cli {
+
+int analyze(int argc, const char* const* argv) {
+  po::options_description desc("roofline analyze: per-operator roofline of a model on a device\n\nOptions");
+  add_analysis_options(desc);
+  desc.add_options()
+      ("format", po::value<std::string>()->default_value("table"), "table | json | csv")
+      ("output,o", po::value<std::string>()->default_value("-"), "output file (written whole or not at all)")
+      ("help,h", "this help");
+  const po::variables_map vm = parse(argc, argv, desc);
+  if (vm.count("help")) {
+    std::cout << desc << "\nExample: roofline analyze --model llama-2-7b --hw a100-80g-sxm --batch 8 --prompt 1024 "
+                         "--gen 128\n";
+    return 0;
+  }
+  const std::string format = vm["format"].as<std::string>();
+  if (format != "table" && format != "json" && format != "csv")
+    throw UsageError("format", "expected table, json or csv, got '" + format + "'");
+  const AnalysisRequest request = analysis_request(vm);
+  const auto model = opmodel::resolve_model(required(vm, "model"));
+  const auto hw = hardware::resolve_profile(required(vm, "hw"));
+
+  const Analysis a = roofline::analyze(model, hw, request);
+  std::string text;
+  if (format == "json") text = to_json(a).dump(2) + "\n";
+  else if (format == "csv") text = render_csv(a);
+  else text = render_table(a);
+  emit(vm["output"].as<std::string>(), text);
+  return 0;
+}
+
+}  // namespace roofline::cli

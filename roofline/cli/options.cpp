@@ -1,0 +1,221 @@
+#include "roofline/cli/options.hpp"
+
+#include <charconv>
+#include <algorithm>
+#include <cmath>
+#include <ctime>
+#include <iostream>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "hardware/presets.hpp"
+#include "reports/output_file.hpp"
+
+namespace roofline::cli {
+
+std::string utc_now() {
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%d %H:%M UTC", &tm);
+  return text;
+}
+
+std::int64_t parse_integer(const std::string& option, const std::string& text, std::int64_t min, std::int64_t max) {
+  std::int64_t v = 0;
+  const char* first = text.data();
+  const char* last = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(first, last, v);
+  if (ec == std::errc::result_out_of_range)
+    throw UsageError(option, fmt::format("'{}' is out of range (at most {})", text, max));
+  if (ec != std::errc() || ptr != last || text.empty())
+    throw UsageError(option, fmt::format("expected an integer, got '{}'", text));
+  if (v < min || v > max) throw UsageError(option, fmt::format("must be in [{}, {}], got {}", min, max, v));
+  return v;
+}
+
+double parse_number(const std::string& option, const std::string& text, double min, double max) {
+  double v = 0;
+  const char* last = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), last, v);
+  if (ec == std::errc::result_out_of_range) throw UsageError(option, fmt::format("'{}' is out of range", text));
+  if (ec != std::errc() || ptr != last || text.empty() || !std::isfinite(v))
+    throw UsageError(option, fmt::format("expected a number, got '{}'", text));
+  if (v < min || v > max) throw UsageError(option, fmt::format("must be in [{:g}, {:g}], got {}", min, max, text));
+  return v;
+}
+
+void add_analysis_options(po::options_description& desc) {
+  desc.add_options()
+      ("model", po::value<std::string>(), "model preset (roofline list models) or a Hugging Face config.json")
+      ("hw", po::value<std::string>(), "hardware preset (roofline list hardware) or a profile JSON file")
+      ("batch", po::value<std::string>()->default_value("1"), "sequences per step")
+      ("prompt", po::value<std::string>(), "prompt tokens per sequence (the prefill step)")
+      ("kv-len", po::value<std::string>(), "tokens already cached for the decode step shown (default: --prompt)")
+      ("gen", po::value<std::string>(), "output tokens: the whole request, prefill then this many decode steps")
+      ("phase", po::value<std::string>()->default_value("both"), "prefill | decode | both");
+  add_precision_options(desc);
+  desc.add_options()("all-logits", po::bool_switch(), "lm_head on every prompt token, not only the last");
+}
+
+void add_precision_options(po::options_description& desc) {
+  desc.add_options()
+      ("wdtype", po::value<std::string>()->default_value("fp16"), "weight dtype: fp32 fp16 bf16 fp8 int8 int4")
+      ("adtype", po::value<std::string>()->default_value("fp16"), "activation dtype")
+      ("kvdtype", po::value<std::string>()->default_value("fp16"), "KV cache dtype")
+      ("group-size", po::value<std::string>()->default_value("128"), "inputs per fp16 scale for int8/int4 weights")
+      ("attn", po::value<std::string>()->default_value("flash"), "attention: naive (scores in memory) | flash (fused)")
+      ("fuse", po::value<std::string>()->default_value("none"), "fusions: qkv,add_norm,swiglu | all | none");
+}
+
+std::string required(const po::variables_map& vm, const char* option) {
+  if (!vm.count(option)) throw UsageError(option, "is required");
+  return vm[option].as<std::string>();
+}
+
+opmodel::DType dtype_option(const po::variables_map& vm, const char* option) {
+  const std::string text = vm[option].as<std::string>();
+  auto t = opmodel::parse_dtype(text);
+  if (!t) throw UsageError(option, fmt::format("unknown dtype '{}' (known: fp32, fp16, bf16, fp8, int8, int4)", text));
+  return *t;
+}
+
+AnalysisRequest analysis_request(const po::variables_map& vm) {
+  constexpr std::int64_t kMax = std::int64_t{1} << 24;
+  AnalysisRequest r;
+  auto& s = r.scenario;
+  s.batch = parse_integer("batch", vm["batch"].as<std::string>(), 1, std::int64_t{1} << 20);
+  if (vm.count("prompt")) r.prompt = parse_integer("prompt", vm["prompt"].as<std::string>(), 1, kMax);
+  if (vm.count("kv-len")) r.kv_len = parse_integer("kv-len", vm["kv-len"].as<std::string>(), 0, kMax);
+  if (vm.count("gen")) r.gen = parse_integer("gen", vm["gen"].as<std::string>(), 1, kMax);
+  read_precision_options(vm, s);
+  s.all_logits = vm["all-logits"].as<bool>();
+
+  const std::string phase = vm["phase"].as<std::string>();
+  if (phase == "prefill") r.decode = false;
+  else if (phase == "decode") r.prefill = false;
+  else if (phase != "both") throw UsageError("phase", fmt::format("expected prefill, decode or both, got '{}'", phase));
+  if (r.prefill && !r.prompt) throw UsageError("prompt", "is required for the prefill phase");
+  if (r.decode && !r.prompt && !r.kv_len) throw UsageError("kv-len", "the decode phase needs --kv-len or --prompt");
+  if (r.gen && !r.prompt) throw UsageError("prompt", "is required with --gen");
+  return r;
+}
+
+void read_precision_options(const po::variables_map& vm, opmodel::Scenario& s) {
+  s.group_size = parse_integer("group-size", vm["group-size"].as<std::string>(), 1, std::int64_t{1} << 24);
+  s.weight_dtype = dtype_option(vm, "wdtype");
+  s.act_dtype = dtype_option(vm, "adtype");
+  s.kv_dtype = dtype_option(vm, "kvdtype");
+
+  const std::string attn = vm["attn"].as<std::string>();
+  if (attn == "flash") s.attention = opmodel::AttentionImpl::flash;
+  else if (attn == "naive") s.attention = opmodel::AttentionImpl::naive;
+  else throw UsageError("attn", fmt::format("expected naive or flash, got '{}'", attn));
+
+  try {
+    s.fusion = opmodel::parse_fusion(vm["fuse"].as<std::string>());
+  } catch (const std::exception& e) {
+    throw UsageError("fuse", e.what());
+  }
+}
+
+void add_chart_options(po::options_description& desc) {
+  desc.add_options()
+      ("compare", po::value<std::string>(), "roofline chart: overlay further profiles: h100-sxm,mi300x,...")
+      ("batch-sweep", po::value<std::string>(),
+       "roofline chart: add decode points for batch 1, 2, 4 ... N (--batch-sweep N) or\n"
+       "for the batches listed (--batch-sweep 1,8,64);\nbatch, memory charts: the largest batch shown (default 256)")
+      ("max-context", po::value<std::string>()->default_value("32768"), "context chart: the largest context shown");
+}
+
+ChartSettings chart_settings(const po::variables_map& vm) {
+  constexpr std::int64_t kMaxBatch = std::int64_t{1} << 16;
+  ChartSettings c;
+  if (vm.count("batch-sweep")) {
+    const std::string text = vm["batch-sweep"].as<std::string>();
+    if (text.find(',') == std::string::npos) {
+      c.sweep_batches = powers_of_two(1, parse_integer("batch-sweep", text, 1, kMaxBatch));
+    } else {
+      std::stringstream list(text);
+      for (std::string item; std::getline(list, item, ',');)
+        c.sweep_batches.push_back(parse_integer("batch-sweep", item, 1, kMaxBatch));
+      if (text.back() == ',') throw UsageError("batch-sweep", "the list ends with a comma");
+      std::sort(c.sweep_batches.begin(), c.sweep_batches.end());
+      c.sweep_batches.erase(std::unique(c.sweep_batches.begin(), c.sweep_batches.end()), c.sweep_batches.end());
+    }
+    c.max_batch = c.sweep_batches.back();
+  }
+  c.max_context = parse_integer("max-context", vm["max-context"].as<std::string>(), 128, std::int64_t{1} << 24);
+  if (vm.count("compare")) {
+    std::stringstream list(vm["compare"].as<std::string>());
+    for (std::string item; std::getline(list, item, ',');) {
+      if (item.empty()) throw UsageError("compare", "empty profile name in the list");
+      c.compare.push_back(hardware::resolve_profile(item));
+    }
+  }
+  return c;
+}
+
+void add_measured_options(po::options_description& desc) {
+  desc.add_options()
+      ("measured-filter", po::value<std::string>(),
+       "measured chart: only the rows with these values: phase=decode,batch=1,weight_dtype=fp32 "
+       "(keys: op weight_dtype kind phase precision batch q_len kv_len; a repeated key: either value)")
+      ("measured-points", po::value<std::string>()->default_value("representative"),
+       "measured chart: representative (one step shape per phase: the first weight dtype, the median "
+       "batch, the median length at that batch) | all (every row that passes the filter)");
+}
+
+MeasuredSelection measured_selection(const po::variables_map& vm, const ValidationFile& v) {
+  MeasuredSelection s;
+  const std::string points = vm["measured-points"].as<std::string>();
+  if (points == "all") s.all = true;
+  else if (points != "representative")
+    throw UsageError("measured-points", fmt::format("expected representative or all, got '{}'", points));
+  if (vm.count("measured-filter")) {
+    const std::string text = vm["measured-filter"].as<std::string>();
+    try {
+      s.filter = parse_measured_filter(text);
+    } catch (const std::invalid_argument& e) {
+      throw UsageError("measured-filter", e.what());
+    }
+    if (select_ops(v, s).empty())
+      throw UsageError("measured-filter", fmt::format("no op of {} has {}", v.origin, text));
+  }
+  return s;
+}
+
+const std::vector<std::string>& analysis_option_names() {
+  static const std::vector<std::string> names = {
+      "model", "batch", "prompt", "kv-len", "gen", "phase", "wdtype", "adtype", "kvdtype", "group-size", "attn",
+      "fuse", "all-logits", "compare", "batch-sweep", "max-context"};
+  return names;
+}
+
+void reject_given(const po::variables_map& vm, const std::vector<std::string>& options, const std::string& why) {
+  for (const auto& o : options)
+    if (vm.count(o) && !vm[o].defaulted()) throw UsageError(o, why);
+}
+
+po::variables_map parse(int argc, const char* const* argv, const po::options_description& desc) {
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(argc, argv).options(desc).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    throw UsageError(e.what());
+  }
+  return vm;
+}
+
+void emit(const std::string& path, const std::string& content) {
+  if (path.empty() || path == "-") {
+    std::cout << content << std::flush;
+    return;
+  }
+  reports::write_file_atomically(path, content);
+}
+
+}  // namespace roofline::cli

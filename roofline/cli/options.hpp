@@ -1,0 +1,75 @@
+// What the subcommands share: usage errors, strict number parsing, and the model/hardware/scenario options
+// (so `analyze`, `plot`, `simulate` read them the same way).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <boost/program_options.hpp>
+
+#include "roofline/core/analysis.hpp"
+#include "roofline/present/charts.hpp"
+#include "roofline/present/measured_chart.hpp"
+#include "roofline/validate/validation_file.hpp"
+
+namespace roofline::cli {
+
+namespace po = boost::program_options;
+
+// A bad command line: main prints it with the usage hint and exits 2.
+class UsageError : public std::runtime_error {
+ public:
+  UsageError(const std::string& option, const std::string& problem)
+      : std::runtime_error("option '--" + option + "': " + problem) {}
+  explicit UsageError(const std::string& message) : std::runtime_error(message) {}
+};
+
+// Decimal integer in [min, max]; rejects signs where min >= 0, fractions, junk and overflow.
+std::int64_t parse_integer(const std::string& option, const std::string& text, std::int64_t min, std::int64_t max);
+
+// Decimal number in [min, max] (finite); rejects junk.
+double parse_number(const std::string& option, const std::string& text, double min, double max);
+
+// The dtype an option names; throws UsageError listing the known ones.
+opmodel::DType dtype_option(const po::variables_map& vm, const char* option);
+
+// --wdtype --adtype --kvdtype --group-size --attn --fuse: how a step computes (shared by analyze and simulate).
+void add_precision_options(po::options_description& desc);
+// Sets the scenario's dtypes, group size, attention and fusions from them; throws UsageError.
+void read_precision_options(const po::variables_map& vm, opmodel::Scenario& s);
+
+// --model --hw --batch --prompt --kv-len --gen --phase, the precision options, --all-logits
+void add_analysis_options(po::options_description& desc);
+// Builds the request from parsed options; throws UsageError.
+AnalysisRequest analysis_request(const po::variables_map& vm);
+std::string required(const po::variables_map& vm, const char* option);
+
+// --compare --batch-sweep --max-context: what the charts show beside the analysis (plot, report).
+void add_chart_options(po::options_description& desc);
+// Resolves the compared profiles (throws hardware::ProfileError) and checks the numbers (UsageError).
+ChartSettings chart_settings(const po::variables_map& vm);
+
+// --measured-filter --measured-points: which rows of a validate JSON the measured roofline chart shows.
+void add_measured_options(po::options_description& desc);
+// Reads them (throws UsageError), and checks that the filter leaves a row of the file (UsageError otherwise).
+MeasuredSelection measured_selection(const po::variables_map& vm, const ValidationFile& v);
+
+// Throws UsageError for the first of `options` given on the command line (not merely defaulted): `why` says
+// why it does not apply ("the chart is drawn from the validate JSON alone").
+void reject_given(const po::variables_map& vm, const std::vector<std::string>& options, const std::string& why);
+// The options add_analysis_options and add_chart_options declare.
+const std::vector<std::string>& analysis_option_names();
+
+// Parses argv against desc (no positional arguments); throws UsageError on unknown or malformed options.
+po::variables_map parse(int argc, const char* const* argv, const po::options_description& desc);
+
+// Writes `content` to the file (atomically) or, when path is empty or "-", to stdout.
+void emit(const std::string& path, const std::string& content);
+
+// The current time, "2026-11-21 06:30 UTC": reports and calibrations say when they were made.
+std::string utc_now();
+
+}  // namespace roofline::cli

@@ -1,0 +1,221 @@
+#include "roofline/present/charts.hpp"
+
+#include <algorithm>
+#include <map>
+
+#include <fmt/format.h>
+
+#include "reports/units.hpp"
+
+namespace roofline {
+
+void add_roofs(reports::RooflineChart& chart, const hardware::Profile& hw,
+               const std::vector<hardware::Precision>& precisions) {
+  const std::string group = hw.name;
+  const std::string prefix = chart.ceilings.empty() && precisions.empty() ? "" : hw.name + " ";
+  for (hardware::Precision p : hw.precisions()) {
+    if (!precisions.empty() && std::find(precisions.begin(), precisions.end(), p) == precisions.end()) continue;
+    chart.ceilings.push_back(
+        {fmt::format("{}{} {}", prefix, to_string(p), reports::si(hw.peak(p)->value, "FLOP/s")), hw.peak(p)->value,
+         group});
+  }
+  const std::string mem = hw.memory.name.empty() ? "memory" : hw.memory.name;
+  chart.slopes.push_back({fmt::format("{}{} {}", prefix, mem, reports::si(hw.memory_bytes_per_s(), "B/s")),
+                          hw.memory_bytes_per_s(), group});
+  for (const auto& c : hw.caches)
+    if (c.bytes_per_s)
+      chart.slopes.push_back(
+          {fmt::format("{}{} {}", prefix, c.name, reports::si(c.bytes_per_s->value, "B/s")), c.bytes_per_s->value, group});
+}
+
+void add_steps(reports::RooflineChart& chart, const Analysis& a, bool labels) {
+  for (const StepResult& st : a.steps) {
+    reports::PointSeries s;
+    s.group = a.hardware.name;
+    s.marker = st.phase == Phase::prefill ? 7 : 5;  // filled circle, filled square
+    // Points of an overlaid profile (no labels) name their device in the legend.
+    s.name = fmt::format("{}{}", labels ? "" : a.hardware.name + " ",
+                         st.phase == Phase::prefill ? fmt::format("prefill: batch {}, {} tokens", st.batch, st.q_len)
+                                                    : fmt::format("decode: batch {}, {} cached", st.batch, st.kv_len));
+    for (const OpPoint& p : st)
+      s.points.push_back({p.intensity, p.attainable_flops_per_s, labels ? std::string(p.cost.name) : ""});
+    chart.series.push_back(std::move(s));
+  }
+}
+
+namespace {
+std::vector<hardware::Precision> used_precisions(const Analysis& a) {
+  std::vector<hardware::Precision> used;
+  for (const StepResult& st : a.steps)
+    for (const OpPoint& p : st)
+      if (std::find(used.begin(), used.end(), p.precision) == used.end()) used.push_back(p.precision);
+  return used;
+}
+}  // namespace
+
+std::vector<std::int64_t> powers_of_two(std::int64_t first, std::int64_t last) {
+  std::vector<std::int64_t> v;
+  for (std::int64_t x = first; x <= last; x *= 2) v.push_back(x);
+  return v;
+}
+
+reports::RooflineChart roofline_chart(const Analysis& a, const ChartSettings& settings) {
+  reports::RooflineChart chart;
+  const auto& r = a.request;
+  const auto& compare = settings.compare;
+  chart.title = fmt::format("{} on {}: batch {}, weights {}, activations {}, KV {}, attention {}", a.model.name,
+                            compare.empty() ? a.hardware.name : a.hardware.name + " vs others", r.scenario.batch,
+                            to_string(r.scenario.weight_dtype), to_string(r.scenario.act_dtype),
+                            to_string(r.scenario.kv_dtype), to_string(r.scenario.attention));
+  const auto used = compare.empty() ? std::vector<hardware::Precision>{} : used_precisions(a);
+  add_roofs(chart, a.hardware, used);
+  add_steps(chart, a, true);
+  for (const auto& hw : compare) {
+    const Analysis other = analyze(a.model, hw, a.request);
+    add_roofs(chart, hw, used);
+    add_steps(chart, other, false);
+  }
+  if (!settings.sweep_batches.empty()) add_batch_sweep(chart, a, settings.sweep_batches);
+  return chart;
+}
+
+void add_batch_sweep(reports::RooflineChart& chart, const Analysis& a, const std::vector<std::int64_t>& batches) {
+  const Roofs roofs = Roofs::of(a.hardware);
+  opmodel::Scenario s = a.request.scenario;
+  s.q_len = 1;
+  s.kv_len = a.request.kv_len ? *a.request.kv_len : a.request.prompt.value_or(0);
+  // Open markers, so the sweep reads apart from the analysis's own (filled) points.
+  static constexpr int kMarkers[] = {8, 12, 10, 14, 4, 6, 1, 2, 3};
+  std::map<std::string, reports::Polyline> per_op;
+  StepResult step;
+  for (std::size_t i = 0; i < batches.size(); ++i) {
+    s.batch = batches[i];
+    analyze_step(a.model, s, roofs, Phase::decode, step);
+    const bool shown = a.request.decode && a.request.scenario.batch == s.batch;
+    reports::PointSeries series;
+    series.name = fmt::format("decode: batch {}, {} cached (linear, attention)", s.batch, s.kv_len);
+    series.marker = kMarkers[i % std::size(kMarkers)];
+    series.group = a.hardware.name;
+    for (const OpPoint& p : step) {
+      if (p.cost.kind != opmodel::OpKind::linear && p.cost.kind != opmodel::OpKind::attention) continue;
+      const bool last = i + 1 == batches.size();
+      series.points.push_back({p.intensity, p.attainable_flops_per_s,
+                               last ? fmt::format("{} @{}", p.cost.name, s.batch) : std::string()});
+      auto& line = per_op[std::string(p.cost.name)];
+      line.group = a.hardware.name;
+      line.points.push_back({p.intensity, p.attainable_flops_per_s, ""});
+    }
+    if (!shown) chart.series.push_back(std::move(series));
+  }
+  for (auto& [name, line] : per_op) chart.lines.push_back(std::move(line));
+}
+
+}  // namespace roofline
+
+#include "opmodel/footprint.hpp"
+
+namespace roofline {
+
+reports::BarChart breakdown_chart(const Analysis& a) {
+  reports::BarChart c;
+  c.title = fmt::format("{} on {}: where each step's time goes (batch {})", a.model.name, a.hardware.name,
+                        a.request.scenario.batch);
+  c.y_label = "share of the step's time (%)";
+  std::vector<std::string> names;
+  for (const StepResult& st : a.steps)
+    for (const OpPoint& p : st)
+      if (std::find(names.begin(), names.end(), p.cost.name) == names.end()) names.emplace_back(p.cost.name);
+  for (const auto& n : names) c.segments.push_back({n, std::vector<double>(a.steps.size(), 0.0)});
+  for (std::size_t i = 0; i < a.steps.size(); ++i) {
+    const StepResult& st = a.steps[i];
+    c.categories.push_back(fmt::format("{} ({})", to_string(st.phase), reports::duration(st.time_s)));
+    for (const OpPoint& p : st) {
+      auto it = std::find(names.begin(), names.end(), p.cost.name);
+      c.segments[std::size_t(it - names.begin())].values[i] += 100 * double(p.cost.count) * p.time_s / st.time_s;
+    }
+  }
+  return c;
+}
+
+namespace {
+
+std::int64_t decode_context(const Analysis& a) { return a.request.kv_len ? *a.request.kv_len : a.request.prompt.value_or(0); }
+
+// Decode step time (ms, left axis) and tokens/s (right axis) at powers of two of batch or context, the other fixed.
+enum class Sweep { batch, context };
+
+reports::XYChart decode_sweep(const Analysis& a, Sweep over, std::int64_t first, std::int64_t last) {
+  const Roofs roofs = Roofs::of(a.hardware);
+  opmodel::Scenario s = a.request.scenario;
+  s.q_len = 1;
+  s.kv_len = decode_context(a);
+  reports::XYChart c;
+  c.title = over == Sweep::batch
+                ? fmt::format("{} on {}: decode step at {} cached tokens against batch", a.model.name, a.hardware.name,
+                              s.kv_len)
+                : fmt::format("{} on {}: decode step at batch {} against context", a.model.name, a.hardware.name,
+                              s.batch);
+  c.x_label = over == Sweep::batch ? "batch (sequences)" : "cached tokens per sequence";
+  c.y_label = "decode step time (ms)";
+  c.y2_label = "output tokens/s";
+  c.log_x = true;
+  reports::XYSeries latency{"time per output token (ms)", {}, false}, rate{"tokens/s (batch / step time)", {}, true};
+  StepResult st;
+  for (std::int64_t x = first; x <= last; x *= 2) {
+    (over == Sweep::batch ? s.batch : s.kv_len) = x;
+    opmodel::validate(s);
+    analyze_step(a.model, s, roofs, Phase::decode, st);
+    latency.points.emplace_back(double(x), 1e3 * st.time_s);
+    rate.points.emplace_back(double(x), double(s.batch) / st.time_s);
+  }
+  c.series = {latency, rate};
+  return c;
+}
+
+}  // namespace
+
+reports::XYChart batch_chart(const Analysis& a, std::int64_t max_batch) {
+  reports::XYChart c = decode_sweep(a, Sweep::batch, 1, max_batch);
+  if (a.decode_compute_bound_batch)
+    c.vertical.push_back({fmt::format("linears compute-bound from batch {}", *a.decode_compute_bound_batch),
+                          double(*a.decode_compute_bound_batch)});
+  return c;
+}
+
+reports::XYChart context_chart(const Analysis& a, std::int64_t max_context) {
+  return decode_sweep(a, Sweep::context, 128, max_context);
+}
+
+reports::XYChart memory_chart(const Analysis& a, std::int64_t max_batch) {
+  const std::int64_t context = std::max<std::int64_t>(a.memory.context_tokens, 1);
+  reports::XYChart c;
+  c.title = fmt::format("{} on {}: memory at {} tokens per sequence against batch", a.model.name, a.hardware.name,
+                        context);
+  c.x_label = "batch (sequences)";
+  c.y_label = "memory (GB)";
+  c.log_x = true;
+  reports::XYSeries weights{"weights", {}, false}, kv{"KV cache", {}, false}, act{"activations", {}, false},
+      total{"total", {}, false};
+  opmodel::Scenario s = a.request.scenario;
+  std::optional<std::int64_t> largest_fit;
+  for (std::int64_t b = 1; b <= max_batch; b *= 2) {
+    s.batch = b;
+    const double w = opmodel::weight_bytes(a.model, s), k = opmodel::kv_cache_bytes(a.model, s, context);
+    // Activations scale with the tokens in flight: the analysis's peak, per sequence, times the batch.
+    const double x = a.memory.activations_bytes / double(a.request.scenario.batch) * double(b);
+    weights.points.emplace_back(double(b), w / 1e9);
+    kv.points.emplace_back(double(b), k / 1e9);
+    act.points.emplace_back(double(b), x / 1e9);
+    total.points.emplace_back(double(b), (w + k + x) / 1e9);
+    if (a.memory.capacity_bytes && w + k + x <= *a.memory.capacity_bytes) largest_fit = b;
+  }
+  c.series = {weights, kv, act, total};
+  if (a.memory.capacity_bytes)
+    c.horizontal.push_back({fmt::format("capacity {}", reports::si(*a.memory.capacity_bytes, "B")),
+                            *a.memory.capacity_bytes / 1e9});
+  if (largest_fit) c.vertical.push_back({fmt::format("largest power-of-two batch that fits: {}", *largest_fit),
+                                         double(*largest_fit)});
+  return c;
+}
+
+}  // namespace roofline

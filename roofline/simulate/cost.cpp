@@ -1,0 +1,163 @@
+#include "roofline/simulate/cost.hpp"
+
+#include <fmt/format.h>
+
+#include "hardware/error.hpp"
+#include "opmodel/footprint.hpp"
+#include "opmodel/op_names.hpp"
+#include "roofline/core/expected_time.hpp"
+#include "roofline/simulate/error.hpp"
+
+namespace roofline::sim {
+
+Layout make_layout(const opmodel::ModelConfig& m, const hardware::Profile& hw, int tp, int pp,
+                   std::optional<double> link_latency_s) {
+  Layout l;
+  l.tp = tp;
+  l.pp = pp;
+  l.layers = m.num_layers;
+  l.tied_embeddings = m.tie_word_embeddings;
+  const std::string tp_origin = "option --tp";
+  auto divides = [&](std::int64_t n, const char* what) {
+    if (n % tp != 0)
+      throw SimError(tp_origin, "", fmt::format("tp {} does not divide the {} {} of {}", tp, n, what, m.name));
+  };
+  divides(m.num_heads, "query heads");
+  divides(m.num_kv_heads, "KV heads (replicating KV heads is not modelled)");
+  divides(m.intermediate_size, "MLP intermediate size");
+  if (pp > m.num_layers)
+    throw SimError("option --pp", "", fmt::format("pp {} exceeds the {} layers of {}", pp, m.num_layers, m.name));
+
+  l.shard = m;
+  l.shard.num_heads = m.num_heads / tp;
+  l.shard.num_kv_heads = m.num_kv_heads / tp;
+  l.shard.intermediate_size = m.intermediate_size / tp;
+  l.shard.vocab_size = (m.vocab_size + tp - 1) / tp;  // vocabulary-parallel embedding and lm_head, padded
+  for (int s = 0; s < pp; ++s) l.stage_layers.push_back(m.num_layers / pp + (s < m.num_layers % pp ? 1 : 0));
+
+  if (tp > 1 || pp > 1) {
+    const std::string origin = "hardware profile " + (hw.origin.empty() ? hw.name : hw.origin);
+    if (!hw.interconnect || !hw.interconnect->bytes_per_s_per_direction)
+      throw SimError(origin, "field 'interconnect.bytes_per_s_per_direction'",
+                     fmt::format("is needed for --tp {} --pp {} (all-reduces and pipeline sends)", tp, pp));
+    l.link_name = hw.interconnect->name;
+    l.link_bytes_per_s = hw.interconnect->bytes_per_s_per_direction->value;
+    if (link_latency_s) {
+      l.link_latency_s = *link_latency_s;
+      l.latency_given = true;
+    } else if (hw.interconnect->latency_s) {
+      l.link_latency_s = hw.interconnect->latency_s->value;
+      l.latency_given = true;
+    }
+  }
+  return l;
+}
+
+double ring_allreduce_s(double bytes, int n, double bytes_per_s, double latency_s) {
+  if (n <= 1) return 0;
+  const double steps = 2.0 * (n - 1);  // n-1 for the reduce-scatter, n-1 for the all-gather
+  return steps * (bytes / n) / bytes_per_s + steps * latency_s;
+}
+
+std::vector<StageMemory> stage_memory(const Layout& layout, const opmodel::Scenario& s) {
+  const opmodel::WeightParts parts = opmodel::weight_bytes_by_part(layout.shard, s);
+  const double kv_per_layer = opmodel::kv_bytes_per_token(layout.shard, s.kv_dtype) / double(layout.layers);
+  std::vector<StageMemory> out;
+  for (int i = 0; i < layout.pp; ++i) {
+    const auto L = layout.stage_layers[std::size_t(i)];
+    StageMemory m;
+    // Layers hold equal weights: the stage's share is layers x L_s / L.
+    m.weights_bytes = L == layout.layers ? parts.layers : parts.layers / double(layout.layers) * double(L);
+    if (i == 0) m.weights_bytes += parts.embedding;
+    if (i == layout.pp - 1) {
+      m.weights_bytes += parts.head;
+      // A tied lm_head on another stage than the embedding needs its own copy of the table.
+      if (layout.tied_embeddings && layout.pp > 1) m.weights_bytes += parts.embedding;
+    }
+    m.kv_bytes_per_token = kv_per_layer * double(L);  // K and V of each of the stage's layers
+    out.push_back(m);
+  }
+  return out;
+}
+
+StepCost::StepCost(const Layout& layout, const opmodel::Scenario& s, const hardware::Profile& hw, bool calibrated)
+    : layout_(layout), scenario_(s), hw_(hw), roofs_(Roofs::of(hw_)), calibrated_(calibrated) {
+  if (calibrated_ && !hw_.calibration)
+    throw SimError("hardware profile " + (hw_.origin.empty() ? hw_.name : hw_.origin), "field 'calibration'",
+                   "is required for calibrated op times (write one with roofline validate --sweep --save-profile)");
+  if (!hw_.peak(hardware::Precision::fp32))
+    throw hardware::ProfileError(hw_.origin.empty() ? hw_.name : hw_.origin, "peak_flops_per_s.fp32",
+                                 "is required: element-wise ops run on the vector units at fp32");
+  act_bytes_ = opmodel::bytes_of(opmodel::is_integer(s.act_dtype) ? opmodel::DType::fp16 : s.act_dtype);
+  // Fail now, not mid-run, if the profile lacks a precision the ops use.
+  opmodel::BatchShape one;
+  one.add({1, 1, 0, 1}, layout_.shard.sliding_window);
+  std::vector<double> ignored(std::size_t(layout_.pp));
+  stage_times(one, ignored.data(), nullptr);
+}
+
+double StepCost::op_time_s(const opmodel::OpCost& op, const opmodel::BatchShape& b, double stream_bytes) const {
+  if (!calibrated_) return classify(op, roofs_).time_s;
+  const OpSetting at{op.name == opmodel::op::lm_head ? b.logit_rows : b.tokens,
+                     b.tokens > b.sequences ? Phase::prefill : Phase::decode, stream_bytes};
+  if (const auto t = expected_op_time(op, scenario_, at, hw_, roofs_)) return *t;
+  std::string weights;
+  const hardware::FitQuery q = fit_query(op, scenario_, at, weights);
+  throw SimError("hardware profile " + (hw_.origin.empty() ? hw_.name : hw_.origin), "field 'calibration'",
+                 fmt::format("has no fit for {} op '{}' with weights {} in {} (the calibration covers what "
+                             "validate --sweep ran: fp32, bf16 and int8 weights)",
+                             to_string(q.kind), q.op, q.weights, q.phase));
+}
+
+double StepCost::allreduce_per_layer_s(double tokens) const {
+  const double bytes = tokens * double(layout_.shard.hidden_size) * act_bytes_;
+  return 2 * ring_allreduce_s(bytes, layout_.tp, layout_.link_bytes_per_s, layout_.link_latency_s);
+}
+
+double StepCost::send_s(double tokens) const {
+  const double bytes = tokens * double(layout_.shard.hidden_size) * act_bytes_;
+  return bytes / layout_.link_bytes_per_s + layout_.link_latency_s;
+}
+
+void StepCost::stage_times(const opmodel::BatchShape& b, double* stage_s, TimeByOp* tally) const {
+  opmodel::OpList ops;
+  opmodel::step_ops(layout_.shard, scenario_, b, ops);
+  double stream = 0;  // the step's weight and KV reads: what the calibration's cache levels are chosen by
+  if (calibrated_)
+    for (std::size_t i = 0; i < ops.size(); ++i)
+      stream += double(ops[i].count) * (ops[i].bytes.weight_read + ops[i].bytes.kv_read);
+  const double comm = layout_.tp > 1 ? allreduce_per_layer_s(b.tokens) : 0.0;
+  const double L = double(layout_.layers);
+  if (tally && tally->size == 0) {
+    tally->size = ops.size();
+    for (std::size_t i = 0; i < ops.size(); ++i) tally->names[i] = ops[i].name;
+  }
+  if (layout_.pp == 1) {
+    double t = 0;
+    for (std::size_t i = 0; i < ops.size(); ++i) {
+      const double op_s = double(ops[i].count) * op_time_s(ops[i], b, stream);  // as analyze_step sums a step
+      t += op_s;
+      if (tally) tally->op_s[i] += op_s;
+    }
+    stage_s[0] = t + comm * L;
+    if (tally) tally->allreduce_s += comm * L;
+    return;
+  }
+  // Per-layer ops are shared out by layers; embed runs on the first stage, final_norm and lm_head on the last.
+  double per_layer = 0, first = 0, last = 0;
+  for (std::size_t i = 0; i < ops.size(); ++i) {
+    const double op_s = double(ops[i].count) * op_time_s(ops[i], b, stream);
+    if (tally) tally->op_s[i] += op_s;
+    const auto name = ops[i].name;
+    if (name == opmodel::op::embed) first += op_s;
+    else if (name == opmodel::op::lm_head || name == opmodel::op::final_norm) last += op_s;
+    else per_layer += op_s / L;
+  }
+  for (int s = 0; s < layout_.pp; ++s) {
+    const double layers = double(layout_.stage_layers[std::size_t(s)]);
+    stage_s[s] = (per_layer + comm) * layers + (s == 0 ? first : 0) + (s == layout_.pp - 1 ? last : 0);
+  }
+  if (tally) tally->allreduce_s += comm * L;
+}
+
+}  // namespace roofline::sim

@@ -1,0 +1,55 @@
+#include "roofline/validate/engine_setup.hpp"
+
+#include <filesystem>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <nlohmann/json.hpp>
+
+#include "engine/error.hpp"
+#include "opmodel/model_config.hpp"
+#include "common/text_file.hpp"
+
+namespace roofline {
+
+ConfigText engine_config_text(const EngineModelSource& src) {
+  ConfigText c;
+  for (const auto& f : opmodel::embedded_files())
+    if (f.name == src.model) {
+      c.text = std::string(f.text);
+      c.origin = "preset " + src.model;
+    }
+  if (c.origin.empty()) {
+    auto text = common::read_text_file(src.model);
+    if (!text)
+      throw engine::EngineError(src.model, "", fmt::format("no such model preset and no such file (presets: {})",
+                                                           fmt::join(opmodel::model_preset_names(), ", ")));
+    c.text = std::move(*text);
+    c.origin = src.model;
+  }
+  if (src.layers) {
+    nlohmann::json j;
+    try {
+      j = nlohmann::json::parse(c.text);
+    } catch (const nlohmann::json::exception& e) {
+      throw engine::EngineError(c.origin, "", fmt::format("malformed JSON: {}", e.what()));
+    }
+    if (!j.is_object()) throw engine::EngineError(c.origin, "", "must be a JSON object");
+    j["num_hidden_layers"] = *src.layers;
+    c.text = j.dump(2);
+  }
+  return c;
+}
+
+engine::Config engine_config(const EngineModelSource& src) {
+  const ConfigText t = engine_config_text(src);
+  return engine::parse_config(t.text, t.origin);
+}
+
+engine::Weights engine_weights(const engine::Config& c, const std::string& checkpoint, std::uint64_t seed,
+                               const engine::WeightOptions& o) {
+  if (checkpoint.empty()) return engine::random_weights(c, seed, o);
+  return engine::load_weights(c, checkpoint, o);
+}
+
+}  // namespace roofline
