@@ -8,7 +8,8 @@
 
 namespace common {
 
-enum class NumberStatus { ok, malformed, out_of_range };
+// not_finite: "inf", "nan" and the like, which from_chars reads but no count or duration can be.
+enum class NumberStatus { ok, malformed, out_of_range, not_finite };
 
 template <class T>
 struct Parsed {
@@ -19,7 +20,7 @@ struct Parsed {
 
 // A decimal integer ("-12", "4096"); out_of_range when it does not fit in 64 bits.
 Parsed<std::int64_t> parse_int64(std::string_view text);
-// A decimal or scientific real ("0.5", "3e12"); inf and nan are malformed, overflow is out_of_range.
+// A decimal or scientific real ("0.5", "3e12"); overflow is out_of_range, inf and nan not_finite.
 Parsed<double> parse_real(std::string_view text);
 
 }  // namespace common

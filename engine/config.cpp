@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "common/json_fields.hpp"
 #include "engine/error.hpp"
 
 namespace engine {
@@ -14,55 +15,7 @@ namespace {
 
 using nlohmann::json;
 
-constexpr std::int64_t kMaxDim = std::int64_t{1} << 31;  // sizes multiply: keep them well inside int64
-
-struct Reader {
-  const json& j;
-  const std::string& origin;
-
-  [[noreturn]] void fail(const std::string& field, const std::string& problem) const {
-    throw EngineError(origin, field, problem);
-  }
-  const json* find(const json& obj, const char* key) const {
-    auto it = obj.find(key);
-    return (it == obj.end() || it->is_null()) ? nullptr : &*it;
-  }
-  std::int64_t dim(const char* key, const json& v) const {
-    if (!v.is_number_integer()) fail(key, fmt::format("must be a positive integer, got {}", v.dump()));
-    if (v.is_number_unsigned() ? v.get<std::uint64_t>() > std::uint64_t(kMaxDim)
-                               : (v.get<std::int64_t>() < 1 || v.get<std::int64_t>() > kMaxDim))
-      fail(key, fmt::format("must be in [1, {}], got {}", kMaxDim, v.dump()));
-    return v.get<std::int64_t>();
-  }
-  std::optional<std::int64_t> optional_dim(const json& obj, const char* key) const {
-    const json* v = find(obj, key);
-    return v ? std::optional(dim(key, *v)) : std::nullopt;
-  }
-  std::int64_t required_dim(const char* key) const {
-    auto v = optional_dim(j, key);
-    if (!v) fail(key, "is required");
-    return *v;
-  }
-  bool flag(const char* key, bool fallback) const {
-    const json* v = find(j, key);
-    if (!v) return fallback;
-    if (!v->is_boolean()) fail(key, fmt::format("must be true or false, got {}", v->dump()));
-    return v->get<bool>();
-  }
-  double positive(const json& obj, const char* key, double fallback) const {
-    const json* v = find(obj, key);
-    if (!v) return fallback;
-    if (!v->is_number() || !(v->get<double>() > 0) || !std::isfinite(v->get<double>()))
-      fail(key, fmt::format("must be a positive number, got {}", v->dump()));
-    return v->get<double>();
-  }
-  std::string text(const json& obj, const char* key) const {
-    const json* v = find(obj, key);
-    if (!v) return {};
-    if (!v->is_string()) fail(key, fmt::format("must be a string, got {}", v->dump()));
-    return v->get<std::string>();
-  }
-};
+using Reader = common::JsonFields<EngineError>;
 
 std::optional<RopeScaling> read_rope_scaling(const Reader& r) {
   const json* v = r.find(r.j, "rope_scaling");
@@ -123,7 +76,7 @@ Config parse_config(const std::string& json_text, const std::string& origin) {
   if (std::string act = r.text(j, "hidden_act"); !act.empty() && act != "silu")
     r.fail("hidden_act", fmt::format("'{}' is not supported (the SwiGLU MLP needs \"silu\")", act));
 
-  c.max_seq_len = r.optional_dim(j, "max_position_embeddings").value_or(4096);
+  c.max_seq_len = r.optional_dim(j, "max_position_embeddings").value_or(0);
   c.rms_norm_eps = r.positive(j, "rms_norm_eps", 1e-6);
   c.rope_theta = r.positive(j, "rope_theta", 10000);
   c.rope_scaling = read_rope_scaling(r);

@@ -22,7 +22,7 @@ struct Config {
   std::int64_t n_kv_heads = 0;       // num_key_value_heads (GQA when < n_heads)
   std::int64_t head_dim = 0;         // head_dim, else dim / n_heads
   std::int64_t vocab_size = 0;
-  std::int64_t max_seq_len = 0;      // max_position_embeddings
+  std::int64_t max_seq_len = 0;      // max_position_embeddings; 0 when the config does not say
   double rms_norm_eps = 1e-6;
   double rope_theta = 10000;
   std::optional<RopeScaling> rope_scaling;

@@ -11,6 +11,7 @@
 #include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
+#include "common/json_fields.hpp"
 #include "opmodel/error.hpp"
 
 namespace opmodel {
@@ -18,57 +19,7 @@ namespace {
 
 using nlohmann::json;
 
-// Largest accepted dimension: keeps every product of a few sizes well inside double's exact range.
-constexpr std::int64_t kMaxDim = std::int64_t{1} << 31;
-
-struct Reader {
-  const json& j;
-  const std::string& origin;
-
-  [[noreturn]] void fail(const std::string& field, const std::string& problem) const {
-    throw ModelError(origin, field, problem);
-  }
-  const json* find(const char* key) const {
-    auto it = j.find(key);
-    return (it == j.end() || it->is_null()) ? nullptr : &*it;
-  }
-  std::int64_t dim(const char* key, const json& v) const {
-    if (!v.is_number_integer())
-      fail(key, fmt::format("must be a positive integer, got {}", v.dump()));
-    if (v.is_number_unsigned() ? v.get<std::uint64_t>() > std::uint64_t(kMaxDim)
-                               : (v.get<std::int64_t>() < 1 || v.get<std::int64_t>() > kMaxDim))
-      fail(key, fmt::format("must be in [1, {}], got {}", kMaxDim, v.dump()));
-    return v.get<std::int64_t>();
-  }
-  std::int64_t required_dim(const char* key) const {
-    const json* v = find(key);
-    if (!v) fail(key, "is required");
-    return dim(key, *v);
-  }
-  std::optional<std::int64_t> optional_dim(const char* key) const {
-    const json* v = find(key);
-    return v ? std::optional(dim(key, *v)) : std::nullopt;
-  }
-  bool flag(const char* key, bool fallback) const {
-    const json* v = find(key);
-    if (!v) return fallback;
-    if (!v->is_boolean()) fail(key, fmt::format("must be true or false, got {}", v->dump()));
-    return v->get<bool>();
-  }
-  double positive(const char* key, double fallback) const {
-    const json* v = find(key);
-    if (!v) return fallback;
-    if (!v->is_number() || !(v->get<double>() > 0) || !std::isfinite(v->get<double>()))
-      fail(key, fmt::format("must be a positive number, got {}", v->dump()));
-    return v->get<double>();
-  }
-  std::string text(const char* key) const {
-    const json* v = find(key);
-    if (!v) return {};
-    if (!v->is_string()) fail(key, fmt::format("must be a string, got {}", v->dump()));
-    return v->get<std::string>();
-  }
-};
+using Reader = common::JsonFields<ModelError>;
 
 }  // namespace
 

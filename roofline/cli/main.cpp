@@ -4,6 +4,7 @@
 #include <iostream>
 #include <string_view>
 
+#include "common/input_error.hpp"
 #include "roofline/cli/options.hpp"
 #include "roofline/cli/commands.hpp"
 
@@ -49,7 +50,10 @@ int main(int argc, char** argv) {
   } catch (const roofline::cli::UsageError& e) {
     std::cerr << "roofline " << command << ": " << e.what() << "\n(see roofline " << command << " --help)\n";
     return 2;
-  } catch (const std::exception& e) {
+  } catch (const common::InputError& e) {  // a config, profile, trace, weights or CSV file at fault
+    std::cerr << "roofline " << command << ": error: " << e.what() << "\n";
+    return 1;
+  } catch (const std::exception& e) {  // anything else that stopped the command (an unwritable output, ...)
     std::cerr << "roofline " << command << ": error: " << e.what() << "\n";
     return 1;
   }

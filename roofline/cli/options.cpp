@@ -1,6 +1,5 @@
 #include "roofline/cli/options.hpp"
 
-#include <charconv>
 #include <algorithm>
 #include <cmath>
 #include <ctime>
@@ -9,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "common/strict_number.hpp"
 #include "hardware/presets.hpp"
 #include "reports/output_file.hpp"
 
@@ -24,25 +24,18 @@ std::string utc_now() {
 }
 
 std::int64_t parse_integer(const std::string& option, const std::string& text, std::int64_t min, std::int64_t max) {
-  std::int64_t v = 0;
-  const char* first = text.data();
-  const char* last = text.data() + text.size();
-  auto [ptr, ec] = std::from_chars(first, last, v);
-  if (ec == std::errc::result_out_of_range)
+  const auto [v, status] = common::parse_int64(text);
+  if (status == common::NumberStatus::out_of_range)
     throw UsageError(option, fmt::format("'{}' is out of range (at most {})", text, max));
-  if (ec != std::errc() || ptr != last || text.empty())
-    throw UsageError(option, fmt::format("expected an integer, got '{}'", text));
+  if (status != common::NumberStatus::ok) throw UsageError(option, fmt::format("expected an integer, got '{}'", text));
   if (v < min || v > max) throw UsageError(option, fmt::format("must be in [{}, {}], got {}", min, max, v));
   return v;
 }
 
 double parse_number(const std::string& option, const std::string& text, double min, double max) {
-  double v = 0;
-  const char* last = text.data() + text.size();
-  auto [ptr, ec] = std::from_chars(text.data(), last, v);
-  if (ec == std::errc::result_out_of_range) throw UsageError(option, fmt::format("'{}' is out of range", text));
-  if (ec != std::errc() || ptr != last || text.empty() || !std::isfinite(v))
-    throw UsageError(option, fmt::format("expected a number, got '{}'", text));
+  const auto [v, status] = common::parse_real(text);
+  if (status == common::NumberStatus::out_of_range) throw UsageError(option, fmt::format("'{}' is out of range", text));
+  if (status != common::NumberStatus::ok) throw UsageError(option, fmt::format("expected a number, got '{}'", text));
   if (v < min || v > max) throw UsageError(option, fmt::format("must be in [{:g}, {:g}], got {}", min, max, text));
   return v;
 }

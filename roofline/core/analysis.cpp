@@ -107,7 +107,7 @@ Analysis analyze(const opmodel::ModelConfig& m, const hardware::Profile& hw, con
   }
   if (req.decode) {
     s.q_len = 1;
-    s.kv_len = req.kv_len ? *req.kv_len : *req.prompt;
+    s.kv_len = req.decode_context();
     opmodel::validate(s);
     analyze_step(m, s, roofs, Phase::decode, a.steps.emplace_back());
     if (hw.calibration) a.expected.push_back(expect_step(a.steps.back(), s, hw, roofs));
@@ -173,7 +173,7 @@ Analysis analyze(const opmodel::ModelConfig& m, const hardware::Profile& hw, con
   a.linear_precision = precision_of(opmodel::Unit::matrix, req.scenario.act_dtype);
   a.ridge_flops_per_byte = roofs.ridge(a.linear_precision);
   opmodel::Scenario d = req.scenario;
-  d.kv_len = req.kv_len ? *req.kv_len : req.prompt.value_or(0);
+  d.kv_len = req.decode_context();
   a.decode_compute_bound_batch = decode_compute_bound_batch(m, d, roofs);
   return a;
 }

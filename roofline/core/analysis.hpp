@@ -73,6 +73,8 @@ struct AnalysisRequest {
   std::optional<std::int64_t> kv_len;  // context of the decode step shown (default: prompt)
   std::optional<std::int64_t> gen;     // decode steps of the whole request
   bool prefill = true, decode = true;  // phases to show
+  // The context of the decode step shown: --kv-len, else the prompt (the step right after the prefill).
+  std::int64_t decode_context() const { return kv_len ? *kv_len : prompt.value_or(0); }
 };
 
 struct Analysis {

@@ -83,7 +83,7 @@ void add_batch_sweep(reports::RooflineChart& chart, const Analysis& a, const std
   const Roofs roofs = Roofs::of(a.hardware);
   opmodel::Scenario s = a.request.scenario;
   s.q_len = 1;
-  s.kv_len = a.request.kv_len ? *a.request.kv_len : a.request.prompt.value_or(0);
+  s.kv_len = a.request.decode_context();
   // Open markers, so the sweep reads apart from the analysis's own (filled) points.
   static constexpr int kMarkers[] = {8, 12, 10, 14, 4, 6, 1, 2, 3};
   std::map<std::string, reports::Polyline> per_op;
@@ -139,7 +139,7 @@ reports::BarChart breakdown_chart(const Analysis& a) {
 
 namespace {
 
-std::int64_t decode_context(const Analysis& a) { return a.request.kv_len ? *a.request.kv_len : a.request.prompt.value_or(0); }
+std::int64_t decode_context(const Analysis& a) { return a.request.decode_context(); }
 
 // Decode step time (ms, left axis) and tokens/s (right axis) at powers of two of batch or context, the other fixed.
 enum class Sweep { batch, context };

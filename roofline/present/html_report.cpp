@@ -52,7 +52,7 @@ reports::HtmlSection context_section(const Analysis& a, const ReportInfo& info) 
   for (auto& term : hardware_terms(a.hardware)) t.push_back(std::move(term));
   std::string scenario = fmt::format("batch {}", s.batch);
   if (r.prompt) scenario += fmt::format(", prompt {} tokens", *r.prompt);
-  if (r.decode) scenario += fmt::format(", decode step at {} cached tokens", r.kv_len ? *r.kv_len : r.prompt.value_or(0));
+  if (r.decode) scenario += fmt::format(", decode step at {} cached tokens", r.decode_context());
   if (r.gen) scenario += fmt::format(", {} output tokens", *r.gen);
   t.push_back({"Scenario", scenario});
   t.push_back({"Phases", r.prefill && r.decode ? "prefill and decode" : r.prefill ? "prefill" : "decode"});

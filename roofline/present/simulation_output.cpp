@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "common/quantile.hpp"
 #include "reports/table.hpp"
 #include "reports/units.hpp"
 
@@ -20,16 +21,9 @@ Stats stats_of(std::vector<double> v) {
   double sum = 0;
   for (double x : v) sum += x;
   s.mean = sum / double(v.size());
-  // Percentile p sits at rank p (n - 1): interpolate between the order statistics either side.
-  auto at = [&](double p) {
-    const double rank = p * double(v.size() - 1);
-    const auto lo = std::size_t(std::floor(rank));
-    const std::size_t hi = std::min(lo + 1, v.size() - 1);
-    return v[lo] + (v[hi] - v[lo]) * (rank - double(lo));
-  };
-  s.p50 = at(0.50);
-  s.p90 = at(0.90);
-  s.p99 = at(0.99);
+  s.p50 = common::quantile_of_sorted(v, 0.50);
+  s.p90 = common::quantile_of_sorted(v, 0.90);
+  s.p99 = common::quantile_of_sorted(v, 0.99);
   return s;
 }
 

@@ -2,12 +2,12 @@
 
 #include <algorithm>
 #include <array>
-#include <charconv>
 #include <cmath>
 #include <unordered_map>
 
 #include <fmt/format.h>
 
+#include "common/strict_number.hpp"
 #include "common/text_file.hpp"
 #include "roofline/simulate/error.hpp"
 #include "roofline/simulate/random.hpp"
@@ -58,23 +58,20 @@ struct RowReader {
     return SimError(fmt::format("trace {}:{}", origin, line), fmt::format("column '{}'", kColumnNames[c]), problem);
   }
   std::int64_t integer(Column c, std::string_view text, std::int64_t lo, std::int64_t hi) const {
-    std::int64_t v = 0;
-    const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-    if (ec == std::errc::result_out_of_range)
+    const auto [v, status] = common::parse_int64(text);
+    if (status == common::NumberStatus::out_of_range)
       throw error(c, fmt::format("'{}' is out of range (at most {})", text, hi));
-    if (ec != std::errc() || ptr != text.data() + text.size() || text.empty())
-      throw error(c, fmt::format("expected an integer, got '{}'", text));
+    if (status != common::NumberStatus::ok) throw error(c, fmt::format("expected an integer, got '{}'", text));
     if (v < lo || v > hi) throw error(c, fmt::format("must be in [{}, {}], got {}", lo, hi, v));
     return v;
   }
   double seconds(Column c, std::string_view text) const {
     constexpr double kMaxSeconds = 1e9;
-    double v = 0;
-    const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-    if (ec == std::errc::result_out_of_range) throw error(c, fmt::format("'{}' is out of range", text));
-    if (ec != std::errc() || ptr != text.data() + text.size() || text.empty())
+    const auto [v, status] = common::parse_real(text);
+    if (status == common::NumberStatus::out_of_range) throw error(c, fmt::format("'{}' is out of range", text));
+    if (status == common::NumberStatus::malformed)
       throw error(c, fmt::format("expected a number of seconds, got '{}'", text));
-    if (!std::isfinite(v) || v < 0 || v > kMaxSeconds)
+    if (status == common::NumberStatus::not_finite || v < 0 || v > kMaxSeconds)
       throw error(c, fmt::format("must be in [0, {:g}] seconds, got {}", kMaxSeconds, text));
     return v;
   }
@@ -202,9 +199,8 @@ Distribution parse_distribution(const std::string& text, const std::string& opti
     start = colon + 1;
   }
   auto number = [&](std::string_view s) {
-    double v = 0;
-    const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-    if (ec != std::errc() || ptr != s.data() + s.size() || s.empty() || !std::isfinite(v))
+    const auto [v, status] = common::parse_real(s);
+    if (status != common::NumberStatus::ok)
       throw SimError(origin, "", fmt::format("expected a number, got '{}' in '{}'", s, text));
     return v;
   };

@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "common/input_error.hpp"
 #include "engine/probe.hpp"
 #include "hardware/profile.hpp"
 #include "opmodel/model_config.hpp"
@@ -29,9 +30,10 @@
 
 namespace roofline {
 
-class ValidationError : public std::runtime_error {
+class ValidationError : public common::InputError {
  public:
-  using std::runtime_error::runtime_error;
+  // message: the whole text, naming the file or origin, the line or field, and the value at fault.
+  explicit ValidationError(const std::string& message) : InputError({}, {}, message, message) {}
 };
 
 // The kernel classes an efficiency is fitted for (hardware/calibration.hpp; core/expected_time.hpp decides

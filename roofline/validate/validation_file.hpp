@@ -12,13 +12,16 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/input_error.hpp"
+
 namespace roofline {
 
 // A file that cannot be read, is not JSON, or lacks a field: the message names the file and the field
 // ("v.json: ops[3].measured_median_s: missing").
-class ValidationFileError : public std::runtime_error {
+class ValidationFileError : public common::InputError {
  public:
-  using std::runtime_error::runtime_error;
+  // message: the whole text, naming the file or origin, the line or field, and the value at fault.
+  explicit ValidationFileError(const std::string& message) : InputError({}, {}, message, message) {}
 };
 
 // One element of "ops": one op at one step shape, predicted against measured (seconds per op instance).
