@@ -50,6 +50,9 @@ struct Profile {
   std::vector<MemoryLevel> caches;  // on-chip levels, innermost first, last-level cache last
   std::optional<Interconnect> interconnect;
   std::string origin;  // where it was loaded from ("preset a100-80g-sxm" or a file path)
+  // The layers applied over the origin (hardware/layers.hpp): "patch FILE", "KEY=VALUE"; empty when none.
+  // Not written by to_json: a saved profile holds the overridden figures themselves.
+  std::vector<std::string> overrides;
   // How a measured profile was made (roofline measure-host: CPU, ISA, threads, date, 1-thread figures,
   // the sweep); a JSON object kept as written. Null when absent. Held through a pointer so this header
   // needs only json_fwd.hpp; it is immutable, so copies of the profile may share it.

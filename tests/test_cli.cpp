@@ -158,3 +158,47 @@ TEST(Cli, PlotWritesChartScriptAndData) {
   }
   fs::remove_all(dir);
 }
+
+TEST(Cli, HardwareOverridesLayerOverThePresetAndAreNamed) {
+  const fs::path dir = temp_dir("cli_hwset");
+  const std::string base = "analyze --model llama-2-7b --hw h100-sxm --prompt 512 --phase decode ";
+  const Result plain = run(base + "--format json");
+  const Result faster = run(base + "--hw-set memory.bytes_per_s=6.7e12 --format json");
+  ASSERT_EQ(plain.code, 0) << plain.out;
+  ASSERT_EQ(faster.code, 0) << faster.out;
+  const auto p = nlohmann::json::parse(plain.out), f = nlohmann::json::parse(faster.out);
+  EXPECT_FALSE(p["hardware"].contains("overrides"));
+  EXPECT_EQ(f["hardware"]["overrides"], nlohmann::json::array({"memory.bytes_per_s=6.7e12"}));
+  EXPECT_EQ(f["hardware"]["memory_bytes_per_s"], 6.7e12);
+  // Twice the bandwidth halves a memory-bound decode step.
+  EXPECT_NEAR(f["phases"][0]["totals"]["time_s"].get<double>() * 2, p["phases"][0]["totals"]["time_s"].get<double>(),
+              1e-12);
+
+  const Result table = run(base + "--hw-set memory.bytes_per_s=6.7e12");
+  EXPECT_NE(table.out.find("hardware overrides: memory.bytes_per_s=6.7e12\n"), std::string::npos) << table.out;
+  const Result sim = run("simulate --model llama-2-7b --hw h100-sxm --hw-set interconnect.latency_s=2e-6 --tp 2 "
+                         "--batch 2 --prompt 64 --gen 4");
+  ASSERT_EQ(sim.code, 0) << sim.out;
+  EXPECT_NE(sim.out.find("hardware overrides: interconnect.latency_s=2e-6"), std::string::npos) << sim.out;
+
+  // A setting that does not apply is a bad command line: exit 2, the setting named, nothing written.
+  const fs::path out = dir / "a.json";
+  const Result bad = run(base + "--hw-set memory.bandwidth=1e12 --format json -o " + out.string());
+  EXPECT_EQ(bad.code, 2) << bad.out;
+  EXPECT_NE(bad.out.find("option '--hw-set': 'memory.bandwidth=1e12': field 'memory.bandwidth': unknown field"),
+            std::string::npos)
+      << bad.out;
+  EXPECT_FALSE(fs::exists(out));
+  // A patch file that breaks the profile is bad input: exit 1, the file named.
+  write(dir / "patch.json", R"({"memory": {"bytes_per_s": 0}})");
+  const Result patch = run(base + "--hw-patch " + (dir / "patch.json").string() + " -o " + out.string());
+  EXPECT_EQ(patch.code, 1) << patch.out;
+  EXPECT_NE(patch.out.find("patched by " + (dir / "patch.json").string() + ": field 'memory.bytes_per_s': must be positive"),
+            std::string::npos)
+      << patch.out;
+  EXPECT_FALSE(fs::exists(out));
+  const Result orphan = run("plot --measured x.json --hw-set memory.bytes_per_s=1e12 -o " + (dir / "c.png").string());
+  EXPECT_EQ(orphan.code, 2) << orphan.out;
+  EXPECT_NE(orphan.out.find("give --hw too"), std::string::npos) << orphan.out;
+  fs::remove_all(dir);
+}

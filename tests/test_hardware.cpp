@@ -3,8 +3,16 @@
 
 #include <nlohmann/json.hpp>
 
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <string>
+#include <vector>
+
 #include "hardware/error.hpp"
+#include "hardware/layers.hpp"
 #include "hardware/presets.hpp"
+#include "test_support.hpp"
 
 using hardware::Precision;
 using nlohmann::json;
@@ -214,3 +222,82 @@ TEST(HardwareCalibration, BadFitsNameTheField) {
   j["calibration"]["fits"][2].erase("memory_efficiency");
   EXPECT_NE(error_of(j).find("'calibration.fits[2].memory_efficiency': is required"), std::string::npos);
 }
+
+// Profiles in layers: a preset, a patch file over it, then key=value settings, each named in `overrides`.
+namespace {
+
+hardware::Profile layered(const std::vector<std::string>& settings, std::optional<std::string> patch = {}) {
+  return hardware::build_profile({"h100-sxm", std::move(patch), settings});
+}
+
+std::string override_error(const std::vector<std::string>& settings) {
+  try {
+    layered(settings);
+  } catch (const hardware::OverrideError& e) {
+    return e.problem();
+  }
+  return "no OverrideError";
+}
+
+TEST(ProfileLayers, NoLayerIsThePresetItself) {
+  const hardware::Profile p = layered({});
+  EXPECT_EQ(p.origin, "preset h100-sxm");
+  EXPECT_TRUE(p.overrides.empty());
+  EXPECT_EQ(p.memory_bytes_per_s(), hardware::preset("h100-sxm").memory_bytes_per_s());
+}
+
+TEST(ProfileLayers, SettingsReplaceFiguresAndSayWhere) {
+  const hardware::Profile p =
+      layered({"memory.bytes_per_s=3.0e12", "caches[0].size_bytes=6e7", "peak_flops_per_s.int4=4e15"});
+  EXPECT_EQ(p.memory_bytes_per_s(), 3.0e12);
+  EXPECT_EQ(p.memory.bytes_per_s->source, "command line: --hw-set memory.bytes_per_s=3.0e12");
+  EXPECT_TRUE(p.memory.bytes_per_s->note.empty());  // the old note described the old figure
+  EXPECT_EQ(p.caches.at(0).size_bytes->value, 6e7);
+  EXPECT_EQ(p.peak(Precision::int4)->value, 4e15);  // a new precision is a plain number
+  EXPECT_EQ(p.peak(Precision::fp16)->value, hardware::preset("h100-sxm").peak(Precision::fp16)->value);
+  EXPECT_EQ(p.origin, "preset h100-sxm");
+  EXPECT_EQ(p.overrides,
+            (std::vector<std::string>{"memory.bytes_per_s=3.0e12", "caches[0].size_bytes=6e7", "peak_flops_per_s.int4=4e15"}));
+  EXPECT_FALSE(layered({"interconnect=null"}).interconnect);  // null removes
+  EXPECT_EQ(layered({"description=my card"}).description, "my card");
+  // Later settings win.
+  EXPECT_EQ(layered({"memory.bytes_per_s=1e12", "memory.bytes_per_s=2e12"}).memory_bytes_per_s(), 2e12);
+}
+
+TEST(ProfileLayers, APatchFileMergesUnderTheSettings) {
+  const auto path = (std::filesystem::temp_directory_path() / "roofline_test_patch.json").string();
+  std::ofstream(path) << R"({"memory": {"bytes_per_s": {"value": 2e12, "source": "my STREAM run"}}, "interconnect": null})";
+  const hardware::Profile p = layered({}, path);
+  EXPECT_EQ(p.memory_bytes_per_s(), 2e12);
+  EXPECT_EQ(p.memory.bytes_per_s->source, "my STREAM run");
+  EXPECT_FALSE(p.interconnect);
+  EXPECT_EQ(p.overrides, std::vector<std::string>{"patch " + path});
+  const hardware::Profile q = layered({"memory.bytes_per_s=1e12"}, path);
+  EXPECT_EQ(q.memory_bytes_per_s(), 1e12);
+  EXPECT_EQ(q.overrides, (std::vector<std::string>{"patch " + path, "memory.bytes_per_s=1e12"}));
+  std::ofstream(path) << R"([1, 2])";
+  EXPECT_EQ(::error_of([&] { layered({}, path); }),
+            "hardware profile " + path + ": a patch must be a JSON object (RFC 7386 merge patch)");
+  std::ofstream(path) << R"({"memory": {"bytes_per_s": -5}})";
+  EXPECT_EQ(::error_of([&] { layered({}, path); }),
+            "hardware profile preset h100-sxm patched by " + path + ": field 'memory.bytes_per_s': must be positive, got -5");
+  std::filesystem::remove(path);
+  EXPECT_EQ(::error_of([&] { layered({}, path); }), "hardware profile " + path + ": cannot read the patch file");
+}
+
+TEST(ProfileLayers, ASettingThatDoesNotApplyNamesItself) {
+  EXPECT_EQ(override_error({"memory.bytes_per_s"}), "'memory.bytes_per_s': expected KEY=VALUE (memory.bytes_per_s=3.0e12)");
+  EXPECT_EQ(override_error({"=1"}), "'=1': expected KEY=VALUE (memory.bytes_per_s=3.0e12)");
+  EXPECT_EQ(override_error({"memory.bytes_per_s=fast"}), "'memory.bytes_per_s=fast': a figure takes a number, got 'fast'");
+  EXPECT_EQ(override_error({"memory.nope.x=1"}), "'memory.nope.x=1': the profile has no 'nope' here");
+  EXPECT_EQ(override_error({"caches[3].size_bytes=1"}), "'caches[3].size_bytes=1': the profile has no '3' here");
+  EXPECT_EQ(override_error({"caches[x]=1"}), "'caches[x]=1': an index must be a number in brackets");
+  EXPECT_EQ(override_error({"a..b=1"}), "'a..b=1': an empty name in the key");
+  EXPECT_EQ(override_error({"memory.bytes_per_s=-1"}),
+            "'memory.bytes_per_s=-1': field 'memory.bytes_per_s.value': must be positive, got -1");
+  EXPECT_EQ(override_error({"speed=1"}), "'speed=1': field 'speed': unknown field");
+  // A bad base is the base's own error, not the settings'.
+  EXPECT_THROW(hardware::build_profile({"no-such-gpu", {}, {"memory.bytes_per_s=1"}}), hardware::ProfileError);
+}
+
+}  // namespace

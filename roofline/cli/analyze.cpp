@@ -26,7 +26,7 @@ int analyze(int argc, const char* const* argv) {
     throw UsageError("format", "expected table, json or csv, got '" + format + "'");
   const AnalysisRequest request = analysis_request(vm);
   const auto model = opmodel::resolve_model(required(vm, "model"));
-  const auto hw = hardware::resolve_profile(required(vm, "hw"));
+  const auto hw = hardware_profile(vm);
 
   const Analysis a = roofline::analyze(model, hw, request);
   std::string text;

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "common/strict_number.hpp"
+#include "hardware/layers.hpp"
 #include "hardware/presets.hpp"
 #include "reports/output_file.hpp"
 
@@ -40,10 +41,31 @@ double parse_number(const std::string& option, const std::string& text, double m
   return v;
 }
 
+void add_hardware_options(po::options_description& desc, const char* hw_help) {
+  desc.add_options()
+      ("hw", po::value<std::string>(), hw_help)
+      ("hw-patch", po::value<std::string>(), "a JSON merge patch over --hw's profile (RFC 7386)")
+      ("hw-set", po::value<std::vector<std::string>>()->composing(),
+       "KEY=VALUE over --hw's profile, after --hw-patch (repeatable): memory.bytes_per_s=3.0e12");
+}
+
+hardware::Profile hardware_profile(const po::variables_map& vm) {
+  hardware::ProfileLayers layers;
+  layers.base = required(vm, "hw");
+  if (vm.count("hw-patch")) layers.patch_file = vm["hw-patch"].as<std::string>();
+  if (vm.count("hw-set")) layers.settings = vm["hw-set"].as<std::vector<std::string>>();
+  try {
+    return hardware::build_profile(layers);
+  } catch (const hardware::OverrideError& e) {
+    throw UsageError("hw-set", e.problem());
+  }
+}
+
 void add_analysis_options(po::options_description& desc) {
   desc.add_options()
-      ("model", po::value<std::string>(), "model preset (roofline list models) or a Hugging Face config.json")
-      ("hw", po::value<std::string>(), "hardware preset (roofline list hardware) or a profile JSON file")
+      ("model", po::value<std::string>(), "model preset (roofline list models) or a Hugging Face config.json");
+  add_hardware_options(desc, "hardware preset (roofline list hardware) or a profile JSON file");
+  desc.add_options()
       ("batch", po::value<std::string>()->default_value("1"), "sequences per step")
       ("prompt", po::value<std::string>(), "prompt tokens per sequence (the prefill step)")
       ("kv-len", po::value<std::string>(), "tokens already cached for the decode step shown (default: --prompt)")

@@ -10,6 +10,7 @@
 
 #include <boost/program_options.hpp>
 
+#include "hardware/profile.hpp"
 #include "roofline/core/analysis.hpp"
 #include "roofline/present/charts.hpp"
 #include "roofline/present/measured_chart.hpp"
@@ -40,6 +41,12 @@ opmodel::DType dtype_option(const po::variables_map& vm, const char* option);
 void add_precision_options(po::options_description& desc);
 // Sets the scenario's dtypes, group size, attention and fusions from them; throws UsageError.
 void read_precision_options(const po::variables_map& vm, opmodel::Scenario& s);
+
+// --hw, --hw-patch FILE, --hw-set KEY=VALUE (repeatable): the hardware profile in layers (hardware/layers.hpp).
+void add_hardware_options(po::options_description& desc, const char* hw_help);
+// The layered profile; --hw required. A setting that does not apply is a UsageError; a bad preset, profile or
+// patch file a hardware::ProfileError.
+hardware::Profile hardware_profile(const po::variables_map& vm);
 
 // --model --hw --batch --prompt --kv-len --gen --phase, the precision options, --all-logits
 void add_analysis_options(po::options_description& desc);

@@ -27,11 +27,12 @@ int plot_measured(const po::variables_map& vm, const std::string& output) {
   reject_given(vm, analysis_option_names(), "not with --measured: the chart is drawn from the validate JSON alone");
   if (chart_kind(vm["chart"].as<std::string>()) != ChartKind::roofline)
     throw UsageError("chart", "--measured draws the roofline chart only");
+  if (!vm.count("hw")) reject_given(vm, {"hw-patch", "hw-set"}, "applies to --hw's profile: give --hw too");
   const ValidationFile v = read_validation_file(vm["measured"].as<std::string>());
   const MeasuredSelection selection = measured_selection(vm, v);
   std::optional<hardware::Profile> hw;
   if (vm.count("hw")) {
-    hw = hardware::resolve_profile(vm["hw"].as<std::string>());
+    hw = hardware_profile(vm);
     if (hw->name != v.hardware)
       std::cerr << "note: " << v.origin << " was predicted on '" << v.hardware << "'; the roofs drawn are those of '"
                 << hw->name << "'\n";
@@ -70,7 +71,7 @@ int plot(int argc, const char* const* argv) {
   const AnalysisRequest request = analysis_request(vm);
   const ChartSettings settings = chart_settings(vm);
   const auto model = opmodel::resolve_model(required(vm, "model"));
-  const auto hw = hardware::resolve_profile(required(vm, "hw"));
+  const auto hw = hardware_profile(vm);
   const Analysis a = roofline::analyze(model, hw, request);
   reports::ChartFiles files;
   switch (kind) {

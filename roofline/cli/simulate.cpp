@@ -22,8 +22,9 @@ constexpr std::int64_t kMaxTokens = sim::kMaxTokens;
 
 void add_options(po::options_description& desc) {
   desc.add_options()
-      ("model", po::value<std::string>(), "model preset (roofline list models) or a Hugging Face config.json")
-      ("hw", po::value<std::string>(), "hardware preset (roofline list hardware) or a profile JSON file")
+      ("model", po::value<std::string>(), "model preset (roofline list models) or a Hugging Face config.json");
+  add_hardware_options(desc, "hardware preset (roofline list hardware) or a profile JSON file");
+  desc.add_options()
       ("batch", po::value<std::string>(), "workload: a fixed batch of this many requests at t = 0 (with --prompt,\n"
                                           "--gen)")
       ("prompt", po::value<std::string>(), "prompt tokens of each request of the fixed batch")
@@ -169,7 +170,7 @@ int simulate(int argc, const char* const* argv) {
   c.keep_steps = vm.count("trace-out") > 0;  // every step only for the trace; the timeline samples them
   const sim::Workload w = workload(vm);
   const auto model = opmodel::resolve_model(required(vm, "model"));
-  const auto hw = hardware::resolve_profile(required(vm, "hw"));
+  const auto hw = hardware_profile(vm);
 
   const sim::SimResult result = sim::simulate(model, hw, w, c);
   const sim::Summary summary = sim::summarize(result);

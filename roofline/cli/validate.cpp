@@ -37,7 +37,8 @@ std::string read_file(const std::string& path) {
 }
 
 hardware::Profile profile_of(const po::variables_map& vm) {
-  if (vm.count("hw")) return hardware::resolve_profile(vm["hw"].as<std::string>());
+  if (vm.count("hw")) return hardware_profile(vm);
+  reject_given(vm, {"hw-patch", "hw-set"}, "applies to --hw's profile: give --hw too");
   // No profile given: measure this host quickly (as `measure-host --quick`), the roofs the engine runs under.
   hardware::host::MeasureOptions o;
   o.quick = true;
@@ -158,7 +159,9 @@ int validate(int argc, const char* const* argv) {
       ("model", po::value<std::string>(), "model preset or config.json")
       ("layers", po::value<std::string>(), "override the config's layer count")
       ("weights", po::value<std::string>()->default_value(""), "safetensors checkpoint (default: seeded random)")
-      ("hw", po::value<std::string>(), "hardware preset or profile JSON (default: measure this host, quick)")
+      ;
+  add_hardware_options(desc, "hardware preset or profile JSON (default: measure this host, quick)");
+  desc.add_options()
       ("measured", po::value<std::string>(),
        "CSV of times measured elsewhere (op,phase,batch,q_len,kv_len,seconds per op instance) instead of the engine")
       ("wdtype", po::value<std::string>()->default_value("fp32"), "weight dtype (engine: fp32, bf16 or int8)")

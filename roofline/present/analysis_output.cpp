@@ -1,6 +1,7 @@
 #include "roofline/present/analysis_output.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "opmodel/footprint.hpp"
 #include "reports/csv.hpp"
@@ -73,6 +74,7 @@ json to_json(const Analysis& a) {
                    {"description", a.hardware.description},
                    {"origin", a.hardware.origin},
                    {"memory_bytes_per_s", a.hardware.memory_bytes_per_s()}};
+  if (!a.hardware.overrides.empty()) j["hardware"]["overrides"] = a.hardware.overrides;
   j["scenario"] = scenario_json(a);
   j["roof"] = {{"precision", to_string(a.linear_precision)},
                {"peak_flops_per_s", a.hardware.require_peak(a.linear_precision)},
@@ -170,6 +172,8 @@ std::string render_table(const Analysis& a) {
   out += fmt::format("{} on {} ({}): weights {}, activations {}, KV {}, attention {}, fusion {}\n", a.model.name,
                      a.hardware.name, a.hardware.description, to_string(s.weight_dtype), to_string(s.act_dtype),
                      to_string(s.kv_dtype), to_string(s.attention), to_string(s.fusion));
+  if (!a.hardware.overrides.empty())
+    out += fmt::format("hardware overrides: {}\n", fmt::join(a.hardware.overrides, "; "));
   out += fmt::format("roof: {} {} peak, {} memory, ridge {:.1f} FLOP/B\n\n",
                      reports::si(a.hardware.require_peak(a.linear_precision), "FLOP/s"),
                      to_string(a.linear_precision), reports::si(a.hardware.memory_bytes_per_s(), "B/s"),

@@ -1,6 +1,7 @@
 #include "roofline/present/html_report.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "opmodel/footprint.hpp"
 #include "reports/units.hpp"
@@ -41,6 +42,7 @@ std::string model_text(const opmodel::ModelConfig& m) {
 Terms hardware_terms(const hardware::Profile& hw) {
   Terms t{{"Hardware", hw.description.empty() ? hw.name : fmt::format("{}: {}", hw.name, hw.description)},
           {"Profile", hw.origin}};
+  if (!hw.overrides.empty()) t.push_back({"Overrides", fmt::format("{}", fmt::join(hw.overrides, "; "))});
   for (auto& term : roof_terms(hw)) t.push_back(std::move(term));
   return t;
 }

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "common/quantile.hpp"
 #include "reports/table.hpp"
@@ -118,6 +119,7 @@ json to_json(const RunInfo& run, const SimResult& r, const Summary& s) {
   j["schema_version"] = 1;
   j["model"] = {{"name", run.model.name}, {"layers", run.model.num_layers}};
   j["hardware"] = {{"name", run.hardware.name}, {"description", run.hardware.description}};
+  if (!run.hardware.overrides.empty()) j["hardware"]["overrides"] = run.hardware.overrides;
   json cfg = {{"scheduler", to_string(c.scheduler)},
               {"time_model", c.calibrated ? "calibrated" : "bound"},
               {"max_batch", c.max_batch},
@@ -222,6 +224,8 @@ std::string render_table(const RunInfo& run, const SimResult& r, const Summary& 
                      run.hardware.name, run.hardware.description, opmodel::to_string(sc.weight_dtype),
                      opmodel::to_string(sc.act_dtype), opmodel::to_string(sc.kv_dtype),
                      opmodel::to_string(sc.attention), opmodel::to_string(sc.fusion));
+  if (!run.hardware.overrides.empty())
+    out += fmt::format("hardware overrides: {}\n", fmt::join(run.hardware.overrides, "; "));
   out += fmt::format(
       "server: {} replica{} x tp {} x pp {} = {} device{}; {}; KV blocks of {} tokens; prefix caching {}\n", c.replicas,
       c.replicas == 1 ? "" : "s", c.tp, c.pp, c.tp * c.pp * c.replicas, c.tp * c.pp * c.replicas == 1 ? "" : "s",
