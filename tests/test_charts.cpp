@@ -75,10 +75,10 @@ TEST(Charts, PngIsValidAndDataHoldExactValues) {
 TEST(Charts, SvgParsesAndComparisonAndSweepRender) {
   TempDir dir;
   const Analysis a = analysis("a100-80g-sxm");
-  ChartSettings settings;
+  ExploreSettings settings;
   settings.compare = {hardware::preset("h100-sxm"), hardware::preset("mi300x")};
   settings.sweep_batches = powers_of_two(1, 64);
-  const auto chart = roofline_chart(a, settings);
+  const auto chart = roofline_chart(a, explore(a, settings));
   EXPECT_EQ(chart.lines.size(), 9u);  // 7 projections, lm_head and attention, each joined across 7 batches
   // Two series per profile (prefill, decode), then one per swept batch but 8, which the decode series shows.
   ASSERT_EQ(chart.series.size(), 6u + 6u);
@@ -128,7 +128,7 @@ TEST(Charts, BreakdownBatchContextAndMemoryChartsHoldTheAnalysisValues) {
   EXPECT_NE(slurp(bar_files.data).find("\"q_proj\""), std::string::npos);
 
   // Batch: the point at batch 8 is the analysis's own decode step.
-  const auto batch = batch_chart(a, 64);
+  const auto batch = batch_chart(a, explore(a, {.compare = {}, .sweep_batches = {}, .max_batch = 64}));
   ASSERT_EQ(batch.series[0].points.size(), 7u);
   EXPECT_DOUBLE_EQ(batch.series[0].points[3].second, 1e3 * a.steps[1].time_s);
   EXPECT_DOUBLE_EQ(batch.series[1].points[3].second, 8 / a.steps[1].time_s);
@@ -137,13 +137,13 @@ TEST(Charts, BreakdownBatchContextAndMemoryChartsHoldTheAnalysisValues) {
   EXPECT_NE(slurp(batch_files.data).find(fmt::format("8 {:.17g}", 1e3 * a.steps[1].time_s)), std::string::npos);
 
   // Context: at 1024 cached tokens the step is the analysis's decode step (batch 8, kv_len = prompt).
-  const auto context = context_chart(a, 4096);
+  const auto context = context_chart(a, explore(a, {.compare = {}, .sweep_batches = {}, .max_batch = 256, .max_context = 4096}));
   EXPECT_DOUBLE_EQ(context.series[0].points[3].first, 1024);
   EXPECT_DOUBLE_EQ(context.series[0].points[3].second, 1e3 * a.steps[1].time_s);
   reports::render(context, (dir.path / "context.png").string());
 
   // Memory: weights constant, KV linear in batch, capacity and the largest fitting batch marked.
-  const auto memory = memory_chart(a, 256);
+  const auto memory = memory_chart(a, explore(a, {.compare = {}, .sweep_batches = {}, .max_batch = 256}));
   EXPECT_DOUBLE_EQ(memory.series[1].points[3].second, a.memory.kv_cache_bytes / 1e9);  // batch 8
   ASSERT_EQ(memory.horizontal.size(), 1u);
   EXPECT_DOUBLE_EQ(memory.horizontal[0].at, 80.0);
@@ -277,10 +277,10 @@ TEST(LabelPlacer, CoincidentPointsShareOneLabel) {
 
 TEST(Charts, ComparisonAndSweepLabelsDoNotOverlap) {
   const Analysis a = analysis("a100-80g-sxm");
-  ChartSettings settings;
+  ExploreSettings settings;
   settings.compare = {hardware::preset("h100-sxm"), hardware::preset("mi300x")};
   settings.sweep_batches = powers_of_two(1, 256);
-  const auto chart = roofline_chart(a, settings);
+  const auto chart = roofline_chart(a, explore(a, settings));
   const auto layout = reports::label_layout(chart);
   EXPECT_GE(layout.placed.size(), 8u);
   std::vector<reports::PixelBox> markers;

@@ -297,7 +297,7 @@ TEST(Report, SectionsOfAnAnalysisInOrder) {
   AnalysisRequest req;
   req.prompt = 256;
   const Analysis a = analyze(opmodel::resolve_model("tiny"), hardware::preset("l4"), req);
-  const auto sections = analysis_sections(a, {}, {"0.1.0", "2026-01-01 00:00 UTC", "roofline report"});
+  const auto sections = analysis_sections(a, explore(a, {}), {"0.1.0", "2026-01-01 00:00 UTC", "roofline report"});
   std::vector<std::string> ids;
   for (const auto& s : sections) ids.push_back(s.id);
   EXPECT_EQ(ids, (std::vector<std::string>{"context", "summary", "prefill", "decode", "charts"}));
@@ -319,7 +319,7 @@ TEST(Report, EveryPresetProfileRenders) {
     req.scenario.weight_dtype = req.scenario.act_dtype = req.scenario.kv_dtype = dt;
     const Analysis a = analyze(opmodel::resolve_model("llama-2-7b"), hw, req);
     const std::string html = reports::render_page(
-        {analysis_title(a), analysis_sections(a, {}, {"0.1.0", "2026-01-01 00:00 UTC", "roofline report"})});
+        {analysis_title(a), analysis_sections(a, explore(a, {}), {"0.1.0", "2026-01-01 00:00 UTC", "roofline report"})});
     EXPECT_EQ(count(html, "</svg>"), 5u) << name;
     EXPECT_EQ(unbalanced(html), "") << name;
     EXPECT_NE(html.find(reports::html_escape(hw.description.empty() ? name : hw.description)), std::string::npos)

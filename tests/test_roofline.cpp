@@ -1,4 +1,6 @@
 // roofline/: classification, the analysis of steps and requests, and the JSON contract.
+#include <cstdio>
+
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -9,6 +11,7 @@
 #include "opmodel/op_names.hpp"
 #include "opmodel/step_ops.hpp"
 #include "roofline/core/analysis.hpp"
+#include "roofline/core/explore.hpp"
 #include "roofline/present/analysis_output.hpp"
 
 using namespace roofline;
@@ -236,4 +239,70 @@ TEST(Json, MemoryThatDoesNotFitSaysSo) {
   const Analysis a = analyze(opmodel::resolve_model("llama-2-70b"), hardware::preset("a100-80g-sxm"), request(1, 128));
   EXPECT_FALSE(a.memory.fits().value());
   EXPECT_EQ(to_json(a)["memory"]["fits"], false);
+}
+
+// The exploration is part of the result: the same numbers the charts draw and the JSON holds.
+TEST(Explore, CurvesMeetTheAnalysisAtItsOwnPoint) {
+  AnalysisRequest req;
+  req.scenario.batch = 8;
+  req.prompt = 1024;
+  req.gen = 4;
+  const auto m = opmodel::resolve_model("llama-2-7b");
+  const Analysis a = analyze(m, hardware::preset("a100-80g-sxm"), req);
+  ExploreSettings s;
+  s.compare = {hardware::preset("h100-sxm")};
+  s.sweep_batches = {1, 8, 64};
+  s.max_batch = 64;
+  s.max_context = 4096;
+  const Exploration e = explore(a, s);
+  const StepResult& decode = a.steps[1];
+
+  ASSERT_EQ(e.compared.size(), 1u);
+  const Analysis h100 = analyze(m, hardware::preset("h100-sxm"), req);
+  EXPECT_EQ(e.compared[0].hardware.name, "h100-sxm");
+  EXPECT_EQ(e.compared[0].steps[1].time_s, h100.steps[1].time_s);
+  EXPECT_EQ(e.compared[0].whole_request->ttft_s, h100.whole_request->ttft_s);
+
+  ASSERT_EQ(e.batch_sweep.size(), 3u);
+  EXPECT_EQ(e.batch_sweep[1].batch, 8);
+  EXPECT_EQ(e.batch_sweep[1].time_s, decode.time_s);  // batch 8 at the prompt's context: the decode step shown
+  EXPECT_EQ(e.batch_sweep[2].kv_len, 1024);
+
+  ASSERT_EQ(e.by_batch.points.size(), 7u);  // 1 ... 64
+  EXPECT_EQ(e.by_batch.points[3].x, 8);
+  EXPECT_EQ(e.by_batch.points[3].step_s, decode.time_s);
+  EXPECT_DOUBLE_EQ(e.by_batch.points[3].tokens_per_s, 8 / decode.time_s);
+  ASSERT_EQ(e.by_context.points.size(), 6u);  // 128 ... 4096
+  EXPECT_EQ(e.by_context.points[3].x, 1024);
+  EXPECT_EQ(e.by_context.points[3].step_s, decode.time_s);
+  for (std::size_t i = 1; i < e.by_batch.points.size(); ++i)  // more work per step, more tokens per second
+    EXPECT_GT(e.by_batch.points[i].step_s, e.by_batch.points[i - 1].step_s);
+
+  ASSERT_EQ(e.memory.points.size(), 7u);
+  EXPECT_EQ(e.memory.context_tokens, a.memory.context_tokens);
+  EXPECT_DOUBLE_EQ(e.memory.points[3].kv_cache_bytes, a.memory.kv_cache_bytes);  // batch 8
+  EXPECT_DOUBLE_EQ(e.memory.points[3].activations_bytes, a.memory.activations_bytes);
+  EXPECT_EQ(e.memory.largest_fit_batch, 64);  // 64 x 1028 tokens x 0.5 MB of KV: 34.5 GB, fits 80 GB
+}
+
+TEST(Explore, AnalyzeJsonCarriesItOnlyWhenAsked) {
+  const std::string base = std::string(ROOFLINE_BIN) +
+                           " analyze --model llama-2-7b --hw a100-80g-sxm --prompt 512 --batch 4 --format json";
+  auto json_of = [](const std::string& cmd) {
+    std::string out;
+    FILE* p = popen(cmd.c_str(), "r");
+    char buf[4096];
+    while (std::size_t n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+    EXPECT_EQ(pclose(p), 0) << cmd;
+    return json::parse(out);
+  };
+  EXPECT_FALSE(json_of(base).contains("exploration"));
+  const json j = json_of(base + " --compare h100-sxm --max-context 1024");
+  ASSERT_TRUE(j.contains("exploration"));
+  const json& e = j["exploration"];
+  EXPECT_EQ(e["compared"][0]["hardware"]["name"], "h100-sxm");
+  EXPECT_EQ(e["decode_by_context"]["points"].size(), 4u);  // 128 ... 1024
+  EXPECT_EQ(e["decode_by_batch"]["points"][2]["batch"], 4);
+  EXPECT_EQ(e["decode_by_batch"]["points"][2]["step_time_s"], j["phases"][1]["totals"]["time_s"]);
+  EXPECT_TRUE(e["memory_by_batch"]["largest_fit_batch"].is_number());
 }

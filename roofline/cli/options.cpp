@@ -145,9 +145,9 @@ void add_chart_options(po::options_description& desc) {
       ("max-context", po::value<std::string>()->default_value("32768"), "context chart: the largest context shown");
 }
 
-ChartSettings chart_settings(const po::variables_map& vm) {
+ExploreSettings chart_settings(const po::variables_map& vm) {
   constexpr std::int64_t kMaxBatch = std::int64_t{1} << 16;
-  ChartSettings c;
+  ExploreSettings c;
   if (vm.count("batch-sweep")) {
     const std::string text = vm["batch-sweep"].as<std::string>();
     if (text.find(',') == std::string::npos) {

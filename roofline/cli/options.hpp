@@ -57,7 +57,7 @@ std::string required(const po::variables_map& vm, const char* option);
 // --compare --batch-sweep --max-context: what the charts show beside the analysis (plot, report).
 void add_chart_options(po::options_description& desc);
 // Resolves the compared profiles (throws hardware::ProfileError) and checks the numbers (UsageError).
-ChartSettings chart_settings(const po::variables_map& vm);
+ExploreSettings chart_settings(const po::variables_map& vm);
 
 // --measured-filter --measured-points: which rows of a validate JSON the measured roofline chart shows.
 void add_measured_options(po::options_description& desc);

@@ -69,17 +69,18 @@ int plot(int argc, const char* const* argv) {
   reject_given(vm, {"measured-filter", "measured-points"}, "applies to --measured only");
   const ChartKind kind = chart_kind(vm["chart"].as<std::string>());
   const AnalysisRequest request = analysis_request(vm);
-  const ChartSettings settings = chart_settings(vm);
+  const ExploreSettings settings = chart_settings(vm);
   const auto model = opmodel::resolve_model(required(vm, "model"));
   const auto hw = hardware_profile(vm);
   const Analysis a = roofline::analyze(model, hw, request);
+  const Exploration e = explore(a, settings);
   reports::ChartFiles files;
   switch (kind) {
-    case ChartKind::roofline: files = reports::render(roofline_chart(a, settings), output); break;
+    case ChartKind::roofline: files = reports::render(roofline_chart(a, e), output); break;
     case ChartKind::breakdown: files = reports::render(breakdown_chart(a), output); break;
-    case ChartKind::batch: files = reports::render(batch_chart(a, settings.max_batch), output); break;
-    case ChartKind::context: files = reports::render(context_chart(a, settings.max_context), output); break;
-    case ChartKind::memory: files = reports::render(memory_chart(a, settings.max_batch), output); break;
+    case ChartKind::batch: files = reports::render(batch_chart(a, e), output); break;
+    case ChartKind::context: files = reports::render(context_chart(a, e), output); break;
+    case ChartKind::memory: files = reports::render(memory_chart(a, e), output); break;
   }
   std::cerr << "wrote " << files.image << " (" << files.script << ", " << files.data << ")\n";
   return 0;

@@ -75,10 +75,10 @@ int report(int argc, const char* const* argv) {
   std::vector<reports::HtmlSection> sections;
   if (with_analysis) {
     const AnalysisRequest request = analysis_request(vm);
-    const ChartSettings settings = chart_settings(vm);
+    const ExploreSettings settings = chart_settings(vm);
     const Analysis a = roofline::analyze(opmodel::resolve_model(required(vm, "model")), *hw, request);
     title = analysis_title(a);
-    sections = analysis_sections(a, settings, info);
+    sections = analysis_sections(a, explore(a, settings), info);
   }
   if (with_validation) {
     const ValidationFile v = read_validation_file(vm["validation"].as<std::string>());

@@ -83,6 +83,7 @@ Analysis analyze(const opmodel::ModelConfig& m, const hardware::Profile& hw, con
   a.model = m;
   a.hardware = hw;
   a.request = req;
+  a.parameters = opmodel::parameter_count(m);
   const Roofs roofs = Roofs::of(a.hardware);
   opmodel::Scenario s = req.scenario;
   if (!hw.peak(hardware::Precision::fp32))

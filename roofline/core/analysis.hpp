@@ -81,6 +81,7 @@ struct Analysis {
   opmodel::ModelConfig model;
   hardware::Profile hardware;
   AnalysisRequest request;
+  double parameters = 0;  // the model's parameter count (opmodel::parameter_count)
   std::vector<StepResult> steps;  // the phases shown, prefill first
   std::vector<StepExpectation> expected;  // parallel to steps when the profile is calibrated, else empty
   MemoryResult memory;

@@ -12,8 +12,6 @@ namespace roofline {
 
 using nlohmann::json;
 
-namespace {
-
 json op_json(const OpPoint& p) {
   const auto& b = p.cost.bytes;
   return {{"name", p.cost.name},
@@ -32,6 +30,8 @@ json op_json(const OpPoint& p) {
           {"bound", to_string(p.bound)},
           {"time_s", p.time_s}};
 }
+
+namespace {
 
 json scenario_json(const Analysis& a) {
   const auto& r = a.request;
@@ -60,7 +60,7 @@ json to_json(const Analysis& a) {
   const auto& m = a.model;
   j["model"] = {{"name", m.name},
                 {"model_type", m.model_type},
-                {"parameters", opmodel::parameter_count(m)},
+                {"parameters", a.parameters},
                 {"layers", m.num_layers},
                 {"hidden_size", m.hidden_size},
                 {"heads", m.num_heads},

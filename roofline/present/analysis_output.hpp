@@ -11,6 +11,8 @@
 namespace roofline {
 
 nlohmann::json to_json(const Analysis& a);
+// One op of a step as the JSON's phases[].ops[] hold it (one instance).
+nlohmann::json op_json(const OpPoint& p);
 std::string render_table(const Analysis& a);
 // One row per (phase, op): every per-instance figure of the JSON, plus count and the step share.
 std::string render_csv(const Analysis& a);

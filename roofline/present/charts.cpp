@@ -53,54 +53,41 @@ std::vector<hardware::Precision> used_precisions(const Analysis& a) {
 }
 }  // namespace
 
-std::vector<std::int64_t> powers_of_two(std::int64_t first, std::int64_t last) {
-  std::vector<std::int64_t> v;
-  for (std::int64_t x = first; x <= last; x *= 2) v.push_back(x);
-  return v;
-}
-
-reports::RooflineChart roofline_chart(const Analysis& a, const ChartSettings& settings) {
+reports::RooflineChart roofline_chart(const Analysis& a, const Exploration& e) {
   reports::RooflineChart chart;
   const auto& r = a.request;
-  const auto& compare = settings.compare;
+  const bool compare = !e.compared.empty();
   chart.title = fmt::format("{} on {}: batch {}, weights {}, activations {}, KV {}, attention {}", a.model.name,
-                            compare.empty() ? a.hardware.name : a.hardware.name + " vs others", r.scenario.batch,
+                            compare ? a.hardware.name + " vs others" : a.hardware.name, r.scenario.batch,
                             to_string(r.scenario.weight_dtype), to_string(r.scenario.act_dtype),
                             to_string(r.scenario.kv_dtype), to_string(r.scenario.attention));
-  const auto used = compare.empty() ? std::vector<hardware::Precision>{} : used_precisions(a);
+  const auto used = compare ? used_precisions(a) : std::vector<hardware::Precision>{};
   add_roofs(chart, a.hardware, used);
   add_steps(chart, a, true);
-  for (const auto& hw : compare) {
-    const Analysis other = analyze(a.model, hw, a.request);
-    add_roofs(chart, hw, used);
+  for (const Analysis& other : e.compared) {
+    add_roofs(chart, other.hardware, used);
     add_steps(chart, other, false);
   }
-  if (!settings.sweep_batches.empty()) add_batch_sweep(chart, a, settings.sweep_batches);
+  if (!e.batch_sweep.empty()) add_batch_sweep(chart, a, e.batch_sweep);
   return chart;
 }
 
-void add_batch_sweep(reports::RooflineChart& chart, const Analysis& a, const std::vector<std::int64_t>& batches) {
-  const Roofs roofs = Roofs::of(a.hardware);
-  opmodel::Scenario s = a.request.scenario;
-  s.q_len = 1;
-  s.kv_len = a.request.decode_context();
+void add_batch_sweep(reports::RooflineChart& chart, const Analysis& a, const std::vector<StepResult>& sweep) {
   // Open markers, so the sweep reads apart from the analysis's own (filled) points.
   static constexpr int kMarkers[] = {8, 12, 10, 14, 4, 6, 1, 2, 3};
   std::map<std::string, reports::Polyline> per_op;
-  StepResult step;
-  for (std::size_t i = 0; i < batches.size(); ++i) {
-    s.batch = batches[i];
-    analyze_step(a.model, s, roofs, Phase::decode, step);
-    const bool shown = a.request.decode && a.request.scenario.batch == s.batch;
+  for (std::size_t i = 0; i < sweep.size(); ++i) {
+    const StepResult& step = sweep[i];
+    const bool shown = a.request.decode && a.request.scenario.batch == step.batch;
     reports::PointSeries series;
-    series.name = fmt::format("decode: batch {}, {} cached (linear, attention)", s.batch, s.kv_len);
+    series.name = fmt::format("decode: batch {}, {} cached (linear, attention)", step.batch, step.kv_len);
     series.marker = kMarkers[i % std::size(kMarkers)];
     series.group = a.hardware.name;
     for (const OpPoint& p : step) {
       if (p.cost.kind != opmodel::OpKind::linear && p.cost.kind != opmodel::OpKind::attention) continue;
-      const bool last = i + 1 == batches.size();
+      const bool last = i + 1 == sweep.size();
       series.points.push_back({p.intensity, p.attainable_flops_per_s,
-                               last ? fmt::format("{} @{}", p.cost.name, s.batch) : std::string()});
+                               last ? fmt::format("{} @{}", p.cost.name, step.batch) : std::string()});
       auto& line = per_op[std::string(p.cost.name)];
       line.group = a.hardware.name;
       line.points.push_back({p.intensity, p.attainable_flops_per_s, ""});
@@ -112,7 +99,6 @@ void add_batch_sweep(reports::RooflineChart& chart, const Analysis& a, const std
 
 }  // namespace roofline
 
-#include "opmodel/footprint.hpp"
 
 namespace roofline {
 
@@ -139,34 +125,24 @@ reports::BarChart breakdown_chart(const Analysis& a) {
 
 namespace {
 
-std::int64_t decode_context(const Analysis& a) { return a.request.decode_context(); }
+// Decode step time (ms, left axis) and tokens/s (right axis) along a curve.
+enum class Varied { batch, context };
 
-// Decode step time (ms, left axis) and tokens/s (right axis) at powers of two of batch or context, the other fixed.
-enum class Sweep { batch, context };
-
-reports::XYChart decode_sweep(const Analysis& a, Sweep over, std::int64_t first, std::int64_t last) {
-  const Roofs roofs = Roofs::of(a.hardware);
-  opmodel::Scenario s = a.request.scenario;
-  s.q_len = 1;
-  s.kv_len = decode_context(a);
+reports::XYChart decode_chart(const Analysis& a, const DecodeCurve& curve, Varied over) {
   reports::XYChart c;
-  c.title = over == Sweep::batch
+  c.title = over == Varied::batch
                 ? fmt::format("{} on {}: decode step at {} cached tokens against batch", a.model.name, a.hardware.name,
-                              s.kv_len)
+                              curve.kv_len)
                 : fmt::format("{} on {}: decode step at batch {} against context", a.model.name, a.hardware.name,
-                              s.batch);
-  c.x_label = over == Sweep::batch ? "batch (sequences)" : "cached tokens per sequence";
+                              curve.batch);
+  c.x_label = over == Varied::batch ? "batch (sequences)" : "cached tokens per sequence";
   c.y_label = "decode step time (ms)";
   c.y2_label = "output tokens/s";
   c.log_x = true;
   reports::XYSeries latency{"time per output token (ms)", {}, false}, rate{"tokens/s (batch / step time)", {}, true};
-  StepResult st;
-  for (std::int64_t x = first; x <= last; x *= 2) {
-    (over == Sweep::batch ? s.batch : s.kv_len) = x;
-    opmodel::validate(s);
-    analyze_step(a.model, s, roofs, Phase::decode, st);
-    latency.points.emplace_back(double(x), 1e3 * st.time_s);
-    rate.points.emplace_back(double(x), double(s.batch) / st.time_s);
+  for (const DecodePoint& p : curve.points) {
+    latency.points.emplace_back(double(p.x), 1e3 * p.step_s);
+    rate.points.emplace_back(double(p.x), p.tokens_per_s);
   }
   c.series = {latency, rate};
   return c;
@@ -174,47 +150,42 @@ reports::XYChart decode_sweep(const Analysis& a, Sweep over, std::int64_t first,
 
 }  // namespace
 
-reports::XYChart batch_chart(const Analysis& a, std::int64_t max_batch) {
-  reports::XYChart c = decode_sweep(a, Sweep::batch, 1, max_batch);
+reports::XYChart batch_chart(const Analysis& a, const Exploration& e) {
+  reports::XYChart c = decode_chart(a, e.by_batch, Varied::batch);
   if (a.decode_compute_bound_batch)
     c.vertical.push_back({fmt::format("linears compute-bound from batch {}", *a.decode_compute_bound_batch),
                           double(*a.decode_compute_bound_batch)});
   return c;
 }
 
-reports::XYChart context_chart(const Analysis& a, std::int64_t max_context) {
-  return decode_sweep(a, Sweep::context, 128, max_context);
+reports::XYChart context_chart(const Analysis& a, const Exploration& e) {
+  return decode_chart(a, e.by_context, Varied::context);
 }
 
-reports::XYChart memory_chart(const Analysis& a, std::int64_t max_batch) {
-  const std::int64_t context = std::max<std::int64_t>(a.memory.context_tokens, 1);
+reports::XYChart memory_chart(const Analysis& a, const Exploration& e) {
+  const MemoryCurve& m = e.memory;
   reports::XYChart c;
   c.title = fmt::format("{} on {}: memory at {} tokens per sequence against batch", a.model.name, a.hardware.name,
-                        context);
+                        m.context_tokens);
   c.x_label = "batch (sequences)";
   c.y_label = "memory (GB)";
   c.log_x = true;
   reports::XYSeries weights{"weights", {}, false}, kv{"KV cache", {}, false}, act{"activations", {}, false},
       total{"total", {}, false};
-  opmodel::Scenario s = a.request.scenario;
-  std::optional<std::int64_t> largest_fit;
-  for (std::int64_t b = 1; b <= max_batch; b *= 2) {
-    s.batch = b;
-    const double w = opmodel::weight_bytes(a.model, s), k = opmodel::kv_cache_bytes(a.model, s, context);
-    // Activations scale with the tokens in flight: the analysis's peak, per sequence, times the batch.
-    const double x = a.memory.activations_bytes / double(a.request.scenario.batch) * double(b);
-    weights.points.emplace_back(double(b), w / 1e9);
-    kv.points.emplace_back(double(b), k / 1e9);
-    act.points.emplace_back(double(b), x / 1e9);
-    total.points.emplace_back(double(b), (w + k + x) / 1e9);
-    if (a.memory.capacity_bytes && w + k + x <= *a.memory.capacity_bytes) largest_fit = b;
+  for (const MemoryPoint& p : m.points) {
+    const double b = double(p.batch);
+    weights.points.emplace_back(b, p.weights_bytes / 1e9);
+    kv.points.emplace_back(b, p.kv_cache_bytes / 1e9);
+    act.points.emplace_back(b, p.activations_bytes / 1e9);
+    total.points.emplace_back(b, p.total_bytes() / 1e9);
   }
   c.series = {weights, kv, act, total};
   if (a.memory.capacity_bytes)
     c.horizontal.push_back({fmt::format("capacity {}", reports::si(*a.memory.capacity_bytes, "B")),
                             *a.memory.capacity_bytes / 1e9});
-  if (largest_fit) c.vertical.push_back({fmt::format("largest power-of-two batch that fits: {}", *largest_fit),
-                                         double(*largest_fit)});
+  if (m.largest_fit_batch)
+    c.vertical.push_back({fmt::format("largest power-of-two batch that fits: {}", *m.largest_fit_batch),
+                          double(*m.largest_fit_batch)});
   return c;
 }
 

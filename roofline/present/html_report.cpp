@@ -28,10 +28,10 @@ namespace {
 
 using Terms = std::vector<std::pair<std::string, std::string>>;
 
-std::string model_text(const opmodel::ModelConfig& m) {
+std::string model_text(const opmodel::ModelConfig& m, double parameters) {
   std::string t = fmt::format("{} ({}): {} parameters, {} layers, hidden {}, {} heads, {} KV heads of {}, FFN {}, "
                               "vocabulary {}",
-                              m.name, m.model_type, reports::si(opmodel::parameter_count(m), ""), m.num_layers,
+                              m.name, m.model_type, reports::si(parameters, ""), m.num_layers,
                               m.hidden_size, m.num_heads, m.num_kv_heads, m.head_dim, m.intermediate_size,
                               m.vocab_size);
   if (m.is_moe()) t += fmt::format(", {} experts ({} per token)", m.num_experts, m.experts_per_token);
@@ -50,7 +50,7 @@ Terms hardware_terms(const hardware::Profile& hw) {
 reports::HtmlSection context_section(const Analysis& a, const ReportInfo& info) {
   const AnalysisRequest& r = a.request;
   const opmodel::Scenario& s = r.scenario;
-  Terms t{{"Model", model_text(a.model)}};
+  Terms t{{"Model", model_text(a.model, a.parameters)}};
   for (auto& term : hardware_terms(a.hardware)) t.push_back(std::move(term));
   std::string scenario = fmt::format("batch {}", s.batch);
   if (r.prompt) scenario += fmt::format(", prompt {} tokens", *r.prompt);
@@ -120,12 +120,12 @@ std::string figure(const std::string& svg, const std::string& id, const std::str
   return reports::html_figure(reports::inline_svg(svg, id + "-", title), caption);
 }
 
-reports::HtmlSection charts_section(const Analysis& a, const ChartSettings& settings) {
-  const auto roof = roofline_chart(a, settings);
+reports::HtmlSection charts_section(const Analysis& a, const Exploration& e) {
+  const auto roof = roofline_chart(a, e);
   const auto bars = breakdown_chart(a);
-  const auto batch = batch_chart(a, settings.max_batch);
-  const auto context = context_chart(a, settings.max_context);
-  const auto memory = memory_chart(a, settings.max_batch);
+  const auto batch = batch_chart(a, e);
+  const auto context = context_chart(a, e);
+  const auto memory = memory_chart(a, e);
   std::string body;
   body += figure(reports::render_svg(roof), "chart-roofline", roof.title,
                  "Roofline: each op of each step at its arithmetic intensity and attainable FLOP/s, under the roofs "
@@ -146,12 +146,12 @@ reports::HtmlSection charts_section(const Analysis& a, const ChartSettings& sett
 
 std::string analysis_title(const Analysis& a) { return fmt::format("{} on {}", a.model.name, a.hardware.name); }
 
-std::vector<reports::HtmlSection> analysis_sections(const Analysis& a, const ChartSettings& charts,
+std::vector<reports::HtmlSection> analysis_sections(const Analysis& a, const Exploration& e,
                                                     const ReportInfo& info) {
   std::vector<reports::HtmlSection> s{context_section(a, info), summary_section(a)};
   for (std::size_t i = 0; i < a.steps.size(); ++i)
     s.push_back(phase_section(a.steps[i], a.expected.empty() ? nullptr : &a.expected[i]));
-  s.push_back(charts_section(a, charts));
+  s.push_back(charts_section(a, e));
   return s;
 }
 

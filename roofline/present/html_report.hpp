@@ -23,7 +23,7 @@ struct ReportInfo {  // how the report was made, shown with its context
 // Context (model, hardware, scenario, dtypes, how the report was made), summary (request times, step times,
 // memory and its fit, roof and ridge, compute-bound batch), one table per phase (the cells of `analyze`'s
 // table), and the charts (roofline, breakdown, batch, context, memory) as inline SVG. Throws ChartError.
-std::vector<reports::HtmlSection> analysis_sections(const Analysis& a, const ChartSettings& charts,
+std::vector<reports::HtmlSection> analysis_sections(const Analysis& a, const Exploration& e,
                                                     const ReportInfo& info);
 
 // The title of an analysis's page: "llama-2-7b on a100-80g-sxm".
