@@ -78,7 +78,88 @@ std::optional<std::int64_t> decode_compute_bound_batch(const opmodel::ModelConfi
   return hi;
 }
 
+namespace {
+
+void check_request(const hardware::Profile& hw, const AnalysisRequest& req) {
+  if (!hw.peak(hardware::Precision::fp32))
+    throw hardware::ProfileError(hw.origin.empty() ? hw.name : hw.origin, "peak_flops_per_s.fp32",
+                                 "is required: element-wise ops run on the vector units at fp32");
+  if ((req.prefill || req.gen) && !req.prompt)
+    throw opmodel::ModelError("scenario", "prompt", "is required for the prefill phase and for --gen");
+  if (req.decode && !req.prompt && !req.kv_len)
+    throw opmodel::ModelError("scenario", "kv_len", "the decode phase needs --kv-len or --prompt");
+  if (!req.prefill && !req.decode && !req.gen)
+    throw opmodel::ModelError("scenario", "phase", "no phase selected");
+  if (req.gen && *req.gen < 1) throw opmodel::ModelError("scenario", "gen", "must be at least 1");
+}
+
+// The whole request: the prefill (the one shown, or analyzed here), then gen decode steps as the cache grows.
+RequestResult whole_request(const Analysis& a, const Roofs& roofs) {
+  const AnalysisRequest& req = a.request;
+  const hardware::Profile& hw = a.hardware;
+  opmodel::Scenario s = req.scenario;
+  RequestResult r;
+  r.gen_tokens = *req.gen;
+  StepResult step;
+  std::optional<double> expected_ttft;
+  if (req.prefill) {
+    r.ttft_s = a.steps.front().time_s;  // the prefill shown is the request's first step
+    if (hw.calibration) expected_ttft = a.expected.front().total_s;
+  } else {
+    s.q_len = *req.prompt;
+    s.kv_len = 0;
+    opmodel::validate(s);
+    analyze_step(a.model, s, roofs, Phase::prefill, step);
+    r.ttft_s = step.time_s;
+    if (hw.calibration) expected_ttft = expect_step(step, s, hw, roofs).total_s;
+  }
+  s.q_len = 1;
+  s.kv_len = *req.prompt + *req.gen - 1;
+  opmodel::validate(s);  // the last step's context: checks the whole range
+  double decode_s = 0;
+  std::optional<double> expected_decode_s;
+  if (hw.calibration) expected_decode_s = 0.0;
+  for (std::int64_t i = 0; i < *req.gen; ++i) {
+    s.kv_len = *req.prompt + i;  // decode step i attends to the prompt and the i tokens before it
+    analyze_step(a.model, s, roofs, Phase::decode, step);
+    decode_s += step.time_s;
+    if (expected_decode_s) {
+      const auto e = expect_step(step, s, hw, roofs).total_s;
+      expected_decode_s = e ? std::optional(*expected_decode_s + *e) : std::nullopt;
+    }
+  }
+  if (expected_ttft && expected_decode_s) {
+    r.expected_ttft_s = expected_ttft;
+    r.expected_tpot_s = *expected_decode_s / double(*req.gen);
+  }
+  r.tpot_s = decode_s / double(*req.gen);
+  r.total_time_s = r.ttft_s + decode_s;
+  const double batch = double(req.scenario.batch);
+  r.output_tokens_per_s = batch * double(*req.gen) / r.total_time_s;
+  r.decode_tokens_per_s = batch / r.tpot_s;
+  return r;
+}
+
+// Memory at the fullest context: weights, KV cache, and the largest step's activations.
+MemoryResult memory_of(const Analysis& a, std::int64_t context) {
+  const AnalysisRequest& req = a.request;
+  MemoryResult mem;
+  mem.context_tokens = context;
+  mem.weights_bytes = opmodel::weight_bytes(a.model, req.scenario);
+  mem.kv_cache_bytes = opmodel::kv_cache_bytes(a.model, req.scenario, context);
+  for (const StepResult& st : a.steps) {
+    opmodel::Scenario ss = req.scenario;
+    ss.q_len = st.q_len;
+    mem.activations_bytes = std::max(mem.activations_bytes, peak_activation_bytes(a.model, ss, st));
+  }
+  mem.capacity_bytes = a.hardware.capacity_bytes();
+  return mem;
+}
+
+}  // namespace
+
 Analysis analyze(const opmodel::ModelConfig& m, const hardware::Profile& hw, const AnalysisRequest& req) {
+  check_request(hw, req);
   Analysis a;
   a.model = m;
   a.hardware = hw;
@@ -86,17 +167,6 @@ Analysis analyze(const opmodel::ModelConfig& m, const hardware::Profile& hw, con
   a.parameters = opmodel::parameter_count(m);
   const Roofs roofs = Roofs::of(a.hardware);
   opmodel::Scenario s = req.scenario;
-  if (!hw.peak(hardware::Precision::fp32))
-    throw hardware::ProfileError(hw.origin.empty() ? hw.name : hw.origin, "peak_flops_per_s.fp32",
-                                 "is required: element-wise ops run on the vector units at fp32");
-
-  if ((req.prefill || req.gen) && !req.prompt)
-    throw opmodel::ModelError("scenario", "prompt", "is required for the prefill phase and for --gen");
-  if (req.decode && !req.prompt && !req.kv_len)
-    throw opmodel::ModelError("scenario", "kv_len", "the decode phase needs --kv-len or --prompt");
-  if (!req.prefill && !req.decode && !req.gen)
-    throw opmodel::ModelError("scenario", "phase", "no phase selected");
-
   std::int64_t context = 0;
   if (req.prefill) {
     s.q_len = *req.prompt;
@@ -114,61 +184,11 @@ Analysis analyze(const opmodel::ModelConfig& m, const hardware::Profile& hw, con
     if (hw.calibration) a.expected.push_back(expect_step(a.steps.back(), s, hw, roofs));
     context = std::max(context, s.kv_len + 1);
   }
-
   if (req.gen) {
-    if (*req.gen < 1) throw opmodel::ModelError("scenario", "gen", "must be at least 1");
-    RequestResult r;
-    r.gen_tokens = *req.gen;
-    StepResult step;
-    std::optional<double> expected_ttft;
-    if (req.prefill) {
-      r.ttft_s = a.steps.front().time_s;  // the prefill shown is the request's first step
-      if (hw.calibration) expected_ttft = a.expected.front().total_s;
-    } else {
-      s.q_len = *req.prompt;
-      s.kv_len = 0;
-      opmodel::validate(s);
-      analyze_step(m, s, roofs, Phase::prefill, step);
-      r.ttft_s = step.time_s;
-      if (hw.calibration) expected_ttft = expect_step(step, s, hw, roofs).total_s;
-    }
-    s.q_len = 1;
-    s.kv_len = *req.prompt + *req.gen - 1;
-    opmodel::validate(s);  // the last step's context: checks the whole range
-    double decode_s = 0;
-    std::optional<double> expected_decode_s;
-    if (hw.calibration) expected_decode_s = 0.0;
-    for (std::int64_t i = 0; i < *req.gen; ++i) {
-      s.kv_len = *req.prompt + i;  // decode step i attends to the prompt and the i tokens before it
-      analyze_step(m, s, roofs, Phase::decode, step);
-      decode_s += step.time_s;
-      if (expected_decode_s) {
-        const auto e = expect_step(step, s, hw, roofs).total_s;
-        expected_decode_s = e ? std::optional(*expected_decode_s + *e) : std::nullopt;
-      }
-    }
-    if (expected_ttft && expected_decode_s) {
-      r.expected_ttft_s = expected_ttft;
-      r.expected_tpot_s = *expected_decode_s / double(*req.gen);
-    }
-    r.tpot_s = decode_s / double(*req.gen);
-    r.total_time_s = r.ttft_s + decode_s;
-    const double batch = double(req.scenario.batch);
-    r.output_tokens_per_s = batch * double(*req.gen) / r.total_time_s;
-    r.decode_tokens_per_s = batch / r.tpot_s;
-    a.whole_request = r;
+    a.whole_request = whole_request(a, roofs);
     context = std::max(context, *req.prompt + *req.gen);
   }
-
-  a.memory.context_tokens = context;
-  a.memory.weights_bytes = opmodel::weight_bytes(m, req.scenario);
-  a.memory.kv_cache_bytes = opmodel::kv_cache_bytes(m, req.scenario, context);
-  for (const StepResult& st : a.steps) {
-    opmodel::Scenario ss = req.scenario;
-    ss.q_len = st.q_len;
-    a.memory.activations_bytes = std::max(a.memory.activations_bytes, peak_activation_bytes(m, ss, st));
-  }
-  a.memory.capacity_bytes = hw.capacity_bytes();
+  a.memory = memory_of(a, context);
 
   // The projections' roof: where decode's linear layers sit, and where they cross over.
   a.linear_precision = precision_of(opmodel::Unit::matrix, req.scenario.act_dtype);

@@ -49,15 +49,7 @@ std::string link_text(const Layout& l) {
                      l.latency_given ? reports::duration(l.link_latency_s) : std::string("not given (0 taken)"));
 }
 
-}  // namespace
-
-json to_json(const RunInfo& run, const SimResult& r, const Summary& s) {
-  const SimConfig& c = run.config;
-  json j;
-  j["schema_version"] = 1;
-  j["model"] = {{"name", run.model.name}, {"layers", run.model.num_layers}};
-  j["hardware"] = {{"name", run.hardware.name}, {"description", run.hardware.description}};
-  if (!run.hardware.overrides.empty()) j["hardware"]["overrides"] = run.hardware.overrides;
+json config_json(const SimConfig& c, const SimResult& r) {
   json cfg = {{"scheduler", to_string(c.scheduler)},
               {"time_model", c.calibrated ? "calibrated" : "bound"},
               {"max_batch", c.max_batch},
@@ -85,19 +77,50 @@ json to_json(const RunInfo& run, const SimResult& r, const Summary& s) {
     cfg["speculation"] = {{"draft", c.speculation->draft.name},
                           {"tokens", c.speculation->tokens},
                           {"accept_rate", c.speculation->accept_rate}};
-  j["config"] = cfg;
+  return cfg;
+}
+
+json memory_json(const SimResult& r, const Summary& s) {
+  const MemoryPlan& m = r.memory;
+  return {{"capacity_bytes", optional_json(m.capacity_bytes)},
+          {"usable_bytes", m.blocks_given ? json(nullptr) : json(m.usable_bytes)},
+          {"weights_bytes", m.weights_bytes},
+          {"workspace_bytes", m.workspace_bytes},
+          {"workspace_tokens", m.workspace_tokens},
+          {"kv_cache_bytes", m.kv_bytes()},
+          {"kv_blocks", m.kv_blocks},
+          {"block_bytes", m.block_bytes},
+          {"peak_bytes", s.peak_memory_bytes}};
+}
+
+// KV and memory over time: every 2^k-th step of each replica, fewer than 512 points per replica.
+json timeline_json(const SimResult& r) {
+  const MemoryPlan& m = r.memory;
+  json timeline = json::array();
+  for (const StepRecord& st : r.timeline)
+    timeline.push_back(
+        {{"t_s", st.start_s},
+         {"replica", st.replica},
+         {"running", st.running},
+         {"waiting", st.waiting},
+         {"kv_blocks_used", st.kv_blocks_used},
+         {"memory_bytes", m.weights_bytes + m.workspace_bytes + double(st.kv_blocks_used) * m.block_bytes}});
+  return timeline;
+}
+
+}  // namespace
+
+json to_json(const RunInfo& run, const SimResult& r, const Summary& s) {
+  const SimConfig& c = run.config;
+  json j;
+  j["schema_version"] = 1;
+  j["model"] = {{"name", run.model.name}, {"layers", run.model.num_layers}};
+  j["hardware"] = {{"name", run.hardware.name}, {"description", run.hardware.description}};
+  if (!run.hardware.overrides.empty()) j["hardware"]["overrides"] = run.hardware.overrides;
+  j["config"] = config_json(c, r);
   j["workload"] = {{"description", run.workload.description}, {"requests", run.workload.requests.size()}};
 
-  const MemoryPlan& m = r.memory;
-  j["memory_per_device"] = {{"capacity_bytes", optional_json(m.capacity_bytes)},
-                            {"usable_bytes", m.blocks_given ? json(nullptr) : json(m.usable_bytes)},
-                            {"weights_bytes", m.weights_bytes},
-                            {"workspace_bytes", m.workspace_bytes},
-                            {"workspace_tokens", m.workspace_tokens},
-                            {"kv_cache_bytes", m.kv_bytes()},
-                            {"kv_blocks", m.kv_blocks},
-                            {"block_bytes", m.block_bytes},
-                            {"peak_bytes", s.peak_memory_bytes}};
+  j["memory_per_device"] = memory_json(r, s);
   j["latency"] = {{"ttft_s", stats_json(s.ttft_s)}, {"tpot_s", stats_json(s.tpot_s)}, {"e2e_s", stats_json(s.e2e_s)}};
   j["throughput"] = {{"duration_s", s.duration_s},
                      {"requests_per_s", s.requests_per_s},
@@ -137,17 +160,7 @@ json to_json(const RunInfo& run, const SimResult& r, const Summary& s) {
                         {"tpot_speedup", optional_json(s.spec_tpot_speedup)},
                         {"throughput_speedup", optional_json(s.spec_throughput_speedup)}};
 
-  // KV and memory over time: every 2^k-th step of each replica, fewer than 512 points per replica.
-  json timeline = json::array();
-  for (const StepRecord& st : r.timeline)
-    timeline.push_back(
-        {{"t_s", st.start_s},
-         {"replica", st.replica},
-         {"running", st.running},
-         {"waiting", st.waiting},
-         {"kv_blocks_used", st.kv_blocks_used},
-         {"memory_bytes", m.weights_bytes + m.workspace_bytes + double(st.kv_blocks_used) * m.block_bytes}});
-  j["timeline"] = timeline;
+  j["timeline"] = timeline_json(r);
   return j;
 }
 

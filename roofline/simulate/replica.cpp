@@ -87,13 +87,11 @@ void Replica::run() {
   shared_.out.prefix_evictions += kv_.evictions();
 }
 
-double Replica::cost_step() {
-  const StepCost& target = shared_.target;
-  const Layout& layout = target.layout();
-  const int P = layout.pp;
+int Replica::assign_microbatches() {
+  const int P = shared_.target.layout().pp;
   const int wanted = shared_.config.microbatches > 0 ? shared_.config.microbatches : P;
   const int M = P > 1 ? int(std::min<std::size_t>(std::size_t(wanted), plan_.size())) : 1;
-  // Micro-batches: each sequence to the one with the fewest tokens so far.
+  // Each sequence to the micro-batch with the fewest tokens so far.
   mb_of_.resize(plan_.size());
   mb_tokens_.assign(std::size_t(M), 0.0);
   for (std::size_t i = 0; i < plan_.size(); ++i) {
@@ -101,62 +99,62 @@ double Replica::cost_step() {
     mb_of_[i] = std::int32_t(m);
     mb_tokens_[m] += double(plan_[i].q);
   }
-  // A micro-batch's shape: runs of identical sequences (a static batch) are one shape, as analyze sees them.
-  auto shape_of = [&](auto&& include, auto&& seq_shape, std::optional<std::int64_t> window) {
-    opmodel::BatchShape b;
-    opmodel::SequenceShape run{0, 0, 0, 0};
-    for (std::size_t i = 0; i < plan_.size(); ++i) {
-      if (!include(i)) continue;
-      const opmodel::SequenceShape s = seq_shape(plan_[i]);
-      if (run.count > 0 && run.q_len == s.q_len && run.kv_len == s.kv_len && run.logit_rows == s.logit_rows) {
-        ++run.count;
-        continue;
-      }
-      if (run.count > 0) b.add(run, window);
-      run = s;
+  return M;
+}
+
+// Runs of identical sequences (a static batch) are one shape, as analyze sees them.
+template <class Include, class SeqShape>
+opmodel::BatchShape Replica::shape_of(Include include, SeqShape seq_shape, std::optional<std::int64_t> window) const {
+  opmodel::BatchShape b;
+  opmodel::SequenceShape run{0, 0, 0, 0};
+  for (std::size_t i = 0; i < plan_.size(); ++i) {
+    if (!include(i)) continue;
+    const opmodel::SequenceShape s = seq_shape(plan_[i]);
+    if (run.count > 0 && run.q_len == s.q_len && run.kv_len == s.kv_len && run.logit_rows == s.logit_rows) {
+      ++run.count;
+      continue;
     }
     if (run.count > 0) b.add(run, window);
-    return b;
-  };
+    run = s;
+  }
+  if (run.count > 0) b.add(run, window);
+  return b;
+}
 
-  // Speculative decoding (pp = 1): the draft model's passes run first. Pass 0 takes the prompt chunks (the
-  // draft caches them too) and each drafting sequence's last token; pass j drafts token j + 1.
+// Speculative decoding (pp = 1): the draft model's passes run first. Pass 0 takes the prompt chunks (the
+// draft caches them too) and each drafting sequence's last token; pass j drafts token j + 1.
+double Replica::draft_time_s() {
+  if (!shared_.draft) return 0;
   double draft_s = 0;
-  if (shared_.draft) {
-    const auto window = shared_.draft->layout().shard.sliding_window;
-    std::int32_t passes = 0;
-    for (const Entry& e : plan_) passes = std::max(passes, e.drafts < 0 ? 1 : e.drafts);
-    for (std::int32_t j = 0; j < passes; ++j) {
-      const opmodel::BatchShape b = shape_of(
-          [&](std::size_t i) { return plan_[i].drafts > j || (j == 0 && plan_[i].drafts < 0); },
-          [&](const Entry& e) {
-            return e.drafts < 0 ? opmodel::SequenceShape{1, e.q, e.kv, 0} : opmodel::SequenceShape{1, 1, e.kv + j, 1};
-          },
-          window);
-      if (b.tokens == 0) continue;
-      double t = 0;
-      shared_.draft->stage_times(b, &t, nullptr);
-      draft_s += t;
-    }
-    shared_.out.time_by_op.draft_s += draft_s;
+  const auto window = shared_.draft->layout().shard.sliding_window;
+  std::int32_t passes = 0;
+  for (const Entry& e : plan_) passes = std::max(passes, e.drafts < 0 ? 1 : e.drafts);
+  for (std::int32_t j = 0; j < passes; ++j) {
+    const opmodel::BatchShape b = shape_of(
+        [&](std::size_t i) { return plan_[i].drafts > j || (j == 0 && plan_[i].drafts < 0); },
+        [&](const Entry& e) {
+          return e.drafts < 0 ? opmodel::SequenceShape{1, e.q, e.kv, 0} : opmodel::SequenceShape{1, 1, e.kv + j, 1};
+        },
+        window);
+    if (b.tokens == 0) continue;
+    double t = 0;
+    shared_.draft->stage_times(b, &t, nullptr);
+    draft_s += t;
   }
+  shared_.out.time_by_op.draft_s += draft_s;
+  return draft_s;
+}
 
-  stage_s_.resize(std::size_t(M * P));
-  const auto window = layout.shard.sliding_window;
-  auto target_shape = [](const Entry& e) { return opmodel::SequenceShape{1, e.q, e.kv, e.logits}; };
-  for (int m = 0; m < M; ++m) {
-    const opmodel::BatchShape b = shape_of([&](std::size_t i) { return mb_of_[i] == m; }, target_shape, window);
-    target.stage_times(b, &stage_s_[std::size_t(m * P)], &shared_.out.time_by_op);
-  }
-
-  // Forward pipeline: micro-batch m enters stage s once it has left stage s - 1 (and been sent) and
-  // stage s has finished micro-batch m - 1.
+// Forward pipeline: micro-batch m enters stage s once it has left stage s - 1 (and been sent) and stage s
+// has finished micro-batch m - 1.
+double Replica::pipeline_makespan(int M, double start_s) {
+  const int P = shared_.target.layout().pp;
   const bool keep = shared_.config.keep_steps;
-  if (draft_s > 0 && keep) shared_.out.slices.push_back({0, draft_s, 0, 0, true});
-  stage_free_.assign(std::size_t(P), draft_s);
+  if (start_s > 0 && keep) shared_.out.slices.push_back({0, start_s, 0, 0, true});
+  stage_free_.assign(std::size_t(P), start_s);
   double busy = 0;
   for (int m = 0; m < M; ++m) {
-    double ready = draft_s;
+    double ready = start_s;
     for (int s = 0; s < P; ++s) {
       const double t = stage_s_[std::size_t(m * P + s)];
       const double start = std::max(stage_free_[std::size_t(s)], ready);
@@ -164,15 +162,30 @@ double Replica::cost_step() {
       busy += t;
       if (keep) shared_.out.slices.push_back({start, t, std::int16_t(s), std::int16_t(m), false});
       if (s + 1 < P) {
-        const double send = target.send_s(mb_tokens_[std::size_t(m)]);
+        const double send = shared_.target.send_s(mb_tokens_[std::size_t(m)]);
         shared_.out.time_by_op.send_s += send;
         ready = start + t + send;
       }
     }
   }
   const double makespan = stage_free_[std::size_t(P - 1)];
-  shared_.out.bubble_s += double(P) * (makespan - draft_s) - busy;  // stage time idle within the step
+  shared_.out.bubble_s += double(P) * (makespan - start_s) - busy;  // stage time idle within the step
   return makespan;
+}
+
+double Replica::cost_step() {
+  const StepCost& target = shared_.target;
+  const int P = target.layout().pp;
+  const int M = assign_microbatches();
+  const double draft_s = draft_time_s();
+  stage_s_.resize(std::size_t(M * P));
+  const auto window = target.layout().shard.sliding_window;
+  auto target_shape = [](const Entry& e) { return opmodel::SequenceShape{1, e.q, e.kv, e.logits}; };
+  for (int m = 0; m < M; ++m) {
+    const opmodel::BatchShape b = shape_of([&](std::size_t i) { return mb_of_[i] == m; }, target_shape, window);
+    target.stage_times(b, &stage_s_[std::size_t(m * P)], &shared_.out.time_by_op);
+  }
+  return pipeline_makespan(M, draft_s);
 }
 
 std::int64_t Replica::finish_step(double end_s) {

@@ -52,7 +52,7 @@ class Replica {
   std::int64_t prefix_blocks(const Seq& s) const;
   std::int64_t decode_tokens(const Seq& s) const;  // 1, or drafts + 1 when speculating
 
-  // Scheduling (sim_schedulers.cpp).
+  // Scheduling (schedulers.cpp).
   void plan_static();
   void plan_continuous();
   void plan_chunked();
@@ -67,8 +67,14 @@ class Replica {
   void plan_chunk(std::int32_t s, std::int64_t q);  // adds q tokens of its prompt (or of a recomputation)
   void plan_decode(std::int32_t s);                 // adds a decode: 1 token, or drafts + 1 when speculating
 
-  // The step (sim_replica.cpp).
+  // The step (replica.cpp).
   double cost_step();  // the step's time; records its slices
+  int assign_microbatches();  // deals plan_ into micro-batches (mb_of_, mb_tokens_); returns how many
+  // The batch shape of the plan's entries for which include(i) holds, each entry's shape from seq_shape.
+  template <class Include, class SeqShape>
+  opmodel::BatchShape shape_of(Include include, SeqShape seq_shape, std::optional<std::int64_t> window) const;
+  double draft_time_s();  // speculative decoding's draft passes before the target's step (0 without)
+  double pipeline_makespan(int microbatches, double start_s);  // stage_s_ through the stages; records slices
   std::int64_t finish_step(double end_s);  // emits tokens, finishes requests; returns the tokens emitted
   void release(Seq& s);
 

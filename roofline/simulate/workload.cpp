@@ -79,48 +79,59 @@ struct RowReader {
 
 }  // namespace
 
-Workload parse_trace(const std::string& text, const std::string& origin) {
+namespace {
+
+// The trace read line by line: the header fixes the columns, each later line is a request.
+struct TraceParser {
+  const std::string& origin;
   Workload w;
-  w.origin = origin;
   std::array<int, kColumns> at{};  // field index of each column, -1 when absent
-  at.fill(-1);
   std::size_t width = 0;
   bool have_header = false;
   std::unordered_map<std::string, std::int32_t> prefix_index;
   std::vector<std::int64_t> prefix_length, prefix_line;  // per prefix: its tokens, the line that first gave them
 
-  std::int64_t line_no = 0;
-  std::size_t pos = 0;
-  while (pos < text.size()) {
-    const std::size_t nl = text.find('\n', pos);
-    const std::string_view raw(text.data() + pos, (nl == std::string::npos ? text.size() : nl) - pos);
-    pos = nl == std::string::npos ? text.size() : nl + 1;
-    ++line_no;
-    const std::string_view line = trim(raw);
-    if (line.empty() || line.front() == '#') continue;
-    const std::string where = fmt::format("trace {}:{}", origin, line_no);
-    if (line.find('"') != std::string_view::npos) throw SimError(where, "", "quoted CSV fields are not supported");
-    const auto fields = split_commas(line);
-
-    if (!have_header) {
-      for (std::size_t i = 0; i < fields.size(); ++i) {
-        const auto it = std::find(kColumnNames.begin(), kColumnNames.end(), fields[i]);
-        if (it == kColumnNames.end())
-          throw SimError(where, fmt::format("column '{}'", fields[i]),
-                         "unknown column (known: arrival_s, prompt_tokens, output_tokens, prefix_id, prefix_tokens)");
-        const auto c = std::size_t(it - kColumnNames.begin());
-        if (at[c] >= 0) throw SimError(where, fmt::format("column '{}'", fields[i]), "appears twice");
-        at[c] = int(i);
-      }
-      for (Column c : {arrival, prompt, output})
-        if (at[c] < 0) throw SimError(where, fmt::format("column '{}'", kColumnNames[c]), "is required in the header");
-      if ((at[prefix_id] < 0) != (at[prefix_tokens] < 0))
-        throw SimError(where, "column 'prefix_id'", "prefix_id and prefix_tokens go together");
-      width = fields.size();
-      have_header = true;
-      continue;
+  void header(const std::vector<std::string_view>& fields, const std::string& where) {
+    at.fill(-1);
+    for (std::size_t i = 0; i < fields.size(); ++i) {
+      const auto it = std::find(kColumnNames.begin(), kColumnNames.end(), fields[i]);
+      if (it == kColumnNames.end())
+        throw SimError(where, fmt::format("column '{}'", fields[i]),
+                       "unknown column (known: arrival_s, prompt_tokens, output_tokens, prefix_id, prefix_tokens)");
+      const auto c = std::size_t(it - kColumnNames.begin());
+      if (at[c] >= 0) throw SimError(where, fmt::format("column '{}'", fields[i]), "appears twice");
+      at[c] = int(i);
     }
+    for (Column c : {arrival, prompt, output})
+      if (at[c] < 0) throw SimError(where, fmt::format("column '{}'", kColumnNames[c]), "is required in the header");
+    if ((at[prefix_id] < 0) != (at[prefix_tokens] < 0))
+      throw SimError(where, "column 'prefix_id'", "prefix_id and prefix_tokens go together");
+    width = fields.size();
+    have_header = true;
+  }
 
+  // The request's shared prefix, when it names one: every request naming a prefix gives the same length.
+  void prefix(Request& r, std::string_view id, std::string_view tokens, const RowReader& rd) {
+    if (id.empty()) {
+      if (!tokens.empty() && rd.integer(prefix_tokens, tokens, 0, 0) != 0)
+        throw rd.error(prefix_tokens, "needs a prefix_id");
+      return;
+    }
+    r.prefix_tokens = rd.integer(prefix_tokens, tokens, 1, r.prompt_tokens);
+    auto [it, inserted] = prefix_index.try_emplace(std::string(id), std::int32_t(w.prefix_names.size()));
+    if (inserted) {
+      w.prefix_names.emplace_back(id);
+      prefix_length.push_back(r.prefix_tokens);
+      prefix_line.push_back(rd.line);
+    }
+    r.prefix = it->second;
+    const auto k = std::size_t(r.prefix);
+    if (prefix_length[k] != r.prefix_tokens)
+      throw rd.error(prefix_tokens, fmt::format("prefix '{}' has {} tokens on line {}, {} here", id, prefix_length[k],
+                                                prefix_line[k], r.prefix_tokens));
+  }
+
+  void request(const std::vector<std::string_view>& fields, std::int64_t line_no, const std::string& where) {
     if (fields.size() != width)
       throw SimError(where, "", fmt::format("expected {} fields as in the header, got {}", width, fields.size()));
     const RowReader rd{origin, line_no};
@@ -132,40 +143,41 @@ Workload parse_trace(const std::string& text, const std::string& origin) {
     if (r.prompt_tokens + r.output_tokens > kMaxTokens)
       throw rd.error(output, fmt::format("prompt + output = {} tokens exceeds {}", r.prompt_tokens + r.output_tokens,
                                          kMaxTokens));
-    if (at[prefix_id] >= 0) {
-      const std::string_view id = fields[std::size_t(at[prefix_id])];
-      const std::string_view tokens = fields[std::size_t(at[prefix_tokens])];
-      if (id.empty()) {
-        if (!tokens.empty() && rd.integer(prefix_tokens, tokens, 0, 0) != 0)
-          throw rd.error(prefix_tokens, "needs a prefix_id");
-      } else {
-        r.prefix_tokens = rd.integer(prefix_tokens, tokens, 1, r.prompt_tokens);
-        auto [it, inserted] = prefix_index.try_emplace(std::string(id), std::int32_t(w.prefix_names.size()));
-        if (inserted) {
-          w.prefix_names.emplace_back(id);
-          prefix_length.push_back(r.prefix_tokens);
-          prefix_line.push_back(line_no);
-        }
-        r.prefix = it->second;
-        // A prefix is one token sequence: every request naming it must give the same length.
-        const auto k = std::size_t(r.prefix);
-        if (prefix_length[k] != r.prefix_tokens)
-          throw rd.error(prefix_tokens, fmt::format("prefix '{}' has {} tokens on line {}, {} here", id,
-                                                    prefix_length[k], prefix_line[k], r.prefix_tokens));
-      }
-    }
+    if (at[prefix_id] >= 0) prefix(r, fields[std::size_t(at[prefix_id])], fields[std::size_t(at[prefix_tokens])], rd);
     if (w.requests.size() == std::size_t(kMaxRequests))
       throw SimError(where, "", fmt::format("more than {} requests", kMaxRequests));
     w.requests.push_back(r);
   }
-  if (!have_header) throw SimError(fmt::format("trace {}", origin), "", "is empty (expected a header line)");
+};
+
+}  // namespace
+
+Workload parse_trace(const std::string& text, const std::string& origin) {
+  TraceParser p{origin, {}, {}, 0, false, {}, {}, {}};
+  p.w.origin = origin;
+  std::int64_t line_no = 0;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    const std::size_t nl = text.find('\n', pos);
+    const std::string_view raw(text.data() + pos, (nl == std::string::npos ? text.size() : nl) - pos);
+    pos = nl == std::string::npos ? text.size() : nl + 1;
+    ++line_no;
+    const std::string_view line = trim(raw);
+    if (line.empty() || line.front() == '#') continue;
+    const std::string where = fmt::format("trace {}:{}", origin, line_no);
+    if (line.find('"') != std::string_view::npos) throw SimError(where, "", "quoted CSV fields are not supported");
+    if (!p.have_header) p.header(split_commas(line), where);
+    else p.request(split_commas(line), line_no, where);
+  }
+  Workload& w = p.w;
+  if (!p.have_header) throw SimError(fmt::format("trace {}", origin), "", "is empty (expected a header line)");
   if (w.requests.empty()) throw SimError(fmt::format("trace {}", origin), "", "has a header but no requests");
   std::stable_sort(w.requests.begin(), w.requests.end(),
                    [](const Request& a, const Request& b) { return a.arrival_s < b.arrival_s; });
   w.description = fmt::format("trace {}: {} requests over {:.3g} s", origin, w.requests.size(),
                               w.requests.back().arrival_s - w.requests.front().arrival_s);
   if (!w.prefix_names.empty()) w.description += fmt::format(", {} shared prefixes", w.prefix_names.size());
-  return w;
+  return std::move(p.w);
 }
 
 std::string to_csv(const Workload& w) {
