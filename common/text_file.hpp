@@ -21,4 +21,11 @@ inline std::optional<std::string> read_text_file(const std::string& path) {
   return text.str();
 }
 
+// Why read_text_file(path) gave nothing, for an error message: "is a directory, not a file" or
+// "cannot open file".
+inline std::string unreadable_reason(const std::string& path) {
+  std::error_code ec;
+  return std::filesystem::is_directory(path, ec) ? "is a directory, not a file" : "cannot open file";
+}
+
 }  // namespace common

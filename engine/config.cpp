@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/json_fields.hpp"
+#include "common/text_file.hpp"
 #include "engine/error.hpp"
 
 namespace engine {
@@ -93,11 +94,9 @@ Config parse_config(const std::string& json_text, const std::string& origin) {
 }
 
 Config load_config_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw EngineError(path, "", "cannot open file");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return parse_config(ss.str(), path);
+  const auto text = common::read_text_file(path);
+  if (!text) throw EngineError(path, "", common::unreadable_reason(path));
+  return parse_config(*text, path);
 }
 
 }  // namespace engine

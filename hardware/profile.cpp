@@ -8,6 +8,7 @@
 #include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
+#include "common/text_file.hpp"
 #include "hardware/error.hpp"
 
 namespace hardware {
@@ -220,11 +221,9 @@ Profile parse_profile_text(const std::string& text, const std::string& origin) {
 }
 
 Profile load_profile_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw ProfileError(path, "", "cannot open file");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return parse_profile_text(ss.str(), path);
+  const auto text = common::read_text_file(path);
+  if (!text) throw ProfileError(path, "", common::unreadable_reason(path));
+  return parse_profile_text(*text, path);
 }
 
 json to_json(const Profile& p) {

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/json_fields.hpp"
+#include "common/text_file.hpp"
 #include "opmodel/error.hpp"
 
 namespace opmodel {
@@ -89,13 +90,11 @@ ModelConfig parse_model_config(const json& j, const std::string& name, const std
 }
 
 ModelConfig load_model_config_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw ModelError(path, "", "cannot open file");
-  std::ostringstream ss;
-  ss << in.rdbuf();
+  const auto text = common::read_text_file(path);
+  if (!text) throw ModelError(path, "", common::unreadable_reason(path));
   json j;
   try {
-    j = json::parse(ss.str());
+    j = json::parse(*text);
   } catch (const json::exception& e) {  // parse_error, or out_of_range for a number overflow
     throw ModelError(path, "", fmt::format("malformed JSON: {}", e.what()));
   }

@@ -202,3 +202,15 @@ TEST(Cli, HardwareOverridesLayerOverThePresetAndAreNamed) {
   EXPECT_NE(orphan.out.find("give --hw too"), std::string::npos) << orphan.out;
   fs::remove_all(dir);
 }
+
+TEST(Cli, ADirectoryWhereAFileBelongsIsNamedSo) {
+  const fs::path dir = temp_dir("cli_dir");
+  const Result model = run("analyze --model " + dir.string() + " --hw a100-80g-sxm --prompt 8");
+  EXPECT_EQ(model.code, 1) << model.out;
+  EXPECT_NE(model.out.find(dir.string() + ": is a directory, not a file"), std::string::npos) << model.out;
+  const Result hw = run("analyze --model llama-2-7b --hw " + dir.string() + " --prompt 8");
+  EXPECT_EQ(hw.code, 1) << hw.out;
+  EXPECT_NE(hw.out.find("hardware profile " + dir.string() + ": is a directory, not a file"), std::string::npos)
+      << hw.out;
+  fs::remove_all(dir);
+}

@@ -11,6 +11,8 @@
 
 #include <fmt/format.h>
 
+#include "common/strict_number.hpp"
+
 namespace hardware::host {
 namespace {
 
@@ -23,10 +25,11 @@ std::optional<std::string> read_line(const std::string& path) {
 }
 
 std::optional<int> read_int(const std::string& path) {
-  auto line = read_line(path);
-  int v = 0;
-  if (!line || std::from_chars(line->data(), line->data() + line->size(), v).ec != std::errc()) return std::nullopt;
-  return v;
+  const auto line = read_line(path);
+  if (!line) return std::nullopt;
+  const auto v = common::parse_int64(*line);
+  if (!v.ok() || v.value < INT32_MIN || v.value > INT32_MAX) return std::nullopt;
+  return int(v.value);
 }
 
 std::string cpu_model() {
