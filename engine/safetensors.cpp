@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -153,6 +154,11 @@ Buffer<float> SafetensorsFile::read_f32(const std::string& name, const std::vect
   } else {
     throw EngineError(path_, name + ".dtype", fmt::format("{} is not supported (the engine reads F32, F16, BF16)", t.dtype));
   }
+  // A NaN or an infinity in a weight poisons every logit it reaches; the sampler would then emit token 0
+  // without a word. Name the tensor and the first bad element instead.
+  for (std::size_t i = 0; i < n; ++i)
+    if (!std::isfinite(out[i]))
+      throw EngineError(path_, name, fmt::format("element {} is {} (weights must be finite)", i, out[i]));
   return out;
 }
 

@@ -136,7 +136,11 @@ Weights random_weights(const Config& c, std::uint64_t seed, const WeightOptions&
 
 void save_checkpoint(const Weights& w, const std::string& config_json_text, const std::string& dir) {
   namespace fs = std::filesystem;
-  fs::create_directories(dir);
+  std::error_code ec;
+  if (fs::exists(dir, ec) && !fs::is_directory(dir, ec))
+    throw EngineError(dir, "", "exists and is not a directory (a checkpoint is written as a directory)");
+  fs::create_directories(dir, ec);
+  if (ec) throw EngineError(dir, "", fmt::format("cannot create the checkpoint directory: {}", ec.message()));
   const Config& c = w.config;
   std::vector<Buffer<float>> store;  // dequantized copies kept alive until written
   std::vector<NamedTensor> tensors;

@@ -104,9 +104,7 @@ void apply_setting(json& j, const std::string& setting) {
   }
 }
 
-}  // namespace
-
-Profile build_profile(const ProfileLayers& layers) {
+Profile layered(const ProfileLayers& layers) {
   if (!layers.patch_file && layers.settings.empty()) return resolve_profile(layers.base);
   std::string origin;
   json j = base_json(layers.base, origin);
@@ -136,6 +134,27 @@ Profile build_profile(const ProfileLayers& layers) {
   }
   p.origin = origin;
   p.overrides = applied;
+  return p;
+}
+
+}  // namespace
+
+Profile build_profile(const ProfileLayers& layers) {
+  Profile p = layered(layers);
+  if (layers.force) return p;
+  if (layers.settings.empty()) {
+    check_plausible(p);
+    return p;
+  }
+  ProfileLayers below = layers;  // the base and the patch: a figure at fault there is the file's
+  below.settings.clear();
+  check_plausible(layered(below));
+  try {
+    check_plausible(p);
+  } catch (const ProfileError& e) {  // then the settings brought it in
+    throw OverrideError(kOption, e.field(),
+                        fmt::format("'{}': field '{}': {}", fmt::join(layers.settings, " "), e.field(), e.problem()));
+  }
   return p;
 }
 

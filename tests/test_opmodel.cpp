@@ -515,3 +515,13 @@ TEST(Vocabulary, EveryEmittedNameIsInTheVocabulary) {
     }
   }
 }
+
+// The embedding gathers T rows of a V-row table: a step of more tokens than the vocabulary reads each row
+// at most once (it used to count more table bytes than the table holds).
+TEST(StepOps, EmbeddingReadsAtMostTheWholeTable) {
+  const ModelConfig m = tiny();  // V = 256, d = 64
+  const double row = double(m.hidden_size) * 2;  // fp16
+  EXPECT_DOUBLE_EQ(get(ops_of(m, scenario(2, 64, 0)), "embed").bytes.weight_read, 128 * row);   // T = 128 < V
+  EXPECT_DOUBLE_EQ(get(ops_of(m, scenario(4, 128, 0)), "embed").bytes.weight_read, 256 * row);  // T = 512 > V
+  EXPECT_DOUBLE_EQ(get(ops_of(m, scenario(4, 128, 0)), "embed").bytes.act_write, 512 * row);    // every token out
+}

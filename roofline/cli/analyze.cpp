@@ -41,6 +41,7 @@ int analyze(int argc, const char* const* argv) {
   const ExploreSettings settings = chart_settings(vm);
 
   const Analysis a = roofline::analyze(model, hw, request);
+  handle_warnings(vm, a.warnings, "analyze");
   const std::optional<Exploration> e = exploring ? std::optional(explore(a, settings)) : std::nullopt;
   std::string text;
   if (format == "json") {

@@ -46,7 +46,8 @@ void add_hardware_options(po::options_description& desc, const char* hw_help) {
       ("hw", po::value<std::string>(), hw_help)
       ("hw-patch", po::value<std::string>(), "a JSON merge patch over --hw's profile (RFC 7386)")
       ("hw-set", po::value<std::vector<std::string>>()->composing(),
-       "KEY=VALUE over --hw's profile, after --hw-patch (repeatable): memory.bytes_per_s=3.0e12");
+       "KEY=VALUE over --hw's profile, after --hw-patch (repeatable): memory.bytes_per_s=3.0e12")
+      ("force", po::bool_switch(), "accept profile figures outside physical plausibility (bandwidth > 1e15 B/s, ...)");
 }
 
 hardware::Profile hardware_profile(const po::variables_map& vm) {
@@ -54,6 +55,7 @@ hardware::Profile hardware_profile(const po::variables_map& vm) {
   layers.base = required(vm, "hw");
   if (vm.count("hw-patch")) layers.patch_file = vm["hw-patch"].as<std::string>();
   if (vm.count("hw-set")) layers.settings = vm["hw-set"].as<std::vector<std::string>>();
+  layers.force = vm["force"].as<bool>();
   try {
     return hardware::build_profile(layers);
   } catch (const hardware::OverrideError& e) {
@@ -72,7 +74,15 @@ void add_analysis_options(po::options_description& desc) {
       ("gen", po::value<std::string>(), "output tokens: the whole request, prefill then this many decode steps")
       ("phase", po::value<std::string>()->default_value("both"), "prefill | decode | both");
   add_precision_options(desc);
-  desc.add_options()("all-logits", po::bool_switch(), "lm_head on every prompt token, not only the last");
+  desc.add_options()
+      ("all-logits", po::bool_switch(), "lm_head on every prompt token, not only the last")
+      ("strict", po::bool_switch(), "a context beyond the model's max_position_embeddings is an error, not a warning");
+}
+
+void handle_warnings(const po::variables_map& vm, const std::vector<std::string>& warnings, const std::string& command) {
+  if (warnings.empty()) return;
+  if (vm.count("strict") && vm["strict"].as<bool>()) throw UsageError("strict", warnings.front());
+  for (const auto& w : warnings) std::cerr << "roofline " << command << ": warning: " << w << "\n";
 }
 
 void add_precision_options(po::options_description& desc) {
@@ -167,7 +177,7 @@ ExploreSettings chart_settings(const po::variables_map& vm) {
     std::stringstream list(vm["compare"].as<std::string>());
     for (std::string item; std::getline(list, item, ',');) {
       if (item.empty()) throw UsageError("compare", "empty profile name in the list");
-      c.compare.push_back(hardware::resolve_profile(item));
+      c.compare.push_back(hardware::build_profile({item, std::nullopt, {}, vm["force"].as<bool>()}));
     }
   }
   return c;
@@ -205,7 +215,7 @@ MeasuredSelection measured_selection(const po::variables_map& vm, const Validati
 const std::vector<std::string>& analysis_option_names() {
   static const std::vector<std::string> names = {
       "model", "batch", "prompt", "kv-len", "gen", "phase", "wdtype", "adtype", "kvdtype", "group-size", "attn",
-      "fuse", "all-logits", "compare", "batch-sweep", "max-context"};
+      "fuse", "all-logits", "strict", "compare", "batch-sweep", "max-context"};
   return names;
 }
 

@@ -70,6 +70,9 @@ void reject_given(const po::variables_map& vm, const std::vector<std::string>& o
 // The options add_analysis_options and add_chart_options declare.
 const std::vector<std::string>& analysis_option_names();
 
+// Warnings of a result: with --strict the first is a UsageError; else each goes to stderr, "roofline CMD: warning:".
+void handle_warnings(const po::variables_map& vm, const std::vector<std::string>& warnings, const std::string& command);
+
 // Parses argv against desc (no positional arguments); throws UsageError on unknown or malformed options.
 po::variables_map parse(int argc, const char* const* argv, const po::options_description& desc);
 

@@ -73,6 +73,7 @@ int plot(int argc, const char* const* argv) {
   const auto model = opmodel::resolve_model(required(vm, "model"));
   const auto hw = hardware_profile(vm);
   const Analysis a = roofline::analyze(model, hw, request);
+  handle_warnings(vm, a.warnings, "plot");
   const Exploration e = explore(a, settings);
   reports::ChartFiles files;
   switch (kind) {

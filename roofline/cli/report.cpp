@@ -77,6 +77,7 @@ int report(int argc, const char* const* argv) {
     const AnalysisRequest request = analysis_request(vm);
     const ExploreSettings settings = chart_settings(vm);
     const Analysis a = roofline::analyze(opmodel::resolve_model(required(vm, "model")), *hw, request);
+    handle_warnings(vm, a.warnings, "report");
     title = analysis_title(a);
     sections = analysis_sections(a, explore(a, settings), info);
   }

@@ -1,6 +1,8 @@
 // roofline run: generate with the reference engine (random weights unless --weights), timing every kernel.
 #include <omp.h>
 
+#include <algorithm>
+#include <filesystem>
 #include <iostream>
 #include <limits>
 #include <sstream>
@@ -8,6 +10,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "engine/error.hpp"
 #include "engine/sampler.hpp"
 #include "engine/weights.hpp"
 #include "roofline/cli/options.hpp"
@@ -31,6 +34,9 @@ std::vector<std::vector<std::int32_t>> parse_prompts(const std::string& text, st
     if (ids.empty()) throw UsageError("prompt-ids", fmt::format("prompt {} has no token ids", prompts.size() + 1));
     prompts.push_back(std::move(ids));
   }
+  // getline drops what follows a last ';': "1 2;" names a second prompt with no ids.
+  if (const auto last = text.find_last_not_of(" \t"); last != std::string::npos && text[last] == ';')
+    throw UsageError("prompt-ids", fmt::format("prompt {} has no token ids", prompts.size() + 1));
   if (prompts.empty()) throw UsageError("prompt-ids", "no token ids");
   return prompts;
 }
@@ -65,6 +71,7 @@ void add_run_options(po::options_description& desc) {
       ("frequency-penalty", po::value<std::string>()->default_value("0"), "subtracted per occurrence in the output")
       ("sample-seed", po::value<std::string>()->default_value("0"), "seed of the sampler")
       ("save-weights", po::value<std::string>(), "also write the weights as an HF checkpoint directory")
+      ("strict", po::bool_switch(), "a sequence beyond the model's max_position_embeddings is an error, not a warning")
       ("format", po::value<std::string>()->default_value("table"), "table | json")
       ("output,o", po::value<std::string>()->default_value("-"), "output file (written whole or not at all)")
       ("help,h", "this help");
@@ -79,7 +86,13 @@ engine::SamplerOptions sampler_options(const po::variables_map& vm, std::int64_t
   so.presence_penalty = number(vm, "presence-penalty");
   so.frequency_penalty = number(vm, "frequency-penalty");
   so.seed = std::uint64_t(parse_integer("sample-seed", vm["sample-seed"].as<std::string>(), 0, INT64_MAX));
-  engine::validate(so);
+  try {
+    engine::validate(so);
+  } catch (const engine::EngineError& e) {  // a sampler option out of its range: the command line's fault
+    std::string option = e.field();
+    std::replace(option.begin(), option.end(), '_', '-');
+    throw UsageError(option, e.problem());
+  }
   return so;
 }
 
@@ -102,7 +115,11 @@ EngineRunSetup run_setup(const po::variables_map& vm) {
       throw UsageError("batch", fmt::format("{} prompts given for a batch of {}", s.prompts.size(), b));
   }
   s.gen = parse_integer("gen", vm["gen"].as<std::string>(), 1, 1 << 20);
-  s.weights.format = engine::parse_weight_format(vm["weight-format"].as<std::string>());
+  try {
+    s.weights.format = engine::parse_weight_format(vm["weight-format"].as<std::string>());
+  } catch (const engine::EngineError& e) {
+    throw UsageError("weight-format", e.problem());
+  }
   s.weights.group_size = parse_integer("group-size", vm["group-size"].as<std::string>(), 0, 1 << 20);
   s.sampler = sampler_options(vm, s.config.vocab_size);
   s.seed = std::uint64_t(parse_integer("seed", vm["seed"].as<std::string>(), 0, INT64_MAX));
@@ -110,7 +127,13 @@ EngineRunSetup run_setup(const po::variables_map& vm) {
   s.checkpoint = vm["weights"].as<std::string>();
   s.flash = attn == "flash";
   s.paged = kv == "paged";
-  if (vm.count("save-weights")) s.save_weights = vm["save-weights"].as<std::string>();
+  if (vm.count("save-weights")) {
+    s.save_weights = vm["save-weights"].as<std::string>();
+    std::error_code ec;
+    if (std::filesystem::exists(*s.save_weights, ec) && !std::filesystem::is_directory(*s.save_weights, ec))
+      throw UsageError("save-weights", fmt::format("'{}' exists and is not a directory (a checkpoint is written as "
+                                                   "a directory)", *s.save_weights));
+  }
   return s;
 }
 
@@ -128,6 +151,7 @@ int run(int argc, const char* const* argv) {
   const std::string format = vm["format"].as<std::string>();
   if (format != "table" && format != "json") throw UsageError("format", "expected table or json, got '" + format + "'");
   const EngineRunSetup setup = run_setup(vm);
+  handle_warnings(vm, run_warnings(setup), "run");
   if (vm.count("threads")) omp_set_num_threads(int(parse_integer("threads", vm["threads"].as<std::string>(), 1, 1024)));
   const EngineRunReport r = run_engine(setup);
   emit(vm["output"].as<std::string>(), format == "json" ? to_json(r).dump(2) + "\n" : render_table(r));

@@ -43,6 +43,7 @@ void add_options(po::options_description& desc) {
       ("prefixes", po::value<std::string>()->default_value("1"),
        "generated: distinct shared prefixes, picked uniformly")
       ("seed", po::value<std::string>()->default_value("1"), "seed of the generator and of acceptance draws")
+      ("strict", po::bool_switch(), "a request beyond the model's max_position_embeddings is an error, not a warning")
       ("scheduler", po::value<std::string>()->default_value("continuous"), "static | continuous | chunked")
       ("max-batch", po::value<std::string>()->default_value("256"), "sequences per step")
       ("max-tokens", po::value<std::string>(), "tokens per step (default 8192 static and continuous, 2048 chunked)")
@@ -148,6 +149,19 @@ sim::SimConfig config(const po::variables_map& vm) {
   return c;
 }
 
+// A layout the options ask for that the model cannot take (--tp 3 on 32 heads, --pp beyond the layers) is a bad
+// command line, not bad input.
+sim::SimResult run_simulation(const opmodel::ModelConfig& model, const hardware::Profile& hw, const sim::Workload& w,
+                              const sim::SimConfig& c) {
+  try {
+    return sim::simulate(model, hw, w, c);
+  } catch (const sim::SimError& e) {
+    constexpr std::string_view kOption = "option --";
+    if (e.origin().rfind(kOption, 0) == 0) throw UsageError(e.origin().substr(kOption.size()), e.problem());
+    throw;
+  }
+}
+
 }  // namespace
 
 int simulate(int argc, const char* const* argv) {
@@ -172,7 +186,8 @@ int simulate(int argc, const char* const* argv) {
   const auto model = opmodel::resolve_model(required(vm, "model"));
   const auto hw = hardware_profile(vm);
 
-  const sim::SimResult result = sim::simulate(model, hw, w, c);
+  const sim::SimResult result = run_simulation(model, hw, w, c);
+  handle_warnings(vm, result.warnings, "simulate");
   const sim::Summary summary = sim::summarize(result);
   const sim::RunInfo run{model, hw, w, c};
   const std::string text = format == "json" ? sim::to_json(run, result, summary).dump(2) + "\n"

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include <fmt/format.h>
+
 #include "hardware/error.hpp"
 #include "opmodel/error.hpp"
 #include "opmodel/footprint.hpp"
@@ -76,6 +78,13 @@ std::optional<std::int64_t> decode_compute_bound_batch(const opmodel::ModelConfi
     (bound_at(mid) ? hi : lo) = mid;
   }
   return hi;
+}
+
+std::optional<std::string> context_warning(const opmodel::ModelConfig& m, std::int64_t tokens,
+                                           const std::string& what) {
+  if (m.max_position_embeddings <= 0 || tokens <= m.max_position_embeddings) return std::nullopt;
+  return fmt::format("{} {} exceed {}'s max_position_embeddings of {}: positions the model was not trained for",
+                     tokens, what, m.name, m.max_position_embeddings);
 }
 
 namespace {
@@ -189,6 +198,7 @@ Analysis analyze(const opmodel::ModelConfig& m, const hardware::Profile& hw, con
     context = std::max(context, *req.prompt + *req.gen);
   }
   a.memory = memory_of(a, context);
+  if (auto w = context_warning(m, context, "tokens per sequence")) a.warnings.push_back(*w);
 
   // The projections' roof: where decode's linear layers sit, and where they cross over.
   a.linear_precision = precision_of(opmodel::Unit::matrix, req.scenario.act_dtype);

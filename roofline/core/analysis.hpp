@@ -89,7 +89,13 @@ struct Analysis {
   hardware::Precision linear_precision = hardware::Precision::fp16;  // roof of the projections
   double ridge_flops_per_byte = 0;               // of that roof against main memory
   std::optional<std::int64_t> decode_compute_bound_batch;  // smallest batch whose decode linears are compute-bound
+  // What the model was not built for but was asked anyway (a context beyond max_position_embeddings): shown on
+  // stderr, in the table and in the JSON; an error with --strict.
+  std::vector<std::string> warnings;
 };
+
+// A warning when `tokens` per sequence exceed the model's max_position_embeddings (none when it is not given).
+std::optional<std::string> context_warning(const opmodel::ModelConfig& m, std::int64_t tokens, const std::string& what);
 
 // Validates the request (throws opmodel::ModelError, hardware::ProfileError) and analyzes.
 Analysis analyze(const opmodel::ModelConfig& m, const hardware::Profile& hw, const AnalysisRequest& req);

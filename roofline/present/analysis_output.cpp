@@ -75,6 +75,7 @@ json to_json(const Analysis& a) {
                    {"origin", a.hardware.origin},
                    {"memory_bytes_per_s", a.hardware.memory_bytes_per_s()}};
   if (!a.hardware.overrides.empty()) j["hardware"]["overrides"] = a.hardware.overrides;
+  if (!a.warnings.empty()) j["warnings"] = a.warnings;
   j["scenario"] = scenario_json(a);
   j["roof"] = {{"precision", to_string(a.linear_precision)},
                {"peak_flops_per_s", a.hardware.require_peak(a.linear_precision)},
@@ -174,6 +175,7 @@ std::string render_table(const Analysis& a) {
                      to_string(s.kv_dtype), to_string(s.attention), to_string(s.fusion));
   if (!a.hardware.overrides.empty())
     out += fmt::format("hardware overrides: {}\n", fmt::join(a.hardware.overrides, "; "));
+  for (const auto& w : a.warnings) out += fmt::format("warning: {}\n", w);
   out += fmt::format("roof: {} {} peak, {} memory, ridge {:.1f} FLOP/B\n\n",
                      reports::si(a.hardware.require_peak(a.linear_precision), "FLOP/s"),
                      to_string(a.linear_precision), reports::si(a.hardware.memory_bytes_per_s(), "B/s"),

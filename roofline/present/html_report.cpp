@@ -57,6 +57,7 @@ reports::HtmlSection context_section(const Analysis& a, const ReportInfo& info) 
   if (r.decode) scenario += fmt::format(", decode step at {} cached tokens", r.decode_context());
   if (r.gen) scenario += fmt::format(", {} output tokens", *r.gen);
   t.push_back({"Scenario", scenario});
+  for (const auto& w : a.warnings) t.push_back({"Warning", w});
   t.push_back({"Phases", r.prefill && r.decode ? "prefill and decode" : r.prefill ? "prefill" : "decode"});
   std::string dtypes = fmt::format("weights {}, activations {}, KV cache {}", to_string(s.weight_dtype),
                                    to_string(s.act_dtype), to_string(s.kv_dtype));

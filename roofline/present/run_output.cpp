@@ -29,6 +29,7 @@ nlohmann::json to_json(const EngineRunReport& r) {
   for (const KernelTime& t : r.kernels)
     kernels.push_back({{"phase", t.phase}, {"op", t.op}, {"calls", t.calls}, {"seconds", t.seconds}});
   j["kernels"] = kernels;
+  if (!r.warnings.empty()) j["warnings"] = r.warnings;
   return j;
 }
 
@@ -39,6 +40,8 @@ std::string render_table(const EngineRunReport& r) {
       r.model, r.layers, r.dim, r.heads, r.kv_heads, r.vocab_size,
       r.checkpoint.empty() ? fmt::format("random (seed {})", r.seed) : r.checkpoint, r.weight_format, r.attention,
       r.kv_cache, r.threads);
+  for (const auto& w : r.warnings) text += fmt::format("warning: {}\n", w);
+  if (!r.warnings.empty()) text += "\n";
   for (std::size_t i = 0; i < r.tokens.size(); ++i)
     text += fmt::format("sequence {}: {}\n", i, fmt::join(r.tokens[i], " "));
   text += fmt::format("\ntime to first token  {}\n", reports::duration(r.prefill_s));

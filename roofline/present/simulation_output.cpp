@@ -117,6 +117,7 @@ json to_json(const RunInfo& run, const SimResult& r, const Summary& s) {
   j["model"] = {{"name", run.model.name}, {"layers", run.model.num_layers}};
   j["hardware"] = {{"name", run.hardware.name}, {"description", run.hardware.description}};
   if (!run.hardware.overrides.empty()) j["hardware"]["overrides"] = run.hardware.overrides;
+  if (!r.warnings.empty()) j["warnings"] = r.warnings;
   j["config"] = config_json(c, r);
   j["workload"] = {{"description", run.workload.description}, {"requests", run.workload.requests.size()}};
 
@@ -177,6 +178,7 @@ std::string render_table(const RunInfo& run, const SimResult& r, const Summary& 
                      opmodel::to_string(sc.attention), opmodel::to_string(sc.fusion));
   if (!run.hardware.overrides.empty())
     out += fmt::format("hardware overrides: {}\n", fmt::join(run.hardware.overrides, "; "));
+  for (const auto& w : r.warnings) out += fmt::format("warning: {}\n", w);
   out += fmt::format(
       "server: {} replica{} x tp {} x pp {} = {} device{}; {}; KV blocks of {} tokens; prefix caching {}\n", c.replicas,
       c.replicas == 1 ? "" : "s", c.tp, c.pp, c.tp * c.pp * c.replicas, c.tp * c.pp * c.replicas == 1 ? "" : "s",

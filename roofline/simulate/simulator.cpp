@@ -146,6 +146,17 @@ SimResult simulate(const opmodel::ModelConfig& m, const hardware::Profile& hw, c
   opmodel::validate(s);
 
   SimResult out;
+  if (m.max_position_embeddings > 0) {
+    std::int64_t over = 0, longest = 0;
+    for (const Request& r : w.requests) {
+      longest = std::max(longest, r.prompt_tokens + r.output_tokens);
+      over += r.prompt_tokens + r.output_tokens > m.max_position_embeddings ? 1 : 0;
+    }
+    if (over > 0)
+      out.warnings.push_back(fmt::format("{} of {} requests run past {}'s max_position_embeddings of {} (the longest "
+                                         "to {} tokens): positions the model was not trained for",
+                                         over, w.requests.size(), m.name, m.max_position_embeddings, longest));
+  }
   out.layout = make_layout(m, hw, c.tp, c.pp, c.link_latency_s);
   out.max_tokens = max_tokens;
   const StepCost target(out.layout, s, hw, c.calibrated);

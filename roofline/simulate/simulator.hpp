@@ -123,6 +123,7 @@ struct SimResult {
   std::int64_t spec_steps = 0, spec_tokens = 0;  // speculative decodes, and the tokens they emitted
   double spec_expected_tokens = 0;               // (1 - alpha^(k+1)) / (1 - alpha)
   std::shared_ptr<const SimResult> baseline;     // the same run without speculation
+  std::vector<std::string> warnings;  // requests longer than the model's max_position_embeddings
 };
 
 // Validates the configuration (SimError, hardware::ProfileError, opmodel::ModelError) and simulates.

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <map>
 
+#include <fmt/format.h>
+
 #include "engine/generate.hpp"
 #include "engine/kv_cache.hpp"
 #include "engine/model.hpp"
@@ -37,6 +39,16 @@ std::vector<KernelTime> kernel_times(const engine::Probe& probe) {
 }
 
 }  // namespace
+
+std::vector<std::string> run_warnings(const EngineRunSetup& s) {
+  std::int64_t longest = 0;
+  for (const auto& p : s.prompts) longest = std::max(longest, std::int64_t(p.size()));
+  const std::int64_t tokens = longest + s.gen;
+  if (s.config.max_seq_len <= 0 || tokens <= s.config.max_seq_len) return {};
+  return {fmt::format("{} tokens per sequence (prompt {} + gen {}) exceed {}'s max_position_embeddings of {}: "
+                      "positions the model was not trained for",
+                      tokens, longest, s.gen, s.config_text.origin, s.config.max_seq_len)};
+}
 
 EngineRunReport run_engine(const EngineRunSetup& s) {
   const engine::Config& c = s.config;
@@ -71,6 +83,7 @@ EngineRunReport run_engine(const EngineRunSetup& s) {
   for (double t : g.decode_step_s) r.decode_s += t;
   r.decode_tokens_per_s = g.decode_tokens_per_s();
   r.kernels = kernel_times(probe);
+  r.warnings = run_warnings(s);
   return r;
 }
 

@@ -50,7 +50,11 @@ struct EngineRunReport {
   std::vector<double> decode_step_s;
   double decode_s = 0, decode_tokens_per_s = 0;
   std::vector<KernelTime> kernels;  // per phase, in the order the engine runs them
+  std::vector<std::string> warnings;  // a sequence longer than the config's max_position_embeddings
 };
+
+// The warnings of a run before it runs: prompts plus generation past the config's max_position_embeddings.
+std::vector<std::string> run_warnings(const EngineRunSetup& setup);
 
 // Builds the weights (and saves them when asked), the KV cache and the model, generates, and collects the
 // probe's records. Throws engine::EngineError.
