@@ -2,7 +2,9 @@
 // stored [n, k] in f32, bf16 or int8; and linear(), which picks the GEMM or the GEMV (kernels_gemv.cpp).
 // GCC 12 flags the self-initialised _mm512_undefined_* inside the AVX-512 widening intrinsics once they are
 // inlined into pack_w (GCC bug 105593, a false -Wmaybe-uninitialized): silenced for this file only.
+#if !defined(__clang__)  // clang has no such warning (the fuzz build compiles with it)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 
 #include <algorithm>
 #include <array>

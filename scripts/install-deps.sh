@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages roofline needs, and only those that are missing.
 # Does nothing (and needs no root) when everything is already installed.
-#   install-deps.sh [--with-reference]   the option adds what the tests' PyTorch reference needs
+#   install-deps.sh [--with-reference] [--with-fuzz]   --with-reference adds what the tests' PyTorch reference
+#   needs, --with-fuzz clang with libFuzzer and LLVM's OpenMP (scripts/fuzz.sh)
 set -euo pipefail
 
 packages=(
@@ -10,10 +11,15 @@ packages=(
   libgnuplot-iostream-dev libfmt-dev gnuplot-nox libgtest-dev
   libopenblas-dev  # bench only: the reference BLAS the engine's GEMM and GEMV are compared with
 )
-if [ "${1:-}" = "--with-reference" ]; then
-  # tests only: scripts/hf_reference.py, transformers' forward pass in plain PyTorch (the hf_parity test)
-  packages+=(python3-torch python3-numpy)
-fi
+for option in "$@"; do
+  case "$option" in
+    # tests only: scripts/hf_reference.py, transformers' forward pass in plain PyTorch (the hf_parity test)
+    --with-reference) packages+=(python3-torch python3-numpy) ;;
+    # scripts/fuzz.sh: clang, its libFuzzer and sanitizer runtimes, and the OpenMP the engine links
+    --with-fuzz) packages+=(clang libclang-rt-dev libomp-dev) ;;
+    *) echo "install-deps: unknown option $option" >&2; exit 2 ;;
+  esac
+done
 
 missing=()
 for p in "${packages[@]}"; do

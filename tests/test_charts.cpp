@@ -465,6 +465,9 @@ TEST(MeasuredChart, BadFilesNameTheFileAndTheField) {
   EXPECT_EQ(message(json.dump()), "v.json: notes[1]: expected a string, got 3");
   EXPECT_EQ(message("[1, 2]"), "v.json: expected a JSON object (roofline validate --format json)");
   EXPECT_EQ(message("{\"ops\": [").rfind("v.json: not valid JSON: ", 0), 0u);
+  // Found by fuzz_measured: a number past double's range is nlohmann's out_of_range, not a parse_error, and
+  // ended the program.
+  EXPECT_EQ(message("{\"ops\": [8.2e792207792]}").rfind("v.json: not valid JSON: ", 0), 0u);
   // Optional parts: expected_s per op, the calibration and held-out statistics whatever their shape.
   json = small_validation();
   json["ops"][2]["expected_s"] = 2e-6;

@@ -79,7 +79,7 @@ ValidationFile parse_validation_file(const std::string& text, const std::string&
   Json j;
   try {
     j = Json::parse(text);
-  } catch (const Json::parse_error& e) {
+  } catch (const Json::exception& e) {  // parse_error, or out_of_range for a number overflow
     throw ValidationFileError(fmt::format("{}: not valid JSON: {}", origin, e.what()));
   }
   if (!j.is_object()) throw ValidationFileError(fmt::format("{}: expected a JSON object (roofline validate --format json)", origin));

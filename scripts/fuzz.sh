@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Fuzzes every parser of outside input (tests/fuzz/: config.json, hardware profiles and --hw-set settings,
+# safetensors files and shard indexes, request traces, measured-times CSV and validate JSON, the command
+# line's numbers) with libFuzzer under AddressSanitizer and UndefinedBehaviorSanitizer.
+#   scripts/fuzz.sh [SECONDS]      each target for SECONDS (default 20)
+#   scripts/fuzz.sh --runs N       each target for N executions
+# Builds with clang in build-fuzz/ (incrementally); starts each target from its seed corpus in
+# tests/fuzz/corpus/<target>/ (a copy: what it finds stays in build-fuzz/corpus/). Prints each target's
+# executions; exits non-zero on the first crash, leak or UB report (the reproducer is in build-fuzz/findings/).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+limit=(-max_total_time="${1:-20}")
+if [[ "${1:-}" == "--runs" ]]; then limit=(-runs="${2:?--runs needs a count}"); fi
+bash scripts/install-deps.sh --with-fuzz
+cmake -S . -B build-fuzz -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo -DROOFLINE_FUZZ=ON >/dev/null
+cmake --build build-fuzz -j"$(nproc 2>/dev/null || echo 2)"
+mkdir -p build-fuzz/findings
+export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+status=0
+for dir in tests/fuzz/corpus/*/; do
+  target=$(basename "$dir")
+  work=build-fuzz/corpus/$target
+  mkdir -p "$work"
+  cp -n "$dir"* "$work"/ 2>/dev/null || true
+  log=build-fuzz/fuzz_$target.log
+  if build-fuzz/tests/fuzz/fuzz_"$target" "${limit[@]}" -max_len=16384 -timeout=10 -rss_limit_mb=2048 \
+      -artifact_prefix=build-fuzz/findings/"$target"- -print_final_stats=1 "$work" >"$log" 2>&1; then
+    runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
+    echo "fuzz_$target: ${runs:-?} executions, clean"
+  else
+    echo "fuzz_$target: FAILED (log: $log)"
+    grep -E "ERROR|runtime error|SUMMARY|Test unit written" "$log" | head -20
+    status=1
+  fi
+done
+exit $status
