@@ -81,8 +81,9 @@ void apply_setting(json& j, const std::string& setting) {
   for (std::size_t i = 0; i + 1 < parts.size(); ++i) {
     const std::string& p = parts[i];
     json* next = nullptr;
-    if (at->is_array() && p.find_first_not_of("0123456789") == std::string::npos && std::stoul(p) < at->size())
-      next = &(*at)[std::stoul(p)];
+    const auto index = common::parse_int64(p);  // an index past any array is simply not there
+    if (at->is_array() && index.ok() && index.value >= 0 && std::uint64_t(index.value) < at->size())
+      next = &(*at)[std::size_t(index.value)];
     else if (at->is_object() && at->contains(p) && !(*at)[p].is_null())
       next = &(*at)[p];
     if (!next)

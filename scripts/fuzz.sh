@@ -17,7 +17,7 @@ cmake --build build-fuzz -j"$(nproc 2>/dev/null || echo 2)"
 mkdir -p build-fuzz/findings
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
-status=0
+status=0 passed=0 failed=0
 for dir in tests/fuzz/corpus/*/; do
   target=$(basename "$dir")
   work=build-fuzz/corpus/$target
@@ -28,10 +28,13 @@ for dir in tests/fuzz/corpus/*/; do
       -artifact_prefix=build-fuzz/findings/"$target"- -print_final_stats=1 "$work" >"$log" 2>&1; then
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
     echo "fuzz_$target: ${runs:-?} executions, clean"
+    passed=$((passed + 1))
   else
     echo "fuzz_$target: FAILED (log: $log)"
     grep -E "ERROR|runtime error|SUMMARY|Test unit written" "$log" | head -20
     status=1
+    failed=$((failed + 1))
   fi
 done
+echo "fuzz: $passed passed, $failed failed"
 exit $status

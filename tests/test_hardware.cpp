@@ -292,6 +292,9 @@ TEST(ProfileLayers, ASettingThatDoesNotApplyNamesItself) {
   EXPECT_EQ(override_error({"memory.nope.x=1"}), "'memory.nope.x=1': the profile has no 'nope' here");
   EXPECT_EQ(override_error({"caches[3].size_bytes=1"}), "'caches[3].size_bytes=1': the profile has no '3' here");
   EXPECT_EQ(override_error({"caches[x]=1"}), "'caches[x]=1': an index must be a number in brackets");
+  // Found by fuzz_profile: an index past unsigned long ended the program (std::stoul's out_of_range).
+  EXPECT_EQ(override_error({"caches[022622222244444444444444].size_bytes=6e7"}),
+            "'caches[022622222244444444444444].size_bytes=6e7': the profile has no '022622222244444444444444' here");
   EXPECT_EQ(override_error({"a..b=1"}), "'a..b=1': an empty name in the key");
   EXPECT_EQ(override_error({"memory.bytes_per_s=-1"}),
             "'memory.bytes_per_s=-1': field 'memory.bytes_per_s.value': must be positive, got -1");

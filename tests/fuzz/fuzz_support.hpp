@@ -19,14 +19,25 @@ inline std::string text_of(const std::uint8_t* data, std::size_t size) {
   return std::string(reinterpret_cast<const char*>(data), size);
 }
 
-// A file of this process's own under the temporary directory, rewritten with each input.
+// A file of this process's own, in memory where the system has /dev/shm (a file is written per input), else
+// under the temporary directory; rewritten with each input.
 inline std::filesystem::path scratch(const std::string& name) {
-  static const std::filesystem::path dir = [] {
-    auto d = std::filesystem::temp_directory_path() / ("roofline_fuzz_" + std::to_string(::getpid()));
-    std::filesystem::create_directories(d);
-    return d;
-  }();
-  return dir / name;
+  struct Dir {  // removed when the fuzzer exits
+    std::filesystem::path path;
+    Dir() {
+      std::error_code ec;
+      const auto base = std::filesystem::is_directory("/dev/shm", ec) ? std::filesystem::path("/dev/shm")
+                                                                       : std::filesystem::temp_directory_path();
+      path = base / ("roofline_fuzz_" + std::to_string(::getpid()));
+      std::filesystem::create_directories(path);
+    }
+    ~Dir() {
+      std::error_code ec;
+      std::filesystem::remove_all(path, ec);
+    }
+  };
+  static const Dir dir;
+  return dir.path / name;
 }
 
 inline void write_file(const std::filesystem::path& p, const std::string& bytes) {
