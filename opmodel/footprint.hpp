@@ -10,6 +10,10 @@ namespace opmodel {
 
 // Parameters of the model (tied embeddings counted once).
 double parameter_count(const ModelConfig& m);
+// Parameters one token goes through, the convention of Qwen's and Mixtral's model cards: everything but the
+// routed experts (attention, norms, routers, dense and shared MLPs, the embedding and lm_head), plus the
+// k routed experts of each MoE layer. Equals parameter_count for a dense model.
+double active_parameter_count(const ModelConfig& m);
 // Bytes of all weights: projections in the weight dtype (with int8/int4 group scales), embedding,
 // lm_head, norms and router in dense_weight_dtype().
 double weight_bytes(const ModelConfig& m, const Scenario& s);

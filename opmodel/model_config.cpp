@@ -6,6 +6,7 @@
 #include <limits>
 #include <map>
 #include <sstream>
+#include <vector>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -22,6 +23,36 @@ using nlohmann::json;
 
 using Reader = common::JsonFields<ModelError>;
 
+void read_experts(const Reader& r, const char* experts_field, ModelConfig& c) {
+  c.num_experts = r.required_dim(experts_field);
+  c.experts_per_token = r.required_dim("num_experts_per_tok");
+  if (c.experts_per_token > c.num_experts)
+    r.fail("num_experts_per_tok", fmt::format("{} exceeds {} = {}", c.experts_per_token, experts_field, c.num_experts));
+}
+
+// Qwen2-MoE and Qwen3-MoE (transformers' Qwen{2,3}MoeDecoderLayer): layer i has a MoE MLP when it is not in
+// mlp_only_layers and (i + 1) % decoder_sparse_step == 0, else a dense one of intermediate_size. Qwen2-MoE adds
+// a shared expert of shared_expert_intermediate_size behind a sigmoid gate.
+void read_qwen_moe(const Reader& r, bool shared, ModelConfig& c) {
+  read_experts(r, "num_experts", c);
+  c.moe_intermediate_size = r.required_dim("moe_intermediate_size");
+  const std::int64_t step = r.optional_dim("decoder_sparse_step").value_or(1);
+  std::vector<bool> dense(std::size_t(c.num_layers), false);
+  if (const json* only = r.find("mlp_only_layers")) {
+    if (!only->is_array()) r.fail("mlp_only_layers", fmt::format("must be a list of layer indices, got {}", only->dump()));
+    for (const json& i : *only) {
+      if (!i.is_number_integer() || i.get<std::int64_t>() < 0 || i.get<std::int64_t>() >= c.num_layers)
+        r.fail("mlp_only_layers", fmt::format("{} is not a layer index in [0, {})", i.dump(), c.num_layers));
+      dense[std::size_t(i.get<std::int64_t>())] = true;
+    }
+  }
+  for (std::int64_t i = 0; i < c.num_layers; ++i) c.moe_layers += !dense[std::size_t(i)] && (i + 1) % step == 0;
+  if (shared) {
+    c.shared_expert_intermediate_size = r.optional_dim("shared_expert_intermediate_size").value_or(0);
+    c.shared_expert_gate = c.shared_expert_intermediate_size > 0;
+  }
+}
+
 }  // namespace
 
 ModelConfig parse_model_config(const json& j, const std::string& name, const std::string& origin) {
@@ -33,9 +64,11 @@ ModelConfig parse_model_config(const json& j, const std::string& name, const std
   if (c.model_type.empty()) r.fail("model_type", "is required");
   const bool llama = c.model_type == "llama", mistral = c.model_type == "mistral",
              qwen2 = c.model_type == "qwen2", qwen3 = c.model_type == "qwen3",
-             mixtral = c.model_type == "mixtral";
-  if (!(llama || mistral || qwen2 || qwen3 || mixtral))
-    r.fail("model_type", fmt::format("'{}' is not supported (supported: llama, mistral, qwen2, qwen3, mixtral)",
+             mixtral = c.model_type == "mixtral", qwen2_moe = c.model_type == "qwen2_moe",
+             qwen3_moe = c.model_type == "qwen3_moe";
+  if (!(llama || mistral || qwen2 || qwen3 || mixtral || qwen2_moe || qwen3_moe))
+    r.fail("model_type", fmt::format("'{}' is not supported (supported: llama, mistral, qwen2, qwen3, mixtral, "
+                                     "qwen2_moe, qwen3_moe)",
                                      c.model_type));
 
   c.hidden_size = r.required_dim("hidden_size");
@@ -70,22 +103,21 @@ ModelConfig parse_model_config(const json& j, const std::string& name, const std
     c.qkv_bias = c.o_bias = r.flag("attention_bias", false);
     c.mlp_bias = r.flag("mlp_bias", false);
   }
-  if (qwen2) c.qkv_bias = true;  // Qwen2Attention hard-codes bias=True on q, k, v (not o)
-  if (qwen3) {
+  if (qwen2 || qwen2_moe) c.qkv_bias = true;  // Qwen2Attention hard-codes bias=True on q, k, v (not o)
+  if (qwen3 || qwen3_moe) {
     c.qk_norm = true;  // Qwen3Attention: q_norm and k_norm over head_dim
     c.qkv_bias = c.o_bias = r.flag("attention_bias", false);
   }
   if (mistral || mixtral) c.sliding_window = r.optional_dim("sliding_window");
-  if ((qwen2 || qwen3) && r.flag("use_sliding_window", false))
+  if ((qwen2 || qwen3 || qwen2_moe || qwen3_moe) && r.flag("use_sliding_window", false))
     r.fail("use_sliding_window", "true is not modelled (Qwen's per-layer window via max_window_layers)");
 
-  if (mixtral) {
-    c.num_experts = r.required_dim("num_local_experts");
-    c.experts_per_token = r.required_dim("num_experts_per_tok");
-    if (c.experts_per_token > c.num_experts)
-      r.fail("num_experts_per_tok", fmt::format("{} exceeds num_local_experts = {}", c.experts_per_token,
-                                                c.num_experts));
+  if (mixtral) {  // every layer's MLP is MoE, each expert a SwiGLU of intermediate_size
+    read_experts(r, "num_local_experts", c);
+    c.moe_intermediate_size = c.intermediate_size;
+    c.moe_layers = c.num_layers;
   }
+  if (qwen2_moe || qwen3_moe) read_qwen_moe(r, qwen2_moe, c);
   return c;
 }
 

@@ -1,5 +1,5 @@
 // ModelConfig: the shape of a transformer decoder, read straight from a Hugging Face config.json
-// (model_type llama, mistral, qwen2, qwen3, mixtral). Presets are such files, compiled in.
+// (model_type llama, mistral, qwen2, qwen3, mixtral, qwen2_moe, qwen3_moe). Presets are such files, compiled in.
 #pragma once
 
 #include <cstdint>
@@ -15,16 +15,20 @@ namespace opmodel {
 
 struct ModelConfig {
   std::string name;        // preset name or the config file's stem
-  std::string model_type;  // "llama", "mistral", "qwen2", "qwen3", "mixtral"
+  std::string model_type;  // "llama", "mistral", "qwen2", "qwen3", "mixtral", "qwen2_moe", "qwen3_moe"
   std::int64_t hidden_size = 0;         // d
   std::int64_t num_layers = 0;          // L
   std::int64_t num_heads = 0;           // h: query heads
   std::int64_t num_kv_heads = 0;        // g: key/value heads (GQA when g < h)
   std::int64_t head_dim = 0;            // config's head_dim, else d / h
-  std::int64_t intermediate_size = 0;   // f: SwiGLU width (per expert for MoE)
+  std::int64_t intermediate_size = 0;   // f: SwiGLU width of a dense MLP
   std::int64_t vocab_size = 0;          // V
-  std::int64_t num_experts = 0;         // E: 0 for a dense MLP
+  std::int64_t num_experts = 0;         // E: routed experts; 0 for a dense MLP in every layer
   std::int64_t experts_per_token = 0;   // k: experts each token is routed to (MoE only)
+  std::int64_t moe_intermediate_size = 0;  // f_e: one routed expert's SwiGLU width (Mixtral: intermediate_size)
+  std::int64_t shared_expert_intermediate_size = 0;  // f_s: the always-on shared expert's width; 0: none
+  bool shared_expert_gate = false;      // Qwen2-MoE: sigmoid(x . w_g) scales the shared expert's output
+  std::int64_t moe_layers = 0;          // layers whose MLP is MoE; the other num_layers - moe_layers are dense
   std::optional<std::int64_t> sliding_window;  // attention span W in tokens, when the model uses one
   bool tie_word_embeddings = false;     // lm_head shares the embedding matrix
   bool qkv_bias = false;                // q/k/v projections have biases (Qwen2; Llama attention_bias)
@@ -37,6 +41,7 @@ struct ModelConfig {
   std::string torch_dtype;              // as the config states it, informational
 
   bool is_moe() const { return num_experts > 0; }
+  std::int64_t dense_layers() const { return num_layers - moe_layers; }
   std::int64_t q_dim() const { return num_heads * head_dim; }    // width of Q
   std::int64_t kv_dim() const { return num_kv_heads * head_dim; }  // width of K (and of V)
 };

@@ -35,6 +35,12 @@ inline constexpr std::string_view expert_up_proj = "expert_up_proj";
 inline constexpr std::string_view expert_act_mul = "expert_act_mul";
 inline constexpr std::string_view expert_gate_up_act = "expert_gate_up_act";
 inline constexpr std::string_view expert_down_proj = "expert_down_proj";
+inline constexpr std::string_view shared_gate_proj = "shared_gate_proj";      // MoE shared expert
+inline constexpr std::string_view shared_up_proj = "shared_up_proj";
+inline constexpr std::string_view shared_act_mul = "shared_act_mul";
+inline constexpr std::string_view shared_gate_up_act = "shared_gate_up_act";  // --fuse swiglu
+inline constexpr std::string_view shared_down_proj = "shared_down_proj";
+inline constexpr std::string_view shared_gate = "shared_gate";                // Qwen2-MoE's sigmoid gate
 inline constexpr std::string_view mlp_add = "mlp_add";
 inline constexpr std::string_view final_norm = "final_norm";
 inline constexpr std::string_view lm_head = "lm_head";
@@ -45,7 +51,7 @@ struct Description {
 };
 
 // Every name opmodel can emit, in execution order, with what it does.
-inline constexpr std::array<Description, 31> kVocabulary = {{
+inline constexpr std::array<Description, 37> kVocabulary = {{
     {embed, "gather the token embedding rows"},
     {attn_norm, "RMSNorm before attention"},
     {q_proj, "query projection d -> h*hd"},
@@ -74,6 +80,12 @@ inline constexpr std::array<Description, 31> kVocabulary = {{
     {expert_act_mul, "MoE experts' SiLU(gate) * up"},
     {expert_gate_up_act, "MoE experts' fused gate/up/activation (--fuse swiglu)"},
     {expert_down_proj, "MoE experts' down projections and weighted combine"},
+    {shared_gate, "MoE shared expert's gate logit: d -> 1 (Qwen2-MoE)"},
+    {shared_gate_proj, "MoE shared expert's gate projection d -> f_s"},
+    {shared_up_proj, "MoE shared expert's up projection d -> f_s"},
+    {shared_act_mul, "MoE shared expert's SiLU(gate) * up"},
+    {shared_gate_up_act, "MoE shared expert's fused gate/up/activation (--fuse swiglu)"},
+    {shared_down_proj, "MoE shared expert's down projection, added to the routed experts' output"},
     {mlp_add, "residual add after the MLP"},
     {final_norm, "RMSNorm after the last layer"},
     {lm_head, "logits: d -> vocabulary"},

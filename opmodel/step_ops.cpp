@@ -76,6 +76,7 @@ namespace {
 // Everything a formula needs, computed once per step.
 struct Shape {
   double T, d, h, g, hd, f, V;
+  double fe, fs;  // a routed expert's and the shared expert's widths (MoE)
   double positions, pairs, keys_read, logit_rows;  // from BatchShape
   double a, c;              // activation and KV bytes per element
   double a_float;           // bytes of the float dtype scores and dense-weight outputs use
@@ -95,6 +96,8 @@ Shape shape_of(const ModelConfig& m, const Scenario& s, const BatchShape& b) {
   x.g = double(m.num_kv_heads);
   x.hd = double(m.head_dim);
   x.f = double(m.intermediate_size);
+  x.fe = double(m.moe_intermediate_size);
+  x.fs = double(m.shared_expert_intermediate_size);
   x.V = double(m.vocab_size);
   x.a = bytes_of(s.act_dtype);
   x.c = bytes_of(s.kv_dtype);
@@ -227,26 +230,33 @@ void attention_ops(const ModelConfig& m, const Scenario& s, const Shape& x, OpLi
   out.push(sv);
 }
 
-void mlp_ops(const ModelConfig& m, const Scenario& s, const Shape& x, OpList& out) {
-  const auto L = m.num_layers;
-  const bool bias = m.mlp_bias;
-  if (!m.is_moe()) {
-    if (s.fusion.swiglu) {
-      OpCost op = linear(op::gate_up_act, x.T, 2 * x.f, x.d, x.w, x.act, bias, x, L);
-      op.flops += 5 * x.T * x.f;           // SiLU*up in the epilogue
-      op.bytes.act_write = x.T * x.f * x.a;  // only the product leaves the chip
-      out.push(op);
-    } else {
-      out.push(linear(op::gate_proj, x.T, x.f, x.d, x.w, x.act, bias, x, L));
-      out.push(linear(op::up_proj, x.T, x.f, x.d, x.w, x.act, bias, x, L));
-      out.push(silu_mul(op::act_mul, x.T * x.f, x, L));
-    }
-    out.push(linear(op::down_proj, x.T, x.d, x.f, x.w, x.act, bias, x, L));
-    return;
+// A SwiGLU MLP of width f over `rows` tokens: gate and up projections, SiLU(gate)*up, down projection.
+// names: {gate, up, act, fused gate/up/act, down}. The down projection is returned, not pushed, so the caller
+// can add its epilogue.
+struct SwigluNames {
+  std::string_view gate, up, act, fused, down;
+};
+OpCost swiglu(const SwigluNames& n, double rows, double f, bool bias, const Scenario& s, const Shape& x,
+              std::int64_t count, OpList& out) {
+  if (s.fusion.swiglu) {
+    OpCost op = linear(n.fused, rows, 2 * f, x.d, x.w, x.act, bias, x, count);
+    op.flops += 5 * rows * f;           // SiLU*up in the epilogue
+    op.bytes.act_write = rows * f * x.a;  // only the product leaves the chip
+    out.push(op);
+  } else {
+    out.push(linear(n.gate, rows, f, x.d, x.w, x.act, bias, x, count));
+    out.push(linear(n.up, rows, f, x.d, x.w, x.act, bias, x, count));
+    out.push(silu_mul(n.act, rows * f, x, count));
   }
-  // MoE: each token goes to k_e of E experts; routed rows R = T*k_e. Expert weights are read for the
-  // expected number of distinct experts the step touches (uniform routing assumed).
-  const double E = double(m.num_experts), ke = double(m.experts_per_token), R = x.T * ke;
+  return linear(n.down, rows, x.d, f, x.w, x.act, bias, x, count);
+}
+
+// The routed experts of the MoE layers: each token goes to k_e of E experts; routed rows R = T*k_e. Expert
+// weights are read for the expected number of distinct experts the step touches (uniform routing assumed).
+void routed_experts(const ModelConfig& m, const Scenario& s, const Shape& x, OpList& out) {
+  const auto L = m.moe_layers;
+  const bool bias = m.mlp_bias;
+  const double E = double(m.num_experts), ke = double(m.experts_per_token), R = x.T * ke, fe = x.fe;
   const double touched = expected_distinct_experts(x.T, m.num_experts, m.experts_per_token);
 
   OpCost router = linear(op::router, x.T, E, x.d, x.w0, x.act_float, false, x, L);
@@ -254,27 +264,51 @@ void mlp_ops(const ModelConfig& m, const Scenario& s, const Shape& x, OpList& ou
   router.bytes.act_write = x.T * E * x.a_float;
   out.push(router);
 
-  auto expert = [&](std::string_view name, double n, double k) {
+  auto expert = [&](OpCost op, double n, double k) {
     // Per routed row: 2*n*k FLOP; x rows gathered per (token, expert), weights per touched expert.
-    OpCost op = linear(name, R, n, k, x.w, x.act, bias, x, L);
     op.bytes.weight_read = touched * (matrix_bytes(std::int64_t(n), std::int64_t(k), x.w, x.group) +
                                       (bias ? n * bytes_of(x.w0) : 0));
     return op;
   };
-  if (s.fusion.swiglu) {
-    OpCost op = expert(op::expert_gate_up_act, 2 * x.f, x.d);
-    op.flops += 5 * R * x.f;
-    op.bytes.act_write = R * x.f * x.a;
-    out.push(op);
-  } else {
-    out.push(expert(op::expert_gate_proj, x.f, x.d));
-    out.push(expert(op::expert_up_proj, x.f, x.d));
-    out.push(silu_mul(op::expert_act_mul, R * x.f, x, L));
-  }
-  OpCost down = expert(op::expert_down_proj, x.d, x.f);
+  OpList routed;
+  OpCost down = swiglu({op::expert_gate_proj, op::expert_up_proj, op::expert_act_mul, op::expert_gate_up_act,
+                        op::expert_down_proj},
+                       R, fe, bias, s, x, L, routed);
+  for (const OpCost& op : routed)
+    out.push(op.kind == OpKind::linear ? expert(op, op.name == op::expert_gate_up_act ? 2 * fe : fe, x.d) : op);
+  down = expert(down, x.d, fe);
   down.flops += 2 * R * x.d;              // scale each expert's output by its routing weight and accumulate
   down.bytes.act_write = x.T * x.d * x.a;  // combined in the epilogue: one row per token
   out.push(down);
+}
+
+// The shared expert every token also goes through (Qwen2-MoE), added to the routed experts' output; with
+// Qwen2-MoE's gate, sigmoid(x . w_g) scales it first.
+void shared_expert(const ModelConfig& m, const Scenario& s, const Shape& x, OpList& out) {
+  const auto L = m.moe_layers;
+  if (m.shared_expert_gate) {
+    OpCost gate = linear(op::shared_gate, x.T, 1, x.d, x.w0, x.act_float, false, x, L);
+    gate.flops += 4 * x.T;  // sigmoid: negate, exp, add, reciprocal
+    out.push(gate);
+  }
+  OpCost down = swiglu({op::shared_gate_proj, op::shared_up_proj, op::shared_act_mul, op::shared_gate_up_act,
+                        op::shared_down_proj},
+                       x.T, x.fs, m.mlp_bias, s, x, L, out);
+  // Epilogue: scale by the gate (when gated) and add the routed experts' output: T*d each.
+  down.flops += (m.shared_expert_gate ? 2 : 1) * x.T * x.d;
+  down.bytes.act_read += x.T * x.d * x.a + (m.shared_expert_gate ? x.T * x.a_float : 0);
+  out.push(down);
+}
+
+// The MLPs of every layer: dense ones (intermediate_size) in the layers that have them, then the MoE layers'
+// router, routed experts and shared expert.
+void mlp_ops(const ModelConfig& m, const Scenario& s, const Shape& x, OpList& out) {
+  if (const auto dense = m.is_moe() ? m.dense_layers() : m.num_layers; dense > 0)
+    out.push(swiglu({op::gate_proj, op::up_proj, op::act_mul, op::gate_up_act, op::down_proj}, x.T, x.f, m.mlp_bias,
+                    s, x, dense, out));
+  if (!m.is_moe() || m.moe_layers == 0) return;
+  routed_experts(m, s, x, out);
+  if (m.shared_expert_intermediate_size > 0) shared_expert(m, s, x, out);
 }
 
 }  // namespace

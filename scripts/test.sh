@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh --with-reference
 jobs=$(nproc 2>/dev/null || echo 2)
 if [[ "${1:-}" == "--sanitize" ]]; then
-  cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DROOFLINE_SANITIZE=ON -DROOFLINE_BUILD_BENCH=OFF \
+  cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Sanitize -DROOFLINE_SANITIZE=ON -DROOFLINE_BUILD_BENCH=OFF \
         -DROOFLINE_WERROR=ON >/dev/null
   cmake --build build-asan -j"$jobs"
   export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:strict_string_checks=1"

@@ -525,3 +525,90 @@ TEST(StepOps, EmbeddingReadsAtMostTheWholeTable) {
   EXPECT_DOUBLE_EQ(get(ops_of(m, scenario(4, 128, 0)), "embed").bytes.weight_read, 256 * row);  // T = 512 > V
   EXPECT_DOUBLE_EQ(get(ops_of(m, scenario(4, 128, 0)), "embed").bytes.act_write, 512 * row);    // every token out
 }
+
+// Published parameter counts, under the convention of opmodel/footprint.hpp (active: all but the routed experts,
+// plus k of them per MoE layer; embedding and lm_head included). The cards give active counts to two or three
+// digits, rounded (Mixtral's 12.88B as "12.9B") or truncated (Qwen3-30B-A3B's 3.35B as "3.3B"), so an active
+// count is held to within one unit of the published figure's last digit; totals to 0.5%.
+TEST(ModelConfig, MoePresetsReproduceTheirPublishedParameterCounts) {
+  struct Card {
+    const char* preset;
+    double total, active, active_unit, non_embedding;
+  };
+  for (const Card& c : {Card{"qwen3-30b-a3b", 30.5e9, 3.3e9, 0.1e9, 29.9e9},
+                        Card{"qwen3-235b-a22b", 235e9, 22e9, 1e9, 234e9},
+                        Card{"mixtral-8x7b", 46.7e9, 12.9e9, 0.1e9, 0}}) {
+    SCOPED_TRACE(c.preset);
+    const ModelConfig m = resolve_model(c.preset);
+    const double total = parameter_count(m), active = active_parameter_count(m);
+    EXPECT_NEAR(total / c.total, 1, 0.005) << total;
+    EXPECT_NEAR(active, c.active, c.active_unit) << active;
+    const double embeddings = double(m.vocab_size * m.hidden_size) * (m.tie_word_embeddings ? 1 : 2);
+    if (c.non_embedding > 0) {
+      EXPECT_NEAR((total - embeddings) / c.non_embedding, 1, 0.005) << total - embeddings;
+    }
+  }
+  const ModelConfig q = resolve_model("qwen3-30b-a3b");
+  EXPECT_EQ(q.moe_layers, 48);
+  EXPECT_EQ(q.dense_layers(), 0);
+  EXPECT_EQ(q.moe_intermediate_size, 768);
+  EXPECT_TRUE(q.qk_norm);
+  EXPECT_EQ(parameter_count(resolve_model("llama-2-7b")), active_parameter_count(resolve_model("llama-2-7b")));
+}
+
+// Qwen2-MoE's layout: dense layers from mlp_only_layers and decoder_sparse_step, a gated shared expert.
+json qwen2_moe_json() {
+  return json::parse(R"({"model_type": "qwen2_moe", "hidden_size": 64, "num_hidden_layers": 6,
+    "num_attention_heads": 4, "num_key_value_heads": 2, "intermediate_size": 96, "vocab_size": 128,
+    "num_experts": 8, "num_experts_per_tok": 2, "moe_intermediate_size": 32,
+    "shared_expert_intermediate_size": 48, "decoder_sparse_step": 2, "mlp_only_layers": [3]})");
+}
+
+TEST(StepOps, SharedExpertsAndDenseLayersOfAQwen2MoeByHand) {
+  const ModelConfig m = parse_model_config(qwen2_moe_json(), "q", "q.json");
+  // Layers 1, 3, 5 have (i + 1) % 2 == 0; layer 3 is in mlp_only_layers: MoE in 1 and 5.
+  EXPECT_EQ(m.moe_layers, 2);
+  EXPECT_EQ(m.dense_layers(), 4);
+  EXPECT_TRUE(m.qkv_bias);
+  EXPECT_TRUE(m.shared_expert_gate);
+  // Weights: 4 dense MLPs of 3 x 64 x 96, 2 MoE layers of router 8 x 64 + 8 experts x 3 x 64 x 32 + the shared
+  // expert 3 x 64 x 48 + its gate 64.
+  const double attention = 6 * (64 * 64 + 2 * 64 * 32 + 64 * 64 + (64 + 2 * 32) + 2 * 64);
+  const double moe = 8 * 64 + 8 * 3 * 64 * 32 + 3 * 64 * 48 + 64;
+  EXPECT_DOUBLE_EQ(parameter_count(m), attention + 4 * 3 * 64 * 96 + 2 * moe + 64 + 2 * 128 * 64);
+  EXPECT_DOUBLE_EQ(active_parameter_count(m),
+                   attention + 4 * 3 * 64 * 96 + 2 * (moe - 6 * 3 * 64 * 32) + 64 + 2 * 128 * 64);
+
+  const Scenario s = scenario(2, 4, 0);  // T = 8 tokens, fp16
+  const OpList ops = ops_of(m, s);
+  EXPECT_EQ(get(ops, "gate_proj").count, 4);    // the dense layers
+  EXPECT_EQ(get(ops, "router").count, 2);       // the MoE layers
+  EXPECT_EQ(get(ops, "expert_up_proj").count, 2);
+  const OpCost& gate = get(ops, "shared_gate");
+  EXPECT_DOUBLE_EQ(gate.flops, 2 * 8 * 64 + 4 * 8);  // d -> 1 per token, then the sigmoid
+  const OpCost& up = get(ops, "shared_up_proj");
+  EXPECT_EQ(up.count, 2);
+  EXPECT_DOUBLE_EQ(up.flops, 2 * 8 * 48 * 64);
+  expect_bytes(up, 48 * 64 * 2, 8 * 64 * 2, 8 * 48 * 2, 0, 0);
+  const OpCost& down = get(ops, "shared_down_proj");
+  // 2 T d f_s, then scale by the gate and add the routed output: 2 T d.
+  EXPECT_DOUBLE_EQ(down.flops, 2 * 8 * 64 * 48 + 2 * 8 * 64);
+  // Reads its input, the routed experts' output and the gate; writes one row per token.
+  expect_bytes(down, 64 * 48 * 2, 8 * 48 * 2 + 8 * 64 * 2 + 8 * 2, 8 * 64 * 2, 0, 0);
+  EXPECT_EQ(ops.find("shared_gate_up_act"), nullptr);
+}
+
+TEST(ModelConfig, MoeFieldsAreCheckedNamingThem) {
+  json j = qwen2_moe_json();
+  j["mlp_only_layers"] = {1, 6};
+  EXPECT_EQ(config_error(j), "bad/config.json: field 'mlp_only_layers': 6 is not a layer index in [0, 6)");
+  j = qwen2_moe_json();
+  j["num_experts_per_tok"] = 9;
+  EXPECT_EQ(config_error(j), "bad/config.json: field 'num_experts_per_tok': 9 exceeds num_experts = 8");
+  j = qwen2_moe_json();
+  j.erase("moe_intermediate_size");
+  EXPECT_EQ(config_error(j), "bad/config.json: field 'moe_intermediate_size': is required");
+  j = qwen2_moe_json();
+  j["use_sliding_window"] = true;
+  EXPECT_NE(config_error(j).find("field 'use_sliding_window': true is not modelled"), std::string::npos);
+}

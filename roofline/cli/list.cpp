@@ -16,16 +16,27 @@ namespace roofline::cli {
 
 namespace {
 
+// The MoE part of a model in a few words: "128 x 768 top-8", "+ shared 5632", "(3 dense layers)".
+std::string experts_text(const opmodel::ModelConfig& m) {
+  if (!m.is_moe()) return "-";
+  std::string t = fmt::format("{} x {} top-{}", m.num_experts, m.moe_intermediate_size, m.experts_per_token);
+  if (m.shared_expert_intermediate_size > 0) t += fmt::format(" + shared {}", m.shared_expert_intermediate_size);
+  if (m.dense_layers() > 0) t += fmt::format(" ({} dense layers)", m.dense_layers());
+  return t;
+}
+
 std::string list_models() {
   using reports::Align;
-  reports::Table t({{"model", Align::left}, {"type", Align::left}, {"params"}, {"layers"}, {"hidden"},
-                    {"heads/kv"}, {"head_dim"}, {"ffn"}, {"vocab"}, {"experts"}, {"KV/token fp16"}});
+  reports::Table t({{"model", Align::left}, {"type", Align::left}, {"params"}, {"active"}, {"layers"}, {"hidden"},
+                    {"heads/kv"}, {"head_dim"}, {"ffn"}, {"vocab"}, {"experts", Align::left}, {"KV/token fp16"}});
   for (const auto& name : opmodel::model_preset_names()) {
     const auto m = opmodel::resolve_model(name);
-    t.add_row({name, m.model_type, reports::si(opmodel::parameter_count(m), ""), std::to_string(m.num_layers),
+    const bool dense_ffn = !m.is_moe() || m.dense_layers() > 0;
+    t.add_row({name, m.model_type, reports::si(opmodel::parameter_count(m), ""),
+               reports::si(opmodel::active_parameter_count(m), ""), std::to_string(m.num_layers),
                std::to_string(m.hidden_size), fmt::format("{}/{}", m.num_heads, m.num_kv_heads),
-               std::to_string(m.head_dim), std::to_string(m.intermediate_size), std::to_string(m.vocab_size),
-               m.is_moe() ? fmt::format("{} top-{}", m.num_experts, m.experts_per_token) : "-",
+               std::to_string(m.head_dim), dense_ffn ? std::to_string(m.intermediate_size) : "-",
+               std::to_string(m.vocab_size), experts_text(m),
                reports::si(opmodel::kv_bytes_per_token(m, opmodel::DType::fp16), "B")});
   }
   return t.render();

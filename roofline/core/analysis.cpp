@@ -174,6 +174,7 @@ Analysis analyze(const opmodel::ModelConfig& m, const hardware::Profile& hw, con
   a.hardware = hw;
   a.request = req;
   a.parameters = opmodel::parameter_count(m);
+  a.active_parameters = opmodel::active_parameter_count(m);
   const Roofs roofs = Roofs::of(a.hardware);
   opmodel::Scenario s = req.scenario;
   std::int64_t context = 0;

@@ -81,7 +81,8 @@ struct Analysis {
   opmodel::ModelConfig model;
   hardware::Profile hardware;
   AnalysisRequest request;
-  double parameters = 0;  // the model's parameter count (opmodel::parameter_count)
+  double parameters = 0;         // the model's parameter count (opmodel::parameter_count)
+  double active_parameters = 0;  // those one token goes through (opmodel::active_parameter_count)
   std::vector<StepResult> steps;  // the phases shown, prefill first
   std::vector<StepExpectation> expected;  // parallel to steps when the profile is calibrated, else empty
   MemoryResult memory;

@@ -61,6 +61,7 @@ json to_json(const Analysis& a) {
   j["model"] = {{"name", m.name},
                 {"model_type", m.model_type},
                 {"parameters", a.parameters},
+                {"active_parameters", a.active_parameters},
                 {"layers", m.num_layers},
                 {"hidden_size", m.hidden_size},
                 {"heads", m.num_heads},
@@ -69,7 +70,10 @@ json to_json(const Analysis& a) {
                 {"intermediate_size", m.intermediate_size},
                 {"vocab_size", m.vocab_size},
                 {"experts", m.num_experts},
-                {"experts_per_token", m.experts_per_token}};
+                {"experts_per_token", m.experts_per_token},
+                {"moe_intermediate_size", m.moe_intermediate_size},
+                {"moe_layers", m.moe_layers},
+                {"shared_expert_intermediate_size", m.shared_expert_intermediate_size}};
   j["hardware"] = {{"name", a.hardware.name},
                    {"description", a.hardware.description},
                    {"origin", a.hardware.origin},

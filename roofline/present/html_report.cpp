@@ -28,13 +28,16 @@ namespace {
 
 using Terms = std::vector<std::pair<std::string, std::string>>;
 
-std::string model_text(const opmodel::ModelConfig& m, double parameters) {
+std::string model_text(const opmodel::ModelConfig& m, double parameters, double active) {
   std::string t = fmt::format("{} ({}): {} parameters, {} layers, hidden {}, {} heads, {} KV heads of {}, FFN {}, "
                               "vocabulary {}",
                               m.name, m.model_type, reports::si(parameters, ""), m.num_layers,
                               m.hidden_size, m.num_heads, m.num_kv_heads, m.head_dim, m.intermediate_size,
                               m.vocab_size);
-  if (m.is_moe()) t += fmt::format(", {} experts ({} per token)", m.num_experts, m.experts_per_token);
+  if (m.is_moe())
+    t += fmt::format(", {} experts of {} ({} per token, {} active parameters) in {} of {} layers", m.num_experts,
+                     m.moe_intermediate_size, m.experts_per_token, reports::si(active, ""), m.moe_layers, m.num_layers);
+  if (m.shared_expert_intermediate_size > 0) t += fmt::format(", a shared expert of {}", m.shared_expert_intermediate_size);
   if (m.sliding_window) t += fmt::format(", sliding window {}", *m.sliding_window);
   return t;
 }
@@ -50,7 +53,7 @@ Terms hardware_terms(const hardware::Profile& hw) {
 reports::HtmlSection context_section(const Analysis& a, const ReportInfo& info) {
   const AnalysisRequest& r = a.request;
   const opmodel::Scenario& s = r.scenario;
-  Terms t{{"Model", model_text(a.model, a.parameters)}};
+  Terms t{{"Model", model_text(a.model, a.parameters, a.active_parameters)}};
   for (auto& term : hardware_terms(a.hardware)) t.push_back(std::move(term));
   std::string scenario = fmt::format("batch {}", s.batch);
   if (r.prompt) scenario += fmt::format(", prompt {} tokens", *r.prompt);

@@ -24,7 +24,9 @@ Layout make_layout(const opmodel::ModelConfig& m, const hardware::Profile& hw, i
   };
   divides(m.num_heads, "query heads");
   divides(m.num_kv_heads, "KV heads (replicating KV heads is not modelled)");
-  divides(m.intermediate_size, "MLP intermediate size");
+  if (!m.is_moe() || m.dense_layers() > 0) divides(m.intermediate_size, "MLP intermediate size");
+  if (m.is_moe()) divides(m.moe_intermediate_size, "expert intermediate size (each expert is sharded)");
+  if (m.shared_expert_intermediate_size > 0) divides(m.shared_expert_intermediate_size, "shared expert size");
   if (pp > m.num_layers)
     throw SimError("option --pp", "", fmt::format("pp {} exceeds the {} layers of {}", pp, m.num_layers, m.name));
 
@@ -32,6 +34,8 @@ Layout make_layout(const opmodel::ModelConfig& m, const hardware::Profile& hw, i
   l.shard.num_heads = m.num_heads / tp;
   l.shard.num_kv_heads = m.num_kv_heads / tp;
   l.shard.intermediate_size = m.intermediate_size / tp;
+  l.shard.moe_intermediate_size = m.moe_intermediate_size / tp;
+  l.shard.shared_expert_intermediate_size = m.shared_expert_intermediate_size / tp;
   l.shard.vocab_size = (m.vocab_size + tp - 1) / tp;  // vocabulary-parallel embedding and lm_head, padded
   for (int s = 0; s < pp; ++s) l.stage_layers.push_back(m.num_layers / pp + (s < m.num_layers % pp ? 1 : 0));
 
