@@ -8,8 +8,9 @@ cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh --with-reference
 jobs=$(nproc 2>/dev/null || echo 2)
 if [[ "${1:-}" == "--sanitize" ]]; then
+  # Warnings are the release build's to refuse: GCC 12 gives false -Wmaybe-uninitialized under ASan at -O1.
   cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Sanitize -DROOFLINE_SANITIZE=ON -DROOFLINE_BUILD_BENCH=OFF \
-        -DROOFLINE_WERROR=ON >/dev/null
+        -DROOFLINE_WERROR=OFF >/dev/null
   cmake --build build-asan -j"$jobs"
   export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:strict_string_checks=1"
   export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
