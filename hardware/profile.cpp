@@ -166,7 +166,8 @@ Profile parse_profile(const json& j, const std::string& origin) {
   r.object(*peaks, "peak_flops_per_s");
   for (const auto& [k, v] : peaks->items()) {
     auto prec = parse_precision(k);
-    if (!prec) r.fail("peak_flops_per_s." + k, "unknown precision (known: fp64, fp32, tf32, fp16, bf16, fp8, int8, int4)");
+    if (!prec)
+      r.fail("peak_flops_per_s." + k, "unknown precision (known: fp64, fp32, tf32, fp16, bf16, fp8, int8, int4, fp6, fp4)");
     if (v.is_null()) continue;
     p.peak_flops_per_s[static_cast<std::size_t>(*prec)] = r.figure(v, "peak_flops_per_s." + k);
   }

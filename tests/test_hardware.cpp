@@ -12,6 +12,7 @@
 #include "hardware/error.hpp"
 #include "hardware/layers.hpp"
 #include "hardware/presets.hpp"
+#include "hardware/profile.hpp"
 #include "test_support.hpp"
 
 using hardware::Precision;
@@ -73,6 +74,41 @@ TEST(HardwarePresets, DatasheetFigures) {
   EXPECT_FALSE(hardware::preset("a100-80g-sxm").peak(Precision::fp8).has_value());
 }
 
+// The parts 2026's models are served on: every figure present cites its source (a figure nobody published is
+// absent, not guessed: B300's L2, MI355X's TF32), and the traps other tools fell into are not repeated.
+TEST(HardwarePresets, NewerPartsCiteEveryFigureAndAvoidTheSparseTraps) {
+  for (const char* name : {"b300", "gb200", "h20", "h800", "mi325x", "mi355x", "rtx-4090", "rtx-5090",
+                           "rtx-pro-6000-blackwell", "l20", "a10", "a40"}) {
+    SCOPED_TRACE(name);
+    const auto& p = hardware::preset(name);
+    EXPECT_EQ(p.kind, "gpu");
+    ASSERT_TRUE(p.peak(Precision::fp32).has_value());  // element-wise ops need it
+    for (Precision q : p.precisions()) EXPECT_FALSE(p.peak(q)->source.empty()) << to_string(q);
+    EXPECT_FALSE(p.memory.bytes_per_s->source.empty());
+    ASSERT_TRUE(p.memory.size_bytes.has_value());
+    EXPECT_FALSE(p.memory.size_bytes->source.empty());
+    for (const auto& c : p.caches) {
+      if (c.size_bytes) {
+        EXPECT_FALSE(c.size_bytes->source.empty()) << c.name;
+      }
+    }
+    ASSERT_TRUE(p.interconnect.has_value());
+    EXPECT_FALSE(p.interconnect->bytes_per_s_per_direction->source.empty());
+    hardware::check_plausible(p);
+  }
+  auto peak = [](const char* name, Precision q) { return hardware::preset(name).require_peak(q); };
+  EXPECT_DOUBLE_EQ(peak("h800", Precision::bf16), 989.5e12);        // dense: sellers print the sparse 1,979
+  EXPECT_DOUBLE_EQ(peak("mi355x", Precision::fp16), 2516.6e12);     // dense: 5,033 is the sparse figure
+  EXPECT_DOUBLE_EQ(peak("rtx-4090", Precision::fp8), 330.3e12);     // FP32 accumulate: not the old 660.6
+  EXPECT_DOUBLE_EQ(peak("b300", Precision::fp4), 14e15);            // printed "18 | 14": not half of 18
+  EXPECT_DOUBLE_EQ(peak("gb200", Precision::fp4), 10e15);
+  EXPECT_DOUBLE_EQ(peak("mi355x", Precision::fp4), peak("mi355x", Precision::fp6));  // MXFP6 at the MXFP4 rate
+  EXPECT_DOUBLE_EQ(peak("rtx-5090", Precision::fp4), 1.676e15);
+  EXPECT_FALSE(hardware::preset("h100-sxm").peak(Precision::fp4).has_value());  // Hopper has no FP4 units
+  EXPECT_EQ(hardware::parse_precision("fp4"), Precision::fp4);
+  EXPECT_EQ(hardware::to_string(Precision::fp6), "fp6");
+}
+
 TEST(HardwareProfile, MissingPrecisionIsAClearError) {
   const auto& v100 = hardware::preset("v100-sxm");
   try {
@@ -118,8 +154,11 @@ TEST(HardwareProfile, BadFieldsNameFileAndField) {
   EXPECT_NE(error_of(j).find("field 'memory.bytes_per_s': must be a number"), std::string::npos) << error_of(j);
 
   j = minimal_profile();
-  j["peak_flops_per_s"]["fp6"] = 1e12;
-  EXPECT_NE(error_of(j).find("field 'peak_flops_per_s.fp6': unknown precision"), std::string::npos) << error_of(j);
+  j["peak_flops_per_s"]["fp5"] = 1e12;  // fp6 and fp4 are known since the Blackwell presets
+  EXPECT_NE(error_of(j).find("field 'peak_flops_per_s.fp5': unknown precision (known: fp64, fp32, tf32, fp16, bf16, "
+                             "fp8, int8, int4, fp6, fp4)"),
+            std::string::npos)
+      << error_of(j);
 
   j = minimal_profile();
   j.erase("memory");
