@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 namespace common {
@@ -22,5 +23,10 @@ struct Parsed {
 Parsed<std::int64_t> parse_int64(std::string_view text);
 // A decimal or scientific real ("0.5", "3e12"); overflow is out_of_range, inf and nan not_finite.
 Parsed<double> parse_real(std::string_view text);
+
+// An integer in [lo, hi]: sets value and returns "", or returns what is wrong in words ("expected an integer,
+// got '12x'", "must be in [1, 64], got 0", "'99999999999999999999' is out of range (at most 64)") for the
+// caller's own typed error, which names the option or column.
+std::string integer_in_range(std::string_view text, std::int64_t lo, std::int64_t hi, std::int64_t& value);
 
 }  // namespace common

@@ -50,6 +50,17 @@ TEST(StrictNumber, RealsAreFiniteAndWhole) {
     EXPECT_EQ(common::parse_real(odd).status, NumberStatus::not_finite) << odd;
 }
 
+TEST(StrictNumber, IntegerInRangeSaysWhatIsWrong) {
+  std::int64_t v = -1;
+  EXPECT_EQ(common::integer_in_range("12", 1, 64, v), "");
+  EXPECT_EQ(v, 12);
+  EXPECT_EQ(common::integer_in_range("0", 1, 64, v), "must be in [1, 64], got 0");
+  EXPECT_EQ(common::integer_in_range("12x", 1, 64, v), "expected an integer, got '12x'");
+  EXPECT_EQ(common::integer_in_range("99999999999999999999", 1, 64, v),
+            "'99999999999999999999' is out of range (at most 64)");
+  EXPECT_EQ(v, 12);  // untouched by a refused text
+}
+
 TEST(Quantile, InterpolatesBetweenOrderStatistics) {
   EXPECT_DOUBLE_EQ(common::quantile({3, 1, 2}, 0.5), 2);
   EXPECT_DOUBLE_EQ(common::quantile({1, 2, 3, 4}, 0.5), 2.5);

@@ -12,6 +12,7 @@
 
 #include <fmt/format.h>
 
+#include "common/utc_time.hpp"
 #include "hardware/host/probes.hpp"
 #include "hardware/host/team.hpp"
 
@@ -34,14 +35,7 @@ std::string bytes_text(double bytes) {
   return fmt::format("{:.3g} KiB", bytes / double(kKiB));
 }
 
-std::string utc_now() {
-  const std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return text;
-}
+std::string utc_now() { return common::utc_now("%Y-%m-%dT%H:%M:%SZ"); }
 
 Stats stats_of(std::vector<double> rates) {
   std::sort(rates.begin(), rates.end());

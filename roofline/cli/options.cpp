@@ -9,27 +9,19 @@
 #include <fmt/format.h>
 
 #include "common/strict_number.hpp"
+#include "common/utc_time.hpp"
 #include "hardware/layers.hpp"
 #include "hardware/presets.hpp"
 #include "reports/output_file.hpp"
 
 namespace roofline::cli {
 
-std::string utc_now() {
-  const std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%d %H:%M UTC", &tm);
-  return text;
-}
+std::string utc_now() { return common::utc_now("%Y-%m-%d %H:%M UTC"); }
 
 std::int64_t parse_integer(const std::string& option, const std::string& text, std::int64_t min, std::int64_t max) {
-  const auto [v, status] = common::parse_int64(text);
-  if (status == common::NumberStatus::out_of_range)
-    throw UsageError(option, fmt::format("'{}' is out of range (at most {})", text, max));
-  if (status != common::NumberStatus::ok) throw UsageError(option, fmt::format("expected an integer, got '{}'", text));
-  if (v < min || v > max) throw UsageError(option, fmt::format("must be in [{}, {}], got {}", min, max, v));
+  std::int64_t v = 0;
+  if (const std::string problem = common::integer_in_range(text, min, max, v); !problem.empty())
+    throw UsageError(option, problem);
   return v;
 }
 

@@ -58,11 +58,9 @@ struct RowReader {
     return SimError(fmt::format("trace {}:{}", origin, line), fmt::format("column '{}'", kColumnNames[c]), problem);
   }
   std::int64_t integer(Column c, std::string_view text, std::int64_t lo, std::int64_t hi) const {
-    const auto [v, status] = common::parse_int64(text);
-    if (status == common::NumberStatus::out_of_range)
-      throw error(c, fmt::format("'{}' is out of range (at most {})", text, hi));
-    if (status != common::NumberStatus::ok) throw error(c, fmt::format("expected an integer, got '{}'", text));
-    if (v < lo || v > hi) throw error(c, fmt::format("must be in [{}, {}], got {}", lo, hi, v));
+    std::int64_t v = 0;
+    if (const std::string problem = common::integer_in_range(text, lo, hi, v); !problem.empty())
+      throw error(c, problem);
     return v;
   }
   double seconds(Column c, std::string_view text) const {
