@@ -65,10 +65,10 @@ ModelConfig parse_model_config(const json& j, const std::string& name, const std
   const bool llama = c.model_type == "llama", mistral = c.model_type == "mistral",
              qwen2 = c.model_type == "qwen2", qwen3 = c.model_type == "qwen3",
              mixtral = c.model_type == "mixtral", qwen2_moe = c.model_type == "qwen2_moe",
-             qwen3_moe = c.model_type == "qwen3_moe";
-  if (!(llama || mistral || qwen2 || qwen3 || mixtral || qwen2_moe || qwen3_moe))
+             qwen3_moe = c.model_type == "qwen3_moe", phi3 = c.model_type == "phi3";
+  if (!(llama || mistral || qwen2 || qwen3 || mixtral || qwen2_moe || qwen3_moe || phi3))
     r.fail("model_type", fmt::format("'{}' is not supported (supported: llama, mistral, qwen2, qwen3, mixtral, "
-                                     "qwen2_moe, qwen3_moe)",
+                                     "qwen2_moe, qwen3_moe, phi3)",
                                      c.model_type));
 
   c.hidden_size = r.required_dim("hidden_size");
@@ -108,7 +108,13 @@ ModelConfig parse_model_config(const json& j, const std::string& name, const std
     c.qk_norm = true;  // Qwen3Attention: q_norm and k_norm over head_dim
     c.qkv_bias = c.o_bias = r.flag("attention_bias", false);
   }
-  if (mistral || mixtral) c.sliding_window = r.optional_dim("sliding_window");
+  // Phi-3 is Llama-shaped: its checkpoints fuse qkv_proj and gate_up_proj (the same FLOPs and bytes as --fuse
+  // qkv,swiglu would count), no biases, and transformers applies its sliding_window (2047 in the 4k models).
+  if (mistral || mixtral || phi3) c.sliding_window = r.optional_dim("sliding_window");
+  if (phi3) {
+    if (const double f = r.positive("partial_rotary_factor", 1.0); f != 1.0)
+      r.fail("partial_rotary_factor", fmt::format("{} is not modelled (RoPE over every head dimension is)", f));
+  }
   if ((qwen2 || qwen3 || qwen2_moe || qwen3_moe) && r.flag("use_sliding_window", false))
     r.fail("use_sliding_window", "true is not modelled (Qwen's per-layer window via max_window_layers)");
 

@@ -1,5 +1,6 @@
 // ModelConfig: the shape of a transformer decoder, read straight from a Hugging Face config.json
-// (model_type llama, mistral, qwen2, qwen3, mixtral, qwen2_moe, qwen3_moe). Presets are such files, compiled in.
+// (model_type llama, mistral, qwen2, qwen3, mixtral, qwen2_moe, qwen3_moe, phi3). Presets are such files, compiled
+// in.
 #pragma once
 
 #include <cstdint>

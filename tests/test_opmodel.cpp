@@ -612,3 +612,21 @@ TEST(ModelConfig, MoeFieldsAreCheckedNamingThem) {
   j["use_sliding_window"] = true;
   EXPECT_NE(config_error(j).find("field 'use_sliding_window': true is not modelled"), std::string::npos);
 }
+
+// Phi-3 is Llama-shaped under its own model_type: its card's 3.8B, its 2047-token window.
+TEST(ModelConfig, Phi3ReadsAsLlamaShapedWithItsWindow) {
+  const ModelConfig m = resolve_model("phi-3-mini-4k");
+  EXPECT_EQ(m.model_type, "phi3");
+  EXPECT_EQ(m.head_dim, 96);
+  EXPECT_EQ(m.num_kv_heads, 32);
+  EXPECT_EQ(m.sliding_window, 2047);
+  EXPECT_FALSE(m.qkv_bias);
+  // Counted from the config: 3,821,079,552. The card gives two digits ("3.8B"): held to its last digit.
+  EXPECT_DOUBLE_EQ(parameter_count(m), 3821079552);
+  EXPECT_NEAR(parameter_count(m), 3.8e9, 0.1e9);
+  json j = llama_json();
+  j["model_type"] = "phi3";
+  j["partial_rotary_factor"] = 0.75;
+  EXPECT_EQ(config_error(j),
+            "bad/config.json: field 'partial_rotary_factor': 0.75 is not modelled (RoPE over every head dimension is)");
+}
