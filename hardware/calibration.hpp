@@ -1,5 +1,6 @@
 // Calibration: how close to a device's roofs its kernels come, per kernel class, as fitted by
-// `roofline validate --sweep` (roofline/calibration.hpp does the fitting and the applying):
+// `roofline validate --sweep` (roofline/validate/calibration_fit.hpp fits it; roofline/core/expected_time.hpp
+// applies it):
 //   expected time = overhead_s + max(compute time / compute_efficiency, memory time / memory_efficiency)
 // that is, the roofline with each roof lowered to the fraction the kernels attain, plus a fixed cost per call
 // (thread fork/join, loop set-up, launch). Stored in the profile's "calibration" field; see the README's

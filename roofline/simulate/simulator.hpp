@@ -1,6 +1,6 @@
 // The serving simulator: replays a workload on replicas of a model laid out over devices (tensor and
 // pipeline parallelism), step by step. A scheduler picks each step's mix of prefill chunks and decodes under
-// the paged KV cache; the step's time comes from the op model for exactly that mix (sim_cost.hpp).
+// the paged KV cache; the step's time comes from the op model for exactly that mix (cost.hpp).
 #pragma once
 
 #include <cstdint>

@@ -91,7 +91,7 @@ struct ValidationRow {
   // bytes this equals predicted_bound by construction, so agreement is counted against main_memory_bound:
   // does `roofline analyze`'s label survive once the caches are accounted for?
   Bound binding = Bound::memory;
-  std::optional<double> expected_s;  // the calibrated expectation (roofline/calibration.hpp), when calibrated
+  std::optional<double> expected_s;  // the calibrated expectation (core/expected_time.hpp), when calibrated
   std::string half;                  // --sweep: "fit" or "held-out"; empty otherwise
   double error() const { return (predicted_s - measured_s.median) / measured_s.median; }
   std::optional<double> expected_error() const {
