@@ -7,6 +7,7 @@
 #include "common/strict_number.hpp"
 #include "common/text_file.hpp"
 #include "hardware/presets.hpp"
+#include "hardware/profile.hpp"
 
 namespace hardware {
 namespace {
@@ -14,18 +15,6 @@ namespace {
 using nlohmann::json;
 
 constexpr const char* kOption = "option --hw-set";
-
-// The base layer as JSON: a preset's embedded text, or the file's.
-json base_json(const std::string& name_or_path, std::string& origin) {
-  for (const auto& f : embedded_files())
-    if (f.name == name_or_path) {
-      origin = "preset " + name_or_path;
-      return json::parse(f.text);  // presets parse (a test holds every one)
-    }
-  resolve_profile(name_or_path);  // throws as --hw alone would: no such preset or file, or a bad file
-  origin = name_or_path;
-  return json::parse(*common::read_text_file(name_or_path));
-}
 
 json read_patch(const std::string& path) {
   const auto text = common::read_text_file(path);
@@ -105,57 +94,41 @@ void apply_setting(json& j, const std::string& setting) {
   }
 }
 
-Profile layered(const ProfileLayers& layers) {
-  if (!layers.patch_file && layers.settings.empty()) return resolve_profile(layers.base);
-  std::string origin;
-  json j = base_json(layers.base, origin);
+}  // namespace
+
+Profile build_profile(const ProfileLayers& layers) {
+  // The layers below the settings: the base (read once, checked as --hw alone checks it), then the patch,
+  // applied to the base's JSON as to_json writes it. A figure at fault there is the file's.
+  Profile below = resolve_profile(layers.base);
+  const std::string origin = below.origin;
   std::vector<std::string> applied;
   if (layers.patch_file) {
+    json j = to_json(below);
     j.merge_patch(read_patch(*layers.patch_file));
+    below = parse_profile(j, fmt::format("{} patched by {}", origin, *layers.patch_file));
+    below.origin = origin;
     applied.push_back("patch " + *layers.patch_file);
-    // The patch is a file: a profile it breaks is bad input, named after the file.
-    if (layers.settings.empty()) {
-      Profile p = parse_profile(j, fmt::format("{} patched by {}", origin, *layers.patch_file));
-      p.origin = origin;
-      p.overrides = applied;
-      return p;
-    }
-    parse_profile(j, fmt::format("{} patched by {}", origin, *layers.patch_file));
   }
+  if (!layers.force) check_plausible(below);
+  if (layers.settings.empty()) {
+    below.overrides = applied;
+    return below;
+  }
+  json j = to_json(below);
   for (const auto& s : layers.settings) {
     apply_setting(j, s);
     applied.push_back(s);
   }
   Profile p;
-  try {
+  try {  // the layers below held: whatever breaks now, the settings brought in
     p = parse_profile(j, fmt::format("{} with --hw-set", origin));
-  } catch (const ProfileError& e) {  // the settings broke a profile that held before them
+    if (!layers.force) check_plausible(p);
+  } catch (const ProfileError& e) {
     throw OverrideError(kOption, e.field(),
                         fmt::format("'{}': field '{}': {}", fmt::join(layers.settings, " "), e.field(), e.problem()));
   }
   p.origin = origin;
   p.overrides = applied;
-  return p;
-}
-
-}  // namespace
-
-Profile build_profile(const ProfileLayers& layers) {
-  Profile p = layered(layers);
-  if (layers.force) return p;
-  if (layers.settings.empty()) {
-    check_plausible(p);
-    return p;
-  }
-  ProfileLayers below = layers;  // the base and the patch: a figure at fault there is the file's
-  below.settings.clear();
-  check_plausible(layered(below));
-  try {
-    check_plausible(p);
-  } catch (const ProfileError& e) {  // then the settings brought it in
-    throw OverrideError(kOption, e.field(),
-                        fmt::format("'{}': field '{}': {}", fmt::join(layers.settings, " "), e.field(), e.problem()));
-  }
   return p;
 }
 

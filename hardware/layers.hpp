@@ -1,7 +1,7 @@
 // A profile built in layers, as ramulator2 builds a component: a preset or a profile file, then a patch file
 // merged over it (an RFC 7386 JSON merge patch: its keys replace, null removes), then `key=value` settings,
-// each applied to the JSON before it is parsed, so a layered profile is checked like any file and no override
-// can produce a profile a file could not hold. The layers applied are listed in Profile::overrides, which
+// each applied to the profile's JSON (as to_json writes it) and the result parsed again, so a layered profile is
+// checked like any file and no override can produce a profile a file could not hold. The layers applied are listed in Profile::overrides, which
 // every output's context block names.
 //
 // A setting's key is a dotted path into the profile's JSON ("memory.bytes_per_s", "caches[0].size_bytes",

@@ -55,6 +55,12 @@ hardware::Profile hardware_profile(const po::variables_map& vm) {
   }
 }
 
+std::optional<hardware::Profile> optional_hardware_profile(const po::variables_map& vm) {
+  if (vm.count("hw")) return hardware_profile(vm);
+  reject_given(vm, {"hw-patch", "hw-set", "force"}, "applies to --hw's profile: give --hw too");
+  return std::nullopt;
+}
+
 void add_analysis_options(po::options_description& desc) {
   desc.add_options()
       ("model", po::value<std::string>(), "model preset (roofline list models) or a Hugging Face config.json");

@@ -47,6 +47,8 @@ void add_hardware_options(po::options_description& desc, const char* hw_help);
 // The layered profile; --hw required. A setting that does not apply is a UsageError; a bad preset, profile or
 // patch file a hardware::ProfileError.
 hardware::Profile hardware_profile(const po::variables_map& vm);
+// The same where --hw is optional: nullopt without it (then --hw-patch, --hw-set and --force are usage errors).
+std::optional<hardware::Profile> optional_hardware_profile(const po::variables_map& vm);
 
 // --model --hw --batch --prompt --kv-len --gen --phase, the precision options, --all-logits
 void add_analysis_options(po::options_description& desc);

@@ -27,16 +27,12 @@ int plot_measured(const po::variables_map& vm, const std::string& output) {
   reject_given(vm, analysis_option_names(), "not with --measured: the chart is drawn from the validate JSON alone");
   if (chart_kind(vm["chart"].as<std::string>()) != ChartKind::roofline)
     throw UsageError("chart", "--measured draws the roofline chart only");
-  if (!vm.count("hw")) reject_given(vm, {"hw-patch", "hw-set"}, "applies to --hw's profile: give --hw too");
+  const std::optional<hardware::Profile> hw = optional_hardware_profile(vm);
   const ValidationFile v = read_validation_file(vm["measured"].as<std::string>());
   const MeasuredSelection selection = measured_selection(vm, v);
-  std::optional<hardware::Profile> hw;
-  if (vm.count("hw")) {
-    hw = hardware_profile(vm);
-    if (hw->name != v.hardware)
-      std::cerr << "note: " << v.origin << " was predicted on '" << v.hardware << "'; the roofs drawn are those of '"
-                << hw->name << "'\n";
-  }
+  if (hw && hw->name != v.hardware)
+    std::cerr << "note: " << v.origin << " was predicted on '" << v.hardware << "'; the roofs drawn are those of '"
+              << hw->name << "'\n";
   const auto files = reports::render(measured_roofline_chart(v, select_ops(v, selection), hw), output);
   std::cerr << "wrote " << files.image << " (" << files.script << ", " << files.data << ")\n";
   return 0;

@@ -68,9 +68,8 @@ int report(int argc, const char* const* argv) {
   if (!with_validation) reject_given(vm, {"measured-filter", "measured-points"}, "applies to --validation only");
   const ReportInfo info{ROOFLINE_VERSION, utc_now(), command_line(argc, argv)};
 
-  if (!vm.count("hw")) reject_given(vm, {"hw-patch", "hw-set"}, "applies to --hw's profile: give --hw too");
-  std::optional<hardware::Profile> hw;
-  if (with_analysis || vm.count("hw")) hw = hardware_profile(vm);
+  const std::optional<hardware::Profile> hw =
+      with_analysis ? std::optional(hardware_profile(vm)) : optional_hardware_profile(vm);
   std::string title;
   std::vector<reports::HtmlSection> sections;
   if (with_analysis) {

@@ -77,8 +77,8 @@ std::int64_t integer(const po::variables_map& vm, const char* option, std::int64
 sim::Distribution distribution(const po::variables_map& vm, const char* option) {
   try {
     return sim::parse_distribution(vm[option].as<std::string>(), option);
-  } catch (const sim::SimError& e) {
-    throw UsageError(option, e.problem());
+  } catch (const sim::OptionError& e) {
+    throw UsageError(e.option(), e.problem());
   }
 }
 
@@ -155,10 +155,8 @@ sim::SimResult run_simulation(const opmodel::ModelConfig& model, const hardware:
                               const sim::SimConfig& c) {
   try {
     return sim::simulate(model, hw, w, c);
-  } catch (const sim::SimError& e) {
-    constexpr std::string_view kOption = "option --";
-    if (e.origin().rfind(kOption, 0) == 0) throw UsageError(e.origin().substr(kOption.size()), e.problem());
-    throw;
+  } catch (const sim::OptionError& e) {
+    throw UsageError(e.option(), e.problem());
   }
 }
 

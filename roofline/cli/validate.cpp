@@ -33,8 +33,7 @@ std::string read_file(const std::string& path) {
 }
 
 hardware::Profile profile_of(const po::variables_map& vm) {
-  if (vm.count("hw")) return hardware_profile(vm);
-  reject_given(vm, {"hw-patch", "hw-set"}, "applies to --hw's profile: give --hw too");
+  if (auto hw = optional_hardware_profile(vm)) return std::move(*hw);
   // No profile given: measure this host quickly (as `measure-host --quick`), the roofs the engine runs under.
   hardware::host::MeasureOptions o;
   o.quick = true;

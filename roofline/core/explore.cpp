@@ -16,12 +16,18 @@ namespace {
 
 enum class Varied { batch, context };
 
-// The decode step at powers of two of batch or context, the other held at the analysis's value.
-DecodeCurve decode_curve(const Analysis& a, Varied over, std::int64_t first, std::int64_t last) {
-  const Roofs roofs = Roofs::of(a.hardware);
+// The analysis's decode step: one new token per sequence after the decode context.
+opmodel::Scenario decode_scenario(const Analysis& a) {
   opmodel::Scenario s = a.request.scenario;
   s.q_len = 1;
   s.kv_len = a.request.decode_context();
+  return s;
+}
+
+// The decode step at powers of two of batch or context, the other held at the analysis's value.
+DecodeCurve decode_curve(const Analysis& a, Varied over, std::int64_t first, std::int64_t last) {
+  const Roofs roofs = Roofs::of(a.hardware);
+  opmodel::Scenario s = decode_scenario(a);
   DecodeCurve c{s.batch, s.kv_len, {}};
   StepResult st;
   for (std::int64_t x = first; x <= last; x *= 2) {
@@ -57,9 +63,7 @@ Exploration explore(const Analysis& a, const ExploreSettings& settings) {
   Exploration e;
   for (const auto& hw : settings.compare) e.compared.push_back(analyze(a.model, hw, a.request));
   const Roofs roofs = Roofs::of(a.hardware);
-  opmodel::Scenario s = a.request.scenario;
-  s.q_len = 1;
-  s.kv_len = a.request.decode_context();
+  opmodel::Scenario s = decode_scenario(a);
   for (const std::int64_t b : settings.sweep_batches) {
     s.batch = b;
     analyze_step(a.model, s, roofs, Phase::decode, e.batch_sweep.emplace_back());

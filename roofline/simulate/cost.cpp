@@ -17,10 +17,9 @@ Layout make_layout(const opmodel::ModelConfig& m, const hardware::Profile& hw, i
   l.pp = pp;
   l.layers = m.num_layers;
   l.tied_embeddings = m.tie_word_embeddings;
-  const std::string tp_origin = "option --tp";
   auto divides = [&](std::int64_t n, const char* what) {
     if (n % tp != 0)
-      throw SimError(tp_origin, "", fmt::format("tp {} does not divide the {} {} of {}", tp, n, what, m.name));
+      throw OptionError("tp", fmt::format("tp {} does not divide the {} {} of {}", tp, n, what, m.name));
   };
   divides(m.num_heads, "query heads");
   divides(m.num_kv_heads, "KV heads (replicating KV heads is not modelled)");
@@ -28,7 +27,7 @@ Layout make_layout(const opmodel::ModelConfig& m, const hardware::Profile& hw, i
   if (m.is_moe()) divides(m.moe_intermediate_size, "expert intermediate size (each expert is sharded)");
   if (m.shared_expert_intermediate_size > 0) divides(m.shared_expert_intermediate_size, "shared expert size");
   if (pp > m.num_layers)
-    throw SimError("option --pp", "", fmt::format("pp {} exceeds the {} layers of {}", pp, m.num_layers, m.name));
+    throw OptionError("pp", fmt::format("pp {} exceeds the {} layers of {}", pp, m.num_layers, m.name));
 
   l.shard = m;
   l.shard.num_heads = m.num_heads / tp;

@@ -16,4 +16,17 @@ class SimError : public common::InputError {
       : InputError(origin, field, problem, origin + (field.empty() ? "" : ": " + field) + ": " + problem) {}
 };
 
+// A value a command-line option gave that the simulation cannot take (--tp 3 on 32 heads, --pp past the layers,
+// a distribution's text): origin "option --NAME". The command line is at fault, not an input file, so the CLI
+// reports it as a usage error.
+class OptionError : public SimError {
+ public:
+  OptionError(std::string option, const std::string& problem)
+      : SimError("option --" + option, "", problem), option_(std::move(option)) {}
+  const std::string& option() const { return option_; }
+
+ private:
+  std::string option_;
+};
+
 }  // namespace roofline::sim

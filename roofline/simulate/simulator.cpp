@@ -37,7 +37,7 @@ std::int64_t default_max_tokens(Scheduler s) {
 namespace {
 
 void check(const char* option, bool ok, const std::string& problem) {
-  if (!ok) throw SimError(fmt::format("option --{}", option), "", problem);
+  if (!ok) throw OptionError(option, problem);
 }
 
 void validate(const opmodel::ModelConfig& m, const SimConfig& c, std::int64_t max_tokens) {

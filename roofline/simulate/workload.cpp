@@ -200,7 +200,6 @@ Workload load_trace(const std::string& path) {
 }
 
 Distribution parse_distribution(const std::string& text, const std::string& option) {
-  const std::string origin = "option --" + option;
   std::vector<std::string_view> p;
   for (std::size_t start = 0;;) {
     const std::size_t colon = text.find(':', start);
@@ -211,13 +210,13 @@ Distribution parse_distribution(const std::string& text, const std::string& opti
   auto number = [&](std::string_view s) {
     const auto [v, status] = common::parse_real(s);
     if (status != common::NumberStatus::ok)
-      throw SimError(origin, "", fmt::format("expected a number, got '{}' in '{}'", s, text));
+      throw OptionError(option, fmt::format("expected a number, got '{}' in '{}'", s, text));
     return v;
   };
   auto tokens = [&](std::string_view s) {
     const double v = number(s);
     if (v != std::floor(v) || v < 1 || v > double(kMaxTokens))
-      throw SimError(origin, "", fmt::format("token counts are integers in [1, {}], got '{}'", kMaxTokens, s));
+      throw OptionError(option, fmt::format("token counts are integers in [1, {}], got '{}'", kMaxTokens, s));
     return v;
   };
   Distribution d;
@@ -229,16 +228,16 @@ Distribution parse_distribution(const std::string& text, const std::string& opti
     d.kind = Distribution::Kind::uniform;
     d.a = tokens(p[1]);
     d.b = tokens(p[2]);
-    if (d.a > d.b) throw SimError(origin, "", fmt::format("uniform:A:B needs A <= B, got '{}'", text));
+    if (d.a > d.b) throw OptionError(option, fmt::format("uniform:A:B needs A <= B, got '{}'", text));
   } else if (p[0] == "lognormal" && p.size() == 3) {
     d.kind = Distribution::Kind::lognormal;
     d.a = tokens(p[1]);
     d.b = number(p[2]);
     if (d.b < 0 || d.b > 4)
-      throw SimError(origin, "", fmt::format("lognormal sigma must be in [0, 4], got '{}'", p[2]));
+      throw OptionError(option, fmt::format("lognormal sigma must be in [0, 4], got '{}'", p[2]));
   } else {
-    throw SimError(origin, "",
-                   fmt::format("unknown distribution '{}' (known: fixed:N, uniform:A:B, lognormal:MEAN:SIGMA)", text));
+    throw OptionError(option,
+                      fmt::format("unknown distribution '{}' (known: fixed:N, uniform:A:B, lognormal:MEAN:SIGMA)", text));
   }
   return d;
 }
