@@ -50,7 +50,7 @@ struct OpCost {
 // The ops of one step, in execution order. Fixed capacity: no allocation on the analysis path.
 class OpList {
  public:
-  static constexpr std::size_t kCapacity = 40;
+  static constexpr std::size_t kCapacity = 32;
   void clear() { size_ = 0; }
   OpCost& push(const OpCost& op);  // throws std::length_error past capacity (a model with more op kinds)
   std::size_t size() const { return size_; }
