@@ -137,7 +137,7 @@ Profile parse_profile(const json& j, const std::string& origin) {
   Reader r{origin};
   r.object(j, "");
   static const char* const known[] = {"schema_version", "name",   "description", "kind",
-                                      "sources",        "peak_flops_per_s", "memory", "caches",
+                                      "sources",        "peak_flops_per_s", "sparse_peak_flops_per_s", "memory", "caches",
                                       "interconnect",   "provenance", "calibration"};
   for (const auto& [k, v] : j.items()) {
     bool ok = k.starts_with("_");  // "_comment" and the like
@@ -172,6 +172,22 @@ Profile parse_profile(const json& j, const std::string& origin) {
     p.peak_flops_per_s[static_cast<std::size_t>(*prec)] = r.figure(v, "peak_flops_per_s." + k);
   }
   if (p.precisions().empty()) r.fail("peak_flops_per_s", "needs at least one precision");
+  if (auto sparse = j.find("sparse_peak_flops_per_s"); sparse != j.end()) {
+    r.object(*sparse, "sparse_peak_flops_per_s");
+    for (const auto& [k, v] : sparse->items()) {
+      const std::string field = "sparse_peak_flops_per_s." + k;
+      auto prec = parse_precision(k);
+      if (!prec) r.fail(field, "unknown precision (known: fp64, fp32, tf32, fp16, bf16, fp8, int8, int4, fp6, fp4)");
+      if (v.is_null()) continue;
+      const Figure f = r.figure(v, field);
+      const auto& dense = p.peak(*prec);
+      if (!dense) r.fail(field, fmt::format("has no dense peak_flops_per_s.{} beside it", k));
+      if (f.value < dense->value)
+        r.fail(field, fmt::format("{:g} is below the dense peak {:g}: a sparse figure entered as dense, or the "
+                                  "reverse", f.value, dense->value));
+      p.sparse_peak_flops_per_s[static_cast<std::size_t>(*prec)] = f;
+    }
+  }
 
   auto mem = j.find("memory");
   if (mem == j.end()) r.fail("memory", "is required");
@@ -268,6 +284,11 @@ json to_json(const Profile& p) {
   json peaks = json::object();
   for (Precision q : p.precisions()) peaks[std::string(to_string(q))] = figure_json(*p.peak(q));
   j["peak_flops_per_s"] = peaks;
+  json sparse = json::object();
+  for (Precision q : kAllPrecisions)
+    if (const auto& f = p.sparse_peak_flops_per_s[static_cast<std::size_t>(q)])
+      sparse[std::string(to_string(q))] = figure_json(*f);
+  if (!sparse.empty()) j["sparse_peak_flops_per_s"] = sparse;
   auto level_json = [](const MemoryLevel& m, const char* size_key) {
     json l = json::object();
     if (!m.name.empty()) l["name"] = m.name;

@@ -46,6 +46,9 @@ struct Profile {
   std::string description;  // "NVIDIA A100 80GB SXM4"
   std::string kind;         // "gpu" | "cpu" | ...
   std::array<std::optional<Figure>, kAllPrecisions.size()> peak_flops_per_s{};  // indexed by Precision
+  // 2:4 structured-sparsity peaks as datasheets headline them, kept apart: shown, never used for a time (dense
+  // GEMMs cannot use them), and each at least its dense peak.
+  std::array<std::optional<Figure>, kAllPrecisions.size()> sparse_peak_flops_per_s{};
   MemoryLevel memory;               // main memory (HBM/DRAM): bytes_per_s is required
   std::vector<MemoryLevel> caches;  // on-chip levels, innermost first, last-level cache last
   std::optional<Interconnect> interconnect;

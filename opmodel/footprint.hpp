@@ -26,9 +26,26 @@ struct WeightParts {
   double total() const { return layers + embedding + head; }
 };
 WeightParts weight_bytes_by_part(const ModelConfig& m, const Scenario& s);
-// KV cache per token of one sequence: K and V for every layer: 2 * L * g * hd * bytes(kv dtype).
+// Parameters under the conventions model cards use: all of them, the active ones (above), and the two
+// vocabulary matrices cards count in or out: the input embedding and an untied lm_head (0 when tied).
+struct ParameterCounts {
+  double total = 0, active = 0, embedding = 0, head = 0;
+};
+ParameterCounts parameter_counts(const ModelConfig& m);
+
+// KV cache one token of context adds to one softmax-attention layer: K and V, 2 * g * hd elements, or MLA's
+// latent and rope key, kv_lora_rank + qk_rope_head_dim elements (shared by all heads).
+double kv_bytes_per_token_per_layer(const ModelConfig& m, DType kv_dtype);
+// KV cache per token of one sequence over every softmax-attention layer, before any window caps it.
 double kv_bytes_per_token(const ModelConfig& m, DType kv_dtype);
-// KV cache of the batch holding `context` tokens per sequence (a sliding window caps what is held).
+// The fixed state of one sequence in the linear-attention layers: per layer nv x dk x dv for the recurrence and
+// conv_dim x (K-1) for the convolution; 0 for models without such layers.
+double state_bytes_per_sequence(const ModelConfig& m, DType state_dtype);
+// Positions a local layer holds at `context`: min(context, W) for a sliding window, the current chunk's for chunked
+// attention; context for a model without local layers.
+std::int64_t local_positions_held(const ModelConfig& m, std::int64_t context);
+// KV cache and state of the batch holding `context` tokens per sequence: global layers hold every position, local
+// ones what their window or chunk keeps, linear ones their fixed state (in the KV dtype).
 double kv_cache_bytes(const ModelConfig& m, const Scenario& s, std::int64_t context);
 
 }  // namespace opmodel

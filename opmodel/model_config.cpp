@@ -15,62 +15,29 @@
 #include "common/json_fields.hpp"
 #include "common/text_file.hpp"
 #include "opmodel/error.hpp"
+#include "opmodel/model_families.hpp"
 
 namespace opmodel {
-namespace {
 
 using nlohmann::json;
+using family::Reader;
 
-using Reader = common::JsonFields<ModelError>;
+namespace {
 
-void read_experts(const Reader& r, const char* experts_field, ModelConfig& c) {
-  c.num_experts = r.required_dim(experts_field);
-  c.experts_per_token = r.required_dim("num_experts_per_tok");
-  if (c.experts_per_token > c.num_experts)
-    r.fail("num_experts_per_tok", fmt::format("{} exceeds {} = {}", c.experts_per_token, experts_field, c.num_experts));
+// Multimodal wrappers (gemma3, llama4) keep the language model under text_config; their quantization_config stays
+// at the top.
+json text_model(const json& j) {
+  auto t = j.find("text_config");
+  if (t == j.end() || !t->is_object() || j.contains("hidden_size")) return j;
+  json text = *t;
+  if (j.contains("quantization_config") && !text.contains("quantization_config"))
+    text["quantization_config"] = j["quantization_config"];
+  if (j.contains("torch_dtype") && !text.contains("torch_dtype")) text["torch_dtype"] = j["torch_dtype"];
+  return text;
 }
 
-// Qwen2-MoE and Qwen3-MoE (transformers' Qwen{2,3}MoeDecoderLayer): layer i has a MoE MLP when it is not in
-// mlp_only_layers and (i + 1) % decoder_sparse_step == 0, else a dense one of intermediate_size. Qwen2-MoE adds
-// a shared expert of shared_expert_intermediate_size behind a sigmoid gate.
-void read_qwen_moe(const Reader& r, bool shared, ModelConfig& c) {
-  read_experts(r, "num_experts", c);
-  c.moe_intermediate_size = r.required_dim("moe_intermediate_size");
-  const std::int64_t step = r.optional_dim("decoder_sparse_step").value_or(1);
-  std::vector<bool> dense(std::size_t(c.num_layers), false);
-  if (const json* only = r.find("mlp_only_layers")) {
-    if (!only->is_array()) r.fail("mlp_only_layers", fmt::format("must be a list of layer indices, got {}", only->dump()));
-    for (const json& i : *only) {
-      if (!i.is_number_integer() || i.get<std::int64_t>() < 0 || i.get<std::int64_t>() >= c.num_layers)
-        r.fail("mlp_only_layers", fmt::format("{} is not a layer index in [0, {})", i.dump(), c.num_layers));
-      dense[std::size_t(i.get<std::int64_t>())] = true;
-    }
-  }
-  for (std::int64_t i = 0; i < c.num_layers; ++i) c.moe_layers += !dense[std::size_t(i)] && (i + 1) % step == 0;
-  if (shared) {
-    c.shared_expert_intermediate_size = r.optional_dim("shared_expert_intermediate_size").value_or(0);
-    c.shared_expert_gate = c.shared_expert_intermediate_size > 0;
-  }
-}
-
-}  // namespace
-
-ModelConfig parse_model_config(const json& j, const std::string& name, const std::string& origin) {
-  if (!j.is_object()) throw ModelError(origin, "", fmt::format("must be a JSON object, got {}", j.type_name()));
-  Reader r{j, origin};
-  ModelConfig c;
-  c.name = name;
-  c.model_type = r.text("model_type");
-  if (c.model_type.empty()) r.fail("model_type", "is required");
-  const bool llama = c.model_type == "llama", mistral = c.model_type == "mistral",
-             qwen2 = c.model_type == "qwen2", qwen3 = c.model_type == "qwen3",
-             mixtral = c.model_type == "mixtral", qwen2_moe = c.model_type == "qwen2_moe",
-             qwen3_moe = c.model_type == "qwen3_moe", phi3 = c.model_type == "phi3";
-  if (!(llama || mistral || qwen2 || qwen3 || mixtral || qwen2_moe || qwen3_moe || phi3))
-    r.fail("model_type", fmt::format("'{}' is not supported (supported: llama, mistral, qwen2, qwen3, mixtral, "
-                                     "qwen2_moe, qwen3_moe, phi3)",
-                                     c.model_type));
-
+// The fields every family shares: sizes, heads, vocabulary, norms, RoPE.
+void read_shared(const Reader& r, ModelConfig& c) {
   c.hidden_size = r.required_dim("hidden_size");
   c.num_layers = r.required_dim("num_hidden_layers");
   c.num_heads = r.required_dim("num_attention_heads");
@@ -89,41 +56,43 @@ ModelConfig parse_model_config(const json& j, const std::string& name, const std
     c.head_dim = c.hidden_size / c.num_heads;
   }
   if (c.head_dim % 2 != 0) r.fail("head_dim", fmt::format("must be even for rotary embeddings, got {}", c.head_dim));
-
-  if (std::string act = r.text("hidden_act"); !act.empty() && act != "silu")
-    r.fail("hidden_act", fmt::format("'{}' is not supported (the SwiGLU MLP needs \"silu\")", act));
-
+  // RoPE rotates the first partial_rotary_factor of each head (Phi-3 small, Qwen3-Next: 0.25), in pairs.
+  const double rotary = r.positive("partial_rotary_factor", 1.0);
+  if (rotary > 1) r.fail("partial_rotary_factor", fmt::format("must be in (0, 1], got {}", rotary));
+  c.rotary_dim = std::int64_t(std::llround(double(c.head_dim) * rotary));
+  if (c.rotary_dim % 2 != 0 || c.rotary_dim < 2 || std::abs(double(c.rotary_dim) - double(c.head_dim) * rotary) > 1e-9)
+    r.fail("partial_rotary_factor", fmt::format("{} x head_dim {} is not an even number of dimensions", rotary,
+                                                c.head_dim));
   c.tie_word_embeddings = r.flag("tie_word_embeddings", false);
   c.rms_norm_eps = r.positive("rms_norm_eps", 1e-6);
   c.rope_theta = r.positive("rope_theta", 10000.0);
   c.max_position_embeddings = r.optional_dim("max_position_embeddings").value_or(0);
   c.torch_dtype = r.text("torch_dtype");
+}
 
-  if (llama) {
-    c.qkv_bias = c.o_bias = r.flag("attention_bias", false);
-    c.mlp_bias = r.flag("mlp_bias", false);
-  }
-  if (qwen2 || qwen2_moe) c.qkv_bias = true;  // Qwen2Attention hard-codes bias=True on q, k, v (not o)
-  if (qwen3 || qwen3_moe) {
-    c.qk_norm = true;  // Qwen3Attention: q_norm and k_norm over head_dim
-    c.qkv_bias = c.o_bias = r.flag("attention_bias", false);
-  }
-  // Phi-3 is Llama-shaped: its checkpoints fuse qkv_proj and gate_up_proj (the same FLOPs and bytes as --fuse
-  // qkv,swiglu would count), no biases, and transformers applies its sliding_window (2047 in the 4k models).
-  if (mistral || mixtral || phi3) c.sliding_window = r.optional_dim("sliding_window");
-  if (phi3) {
-    if (const double f = r.positive("partial_rotary_factor", 1.0); f != 1.0)
-      r.fail("partial_rotary_factor", fmt::format("{} is not modelled (RoPE over every head dimension is)", f));
-  }
-  if ((qwen2 || qwen3 || qwen2_moe || qwen3_moe) && r.flag("use_sliding_window", false))
-    r.fail("use_sliding_window", "true is not modelled (Qwen's per-layer window via max_window_layers)");
+}  // namespace
 
-  if (mixtral) {  // every layer's MLP is MoE, each expert a SwiGLU of intermediate_size
-    read_experts(r, "num_local_experts", c);
-    c.moe_intermediate_size = c.intermediate_size;
-    c.moe_layers = c.num_layers;
-  }
-  if (qwen2_moe || qwen3_moe) read_qwen_moe(r, qwen2_moe, c);
+ModelConfig parse_model_config(const json& top, const std::string& name, const std::string& origin) {
+  if (!top.is_object()) throw ModelError(origin, "", fmt::format("must be a JSON object, got {}", top.type_name()));
+  json j = text_model(top);
+  const Reader top_reader{top, origin};
+  ModelConfig c;
+  c.name = name;
+  c.model_type = top_reader.text("model_type");
+  if (c.model_type.empty()) top_reader.fail("model_type", "is required");
+  const std::string fam = family::family_of(top, c.model_type);
+  if (fam.empty())
+    top_reader.fail("model_type", fmt::format("'{}' is not supported (supported: {})", c.model_type,
+                                              family::supported_list()));
+  family::fill_defaults(fam, j);
+  // Fields read from text_config are named there.
+  const std::string text_origin = j.contains("hidden_size") && !top.contains("hidden_size") ? origin + " text_config"
+                                                                                            : origin;
+  const Reader r{j, text_origin};
+  read_shared(r, c);
+  family::refuse_foreign_fields(fam, r);
+  family::read_family(fam, r, c);
+  c.stored = family::read_quantization(r);
   return c;
 }
 
@@ -175,6 +144,22 @@ ModelConfig resolve_model(const std::string& name_or_path) {
   if (std::filesystem::exists(name_or_path)) return load_model_config_file(name_or_path);
   throw ModelError(name_or_path, "", fmt::format("no such model preset and no such file (presets: {})",
                                                 fmt::join(model_preset_names(), ", ")));
+}
+
+// DeepSeek-V3's MTP module (its layer 61 and on): per depth, enorm and hnorm, eh_proj [d, 2d] joining the next
+// token's embedding with the main model's last hidden state, then one decoder layer like the model's last (MoE when
+// the model's MoE layers reach it), its own final norm, and the model's embedding and lm_head (shared).
+ModelConfig mtp_draft(const ModelConfig& m) {
+  if (m.mtp_layers == 0)
+    throw ModelError("model " + m.name, "num_nextn_predict_layers", "is absent or 0: the model has no MTP module");
+  ModelConfig d = m;
+  d.name = m.name + " MTP";
+  d.num_layers = m.mtp_layers;
+  d.moe_layers = m.moe_layers > 0 ? m.mtp_layers : 0;  // MoE layers run from first_k_dense_replace to the end
+  d.local_layers = d.linear_layers = d.nope_layers = 0;
+  d.mtp_layers = 0;
+  d.mtp_module = true;
+  return d;
 }
 
 }  // namespace opmodel

@@ -15,7 +15,7 @@ std::string_view to_string(OpKind k) {
 }
 
 OpCost& OpList::push(const OpCost& op) {
-  if (size_ == kCapacity) throw std::length_error("OpList: more than 32 ops in one step");
+  if (size_ == kCapacity) throw std::length_error("OpList: more than 48 ops in one step");
   ops_[size_] = op;
   return ops_[size_++];
 }

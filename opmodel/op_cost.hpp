@@ -10,6 +10,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string_view>
 
 #include "opmodel/dtype.hpp"
@@ -42,6 +43,9 @@ struct OpCost {
   OpKind kind = OpKind::elementwise;
   Unit unit = Unit::vector;
   DType compute = DType::fp32;  // dtype the arithmetic runs in (fp32 for Unit::vector)
+  // For block-float weights (fp8_block, mxfp4, nvfp4) compute is their format; a part with no tensor cores for it
+  // runs the GEMM here instead, the weights up-converted (the activations' float dtype).
+  std::optional<DType> upconvert;
   std::int64_t count = 1;       // instances in the step (layers, or 1 for per-step ops)
   double flops = 0;             // one instance
   Traffic bytes;                // one instance
@@ -50,7 +54,7 @@ struct OpCost {
 // The ops of one step, in execution order. Fixed capacity: no allocation on the analysis path.
 class OpList {
  public:
-  static constexpr std::size_t kCapacity = 32;
+  static constexpr std::size_t kCapacity = 48;
   void clear() { size_ = 0; }
   OpCost& push(const OpCost& op);  // throws std::length_error past capacity (a model with more op kinds)
   std::size_t size() const { return size_; }

@@ -3,9 +3,11 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "opmodel/dtype.hpp"
+#include "opmodel/model_config.hpp"
 
 namespace opmodel {
 
@@ -20,6 +22,20 @@ struct Fusion {
   bool swiglu = false;    // gate, up and SiLU*up in one pass: gate/up outputs never reach memory
 };
 
+// MLA's execution form (DeepSeek-V2/V3). naive: kv_b_proj decompresses every attended position's latent into
+// per-head K and V, then ordinary attention (as prefill kernels run it). absorbed: W_UK is folded into the query and
+// W_UV into the output, and attention runs over the latent itself, one shared KV head of kv_lora_rank + rope
+// values (as FlashMLA decodes). automatic: naive for steps with prompt tokens, absorbed for pure decode steps.
+enum class MlaForm { automatic, naive, absorbed };
+
+// Weight formats per module group, overriding weight_dtype where set (a checkpoint's quantization_config, or
+// --module-wdtype).
+struct ModuleWeights {
+  std::optional<DType> attention;  // attention projections (softmax and linear attention)
+  std::optional<DType> mlp;        // dense MLPs and shared experts
+  std::optional<DType> experts;    // routed experts
+};
+
 struct Scenario {
   std::int64_t batch = 1;   // B: sequences
   std::int64_t q_len = 1;   // q: new tokens per sequence this step
@@ -31,6 +47,12 @@ struct Scenario {
   AttentionImpl attention = AttentionImpl::flash;
   Fusion fusion;
   bool all_logits = false;  // lm_head on every token (else only each sequence's last one)
+  ModuleWeights modules;
+  MlaForm mla = MlaForm::automatic;
+
+  DType attention_weights() const { return modules.attention.value_or(weight_dtype); }
+  DType mlp_weights() const { return modules.mlp.value_or(weight_dtype); }
+  DType expert_weights() const { return modules.experts.value_or(weight_dtype); }
 
   std::int64_t tokens() const { return batch * q_len; }  // T = B * q
 };
@@ -39,6 +61,16 @@ std::string to_string(AttentionImpl a);
 std::string to_string(const Fusion& f);  // "qkv,add_norm,swiglu", "none" when empty
 // Parses a comma-separated list of qkv, add_norm, swiglu (or "none"); throws ModelError.
 Fusion parse_fusion(const std::string& list);
+
+std::string to_string(MlaForm f);
+// "attention=bf16,experts=mxfp4" (groups: attention, mlp, experts); throws ModelError naming the item.
+ModuleWeights parse_module_weights(const std::string& list);
+// "attention bf16, mlp bf16, experts mxfp4": each group's format under s (weight_dtype where none is set).
+std::string describe_weights(const Scenario& s);
+
+// s with the formats the checkpoint declares (m.stored) in the module groups s leaves unset, and its int8/int4
+// group size when `group_from_checkpoint`.
+Scenario with_stored_weights(const ModelConfig& m, Scenario s, bool group_from_checkpoint);
 
 // Checks sizes and limits; throws ModelError("scenario", field, ...).
 void validate(const Scenario& s);

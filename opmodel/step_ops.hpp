@@ -8,15 +8,16 @@
 
 namespace opmodel {
 
-// Attention geometry of one sequence for a step with q new tokens after k cached ones, for a model
-// attending to the last W positions (W absent = all). Query i (absolute position p = k+i) sees
-// min(p+1, W) keys under the causal mask; these are what a causal kernel computes.
+// Attention geometry of one sequence for a step with q new tokens after k cached ones, for layers attending to
+// the last W positions (W absent = all) or, chunked, to the positions of their own aligned chunk of W (query at
+// position p sees p - floor(p/W)*W + 1 keys). These are what a causal kernel computes.
 struct AttentionSpan {
   double pairs = 0;       // sum over queries of keys attended: sum_{p=k}^{k+q-1} min(p+1, W)
-  double keys_read = 0;   // distinct cached positions touched: k+q - max(0, k+1-W)
+  double keys_read = 0;   // distinct positions touched, the new ones included: k+q - max(0, k+1-W)
   double cache_len = 0;   // positions held in the cache after the step: min(k+q, W)
 };
-AttentionSpan attention_span(std::int64_t q_len, std::int64_t kv_len, std::optional<std::int64_t> window);
+AttentionSpan attention_span(std::int64_t q_len, std::int64_t kv_len, std::optional<std::int64_t> window,
+                             bool chunked = false);
 
 // Bytes of an N x K weight matrix (N outputs, K inputs) stored as `dtype`, with one fp16 scale per
 // `group_size` inputs of each row for int8/int4: N*K*bytes + N*ceil(K/G)*2.
@@ -40,17 +41,24 @@ struct SequenceShape {
   std::int64_t logit_rows = 1;
 };
 
+// Attention spans summed over a step's sequences, for one kind of layer.
+struct SpanSum {
+  double pairs = 0;      // (query, key) pairs per head: sum of count x span.pairs
+  double keys_read = 0;  // positions read per KV head: sum of count x span.keys_read
+};
+
 // What a step's ops depend on, summed over its sequences: linear and element-wise ops see only the
-// step's tokens; attention sees each sequence's own (q_len, kv_len), through its span.
+// step's tokens; attention sees each sequence's own (q_len, kv_len), through its span, in the global layers and
+// in the local (sliding-window or chunked) ones.
 struct BatchShape {
   double sequences = 0;       // B
   double tokens = 0;          // T = sum of count x q_len
   double rope_positions = 0;  // cos/sin rows RoPE reads: q_len per shape (sequences of one shape share them)
-  double pairs = 0;           // (query, key) pairs per head: sum of count x span.pairs
-  double keys_read = 0;       // cached positions read per KV head: sum of count x span.keys_read
+  SpanSum global;             // layers attending to every cached position
+  SpanSum local;              // layers attending within the model's window or chunk (zero when it has none)
   double logit_rows = 0;      // rows lm_head computes: sum of count x logit_rows
-  // Adds `count` sequences of that shape; window: the model's sliding window, if any.
-  void add(const SequenceShape& seq, std::optional<std::int64_t> window);
+  // Adds `count` sequences of that shape to a step of model m.
+  void add(const SequenceShape& seq, const ModelConfig& m);
 };
 
 // The batch shape of a uniform step: s.batch sequences of (s.q_len, s.kv_len), logits of each last token

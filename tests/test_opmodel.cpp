@@ -395,7 +395,7 @@ TEST(StepOps, OneShapeOfBSequencesIsTheUniformStep) {
   for (auto [b, q, k] : {std::tuple{8, 1, 5000}, std::tuple{3, 700, 0}, std::tuple{2, 64, 4090}}) {
     Scenario s = scenario(b, q, k);
     BatchShape shape;
-    shape.add({b, q, k, 1}, m.sliding_window);
+    shape.add({b, q, k, 1}, m);
     OpList mixed;
     step_ops(m, s, shape, mixed);
     const OpList uniform = ops_of(m, s);
@@ -413,8 +413,8 @@ TEST(StepOps, AMixedStepSumsAttentionPerSequenceAndLinearsOverTokens) {
   const auto m = tiny();
   Scenario s = scenario(1, 1, 0);
   BatchShape mix;
-  mix.add({1, 100, 20, 1}, m.sliding_window);
-  for (std::int64_t k : {50, 51, 900}) mix.add({1, 1, k, 1}, m.sliding_window);
+  mix.add({1, 100, 20, 1}, m);
+  for (std::int64_t k : {50, 51, 900}) mix.add({1, 1, k, 1}, m);
   EXPECT_EQ(mix.tokens, 103);
   EXPECT_EQ(mix.sequences, 4);
   EXPECT_EQ(mix.logit_rows, 4);
@@ -442,14 +442,14 @@ TEST(StepOps, AMixedStepSumsAttentionPerSequenceAndLinearsOverTokens) {
 TEST(StepOps, APrefillChunkThatEndsNoPromptComputesNoLogits) {
   const auto m = tiny();
   BatchShape chunk;
-  chunk.add({2, 32, 0, 0}, m.sliding_window);
+  chunk.add({2, 32, 0, 0}, m);
   OpList ops;
   step_ops(m, scenario(1, 1, 0), chunk, ops);
   EXPECT_EQ(get(ops, op::lm_head).flops, 0);
   EXPECT_EQ(get(ops, op::lm_head).bytes.total(), 0);
   // Verification of 4 speculated tokens needs logits for each of them.
   BatchShape verify;
-  verify.add({1, 4, 10, 4}, m.sliding_window);
+  verify.add({1, 4, 10, 4}, m);
   step_ops(m, scenario(1, 1, 0), verify, ops);
   EXPECT_DOUBLE_EQ(get(ops, op::lm_head).flops, 2.0 * 4 * 64 * 256);
 }
@@ -626,7 +626,11 @@ TEST(ModelConfig, Phi3ReadsAsLlamaShapedWithItsWindow) {
   EXPECT_NEAR(parameter_count(m), 3.8e9, 0.1e9);
   json j = llama_json();
   j["model_type"] = "phi3";
+  // Partial RoPE (Phi-3-small, Qwen3-Next) rotates that share of each head: the rope op's FLOPs scale with it.
   j["partial_rotary_factor"] = 0.75;
+  const ModelConfig partial = parse_model_config(j, "p", "p.json");
+  EXPECT_EQ(partial.rotary_dim, partial.head_dim * 3 / 4);
+  j["partial_rotary_factor"] = 0.3;  // 0.3 x 128 = 38.4 dimensions
   EXPECT_EQ(config_error(j),
-            "bad/config.json: field 'partial_rotary_factor': 0.75 is not modelled (RoPE over every head dimension is)");
+            "bad/config.json: field 'partial_rotary_factor': 0.3 x head_dim 128 is not an even number of dimensions");
 }

@@ -223,7 +223,7 @@ TEST(StepCost, AUniformStepIsExactlyAnalyzeStep) {
     StepResult step;
     analyze_step(llama(), s, roofs, Phase::prefill, step);
     opmodel::BatchShape shape;
-    shape.add({b, q, k, 1}, std::nullopt);
+    shape.add({b, q, k, 1}, llama());
     double t = 0;
     cost.stage_times(shape, &t, nullptr);
     EXPECT_EQ(t, step.time_s) << b << " " << q << " " << k;
@@ -255,7 +255,7 @@ TEST(StepCost, CalibratedTimesAreAnalyzesExpectation) {
     const StepExpectation e = expect_step(step, s, hw, roofs);
     ASSERT_TRUE(e.total_s.has_value());
     opmodel::BatchShape shape;
-    shape.add({b, q, k, 1}, std::nullopt);
+    shape.add({b, q, k, 1}, llama());
     double t = 0;
     cost.stage_times(shape, &t, nullptr);
     EXPECT_NEAR(t, *e.total_s, 1e-12 * t) << b << " " << q << " " << k;
@@ -287,7 +287,7 @@ TEST(StepCost, TensorParallelShardsAndAddsTwoRingAllReducesPerLayer) {
   opmodel::Scenario s;
   const StepCost sharded(two, s, a100());
   opmodel::BatchShape shape;
-  shape.add({4, 1, 1000, 1}, std::nullopt);
+  shape.add({4, 1, 1000, 1}, llama());
   double t2 = 0;
   sharded.stage_times(shape, &t2, nullptr);
   // The shard's ops (exactly one device's share) plus 2 all-reduces of 4 x 4096 fp16 activations per layer.
@@ -311,7 +311,7 @@ TEST(StepCost, PipelineStagesShareTheLayers) {
   opmodel::Scenario s;
   const StepCost staged(l, s, a100()), whole(one, s, a100());
   opmodel::BatchShape shape;
-  shape.add({2, 300, 0, 1}, std::nullopt);
+  shape.add({2, 300, 0, 1}, llama());
   std::vector<double> t(3);
   double total = 0;
   staged.stage_times(shape, t.data(), nullptr);

@@ -30,8 +30,9 @@ int analyze(int argc, const char* const* argv) {
   const std::string format = vm["format"].as<std::string>();
   if (format != "table" && format != "json" && format != "csv")
     throw UsageError("format", "expected table, json or csv, got '" + format + "'");
-  const AnalysisRequest request = analysis_request(vm);
+  AnalysisRequest request = analysis_request(vm);
   const auto model = opmodel::resolve_model(required(vm, "model"));
+  request.scenario = with_checkpoint_formats(vm, model, request.scenario);
   const auto hw = hardware_profile(vm);
 
   const bool exploring = vm["explore"].as<bool>() || vm.count("compare") || vm.count("batch-sweep") ||

@@ -12,6 +12,7 @@
 #include "common/utc_time.hpp"
 #include "hardware/layers.hpp"
 #include "hardware/presets.hpp"
+#include "opmodel/error.hpp"
 #include "reports/output_file.hpp"
 
 namespace roofline::cli {
@@ -85,7 +86,14 @@ void handle_warnings(const po::variables_map& vm, const std::vector<std::string>
 
 void add_precision_options(po::options_description& desc) {
   desc.add_options()
-      ("wdtype", po::value<std::string>()->default_value("fp16"), "weight dtype: fp32 fp16 bf16 fp8 int8 int4")
+      ("wdtype", po::value<std::string>()->default_value("fp16"),
+       "weight format of every projection: fp32 fp16 bf16 fp8 int8 int4 fp8_block mxfp4 nvfp4 (default: the\n"
+       "formats the config's quantization_config declares, fp16 where it declares none)")
+      ("module-wdtype", po::value<std::string>(),
+       "per-module weight formats over --wdtype and the checkpoint's: attention=bf16,mlp=fp8,experts=mxfp4")
+      ("mla", po::value<std::string>()->default_value("auto"),
+       "MLA form (DeepSeek): naive (K, V decompressed) | absorbed (attention over the latent) | auto (naive\n"
+       "for steps with prompt tokens, absorbed for decode)")
       ("adtype", po::value<std::string>()->default_value("fp16"), "activation dtype")
       ("kvdtype", po::value<std::string>()->default_value("fp16"), "KV cache dtype")
       ("group-size", po::value<std::string>()->default_value("128"), "inputs per fp16 scale for int8/int4 weights")
@@ -101,7 +109,7 @@ std::string required(const po::variables_map& vm, const char* option) {
 opmodel::DType dtype_option(const po::variables_map& vm, const char* option) {
   const std::string text = vm[option].as<std::string>();
   auto t = opmodel::parse_dtype(text);
-  if (!t) throw UsageError(option, fmt::format("unknown dtype '{}' (known: fp32, fp16, bf16, fp8, int8, int4)", text));
+  if (!t) throw UsageError(option, fmt::format("unknown dtype '{}' (known: {})", text, opmodel::kDTypeNames));
   return *t;
 }
 
@@ -142,6 +150,27 @@ void read_precision_options(const po::variables_map& vm, opmodel::Scenario& s) {
   } catch (const std::exception& e) {
     throw UsageError("fuse", e.what());
   }
+  if (vm.count("module-wdtype")) {
+    try {
+      s.modules = opmodel::parse_module_weights(vm["module-wdtype"].as<std::string>());
+    } catch (const opmodel::ModelError& e) {
+      throw UsageError("module-wdtype", e.problem());
+    }
+  }
+  const std::string mla = vm["mla"].as<std::string>();
+  if (mla == "naive") s.mla = opmodel::MlaForm::naive;
+  else if (mla == "absorbed") s.mla = opmodel::MlaForm::absorbed;
+  else if (mla != "auto") throw UsageError("mla", fmt::format("expected naive, absorbed or auto, got '{}'", mla));
+  for (auto [option, t] : {std::pair{"adtype", s.act_dtype}, std::pair{"kvdtype", s.kv_dtype}})
+    if (opmodel::is_weight_only(t))
+      throw UsageError(option, fmt::format("{} is a weight format (activations and the KV cache take fp32, fp16, "
+                                           "bf16, fp8, int8, int4)", opmodel::to_string(t)));
+}
+
+opmodel::Scenario with_checkpoint_formats(const po::variables_map& vm, const opmodel::ModelConfig& m,
+                                          opmodel::Scenario s) {
+  if (!vm["wdtype"].defaulted()) return s;  // --wdtype names the format of every projection
+  return opmodel::with_stored_weights(m, s, vm["group-size"].defaulted());
 }
 
 void add_chart_options(po::options_description& desc) {

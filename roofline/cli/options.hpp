@@ -41,6 +41,10 @@ opmodel::DType dtype_option(const po::variables_map& vm, const char* option);
 void add_precision_options(po::options_description& desc);
 // Sets the scenario's dtypes, group size, attention and fusions from them; throws UsageError.
 void read_precision_options(const po::variables_map& vm, opmodel::Scenario& s);
+// s with the model's checkpoint formats (its quantization_config) where --wdtype was not given and
+// --module-wdtype left a group unset.
+opmodel::Scenario with_checkpoint_formats(const po::variables_map& vm, const opmodel::ModelConfig& m,
+                                          opmodel::Scenario s);
 
 // --hw, --hw-patch FILE, --hw-set KEY=VALUE (repeatable): the hardware profile in layers (hardware/layers.hpp).
 void add_hardware_options(po::options_description& desc, const char* hw_help);

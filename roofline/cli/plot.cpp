@@ -64,9 +64,10 @@ int plot(int argc, const char* const* argv) {
   if (vm.count("measured")) return plot_measured(vm, output);
   reject_given(vm, {"measured-filter", "measured-points"}, "applies to --measured only");
   const ChartKind kind = chart_kind(vm["chart"].as<std::string>());
-  const AnalysisRequest request = analysis_request(vm);
+  AnalysisRequest request = analysis_request(vm);
   const ExploreSettings settings = chart_settings(vm);
   const auto model = opmodel::resolve_model(required(vm, "model"));
+  request.scenario = with_checkpoint_formats(vm, model, request.scenario);
   const auto hw = hardware_profile(vm);
   const Analysis a = roofline::analyze(model, hw, request);
   handle_warnings(vm, a.warnings, "plot");

@@ -73,9 +73,11 @@ int report(int argc, const char* const* argv) {
   std::string title;
   std::vector<reports::HtmlSection> sections;
   if (with_analysis) {
-    const AnalysisRequest request = analysis_request(vm);
+    AnalysisRequest request = analysis_request(vm);
     const ExploreSettings settings = chart_settings(vm);
-    const Analysis a = roofline::analyze(opmodel::resolve_model(required(vm, "model")), *hw, request);
+    const auto model = opmodel::resolve_model(required(vm, "model"));
+    request.scenario = with_checkpoint_formats(vm, model, request.scenario);
+    const Analysis a = roofline::analyze(model, *hw, request);
     handle_warnings(vm, a.warnings, "report");
     title = analysis_title(a);
     sections = analysis_sections(a, explore(a, settings), info);

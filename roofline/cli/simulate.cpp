@@ -58,7 +58,8 @@ void add_options(po::options_description& desc) {
       ("link-latency", po::value<std::string>(), "interconnect latency in seconds (overrides the profile's)")
       ("time-model", po::value<std::string>()->default_value("bound"),
        "op times: bound (the roofline) | calibrated (the profile's fits from validate --sweep --save-profile)")
-      ("draft-model", po::value<std::string>(), "speculative decoding: the draft model (preset or config.json)")
+      ("draft-model", po::value<std::string>(), "speculative decoding: the draft model (preset or config.json), or mtp: the model's own\n"
+       "multi-token-prediction layers (DeepSeek-V3's num_nextn_predict_layers)")
       ("spec-tokens", po::value<std::string>()->default_value("4"), "tokens drafted per target step")
       ("accept-rate", po::value<std::string>()->default_value("0.7"), "probability each draft token is accepted");
   add_precision_options(desc);
@@ -141,7 +142,8 @@ sim::SimConfig config(const po::variables_map& vm) {
       if (!vm[option].defaulted()) throw UsageError(option, "needs --draft-model");
   if (vm.count("draft-model")) {
     sim::Speculation sp;
-    sp.draft = opmodel::resolve_model(vm["draft-model"].as<std::string>());
+    // "mtp": the model's own multi-token-prediction module (DeepSeek-V3), set once the model is read.
+    if (vm["draft-model"].as<std::string>() != "mtp") sp.draft = opmodel::resolve_model(vm["draft-model"].as<std::string>());
     sp.tokens = integer(vm, "spec-tokens", 1, 64);
     sp.accept_rate = parse_number("accept-rate", vm["accept-rate"].as<std::string>(), 0, 1);
     c.speculation = sp;
@@ -182,6 +184,8 @@ int simulate(int argc, const char* const* argv) {
   c.keep_steps = vm.count("trace-out") > 0;  // every step only for the trace; the timeline samples them
   const sim::Workload w = workload(vm);
   const auto model = opmodel::resolve_model(required(vm, "model"));
+  c.scenario = with_checkpoint_formats(vm, model, c.scenario);
+  if (c.speculation && vm["draft-model"].as<std::string>() == "mtp") c.speculation->draft = opmodel::mtp_draft(model);
   const auto hw = hardware_profile(vm);
 
   const sim::SimResult result = run_simulation(model, hw, w, c);

@@ -43,7 +43,7 @@ bool linears_compute_bound(const opmodel::ModelConfig& m, const opmodel::Scenari
   double compute_s = 0, memory_s = 0;
   for (const auto& op : ops) {
     if (op.kind != opmodel::OpKind::linear) continue;
-    compute_s += double(op.count) * op.flops / roofs.peak(precision_of(op));
+    compute_s += double(op.count) * op.flops / roofs.peak(roofs.precision_for(op));
     memory_s += double(op.count) * op.bytes.total() / roofs.bytes_per_s;
   }
   return compute_s >= memory_s;
@@ -204,6 +204,10 @@ Analysis analyze(const opmodel::ModelConfig& m, const hardware::Profile& hw, con
   // The projections' roof: where decode's linear layers sit, and where they cross over.
   a.linear_precision = precision_of(opmodel::Unit::matrix, req.scenario.act_dtype);
   a.ridge_flops_per_byte = roofs.ridge(a.linear_precision);
+  for (const StepResult& st : a.steps)
+    for (std::size_t i = 0; i < st.op_count; ++i)
+      if (st.ops[i].cost.unit == opmodel::Unit::matrix && st.ops[i].precision != a.linear_precision)
+        a.mixed_precisions = true;
   opmodel::Scenario d = req.scenario;
   d.kv_len = req.decode_context();
   a.decode_compute_bound_batch = decode_compute_bound_batch(m, d, roofs);

@@ -88,6 +88,7 @@ struct Analysis {
   MemoryResult memory;
   std::optional<RequestResult> whole_request;  // with gen
   hardware::Precision linear_precision = hardware::Precision::fp16;  // roof of the projections
+  bool mixed_precisions = false;  // some matrix op runs at another precision (block-float weights, per-module formats)
   double ridge_flops_per_byte = 0;               // of that roof against main memory
   std::optional<std::int64_t> decode_compute_bound_batch;  // smallest batch whose decode linears are compute-bound
   // What the model was not built for but was asked anyway (a context beyond max_position_embeddings): shown on

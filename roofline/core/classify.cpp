@@ -17,6 +17,9 @@ hardware::Precision precision_of(opmodel::Unit unit, opmodel::DType compute) {
     case DType::fp8: return Precision::fp8;
     case DType::int8: return Precision::int8;
     case DType::int4: return Precision::int4;
+    case DType::fp8_block: return Precision::fp8;
+    case DType::mxfp4: return Precision::fp4;
+    case DType::nvfp4: return Precision::fp4;
   }
   return Precision::fp32;
 }
@@ -33,7 +36,7 @@ Roofs Roofs::of(const hardware::Profile& p) {
 OpPoint classify(const opmodel::OpCost& op, const Roofs& roofs) {
   OpPoint pt;
   pt.cost = op;
-  pt.precision = precision_of(op);
+  pt.precision = roofs.precision_for(op);
   const double peak = roofs.peak(pt.precision);
   const double bytes = op.bytes.total();
   pt.intensity = bytes > 0 ? op.flops / bytes : 0;

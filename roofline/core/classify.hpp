@@ -19,7 +19,7 @@ enum class Bound { memory, compute };
 std::string_view to_string(Bound b);
 
 // Matrix ops run at their compute dtype; fp32 GEMMs use the non-tensor fp32 peak (TF32 is opt-in
-// in every framework, so it is not assumed). Vector ops run at fp32.
+// in every framework, so it is not assumed). Vector ops run at fp32. fp8_block runs at fp8, mxfp4 and nvfp4 at fp4.
 hardware::Precision precision_of(opmodel::Unit unit, opmodel::DType compute);
 inline hardware::Precision precision_of(const opmodel::OpCost& op) { return precision_of(op.unit, op.compute); }
 
@@ -36,6 +36,13 @@ struct Roofs {
     return v > 0 ? v : profile->require_peak(p);
   }
   double ridge(hardware::Precision p) const { return peak(p) / bytes_per_s; }  // FLOP/B
+  bool has(hardware::Precision p) const { return peak_flops_per_s[static_cast<std::size_t>(p)] > 0; }
+  // The precision op runs at here: its compute dtype's, or, for block-float weights on a part without tensor
+  // cores for their format, the up-converted one (mxfp4 on Hopper runs bf16, fp8_block on Ampere fp16/bf16).
+  hardware::Precision precision_for(const opmodel::OpCost& op) const {
+    const hardware::Precision p = precision_of(op);
+    return op.upconvert && !has(p) ? precision_of(op.unit, *op.upconvert) : p;
+  }
 };
 
 struct OpPoint {

@@ -72,7 +72,7 @@ std::optional<double> expected_op_time(const opmodel::OpCost& op, const opmodel:
   std::string weights;
   const hardware::EfficiencyFit* f = hw.calibration->find(fit_query(op, s, at, weights));
   if (!f) return std::nullopt;
-  const HierarchicalTimes t = hierarchical_times(op, roofs.peak(precision_of(op)), at.stream_bytes, hw);
+  const HierarchicalTimes t = hierarchical_times(op, roofs.peak(roofs.precision_for(op)), at.stream_bytes, hw);
   return expected_time(*f, t.compute_s, t.memory_s);
 }
 

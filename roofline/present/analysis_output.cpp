@@ -44,6 +44,11 @@ json scenario_json(const Analysis& a) {
             {"attention", to_string(s.attention)},
             {"fusion", to_string(s.fusion)},
             {"all_logits", s.all_logits}};
+  if (s.modules.attention || s.modules.mlp || s.modules.experts)
+    j["module_weights"] = {{"attention", to_string(s.attention_weights())},
+                           {"mlp", to_string(s.mlp_weights())},
+                           {"experts", to_string(s.expert_weights())}};
+  if (a.model.mla) j["mla"] = to_string(s.mla);
   j["prompt"] = r.prompt ? json(*r.prompt) : json(nullptr);
   j["kv_len"] = r.kv_len ? json(*r.kv_len) : json(nullptr);
   j["gen"] = r.gen ? json(*r.gen) : json(nullptr);
@@ -142,11 +147,12 @@ std::string step_heading(const StepResult& st) {
                      to_string(st.phase), st.batch, st.q_len, st.q_len == 1 ? "" : "s", st.kv_len);
 }
 
-reports::Table step_table(const StepResult& st, const StepExpectation* expected) {
+reports::Table step_table(const StepResult& st, const StepExpectation* expected, bool precision) {
   using reports::Align;
   std::vector<reports::Table::Column> cols = {{"op", Align::left}, {"count"}, {"FLOPs"}, {"bytes"}, {"weights"},
                                               {"act r/w"}, {"KV r/w"}, {"FLOP/B"}, {"attainable"},
                                               {"bound", Align::left}, {"time"}, {"share"}};
+  if (precision) cols.insert(cols.begin() + 1, {"precision", Align::left});
   if (expected) cols.push_back({"expected"});
   reports::Table t(cols);
   for (std::size_t i = 0; i < st.op_count; ++i) {
@@ -159,6 +165,7 @@ reports::Table step_table(const StepResult& st, const StepExpectation* expected)
         reports::si(n * (b.act_read + b.act_write), "B"), reports::si(n * (b.kv_read + b.kv_write), "B"),
         intensity_text(p.intensity), reports::si(p.attainable_flops_per_s, "FLOP/s"), std::string(to_string(p.bound)),
         reports::duration(n * p.time_s), reports::percent(n * p.time_s / st.time_s)};
+    if (precision) row.insert(row.begin() + 1, std::string(hardware::to_string(p.precision)));
     if (expected) row.push_back(expected->op_s[i] ? reports::duration(n * *expected->op_s[i]) : "-");
     t.add_row(row);
   }
@@ -166,6 +173,7 @@ reports::Table step_table(const StepResult& st, const StepExpectation* expected)
                                      intensity_text(st.bytes > 0 ? st.flops / st.bytes : 0.0), "",
                                      reports::percent(st.memory_bound_time_s / st.time_s) + " mem",
                                      reports::duration(st.time_s), "100.0%"};
+  if (precision) footer.insert(footer.begin() + 1, "");
   if (expected) footer.push_back(expected->total_s ? reports::duration(*expected->total_s) : "-");
   t.add_footer(footer);
   return t;
@@ -175,15 +183,16 @@ std::string render_table(const Analysis& a) {
   std::string out;
   const auto& s = a.request.scenario;
   out += fmt::format("{} on {} ({}): weights {}, activations {}, KV {}, attention {}, fusion {}\n", a.model.name,
-                     a.hardware.name, a.hardware.description, to_string(s.weight_dtype), to_string(s.act_dtype),
+                     a.hardware.name, a.hardware.description, opmodel::describe_weights(s), to_string(s.act_dtype),
                      to_string(s.kv_dtype), to_string(s.attention), to_string(s.fusion));
   if (!a.hardware.overrides.empty())
     out += fmt::format("hardware overrides: {}\n", fmt::join(a.hardware.overrides, "; "));
   for (const auto& w : a.warnings) out += fmt::format("warning: {}\n", w);
-  out += fmt::format("roof: {} {} peak, {} memory, ridge {:.1f} FLOP/B\n\n",
+  out += fmt::format("roof: {} {} peak, {} memory, ridge {:.1f} FLOP/B{}\n\n",
                      reports::si(a.hardware.require_peak(a.linear_precision), "FLOP/s"),
                      to_string(a.linear_precision), reports::si(a.hardware.memory_bytes_per_s(), "B/s"),
-                     a.ridge_flops_per_byte);
+                     a.ridge_flops_per_byte,
+                     a.mixed_precisions ? " (other matrix precisions per op: the precision column)" : "");
 
   if (a.hardware.calibration)
     out += fmt::format("expected: calibrated times (overhead + roofs lowered to the attained fractions; warm caches) "
@@ -191,7 +200,8 @@ std::string render_table(const Analysis& a) {
                        a.hardware.calibration->source);
   for (std::size_t i = 0; i < a.steps.size(); ++i) {
     const StepResult& st = a.steps[i];
-    out += step_heading(st) + "\n" + step_table(st, a.expected.empty() ? nullptr : &a.expected[i]).render() + "\n";
+    const StepExpectation* expected = a.expected.empty() ? nullptr : &a.expected[i];
+    out += step_heading(st) + "\n" + step_table(st, expected, a.mixed_precisions).render() + "\n";
   }
 
   const MemoryResult& mem = a.memory;

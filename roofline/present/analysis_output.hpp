@@ -20,7 +20,8 @@ std::string render_csv(const Analysis& a);
 // The pieces of the table that other outputs (the HTML report) show the same way.
 std::string step_heading(const StepResult& st);  // "decode: batch 8, 1 new token per sequence, ..."
 // One row per op, the step's totals in the footer; with an expectation, an "expected" column beside "time".
-reports::Table step_table(const StepResult& st, const StepExpectation* expected = nullptr);
+// precision: a column naming each op's compute precision (set when the analysis mixes them).
+reports::Table step_table(const StepResult& st, const StepExpectation* expected = nullptr, bool precision = false);
 // Intensity for people: 3 significant digits without exponent notation (1640, 7.97, 0.167).
 std::string intensity_text(double flops_per_byte);
 

@@ -59,7 +59,7 @@ reports::RooflineChart roofline_chart(const Analysis& a, const Exploration& e) {
   const bool compare = !e.compared.empty();
   chart.title = fmt::format("{} on {}: batch {}, weights {}, activations {}, KV {}, attention {}", a.model.name,
                             compare ? a.hardware.name + " vs others" : a.hardware.name, r.scenario.batch,
-                            to_string(r.scenario.weight_dtype), to_string(r.scenario.act_dtype),
+                            opmodel::describe_weights(r.scenario), to_string(r.scenario.act_dtype),
                             to_string(r.scenario.kv_dtype), to_string(r.scenario.attention));
   const auto used = compare ? used_precisions(a) : std::vector<hardware::Precision>{};
   add_roofs(chart, a.hardware, used);

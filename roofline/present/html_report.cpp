@@ -62,7 +62,7 @@ reports::HtmlSection context_section(const Analysis& a, const ReportInfo& info) 
   t.push_back({"Scenario", scenario});
   for (const auto& w : a.warnings) t.push_back({"Warning", w});
   t.push_back({"Phases", r.prefill && r.decode ? "prefill and decode" : r.prefill ? "prefill" : "decode"});
-  std::string dtypes = fmt::format("weights {}, activations {}, KV cache {}", to_string(s.weight_dtype),
+  std::string dtypes = fmt::format("weights {}, activations {}, KV cache {}", opmodel::describe_weights(s),
                                    to_string(s.act_dtype), to_string(s.kv_dtype));
   if (s.weight_dtype == opmodel::DType::int8 || s.weight_dtype == opmodel::DType::int4)
     dtypes += fmt::format(" (an fp16 scale per {} inputs)", s.group_size);
@@ -114,10 +114,10 @@ reports::HtmlSection summary_section(const Analysis& a) {
   return {"summary", "Summary", body + reports::html_terms(t)};
 }
 
-reports::HtmlSection phase_section(const StepResult& st, const StepExpectation* expected) {
+reports::HtmlSection phase_section(const StepResult& st, const StepExpectation* expected, bool precision) {
   const bool prefill = st.phase == Phase::prefill;
   return {std::string(to_string(st.phase)), prefill ? "Prefill step" : "Decode step",
-          reports::html_table(step_table(st, expected), step_heading(st))};
+          reports::html_table(step_table(st, expected, precision), step_heading(st))};
 }
 
 std::string figure(const std::string& svg, const std::string& id, const std::string& title, const std::string& caption) {
@@ -154,7 +154,7 @@ std::vector<reports::HtmlSection> analysis_sections(const Analysis& a, const Exp
                                                     const ReportInfo& info) {
   std::vector<reports::HtmlSection> s{context_section(a, info), summary_section(a)};
   for (std::size_t i = 0; i < a.steps.size(); ++i)
-    s.push_back(phase_section(a.steps[i], a.expected.empty() ? nullptr : &a.expected[i]));
+    s.push_back(phase_section(a.steps[i], a.expected.empty() ? nullptr : &a.expected[i], a.mixed_precisions));
   s.push_back(charts_section(a, e));
   return s;
 }

@@ -82,15 +82,17 @@ json config_json(const SimConfig& c, const SimResult& r) {
 
 json memory_json(const SimResult& r, const Summary& s) {
   const MemoryPlan& m = r.memory;
-  return {{"capacity_bytes", optional_json(m.capacity_bytes)},
-          {"usable_bytes", m.blocks_given ? json(nullptr) : json(m.usable_bytes)},
-          {"weights_bytes", m.weights_bytes},
-          {"workspace_bytes", m.workspace_bytes},
-          {"workspace_tokens", m.workspace_tokens},
-          {"kv_cache_bytes", m.kv_bytes()},
-          {"kv_blocks", m.kv_blocks},
-          {"block_bytes", m.block_bytes},
-          {"peak_bytes", s.peak_memory_bytes}};
+  json j = {{"capacity_bytes", optional_json(m.capacity_bytes)},
+            {"usable_bytes", m.blocks_given ? json(nullptr) : json(m.usable_bytes)},
+            {"weights_bytes", m.weights_bytes},
+            {"workspace_bytes", m.workspace_bytes},
+            {"workspace_tokens", m.workspace_tokens},
+            {"kv_cache_bytes", m.kv_bytes()},
+            {"kv_blocks", m.kv_blocks},
+            {"block_bytes", m.block_bytes},
+            {"peak_bytes", s.peak_memory_bytes}};
+  if (m.state_bytes > 0) j["linear_state_bytes"] = m.state_bytes;
+  return j;
 }
 
 // KV and memory over time: every 2^k-th step of each replica, fewer than 512 points per replica.
@@ -173,7 +175,7 @@ std::string render_table(const RunInfo& run, const SimResult& r, const Summary& 
   const auto& sc = c.scenario;
   std::string out;
   out += fmt::format("{} on {} ({}): weights {}, activations {}, KV {}, attention {}, fusion {}\n", run.model.name,
-                     run.hardware.name, run.hardware.description, opmodel::to_string(sc.weight_dtype),
+                     run.hardware.name, run.hardware.description, opmodel::describe_weights(sc),
                      opmodel::to_string(sc.act_dtype), opmodel::to_string(sc.kv_dtype),
                      opmodel::to_string(sc.attention), opmodel::to_string(sc.fusion));
   if (!run.hardware.overrides.empty())
@@ -189,6 +191,7 @@ std::string render_table(const RunInfo& run, const SimResult& r, const Summary& 
   out += fmt::format("memory per device: weights {} + workspace {} ({} tokens) + KV cache {} ({} blocks of {})",
                      si(m.weights_bytes, "B"), si(m.workspace_bytes, "B"), m.workspace_tokens, si(m.kv_bytes(), "B"),
                      m.kv_blocks, si(m.block_bytes, "B"));
+  if (m.state_bytes > 0) out += fmt::format(" + linear-attention state {}", si(m.state_bytes, "B"));
   if (m.blocks_given) out += " (--kv-blocks)\n";
   else
     out += fmt::format(" of {} usable ({} x {})\n", si(m.usable_bytes, "B"), si(*m.capacity_bytes, "B"),

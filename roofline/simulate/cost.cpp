@@ -26,6 +26,10 @@ Layout make_layout(const opmodel::ModelConfig& m, const hardware::Profile& hw, i
   if (!m.is_moe() || m.dense_layers() > 0) divides(m.intermediate_size, "MLP intermediate size");
   if (m.is_moe()) divides(m.moe_intermediate_size, "expert intermediate size (each expert is sharded)");
   if (m.shared_expert_intermediate_size > 0) divides(m.shared_expert_intermediate_size, "shared expert size");
+  if (m.linear) {
+    divides(m.linear->key_heads, "linear-attention key heads");
+    divides(m.linear->value_heads, "linear-attention value heads");
+  }
   if (pp > m.num_layers)
     throw OptionError("pp", fmt::format("pp {} exceeds the {} layers of {}", pp, m.num_layers, m.name));
 
@@ -35,6 +39,10 @@ Layout make_layout(const opmodel::ModelConfig& m, const hardware::Profile& hw, i
   l.shard.intermediate_size = m.intermediate_size / tp;
   l.shard.moe_intermediate_size = m.moe_intermediate_size / tp;
   l.shard.shared_expert_intermediate_size = m.shared_expert_intermediate_size / tp;
+  if (m.linear) {  // MLA's latent stays whole on every device: only its heads are sharded
+    l.shard.linear->key_heads = m.linear->key_heads / tp;
+    l.shard.linear->value_heads = m.linear->value_heads / tp;
+  }
   l.shard.vocab_size = (m.vocab_size + tp - 1) / tp;  // vocabulary-parallel embedding and lm_head, padded
   for (int s = 0; s < pp; ++s) l.stage_layers.push_back(m.num_layers / pp + (s < m.num_layers % pp ? 1 : 0));
 
@@ -94,7 +102,7 @@ StepCost::StepCost(const Layout& layout, const opmodel::Scenario& s, const hardw
   act_bytes_ = opmodel::bytes_of(opmodel::is_integer(s.act_dtype) ? opmodel::DType::fp16 : s.act_dtype);
   // Fail now, not mid-run, if the profile lacks a precision the ops use.
   opmodel::BatchShape one;
-  one.add({1, 1, 0, 1}, layout_.shard.sliding_window);
+  one.add({1, 1, 0, 1}, layout_.shard);
   std::vector<double> ignored(std::size_t(layout_.pp));
   stage_times(one, ignored.data(), nullptr);
 }

@@ -104,7 +104,7 @@ int Replica::assign_microbatches() {
 
 // Runs of identical sequences (a static batch) are one shape, as analyze sees them.
 template <class Include, class SeqShape>
-opmodel::BatchShape Replica::shape_of(Include include, SeqShape seq_shape, std::optional<std::int64_t> window) const {
+opmodel::BatchShape Replica::shape_of(Include include, SeqShape seq_shape, const opmodel::ModelConfig& model) const {
   opmodel::BatchShape b;
   opmodel::SequenceShape run{0, 0, 0, 0};
   for (std::size_t i = 0; i < plan_.size(); ++i) {
@@ -114,10 +114,10 @@ opmodel::BatchShape Replica::shape_of(Include include, SeqShape seq_shape, std::
       ++run.count;
       continue;
     }
-    if (run.count > 0) b.add(run, window);
+    if (run.count > 0) b.add(run, model);
     run = s;
   }
-  if (run.count > 0) b.add(run, window);
+  if (run.count > 0) b.add(run, model);
   return b;
 }
 
@@ -126,7 +126,7 @@ opmodel::BatchShape Replica::shape_of(Include include, SeqShape seq_shape, std::
 double Replica::draft_time_s() {
   if (!shared_.draft) return 0;
   double draft_s = 0;
-  const auto window = shared_.draft->layout().shard.sliding_window;
+  const opmodel::ModelConfig& model = shared_.draft->layout().shard;
   std::int32_t passes = 0;
   for (const Entry& e : plan_) passes = std::max(passes, e.drafts < 0 ? 1 : e.drafts);
   for (std::int32_t j = 0; j < passes; ++j) {
@@ -135,7 +135,7 @@ double Replica::draft_time_s() {
         [&](const Entry& e) {
           return e.drafts < 0 ? opmodel::SequenceShape{1, e.q, e.kv, 0} : opmodel::SequenceShape{1, 1, e.kv + j, 1};
         },
-        window);
+        model);
     if (b.tokens == 0) continue;
     double t = 0;
     shared_.draft->stage_times(b, &t, nullptr);
@@ -179,10 +179,10 @@ double Replica::cost_step() {
   const int M = assign_microbatches();
   const double draft_s = draft_time_s();
   stage_s_.resize(std::size_t(M * P));
-  const auto window = target.layout().shard.sliding_window;
+  const opmodel::ModelConfig& model = target.layout().shard;
   auto target_shape = [](const Entry& e) { return opmodel::SequenceShape{1, e.q, e.kv, e.logits}; };
   for (int m = 0; m < M; ++m) {
-    const opmodel::BatchShape b = shape_of([&](std::size_t i) { return mb_of_[i] == m; }, target_shape, window);
+    const opmodel::BatchShape b = shape_of([&](std::size_t i) { return mb_of_[i] == m; }, target_shape, model);
     target.stage_times(b, &stage_s_[std::size_t(m * P)], &shared_.out.time_by_op);
   }
   return pipeline_makespan(M, draft_s);

@@ -72,7 +72,7 @@ class Replica {
   int assign_microbatches();  // deals plan_ into micro-batches (mb_of_, mb_tokens_); returns how many
   // The batch shape of the plan's entries for which include(i) holds, each entry's shape from seq_shape.
   template <class Include, class SeqShape>
-  opmodel::BatchShape shape_of(Include include, SeqShape seq_shape, std::optional<std::int64_t> window) const;
+  opmodel::BatchShape shape_of(Include include, SeqShape seq_shape, const opmodel::ModelConfig& model) const;
   double draft_time_s();  // speculative decoding's draft passes before the target's step (0 without)
   double pipeline_makespan(int microbatches, double start_s);  // stage_s_ through the stages; records slices
   std::int64_t finish_step(double end_s);  // emits tokens, finishes requests; returns the tokens emitted

@@ -96,23 +96,29 @@ MemoryPlan plan_memory(const Layout& layout, const Layout* draft, const SimConfi
   const double draft_weights = draft ? opmodel::weight_bytes(draft->shard, s) : 0;
   const double draft_kv = draft ? opmodel::kv_bytes_per_token(draft->shard, s.kv_dtype) : 0;
   const auto stages = stage_memory(layout, s);
+  // Linear-attention layers keep a fixed state per sequence: reserved for max_batch sequences, as engines do,
+  // shared out over the stages by layers.
+  const double state_total = double(c.max_batch) * opmodel::state_bytes_per_sequence(layout.shard, s.kv_dtype);
   std::int64_t blocks = std::numeric_limits<std::int64_t>::max();
   double fullest = -1;  // with --kv-blocks: the most a stage holds
   for (std::size_t i = 0; i < stages.size(); ++i) {
     const double weights = stages[i].weights_bytes + (i == 0 ? draft_weights : 0);  // the draft: pp = 1
+    const double state =
+        state_total * double(layout.stage_layers[i]) / double(layout.layers);
     const double block = double(c.block_size) * (stages[i].kv_bytes_per_token + (i == 0 ? draft_kv : 0));
     std::int64_t stage_blocks = 0;
     if (!c.kv_blocks && mp.capacity_bytes) {
       mp.usable_bytes = *mp.capacity_bytes * c.memory_utilization;
-      const double left = mp.usable_bytes - weights - mp.workspace_bytes;
+      const double left = mp.usable_bytes - weights - mp.workspace_bytes - state;
       stage_blocks = left > 0 ? std::int64_t(std::floor(left / block)) : 0;  // whole blocks in what is left
     }
     // The fullest stage sets the cache size (or, with --kv-blocks, the memory reported).
-    const double held = c.kv_blocks ? weights + block * double(*c.kv_blocks) : 0;
+    const double held = c.kv_blocks ? weights + state + block * double(*c.kv_blocks) : 0;
     if (c.kv_blocks ? held > fullest : stage_blocks < blocks) {
       fullest = held;
       blocks = stage_blocks;
       mp.weights_bytes = weights;
+      mp.state_bytes = state;
       mp.block_bytes = block;
     }
   }

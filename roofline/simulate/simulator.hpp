@@ -94,6 +94,7 @@ struct MemoryPlan {
   double weights_bytes = 0;              // the model's shard on the fullest stage (with the draft's)
   double workspace_bytes = 0;            // activations of the largest step the scheduler can form
   std::int64_t workspace_tokens = 0;
+  double state_bytes = 0;                // linear-attention state of max_batch sequences on that stage
   double block_bytes = 0;                // one block of every layer of the stage (and of the draft)
   std::int64_t kv_blocks = 0;            // per replica
   bool blocks_given = false;
