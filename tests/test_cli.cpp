@@ -301,3 +301,62 @@ TEST(Cli, ImplausibleProfileFiguresNeedForce) {
       << set.out;
   fs::remove_all(dir);
 }
+
+// The 2026 families through every command that times them: the checkpoint's formats as stored, MLA's forms,
+// MTP as a draft, and the per-module override.
+TEST(Cli, NewFamiliesRunThroughAnalyzePlotAndSimulate) {
+  Result r = run("analyze --model gpt-oss-120b --hw h100-sxm --batch 1 --prompt 2048 --gen 16");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("weights attention fp16, mlp mxfp4, experts mxfp4"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("of 80.0 GB (fits)"), std::string::npos) << r.out;  // the card's single 80 GB GPU
+  EXPECT_NE(r.out.find("local_attention"), std::string::npos);
+  r = run("analyze --model gpt-oss-120b --hw b200 --batch 1 --prompt 256 --format json");
+  ASSERT_EQ(r.code, 0) << r.out;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["scenario"]["module_weights"]["experts"], "mxfp4");
+  bool fp4 = false;
+  for (const auto& op : j["phases"][0]["ops"]) fp4 = fp4 || (op["name"] == "expert_up_proj" && op["precision"] == "fp4");
+  EXPECT_TRUE(fp4) << j["phases"][0]["ops"].dump();
+
+  r = run("analyze --model deepseek-v3 --hw b200 --batch 16 --kv-len 4096 --phase decode --mla naive");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("kv_b_proj"), std::string::npos);
+  r = run("analyze --model deepseek-v3 --hw b200 --batch 16 --kv-len 4096 --phase decode --wdtype nvfp4");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("q_absorb"), std::string::npos);
+  EXPECT_NE(r.out.find("weights nvfp4"), std::string::npos);
+  r = run("analyze --model gpt-oss-20b --hw h100-sxm --batch 1 --prompt 64 --module-wdtype experts=fp8");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("experts fp8"), std::string::npos);
+
+  const fs::path dir = fs::temp_directory_path() / "roofline_families";
+  fs::create_directories(dir);
+  for (const char* model : {"gemma-3-27b-it", "llama-4-scout", "qwen3-next-80b-a3b"}) {
+    r = run(std::string("plot --model ") + model + " --hw h200 --batch 4 --prompt 512 --chart breakdown -o " +
+            (dir / "b.svg").string());
+    EXPECT_EQ(r.code, 0) << model << r.out;
+  }
+  r = run("simulate --model qwen3-next-80b-a3b --hw h200 --tp 2 --rate 2 --requests 20 --prompt-dist uniform:64:512 "
+          "--output-dist uniform:8:64 --seed 1");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("linear-attention state"), std::string::npos) << r.out;
+  r = run("simulate --model deepseek-v2-lite --hw h100-sxm --rate 2 --requests 20 --prompt-dist uniform:64:512 "
+          "--output-dist uniform:8:64 --draft-model mtp");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.out.find("num_nextn_predict_layers"), std::string::npos) << r.out;
+  r = run("simulate --model gpt-oss-20b --hw h100-sxm --rate 2 --requests 20 --prompt-dist uniform:64:512 "
+          "--output-dist uniform:8:64 --tp 2 --seed 1");
+  EXPECT_EQ(r.code, 0) << r.out;
+  fs::remove_all(dir);
+
+  // Bad options name themselves and exit 2.
+  r = run("analyze --model gpt-oss-20b --hw h100-sxm --batch 1 --prompt 64 --module-wdtype router=fp8");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.out.find("--module-wdtype"), std::string::npos) << r.out;
+  r = run("analyze --model deepseek-v3 --hw h100-sxm --batch 1 --prompt 64 --mla fast");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.out.find("expected naive, absorbed or auto, got 'fast'"), std::string::npos) << r.out;
+  r = run("analyze --model llama-2-7b --hw h100-sxm --batch 1 --prompt 64 --kvdtype mxfp4");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.out.find("mxfp4 is a weight format"), std::string::npos) << r.out;
+}

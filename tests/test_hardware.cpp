@@ -343,3 +343,26 @@ TEST(ProfileLayers, ASettingThatDoesNotApplyNamesItself) {
 }
 
 }  // namespace
+
+// Sparse peaks are kept apart from the dense ones: parsed, cited, at least the dense figure, never a roof.
+TEST(HardwareProfile, SparsePeaksStayApartFromDense) {
+  const auto& h100 = hardware::preset("h100-sxm");
+  ASSERT_TRUE(h100.sparse_peak_flops_per_s[std::size_t(Precision::fp8)].has_value());
+  EXPECT_DOUBLE_EQ(h100.sparse_peak_flops_per_s[std::size_t(Precision::fp8)]->value, 3958e12);
+  EXPECT_DOUBLE_EQ(h100.require_peak(Precision::fp8), 1979e12);  // the roof stays dense
+  EXPECT_FALSE(h100.sparse_peak_flops_per_s[std::size_t(Precision::fp8)]->source.empty());
+  const auto& b200 = hardware::preset("b200");
+  EXPECT_DOUBLE_EQ(b200.require_peak(Precision::fp4), 9e15);  // HGX B200: 18 PFLOPS sparse
+  EXPECT_DOUBLE_EQ(b200.sparse_peak_flops_per_s[std::size_t(Precision::fp4)]->value, 18e15);
+  // Round trip through to_json keeps them apart.
+  const auto again = hardware::parse_profile(hardware::to_json(b200), "again.json");
+  EXPECT_DOUBLE_EQ(again.sparse_peak_flops_per_s[std::size_t(Precision::fp4)]->value, 18e15);
+
+  json j = minimal_profile();
+  j["sparse_peak_flops_per_s"] = {{"fp16", 50e12}};
+  EXPECT_EQ(error_of(j), "hardware profile mine.json: field 'sparse_peak_flops_per_s.fp16': 5e+13 is below the "
+                         "dense peak 1e+14: a sparse figure entered as dense, or the reverse");
+  j["sparse_peak_flops_per_s"] = {{"fp8", 200e12}};
+  EXPECT_EQ(error_of(j), "hardware profile mine.json: field 'sparse_peak_flops_per_s.fp8': has no dense "
+                         "peak_flops_per_s.fp8 beside it");
+}

@@ -306,3 +306,34 @@ TEST(Explore, AnalyzeJsonCarriesItOnlyWhenAsked) {
   EXPECT_EQ(e["decode_by_batch"]["points"][2]["step_time_s"], j["phases"][1]["totals"]["time_s"]);
   EXPECT_TRUE(e["memory_by_batch"]["largest_fit_batch"].is_number());
 }
+
+// Block-float weights compute in their format where the part has tensor cores for it, and up-convert where not:
+// GPT-OSS's MXFP4 experts run fp4 on B200 and fp16 (the activations') on H100; DeepSeek's fp8_block runs fp8 on
+// H100 and fp16 on A100. The table then names each op's precision.
+TEST(Analysis, BlockFloatWeightsFollowTheHardware) {
+  auto expert_precision = [](const char* model, const char* hw, std::string_view op) {
+    const auto m = opmodel::resolve_model(model);
+    AnalysisRequest r = request(8, 128);
+    r.scenario = opmodel::with_stored_weights(m, r.scenario, true);
+    const Analysis a = analyze(m, hardware::preset(hw), r);
+    EXPECT_TRUE(a.mixed_precisions || find(a.steps[0], op).precision == hardware::Precision::fp16) << model << hw;
+    return find(a.steps[0], op).precision;
+  };
+  EXPECT_EQ(expert_precision("gpt-oss-20b", "b200", opmodel::op::expert_up_proj), hardware::Precision::fp4);
+  EXPECT_EQ(expert_precision("gpt-oss-20b", "h100-sxm", opmodel::op::expert_up_proj), hardware::Precision::fp16);
+  EXPECT_EQ(expert_precision("gpt-oss-20b", "h100-sxm", opmodel::op::q_proj), hardware::Precision::fp16);
+  EXPECT_EQ(expert_precision("deepseek-v2-lite", "h100-sxm", opmodel::op::kv_a_proj), hardware::Precision::fp16);
+  const auto v3 = opmodel::resolve_model("deepseek-v3");
+  AnalysisRequest r = request(1, 64);
+  r.scenario = opmodel::with_stored_weights(v3, r.scenario, true);
+  EXPECT_EQ(find(analyze(v3, hardware::preset("h100-sxm"), r).steps[0], opmodel::op::q_b_proj).precision,
+            hardware::Precision::fp8);
+  EXPECT_EQ(find(analyze(v3, hardware::preset("a100-80g-sxm"), r).steps[0], opmodel::op::q_b_proj).precision,
+            hardware::Precision::fp16);
+  // Plain fp8 weights (W8A16 with --adtype fp16) keep computing at the activations' precision, as before.
+  r.scenario = {};
+  r.scenario.weight_dtype = opmodel::DType::fp8;
+  EXPECT_EQ(find(analyze(opmodel::resolve_model("llama-2-7b"), hardware::preset("h100-sxm"), r).steps[0],
+                 opmodel::op::q_proj).precision,
+            hardware::Precision::fp16);
+}
