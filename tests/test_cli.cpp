@@ -5,6 +5,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -359,4 +361,28 @@ TEST(Cli, NewFamiliesRunThroughAnalyzePlotAndSimulate) {
   r = run("analyze --model llama-2-7b --hw h100-sxm --batch 1 --prompt 64 --kvdtype mxfp4");
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.out.find("mxfp4 is a weight format"), std::string::npos) << r.out;
+}
+
+// validate joins measured times (a GPU profiler's export) with a new family's ops by name, as for the dense ones.
+TEST(Cli, ValidateJoinsMeasuredTimesOfANewFamily) {
+  Result r = run("analyze --model gpt-oss-20b --hw h100-sxm --batch 1 --kv-len 512 --phase decode --format csv");
+  ASSERT_EQ(r.code, 0) << r.out;
+  std::stringstream rows(r.out);
+  std::string line, csv = "op,phase,batch,q_len,kv_len,seconds\n";
+  std::getline(rows, line);  // header: model,hardware,phase,batch,q_len,kv_len,op,...
+  while (std::getline(rows, line)) {
+    std::vector<std::string> cells;
+    std::stringstream cs(line);
+    for (std::string c; std::getline(cs, c, ',');) cells.push_back(c);
+    ASSERT_GT(cells.size(), 7u);
+    csv += cells[6] + ",decode,1,1,512,2e-5\n";
+  }
+  const fs::path m = fs::temp_directory_path() / "roofline_gpt_oss_measured.csv";
+  write(m, csv);
+  r = run("validate --model gpt-oss-20b --hw h100-sxm --measured " + m.string() +
+          " --wdtype bf16 --adtype bf16 --kvdtype bf16 --prompt 128 --kv-len 512");
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("local_attention"), std::string::npos);
+  EXPECT_NE(r.out.find("expert_up_proj"), std::string::npos);
+  fs::remove(m);
 }
