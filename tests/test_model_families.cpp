@@ -10,6 +10,7 @@
 #include "opmodel/model_config.hpp"
 #include "opmodel/op_names.hpp"
 #include "opmodel/step_ops.hpp"
+#include "opmodel_support.hpp"
 
 using namespace opmodel;
 using nlohmann::json;
@@ -34,18 +35,6 @@ json preset_json(std::string_view name) {
   throw std::runtime_error("no preset");
 }
 
-OpList ops_of(const ModelConfig& m, const Scenario& s) {
-  OpList out;
-  step_ops(m, s, out);
-  return out;
-}
-
-const OpCost& op_named(const OpList& ops, std::string_view name) {
-  const OpCost* op = ops.find(name);
-  if (!op) throw std::runtime_error("no op " + std::string(name));
-  return *op;
-}
-
 }  // namespace
 
 // DeepSeek-V3 README: "671B total parameters" (main model; the MTP module's 14B apart) "with 37B activated";
@@ -61,7 +50,10 @@ TEST(Families, DeepSeekV3ReproducesItsCards) {
   const ParameterCounts p = parameter_counts(m);
   EXPECT_LT(rel(p.total, 671e9), 0.005) << p.total;
   EXPECT_LT(rel(p.active - p.embedding, 36.6e9), 0.005) << p.active - p.embedding;
-  EXPECT_LT(rel(parameter_count(mtp_draft(m)), 11.5e9), 0.01) << parameter_count(mtp_draft(m));
+  // The MTP module counts 11,610,068,224 here: one MoE layer, its norms and eh_proj (7168 x 14336 = 0.10B); the
+  // README's "11.5B" is 0.9% below (it matches the count without eh_proj), so it is held to 1%, not 0.5%.
+  EXPECT_DOUBLE_EQ(parameter_count(mtp_draft(m)), 11610068224.0);
+  EXPECT_LT(rel(parameter_count(mtp_draft(m)), 11.5e9), 0.01);
   // The latent cache: (kv_lora_rank 512 + qk_rope_head_dim 64) values per token per layer, 61 layers, bf16.
   EXPECT_DOUBLE_EQ(kv_bytes_per_token(m, DType::bf16), 61.0 * 576 * 2);
   // The checkpoint's formats: fp8 with 128x128 block scales in every projection.
@@ -173,24 +165,24 @@ TEST(Families, MlaAbsorbedAndNaiveByHand) {
 
   s.mla = MlaForm::automatic;  // a pure decode step: absorbed
   const OpList absorbed = ops_of(m, s);
-  const OpCost& attn = op_named(absorbed, op::attention);
+  const OpCost& attn = get(absorbed, op::attention);
   EXPECT_DOUBLE_EQ(attn.bytes.kv_read, keys * (r + dr) * 2);
   EXPECT_DOUBLE_EQ(attn.flops, 2 * keys * h * (r + dr) + 2 * keys * h * r + 6 * keys * h + h);
-  EXPECT_DOUBLE_EQ(op_named(absorbed, op::q_absorb).flops, 2 * h * dn * r);
-  EXPECT_DOUBLE_EQ(op_named(absorbed, op::o_absorb).flops, 2 * h * r * dv);
+  EXPECT_DOUBLE_EQ(get(absorbed, op::q_absorb).flops, 2 * h * dn * r);
+  EXPECT_DOUBLE_EQ(get(absorbed, op::o_absorb).flops, 2 * h * r * dv);
   EXPECT_EQ(absorbed.find(op::kv_b_proj), nullptr);
 
   s.mla = MlaForm::naive;
   const OpList naive = ops_of(m, s);
-  const OpCost& kvb = op_named(naive, op::kv_b_proj);
+  const OpCost& kvb = get(naive, op::kv_b_proj);
   EXPECT_DOUBLE_EQ(kvb.flops, 2 * keys * h * (dn + dv) * r);
   EXPECT_DOUBLE_EQ(kvb.bytes.kv_read, keys * r * 2);
-  const OpCost& nattn = op_named(naive, op::attention);
+  const OpCost& nattn = get(naive, op::attention);
   EXPECT_DOUBLE_EQ(nattn.bytes.kv_read, keys * dr * 2);  // the shared rope key; K and V come decompressed
   EXPECT_DOUBLE_EQ(nattn.bytes.act_read, h * (dn + dr) * 2 + keys * h * (dn + dv) * 2);
   EXPECT_EQ(naive.find(op::q_absorb), nullptr);
   // Both forms hold the same weights: W_UK and W_UV are kv_b_proj's two halves.
-  EXPECT_DOUBLE_EQ(op_named(absorbed, op::q_absorb).bytes.weight_read + op_named(absorbed, op::o_absorb).bytes.weight_read,
+  EXPECT_DOUBLE_EQ(get(absorbed, op::q_absorb).bytes.weight_read + get(absorbed, op::o_absorb).bytes.weight_read,
                    kvb.bytes.weight_read);
 
   s.q_len = 64;  // a prompt step: automatic chooses naive
@@ -209,10 +201,10 @@ TEST(Families, SlidingWindowsCapLocalLayersOnly) {
   EXPECT_DOUBLE_EQ(kv_cache_bytes(m, s, 8192), 21 * 8192 * per_layer + 21 * 4096 * per_layer);
   s.kv_len = 8000;
   const OpList ops = ops_of(m, s);
-  EXPECT_DOUBLE_EQ(op_named(ops, op::local_attention).bytes.kv_read, 2.0 * 8 * 4096 * 256 * 2);
-  EXPECT_DOUBLE_EQ(op_named(ops, op::attention).bytes.kv_read, 2.0 * 8 * 8001 * 256 * 2);
-  EXPECT_EQ(op_named(ops, op::local_attention).count, 21);
-  EXPECT_EQ(op_named(ops, op::post_attn_norm).count, 42);
+  EXPECT_DOUBLE_EQ(get(ops, op::local_attention).bytes.kv_read, 2.0 * 8 * 4096 * 256 * 2);
+  EXPECT_DOUBLE_EQ(get(ops, op::attention).bytes.kv_read, 2.0 * 8 * 8001 * 256 * 2);
+  EXPECT_EQ(get(ops, op::local_attention).count, 21);
+  EXPECT_EQ(get(ops, op::post_attn_norm).count, 42);
 }
 
 // Llama 4's chunked layers: a query at position p sees p - floor(p/8192)*8192 + 1 keys.
@@ -228,9 +220,9 @@ TEST(Families, ChunkedAttentionSpans) {
   EXPECT_EQ(local_positions_held(m, 10001), 10001 - 8192);
   // NoPE layers rotate nothing: RoPE runs in the 36 chunked layers, and so does the weightless QK L2 norm.
   const OpList ops = ops_of(m, {});
-  EXPECT_EQ(op_named(ops, op::rope).count, 36);
-  EXPECT_EQ(op_named(ops, op::q_norm).count, 36);
-  EXPECT_DOUBLE_EQ(op_named(ops, op::q_norm).bytes.weight_read, 0);
+  EXPECT_EQ(get(ops, op::rope).count, 36);
+  EXPECT_EQ(get(ops, op::q_norm).count, 36);
+  EXPECT_DOUBLE_EQ(get(ops, op::q_norm).bytes.weight_read, 0);
 }
 
 // Gated DeltaNet: FLOPs per token, the state read and written once per step per sequence.
@@ -241,15 +233,15 @@ TEST(Families, LinearAttentionStateIsPerSequence) {
   s.kv_len = 5000;
   s.kv_dtype = DType::bf16;
   const OpList ops = ops_of(m, s);
-  const OpCost& rule = op_named(ops, op::linear_attention);
+  const OpCost& rule = get(ops, op::linear_attention);
   EXPECT_EQ(rule.count, 36);
   EXPECT_DOUBLE_EQ(rule.flops, 4 * 32 * (7.0 * 128 * 128 + 3 * 128 + 8 * 128));
   EXPECT_DOUBLE_EQ(rule.bytes.kv_read, 4 * 32 * 128 * 128 * 2.0);  // no growth with the context
   s.kv_len = 50000;
-  EXPECT_DOUBLE_EQ(op_named(ops_of(m, s), op::linear_attention).bytes.kv_read, rule.bytes.kv_read);
-  EXPECT_EQ(op_named(ops, op::attention).count, 12);
+  EXPECT_DOUBLE_EQ(get(ops_of(m, s), op::linear_attention).bytes.kv_read, rule.bytes.kv_read);
+  EXPECT_EQ(get(ops, op::attention).count, 12);
   // Gated attention: q_proj yields the query and its gate.
-  EXPECT_DOUBLE_EQ(op_named(ops, op::q_proj).flops, 2 * 4 * 2048 * (2 * 16 * 256.0));
+  EXPECT_DOUBLE_EQ(get(ops, op::q_proj).flops, 2 * 4 * 2048 * (2 * 16 * 256.0));
 }
 
 // Bits per weight of the stored formats, scales included.

@@ -10,6 +10,7 @@
 #include "opmodel/model_config.hpp"
 #include "opmodel/op_names.hpp"
 #include "opmodel/step_ops.hpp"
+#include "opmodel_support.hpp"
 
 using namespace opmodel;
 using nlohmann::json;
@@ -26,18 +27,6 @@ Scenario scenario(std::int64_t batch, std::int64_t q, std::int64_t k) {
   s.kv_len = k;
   s.attention = AttentionImpl::naive;
   return s;
-}
-
-OpList ops_of(const ModelConfig& m, const Scenario& s) {
-  OpList ops;
-  step_ops(m, s, ops);
-  return ops;
-}
-
-const OpCost& get(const OpList& ops, std::string_view name) {
-  const OpCost* op = ops.find(name);
-  if (!op) throw std::runtime_error("no op " + std::string(name));
-  return *op;
 }
 
 void expect_bytes(const OpCost& op, double w, double ar, double aw, double kr, double kw) {
