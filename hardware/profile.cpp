@@ -10,97 +10,15 @@
 
 #include "common/text_file.hpp"
 #include "hardware/error.hpp"
+#include "hardware/figure_reader.hpp"
 
 namespace hardware {
-namespace {
 
 using nlohmann::json;
+using detail::figure_json;
+using detail::Reader;
 
-// Reading context: the origin for errors and the file's "sources" map for citation keys.
-struct Reader {
-  const std::string& origin;
-  const json* sources = nullptr;
-
-  [[noreturn]] void fail(const std::string& field, const std::string& problem) const {
-    throw ProfileError(origin, field, problem);
-  }
-
-  const json& object(const json& j, const std::string& field) const {
-    if (!j.is_object()) fail(field, fmt::format("must be a JSON object, got {}", j.type_name()));
-    return j;
-  }
-
-  std::string string(const json& parent, const std::string& key, const std::string& field,
-                     bool required) const {
-    auto it = parent.find(key);
-    if (it == parent.end()) {
-      if (required) fail(field, "is required");
-      return {};
-    }
-    if (!it->is_string()) fail(field, fmt::format("must be a string, got {}", it->type_name()));
-    return it->get<std::string>();
-  }
-
-  double positive(const json& j, const std::string& field) const {
-    if (!j.is_number()) fail(field, fmt::format("must be a number, got {}", j.type_name()));
-    double v = j.get<double>();
-    if (!std::isfinite(v)) fail(field, "must be finite");
-    if (v <= 0) fail(field, fmt::format("must be positive, got {}", v));
-    return v;
-  }
-
-  // A figure is a bare number, or {"value", "source", "note", "min", "median", "max", "repetitions"}.
-  Figure figure(const json& j, const std::string& field) const {
-    Figure f;
-    if (j.is_number()) {
-      f.value = positive(j, field);
-      return f;
-    }
-    if (!j.is_object())
-      fail(field, fmt::format("must be a number or an object with \"value\", got {}", j.type_name()));
-    for (const auto& [k, v] : j.items()) {
-      if (k != "value" && k != "source" && k != "note" && k != "min" && k != "median" &&
-          k != "max" && k != "repetitions")
-        fail(field + "." + k, "unknown field (expected value, source, note, min, median, max, repetitions)");
-    }
-    auto value = j.find("value");
-    if (value == j.end()) fail(field + ".value", "is required");
-    f.value = positive(*value, field + ".value");
-    f.source = string(j, "source", field + ".source", false);
-    if (sources && sources->contains(f.source)) f.source = (*sources)[f.source].get<std::string>();
-    f.note = string(j, "note", field + ".note", false);
-    for (auto [key, slot] : {std::pair{"min", &f.min}, {"median", &f.median}, {"max", &f.max}}) {
-      if (auto it = j.find(key); it != j.end()) *slot = positive(*it, field + "." + key);
-    }
-    if (auto it = j.find("repetitions"); it != j.end()) {
-      if (!it->is_number_integer() || it->get<long long>() < 1 || it->get<long long>() > 1'000'000'000)
-        fail(field + ".repetitions", "must be a positive integer");
-      f.repetitions = it->get<int>();
-    }
-    return f;
-  }
-
-  std::optional<Figure> optional_figure(const json& parent, const std::string& key,
-                                        const std::string& field) const {
-    auto it = parent.find(key);
-    if (it == parent.end() || it->is_null()) return std::nullopt;
-    return figure(*it, field);
-  }
-
-  MemoryLevel level(const json& j, const std::string& field, bool name_required) const {
-    object(j, field);
-    for (const auto& [k, v] : j.items())
-      if (k != "name" && k != "bytes_per_s" && k != "size_bytes" && k != "capacity_bytes")
-        fail(field + "." + k, "unknown field (expected name, bytes_per_s, size_bytes)");
-    MemoryLevel m;
-    m.name = string(j, "name", field + ".name", name_required);
-    m.bytes_per_s = optional_figure(j, "bytes_per_s", field + ".bytes_per_s");
-    m.size_bytes = optional_figure(j, "size_bytes", field + ".size_bytes");
-    return m;
-  }
-};
-
-json figure_json(const Figure& f) {
+json detail::figure_json(const Figure& f) {
   json j = {{"value", f.value}};
   if (!f.source.empty()) j["source"] = f.source;
   if (!f.note.empty()) j["note"] = f.note;
@@ -110,8 +28,6 @@ json figure_json(const Figure& f) {
   if (f.repetitions) j["repetitions"] = *f.repetitions;
   return j;
 }
-
-}  // namespace
 
 double Profile::require_peak(Precision p) const {
   if (const auto& f = peak(p)) return f->value;
@@ -138,7 +54,7 @@ Profile parse_profile(const json& j, const std::string& origin) {
   r.object(j, "");
   static const char* const known[] = {"schema_version", "name",   "description", "kind",
                                       "sources",        "peak_flops_per_s", "sparse_peak_flops_per_s", "memory", "caches",
-                                      "interconnect",   "provenance", "calibration"};
+                                      "interconnect",   "provenance", "calibration", "efficiency"};
   for (const auto& [k, v] : j.items()) {
     bool ok = k.starts_with("_");  // "_comment" and the like
     for (const char* n : known) ok = ok || k == n;
@@ -224,6 +140,10 @@ Profile parse_profile(const json& j, const std::string& origin) {
     p.provenance = std::make_shared<const json>(*it);
   }
   if (auto it = j.find("calibration"); it != j.end() && !it->is_null()) p.calibration = parse_calibration(*it, origin);
+  if (auto it = j.find("efficiency"); it != j.end() && !it->is_null()) {
+    p.efficiency = parse_efficiency(*it, origin, r.sources);
+    p.shipped = shipped_calibration(*p.efficiency, p.name);
+  }
   return p;
 }
 
@@ -313,6 +233,7 @@ json to_json(const Profile& p) {
   }
   if (p.provenance) j["provenance"] = *p.provenance;
   if (p.calibration) j["calibration"] = to_json(*p.calibration);
+  if (p.efficiency) j["efficiency"] = to_json(*p.efficiency);
   return j;
 }
 

@@ -14,19 +14,11 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "hardware/calibration.hpp"
+#include "hardware/efficiency.hpp"
+#include "hardware/figure.hpp"
 #include "hardware/precision.hpp"
 
 namespace hardware {
-
-// A number with where it came from (a citation, or "measured" with its spread).
-struct Figure {
-  double value = 0;
-  std::string source;  // citation text (a key of the file's "sources" map is resolved to its text)
-  std::string note;    // optional remark: "non-tensor", "sparse figure halved", ...
-  // For measured figures: spread over repetitions (absent for datasheet figures).
-  std::optional<double> min, median, max;
-  std::optional<int> repetitions;
-};
 
 struct MemoryLevel {
   std::string name;                   // "HBM3", "DDR5", "L2", ...
@@ -62,6 +54,14 @@ struct Profile {
   std::shared_ptr<const nlohmann::json> provenance;
   // Achievable efficiencies fitted by `roofline validate --sweep`; absent until calibrated.
   std::optional<Calibration> calibration;
+  // A preset's published kernel-level efficiencies (efficiency.hpp), and the fits they give (derived at parse
+  // time, not written back: to_json writes the figures).
+  std::optional<Efficiency> efficiency;
+  std::optional<Calibration> shipped;
+  // Where expected times come from: the user's calibration, else the shipped figures' fits; null when neither.
+  const Calibration* expectations() const {
+    return calibration ? &*calibration : shipped ? &*shipped : nullptr;
+  }
 
   const std::optional<Figure>& peak(Precision p) const {
     return peak_flops_per_s[static_cast<std::size_t>(p)];

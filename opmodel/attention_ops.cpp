@@ -175,6 +175,8 @@ void mla_attention(const ModelConfig& m, const Scenario& s, const Shape& x, OpLi
     // q_nope [T, h, dn] x W_UK [h, dn, r] -> [T, h, r]: 2*T*h*dn*r FLOP; reads W_UK (part of kv_b_proj).
     OpCost q = linear(op::q_absorb, x.T * h, r, dn, x.w_attn, x.act, false, x, L);
     q.bytes.weight_read = matrix_bytes(std::int64_t(h * r), std::int64_t(dn), x.w_attn, x.group);
+    q.gemm_m = x.T;  // a batched GEMM: one T x r product per head
+    q.gemm_groups = h;
     out.push(q);
     // MQA over the latent: scores over r + dr, values are the latent itself (r); the cache read once.
     w.qk_dim = r + dr;
@@ -186,6 +188,8 @@ void mla_attention(const ModelConfig& m, const Scenario& s, const Shape& x, OpLi
     // [T, h, r] x W_UV [h, r, dv] -> [T, h, dv]: 2*T*h*r*dv FLOP.
     OpCost o = linear(op::o_absorb, x.T * h, dv, r, x.w_attn, x.act, false, x, L);
     o.bytes.weight_read = matrix_bytes(std::int64_t(h * dv), std::int64_t(r), x.w_attn, x.group);
+    o.gemm_m = x.T;
+    o.gemm_groups = h;
     out.push(o);
   } else {
     // kv_b_proj decompresses every attended position's latent: [keys, r] -> [keys, h*(dn+dv)].

@@ -50,7 +50,10 @@ void routed_experts(const ModelConfig& m, const Scenario& s, const Shape& x, OpL
   out.push(router);
 
   auto expert = [&](OpCost op, double n, double k) {
-    // Per routed row: 2*n*k FLOP; x rows gathered per (token, expert), weights per touched expert.
+    // Per routed row: 2*n*k FLOP; x rows gathered per (token, expert), weights per touched expert; one grouped
+    // GEMM of R / touched rows per touched expert.
+    op.gemm_m = R / touched;
+    op.gemm_groups = touched;
     op.bytes.weight_read = touched * (matrix_bytes(std::int64_t(n), std::int64_t(k), x.w_exp, x.group) +
                                       (bias ? n * bytes_of(x.w0) : 0));
     return op;

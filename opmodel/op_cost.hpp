@@ -49,6 +49,9 @@ struct OpCost {
   std::int64_t count = 1;       // instances in the step (layers, or 1 for per-step ops)
   double flops = 0;             // one instance
   Traffic bytes;                // one instance
+  // A linear's output shape: groups GEMMs of gemm_m rows x gemm_n columns (groups > 1: the routed experts'
+  // grouped GEMM, gemm_m rows per touched expert). What wave and tile quantization depend on; 0 for other ops.
+  double gemm_m = 0, gemm_n = 0, gemm_groups = 1;
 };
 
 // The ops of one step, in execution order. Fixed capacity: no allocation on the analysis path.

@@ -131,6 +131,8 @@ OpCost linear(std::string_view name, double rows, double n, double k, DType wdty
     op.upconvert = x.act_float;
   }
   op.count = count;
+  op.gemm_m = rows;
+  op.gemm_n = n;
   op.flops = 2 * rows * n * k + (bias ? rows * n : 0);
   op.bytes.weight_read = matrix_bytes(std::int64_t(n), std::int64_t(k), wdtype, x.group) +
                          (bias ? n * bytes_of(x.w0) : 0);

@@ -3,6 +3,8 @@
 // values, and a bad file is an error naming the field, with nothing written.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
@@ -80,8 +82,18 @@ TEST(Charts, SvgParsesAndComparisonAndSweepRender) {
   settings.sweep_batches = powers_of_two(1, 64);
   const auto chart = roofline_chart(a, explore(a, settings));
   EXPECT_EQ(chart.lines.size(), 9u);  // 7 projections, lm_head and attention, each joined across 7 batches
-  // Two series per profile (prefill, decode), then one per swept batch but 8, which the decode series shows.
-  ASSERT_EQ(chart.series.size(), 6u + 6u);
+  // Two series per profile (prefill, decode), the main profile's two expected series (hollow markers: the A100
+  // preset's published efficiencies), then one per swept batch but 8, which the decode series shows.
+  ASSERT_EQ(chart.series.size(), 2u + 2u + 4u + 6u);
+  EXPECT_EQ(chart.series[1].name, "prefill: batch 8, 1024 tokens (expected)");
+  EXPECT_EQ(chart.series[1].marker, 6);
+  ASSERT_FALSE(chart.series[1].points.empty());
+  for (const auto& e : chart.series[1].points) {  // each below its op's bound point, at the same intensity
+    const auto bound = std::find_if(chart.series[0].points.begin(), chart.series[0].points.end(),
+                                    [&](const auto& b) { return b.x == e.x; });
+    ASSERT_NE(bound, chart.series[0].points.end());
+    EXPECT_LT(e.y, bound->y);
+  }
   EXPECT_EQ(chart.series.back().name, "decode: batch 64, 1024 cached (linear, attention)");
   const auto files = reports::render(chart, (dir.path / "compare.svg").string());
   const std::string svg = slurp(files.image);

@@ -93,7 +93,9 @@ TEST(HardwarePresets, NewerPartsCiteEveryFigureAndAvoidTheSparseTraps) {
       }
     }
     ASSERT_TRUE(p.interconnect.has_value());
-    EXPECT_FALSE(p.interconnect->bytes_per_s_per_direction->source.empty());
+    if (p.interconnect->bytes_per_s_per_direction) {  // MI325X: no per-link figure was found, so none is given
+      EXPECT_FALSE(p.interconnect->bytes_per_s_per_direction->source.empty());
+    }
     hardware::check_plausible(p);
   }
   auto peak = [](const char* name, Precision q) { return hardware::preset(name).require_peak(q); };
@@ -365,4 +367,63 @@ TEST(HardwareProfile, SparsePeaksStayApartFromDense) {
   j["sparse_peak_flops_per_s"] = {{"fp8", 200e12}};
   EXPECT_EQ(error_of(j), "hardware profile mine.json: field 'sparse_peak_flops_per_s.fp8': has no dense "
                          "peak_flops_per_s.fp8 beside it");
+}
+
+// Published kernel-level efficiencies: parsed with their sources, turned into fits per class and phase, never
+// invented where no figure was published.
+TEST(Efficiency, PresetFiguresBecomeFitsWithTheirSources) {
+  const auto& a100 = hardware::preset("a100-80g-sxm");
+  ASSERT_TRUE(a100.efficiency.has_value());
+  EXPECT_DOUBLE_EQ(a100.efficiency->gemm.compute->value, 0.869);  // MAMF 271.2 / 312
+  EXPECT_NE(a100.efficiency->gemm.compute->source.find("stas00/ml-engineering"), std::string::npos);
+  ASSERT_NE(a100.expectations(), nullptr);
+  EXPECT_EQ(a100.expectations(), &*a100.shipped);
+  const hardware::EfficiencyFit* gemm = a100.shipped->find({hardware::KernelClass::gemm, "q_proj", "fp16", "prefill"});
+  ASSERT_NE(gemm, nullptr);
+  EXPECT_DOUBLE_EQ(gemm->compute_efficiency, 0.869);
+  EXPECT_DOUBLE_EQ(gemm->overhead_s, 2.62e-6);  // eager launch in prefill
+  const hardware::EfficiencyFit* gemv = a100.shipped->find({hardware::KernelClass::gemv, "q_proj", "fp16", "decode"});
+  ASSERT_NE(gemv, nullptr);
+  EXPECT_DOUBLE_EQ(gemv->memory_efficiency, 0.868);
+  EXPECT_DOUBLE_EQ(gemv->overhead_s, 1.34e-6);  // a CUDA graph in decode
+  // fp8 weights take the fp8 GEMM fraction where published (H100), the 16-bit one's memory fraction beside it.
+  const auto& h100 = hardware::preset("h100-sxm");
+  EXPECT_DOUBLE_EQ(h100.shipped->find({hardware::KernelClass::gemm, "", "fp8", "prefill"})->compute_efficiency, 0.709);
+  EXPECT_DOUBLE_EQ(h100.shipped->find({hardware::KernelClass::gemm, "", "fp16", "prefill"})->compute_efficiency, 0.803);
+  // L40S: no published attention prefill figure, so no prefill attention fit (its expected TTFT stays unknown).
+  const auto& l40s = hardware::preset("l40s");
+  EXPECT_EQ(l40s.shipped->find({hardware::KernelClass::attention, "attention", "fp16", "prefill"}), nullptr);
+  EXPECT_NE(l40s.shipped->find({hardware::KernelClass::attention, "attention", "fp16", "decode"}), nullptr);
+  // A profile without figures has no expectations; a user's calibration wins over the shipped figures.
+  EXPECT_EQ(hardware::preset("v100-sxm").expectations(), nullptr);
+  hardware::Profile mine = a100;
+  mine.calibration = hardware::Calibration{"mine", {}};
+  EXPECT_EQ(mine.expectations(), &*mine.calibration);
+  // Round trip through to_json keeps the figures and their sources.
+  const auto again = hardware::parse_profile(hardware::to_json(a100), "again.json");
+  EXPECT_EQ(again.shipped->fits, a100.shipped->fits);
+  EXPECT_EQ(again.efficiency->gemm.compute->source, a100.efficiency->gemm.compute->source);
+}
+
+TEST(Efficiency, BadFiguresNameTheirField) {
+  json j = minimal_profile();
+  j["efficiency"] = {{"gemm", {{"compute", 1.2}}}};
+  EXPECT_EQ(error_of(j), "hardware profile mine.json: field 'efficiency.gemm.compute.value': an attained fraction "
+                         "must be in (0, 1], got 1.2");
+  j["efficiency"] = {{"gemm", {{"speed", 0.5}}}};
+  EXPECT_EQ(error_of(j), "hardware profile mine.json: field 'efficiency.gemm.speed': unknown field (expected "
+                         "compute, memory)");
+  j["efficiency"] = {{"sm_count", 13.5}};
+  EXPECT_EQ(error_of(j), "hardware profile mine.json: field 'efficiency.sm_count.value': must be a whole number of "
+                         "SMs, got 13.5");
+  j["efficiency"] = {{"tensor", 0.5}};
+  EXPECT_NE(error_of(j).find("field 'efficiency.tensor': unknown field"), std::string::npos);
+}
+
+// Wave and tile quantization by hand, on 108 SMs with 128 x 128 tiles.
+TEST(Efficiency, GemmQuantizationByHand) {
+  EXPECT_DOUBLE_EQ(hardware::gemm_quantization(128 * 12, 128 * 9, 1, 108), 1.0);          // 108 tiles: one full wave
+  EXPECT_DOUBLE_EQ(hardware::gemm_quantization(128 * 109, 128, 1, 108), 109.0 / 216.0);   // a 1-tile second wave
+  EXPECT_DOUBLE_EQ(hardware::gemm_quantization(64, 128 * 108, 1, 108), 0.5);              // half-full tiles
+  EXPECT_DOUBLE_EQ(hardware::gemm_quantization(128, 128, 8, 108), 8.0 / 108.0);           // 8 grouped tiles
 }

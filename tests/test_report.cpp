@@ -209,7 +209,7 @@ TEST(Report, PageIsWellFormedSelfContainedAndHoldsAnalyzesNumbers) {
   ASSERT_NE(decode_at, std::string::npos);
   const auto prefill_text = text_rows(text.substr(0, decode_at)), decode_text = text_rows(text.substr(decode_at));
   ASSERT_EQ(prefill_text.size(), 17u);  // embed, 14 ops per layer, final_norm, lm_head
-  for (const auto& row : prefill_text) EXPECT_EQ(row.size(), 12u) << row[0];
+  for (const auto& row : prefill_text) EXPECT_EQ(row.size(), 13u) << row[0];  // with the expected column
   EXPECT_EQ(html_rows(section(html, "prefill")), prefill_text);
   EXPECT_EQ(html_rows(section(html, "decode")), decode_text);
 

@@ -236,7 +236,10 @@ TEST(StepCost, CalibratedTimesAreAnalyzesExpectation) {
   const Layout layout = make_layout(llama(), hw, 1, 1, std::nullopt);
   opmodel::Scenario s;
   try {
-    const StepCost uncalibrated(layout, s, hw, true);
+    hardware::Profile bare = hw;  // neither a calibration nor the preset's efficiency figures
+    bare.efficiency.reset();
+    bare.shipped.reset();
+    const StepCost uncalibrated(layout, s, bare, true);
     FAIL() << "expected SimError";
   } catch (const SimError& e) {
     EXPECT_NE(std::string(e.what()).find("field 'calibration'"), std::string::npos) << e.what();

@@ -113,21 +113,21 @@ RequestResult whole_request(const Analysis& a, const Roofs& roofs) {
   std::optional<double> expected_ttft;
   if (req.prefill) {
     r.ttft_s = a.steps.front().time_s;  // the prefill shown is the request's first step
-    if (hw.calibration) expected_ttft = a.expected.front().total_s;
+    if (hw.expectations()) expected_ttft = a.expected.front().total_s;
   } else {
     s.q_len = *req.prompt;
     s.kv_len = 0;
     opmodel::validate(s);
     analyze_step(a.model, s, roofs, Phase::prefill, step);
     r.ttft_s = step.time_s;
-    if (hw.calibration) expected_ttft = expect_step(step, s, hw, roofs).total_s;
+    if (hw.expectations()) expected_ttft = expect_step(step, s, hw, roofs).total_s;
   }
   s.q_len = 1;
   s.kv_len = *req.prompt + *req.gen - 1;
   opmodel::validate(s);  // the last step's context: checks the whole range
   double decode_s = 0;
   std::optional<double> expected_decode_s;
-  if (hw.calibration) expected_decode_s = 0.0;
+  if (hw.expectations()) expected_decode_s = 0.0;
   for (std::int64_t i = 0; i < *req.gen; ++i) {
     s.kv_len = *req.prompt + i;  // decode step i attends to the prompt and the i tokens before it
     analyze_step(a.model, s, roofs, Phase::decode, step);
@@ -183,7 +183,7 @@ Analysis analyze(const opmodel::ModelConfig& m, const hardware::Profile& hw, con
     s.kv_len = 0;
     opmodel::validate(s);
     analyze_step(m, s, roofs, Phase::prefill, a.steps.emplace_back());
-    if (hw.calibration) a.expected.push_back(expect_step(a.steps.back(), s, hw, roofs));
+    if (hw.expectations()) a.expected.push_back(expect_step(a.steps.back(), s, hw, roofs));
     context = std::max(context, s.q_len);
   }
   if (req.decode) {
@@ -191,7 +191,7 @@ Analysis analyze(const opmodel::ModelConfig& m, const hardware::Profile& hw, con
     s.kv_len = req.decode_context();
     opmodel::validate(s);
     analyze_step(m, s, roofs, Phase::decode, a.steps.emplace_back());
-    if (hw.calibration) a.expected.push_back(expect_step(a.steps.back(), s, hw, roofs));
+    if (hw.expectations()) a.expected.push_back(expect_step(a.steps.back(), s, hw, roofs));
     context = std::max(context, s.kv_len + 1);
   }
   if (req.gen) {

@@ -40,6 +40,7 @@ void analyze_step(const opmodel::ModelConfig& m, const opmodel::Scenario& s, con
 // none where the calibration has no fit for the op; the step's total (count x instance) when all have one.
 struct StepExpectation {
   std::array<std::optional<double>, opmodel::OpList::kCapacity> op_s{};
+  std::array<std::optional<double>, opmodel::OpList::kCapacity> op_flops_per_s{};  // FLOPs / expected time
   std::optional<double> total_s;
 };
 

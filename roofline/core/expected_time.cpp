@@ -68,18 +68,28 @@ hardware::FitQuery fit_query(const opmodel::OpCost& op, const opmodel::Scenario&
 
 std::optional<double> expected_op_time(const opmodel::OpCost& op, const opmodel::Scenario& s, const OpSetting& at,
                                        const hardware::Profile& hw, const Roofs& roofs) {
-  if (!hw.calibration) return std::nullopt;
+  const hardware::Calibration* expectations = hw.expectations();
+  if (!expectations) return std::nullopt;
   std::string weights;
-  const hardware::EfficiencyFit* f = hw.calibration->find(fit_query(op, s, at, weights));
+  const hardware::FitQuery q = fit_query(op, s, at, weights);
+  const hardware::EfficiencyFit* f = expectations->find(q);
   if (!f) return std::nullopt;
   const HierarchicalTimes t = hierarchical_times(op, roofs.peak(roofs.precision_for(op)), at.stream_bytes, hw);
+  // The shipped figures are large-shape fractions: a GEMM's own shape lowers them by its wave and tile
+  // quantization over the SMs (a user's calibration was fitted on the shapes it ran, quantization included).
+  if (expectations == &*hw.shipped && q.kind == hardware::KernelClass::gemm && hw.efficiency->sm_count) {
+    hardware::EfficiencyFit g = *f;
+    g.compute_efficiency *= hardware::gemm_quantization(op.gemm_m, op.gemm_n, op.gemm_groups,
+                                                        hw.efficiency->sm_count->value);
+    return expected_time(g, t.compute_s, t.memory_s);
+  }
   return expected_time(*f, t.compute_s, t.memory_s);
 }
 
 StepExpectation expect_step(const StepResult& step, const opmodel::Scenario& s, const hardware::Profile& hw,
                             const Roofs& roofs) {
   StepExpectation e;
-  if (!hw.calibration) return e;
+  if (!hw.expectations()) return e;
   const double stream = step_stream_bytes(step);
   double total = 0;
   bool complete = true;
@@ -88,7 +98,10 @@ StepExpectation expect_step(const StepResult& step, const opmodel::Scenario& s, 
     e.op_s[i] = expected_op_time(p.cost, s, {linear_rows(p.cost, s), step.phase, stream}, hw, roofs);
     if (!e.op_s[i]) complete = false;
     else total += double(p.cost.count) * *e.op_s[i];
+    if (e.op_s[i] && *e.op_s[i] > 0) e.op_flops_per_s[i] = p.cost.flops / *e.op_s[i];
   }
+  // The serving framework's own time per step (scheduling, sampling), when the profile names it.
+  if (hw.efficiency && hw.efficiency->step_overhead_s) total += hw.efficiency->step_overhead_s->value;
   if (complete) e.total_s = total;
   return e;
 }

@@ -114,7 +114,7 @@ json to_json(const Analysis& a) {
                         {"memory_bound_time_s", st.memory_bound_time_s}}}});
     if (e) phases.back()["totals"]["expected_time_s"] = e->total_s ? json(*e->total_s) : json(nullptr);
   }
-  if (a.hardware.calibration) j["calibration_source"] = a.hardware.calibration->source;
+  if (a.hardware.expectations()) j["calibration_source"] = a.hardware.expectations()->source;
   j["phases"] = phases;
 
   const MemoryResult& mem = a.memory;
@@ -134,7 +134,7 @@ json to_json(const Analysis& a) {
                     {"total_time_s", r.total_time_s},
                     {"output_tokens_per_s", r.output_tokens_per_s},
                     {"decode_tokens_per_s", r.decode_tokens_per_s}};
-    if (a.hardware.calibration) {
+    if (a.hardware.expectations()) {
       j["request"]["expected_ttft_s"] = r.expected_ttft_s ? json(*r.expected_ttft_s) : json(nullptr);
       j["request"]["expected_tpot_s"] = r.expected_tpot_s ? json(*r.expected_tpot_s) : json(nullptr);
     }
@@ -194,10 +194,10 @@ std::string render_table(const Analysis& a) {
                      a.ridge_flops_per_byte,
                      a.mixed_precisions ? " (other matrix precisions per op: the precision column)" : "");
 
-  if (a.hardware.calibration)
-    out += fmt::format("expected: calibrated times (overhead + roofs lowered to the attained fractions; warm caches) "
+  if (a.hardware.expectations())
+    out += fmt::format("expected: {} times (overhead + roofs lowered to the attained fractions; warm caches) "
                        "from {}; '-' where it has no fit\n\n",
-                       a.hardware.calibration->source);
+                       a.hardware.calibration ? "calibrated" : "published-efficiency", a.hardware.expectations()->source);
   for (std::size_t i = 0; i < a.steps.size(); ++i) {
     const StepResult& st = a.steps[i];
     const StepExpectation* expected = a.expected.empty() ? nullptr : &a.expected[i];
@@ -222,7 +222,8 @@ std::string render_table(const Analysis& a) {
         r.gen_tokens, reports::duration(r.ttft_s), reports::duration(r.tpot_s), reports::duration(r.total_time_s),
         r.output_tokens_per_s, r.decode_tokens_per_s);
     if (r.expected_ttft_s)
-      out += fmt::format("expected (calibrated): TTFT {}, TPOT {}, {:.1f} tokens/s in decode\n",
+      out += fmt::format("expected ({}): TTFT {}, TPOT {}, {:.1f} tokens/s in decode\n",
+                         a.hardware.calibration ? "calibrated" : "published efficiencies",
                          reports::duration(*r.expected_ttft_s), reports::duration(*r.expected_tpot_s),
                          double(a.request.scenario.batch) / *r.expected_tpot_s);
   }

@@ -88,7 +88,7 @@ reports::HtmlSection summary_section(const Analysis& a) {
     if (r.expected_ttft_s)
       t.push_back({"Expected (calibrated)",
                    fmt::format("TTFT {}, TPOT {}: the profile's calibration ({})", reports::duration(*r.expected_ttft_s),
-                               reports::duration(*r.expected_tpot_s), a.hardware.calibration->source)});
+                               reports::duration(*r.expected_tpot_s), a.hardware.expectations()->source)});
   } else {
     body += reports::html_paragraph("No whole request was asked for (--gen N gives TTFT, TPOT and throughput).");
   }

@@ -93,9 +93,10 @@ std::vector<StageMemory> stage_memory(const Layout& layout, const opmodel::Scena
 
 StepCost::StepCost(const Layout& layout, const opmodel::Scenario& s, const hardware::Profile& hw, bool calibrated)
     : layout_(layout), scenario_(s), hw_(hw), roofs_(Roofs::of(hw_)), calibrated_(calibrated) {
-  if (calibrated_ && !hw_.calibration)
+  if (calibrated_ && !hw_.expectations())
     throw SimError("hardware profile " + (hw_.origin.empty() ? hw_.name : hw_.origin), "field 'calibration'",
-                   "is required for calibrated op times (write one with roofline validate --sweep --save-profile)");
+                   "is required for expected op times, or the preset's 'efficiency' figures (write a calibration with "
+                   "roofline validate --sweep --save-profile)");
   if (!hw_.peak(hardware::Precision::fp32))
     throw hardware::ProfileError(hw_.origin.empty() ? hw_.name : hw_.origin, "peak_flops_per_s.fp32",
                                  "is required: element-wise ops run on the vector units at fp32");
@@ -138,6 +139,9 @@ void StepCost::stage_times(const opmodel::BatchShape& b, double* stage_s, TimeBy
     for (std::size_t i = 0; i < ops.size(); ++i)
       stream += double(ops[i].count) * (ops[i].bytes.weight_read + ops[i].bytes.kv_read);
   const double comm = layout_.tp > 1 ? allreduce_per_layer_s(b.tokens) : 0.0;
+  // The serving framework's own time per step, as analyze's expected step adds it.
+  const double framework =
+      calibrated_ && hw_.efficiency && hw_.efficiency->step_overhead_s ? hw_.efficiency->step_overhead_s->value : 0.0;
   const double L = double(layout_.layers);
   if (tally && tally->size == 0) {
     tally->size = ops.size();
@@ -150,7 +154,7 @@ void StepCost::stage_times(const opmodel::BatchShape& b, double* stage_s, TimeBy
       t += op_s;
       if (tally) tally->op_s[i] += op_s;
     }
-    stage_s[0] = t + comm * L;
+    stage_s[0] = t + comm * L + framework;
     if (tally) tally->allreduce_s += comm * L;
     return;
   }
@@ -166,7 +170,7 @@ void StepCost::stage_times(const opmodel::BatchShape& b, double* stage_s, TimeBy
   }
   for (int s = 0; s < layout_.pp; ++s) {
     const double layers = double(layout_.stage_layers[std::size_t(s)]);
-    stage_s[s] = (per_layer + comm) * layers + (s == 0 ? first : 0) + (s == layout_.pp - 1 ? last : 0);
+    stage_s[s] = (per_layer + comm) * layers + (s == 0 ? first + framework : 0) + (s == layout_.pp - 1 ? last : 0);
   }
   if (tally) tally->allreduce_s += comm * L;
 }

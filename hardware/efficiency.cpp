@@ -1,0 +1,141 @@
+#include "hardware/efficiency.hpp"
+
+#include <array>
+#include <cmath>
+#include <utility>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "hardware/figure_reader.hpp"
+
+namespace hardware {
+namespace {
+
+using nlohmann::json;
+using detail::Reader;
+
+struct ClassKey {
+  const char* key;
+  Efficiency::Fractions Efficiency::*slot;
+};
+constexpr std::array<ClassKey, 6> kClasses = {{{"gemm", &Efficiency::gemm},
+                                               {"gemm_fp8", &Efficiency::gemm_fp8},
+                                               {"gemv", &Efficiency::gemv},
+                                               {"attention_prefill", &Efficiency::attention_prefill},
+                                               {"attention_decode", &Efficiency::attention_decode},
+                                               {"elementwise", &Efficiency::elementwise}}};
+struct FigureKey {
+  const char* key;
+  std::optional<Figure> Efficiency::*slot;
+};
+constexpr std::array<FigureKey, 4> kFigures = {{{"kernel_launch_s", &Efficiency::kernel_launch_s},
+                                                {"graph_launch_s", &Efficiency::graph_launch_s},
+                                                {"step_overhead_s", &Efficiency::step_overhead_s},
+                                                {"sm_count", &Efficiency::sm_count}}};
+
+// An attained fraction: in (0, 1].
+std::optional<Figure> fraction(const Reader& r, const json& parent, const char* key, const std::string& field) {
+  auto f = r.optional_figure(parent, key, field);
+  if (f && f->value > 1) r.fail(field + ".value", fmt::format("an attained fraction must be in (0, 1], got {}", f->value));
+  return f;
+}
+
+}  // namespace
+
+Efficiency parse_efficiency(const json& j, const std::string& origin, const json* sources) {
+  Reader r{origin, sources};
+  r.object(j, "efficiency");
+  Efficiency e;
+  for (const auto& [k, v] : j.items()) {
+    const std::string field = "efficiency." + k;
+    bool known = false;
+    for (const ClassKey& c : kClasses) {
+      if (k != c.key) continue;
+      known = true;
+      r.object(v, field);
+      for (const auto& [part, ignored] : v.items())
+        if (part != "compute" && part != "memory") r.fail(field + "." + part, "unknown field (expected compute, memory)");
+      e.*c.slot = {fraction(r, v, "compute", field + ".compute"), fraction(r, v, "memory", field + ".memory")};
+    }
+    for (const FigureKey& f : kFigures) {
+      if (k != f.key) continue;
+      known = true;
+      e.*f.slot = r.figure(v, field);
+    }
+    if (!known)
+      r.fail(field, "unknown field (expected gemm, gemm_fp8, gemv, attention_prefill, attention_decode, elementwise, "
+                    "kernel_launch_s, graph_launch_s, step_overhead_s, sm_count)");
+  }
+  if (e.sm_count && (e.sm_count->value != std::floor(e.sm_count->value) || e.sm_count->value > 1e6))
+    r.fail("efficiency.sm_count.value", fmt::format("must be a whole number of SMs, got {}", e.sm_count->value));
+  return e;
+}
+
+json to_json(const Efficiency& e) {
+  json j = json::object();
+  for (const ClassKey& c : kClasses) {
+    const Efficiency::Fractions& f = e.*c.slot;
+    if (!f.compute && !f.memory) continue;
+    json o = json::object();
+    if (f.compute) o["compute"] = detail::figure_json(*f.compute);
+    if (f.memory) o["memory"] = detail::figure_json(*f.memory);
+    j[c.key] = o;
+  }
+  for (const FigureKey& f : kFigures)
+    if (e.*f.slot) j[f.key] = detail::figure_json(*(e.*f.slot));
+  return j;
+}
+
+Calibration shipped_calibration(const Efficiency& e, const std::string& profile_name) {
+  Calibration c;
+  c.source = fmt::format("{}'s published kernel-level efficiencies (the preset's efficiency figures and sources)",
+                         profile_name);
+  const double eager = e.kernel_launch_s ? e.kernel_launch_s->value : 0;
+  const double graph = e.graph_launch_s ? e.graph_launch_s->value : eager;
+  auto value = [](const std::optional<Figure>& f) { return f ? f->value : 1.0; };
+  // A class is fitted where its binding roof has a figure: GEMMs need a compute fraction, the streaming classes a
+  // memory one. The other roof defaults to 1 (the bound itself) when unpublished.
+  auto fit = [&](KernelClass kind, const std::string& weights, const char* phase, const Efficiency::Fractions& f) {
+    EfficiencyFit x;
+    x.kind = kind;
+    x.weights = weights;
+    x.phase = phase;
+    x.compute_efficiency = value(f.compute);
+    x.memory_efficiency = value(f.memory);
+    x.overhead_s = std::string(phase) == "decode" ? graph : eager;
+    c.fits.push_back(x);
+  };
+  auto add = [&](KernelClass kind, const std::string& weights, const Efficiency::Fractions& f, bool needs_compute) {
+    if (needs_compute ? !f.compute : !f.memory) return;
+    for (const char* phase : {"prefill", "decode"}) fit(kind, weights, phase, f);
+  };
+  Efficiency::Fractions gemm = e.gemm;
+  if (!gemm.memory) gemm.memory = e.gemv.memory;  // a GEMM that streams its weights reads as a GEMV does
+  add(KernelClass::gemm, "", gemm, true);
+  for (const char* w : {"fp8", "fp8_block"}) {
+    Efficiency::Fractions fp8 = e.gemm_fp8;
+    if (!fp8.memory) fp8.memory = gemm.memory;
+    add(KernelClass::gemm, w, fp8, true);
+  }
+  Efficiency::Fractions gemv = e.gemv;
+  if (!gemv.compute) gemv.compute = e.gemm.compute;
+  add(KernelClass::gemv, "", gemv, false);
+  // Attention: a prompt's runs at the prefill compute fraction; a decode step streams the KV cache, at its own
+  // figure or, where none is published, at the stream-read fraction (both read a large array once).
+  const std::optional<Figure> kv_stream = e.attention_decode.memory ? e.attention_decode.memory : e.gemv.memory;
+  if (e.attention_prefill.compute) fit(KernelClass::attention, "", "prefill", {e.attention_prefill.compute, kv_stream});
+  if (kv_stream) fit(KernelClass::attention, "", "decode", {e.attention_prefill.compute, kv_stream});
+  add(KernelClass::elementwise, "", e.elementwise, false);
+  return c;
+}
+
+double gemm_quantization(double m, double n, double groups, double sms) {
+  constexpr double kTile = 128;
+  if (m <= 0 || n <= 0 || groups <= 0 || sms <= 0) return 1;
+  const double tiles = groups * std::ceil(m / kTile) * std::ceil(n / kTile);
+  const double waves = std::ceil(tiles / sms);
+  return std::min(1.0, m * n * groups / (waves * sms * kTile * kTile));
+}
+
+}  // namespace hardware

@@ -1,0 +1,51 @@
+// Efficiency: what a device's kernels attain of its roofs, shipped in a preset from public kernel-level
+// measurements (microbenchmarks, kernel papers), every figure with its source. It gives expected times where the
+// user has not calibrated the profile (a profile's "calibration" always wins):
+//   expected = overhead + max(compute time / compute efficiency, memory time / memory efficiency)
+// per kernel class, the overhead being one kernel launch (eager in prefill, in a CUDA graph in decode, as serving
+// frameworks run them), and GEMMs further lowered by wave and tile quantization over the SMs:
+//   tiles = groups x ceil(M/128) x ceil(N/128); waves = ceil(tiles / SMs);
+//   quantization = (M N groups) / (waves x SMs x 128 x 128)  (1 when the output fills whole tiles and waves).
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "hardware/calibration.hpp"
+#include "hardware/figure.hpp"
+
+namespace hardware {
+
+struct Efficiency {
+  // Attained fractions (0, 1] of the compute and bandwidth roofs, per kernel class; absent: not published.
+  struct Fractions {
+    std::optional<Figure> compute, memory;
+  };
+  Fractions gemm;               // large GEMMs at 16-bit (cuBLAS-class, best shapes)
+  Fractions gemm_fp8;           // the same at fp8 (block-float weights included)
+  Fractions gemv;               // a few rows: weights streamed once (decode projections)
+  Fractions attention_prefill;  // FlashAttention-class fused attention over a prompt
+  Fractions attention_decode;   // paged decode attention: the KV cache streamed
+  Fractions elementwise;        // norms, activations, adds: read and write streams
+  std::optional<Figure> kernel_launch_s;  // per kernel launched on a stream
+  std::optional<Figure> graph_launch_s;   // per kernel node of a CUDA graph (decode steps)
+  std::optional<Figure> step_overhead_s;  // the serving framework's scheduling and sampling per step
+  std::optional<Figure> sm_count;         // SMs (CUs): the wave size of a GEMM
+};
+
+// Parses the profile's "efficiency" object (figures as elsewhere: numbers or {value, source, note}); sources
+// resolve against the file's "sources" map. Errors are ProfileError(origin, "efficiency.<field>", ...).
+Efficiency parse_efficiency(const nlohmann::json& j, const std::string& origin, const nlohmann::json* sources);
+nlohmann::json to_json(const Efficiency& e);
+
+// The expectation the figures give, as calibration fits (per class and phase), its source naming the preset.
+// Classes with no published figure get no fit: their expected time stays unknown rather than invented.
+Calibration shipped_calibration(const Efficiency& e, const std::string& profile_name);
+
+// Wave and tile quantization of a GEMM writing `groups` outputs of m x n (grouped expert GEMMs: groups > 1)
+// over `sms` SMs with 128 x 128 output tiles: the fraction of the SMs' tile slots doing useful work, in (0, 1].
+double gemm_quantization(double m, double n, double groups, double sms);
+
+}  // namespace hardware
