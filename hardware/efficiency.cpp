@@ -29,7 +29,8 @@ struct FigureKey {
   const char* key;
   std::optional<Figure> Efficiency::*slot;
 };
-constexpr std::array<FigureKey, 4> kFigures = {{{"kernel_launch_s", &Efficiency::kernel_launch_s},
+constexpr std::array<FigureKey, 5> kFigures = {{{"gemm_fixed_s", &Efficiency::gemm_fixed_s},
+                                                {"kernel_launch_s", &Efficiency::kernel_launch_s},
                                                 {"graph_launch_s", &Efficiency::graph_launch_s},
                                                 {"step_overhead_s", &Efficiency::step_overhead_s},
                                                 {"sm_count", &Efficiency::sm_count}}};
@@ -65,7 +66,7 @@ Efficiency parse_efficiency(const json& j, const std::string& origin, const json
     }
     if (!known)
       r.fail(field, "unknown field (expected gemm, gemm_fp8, gemv, attention_prefill, attention_decode, elementwise, "
-                    "kernel_launch_s, graph_launch_s, step_overhead_s, sm_count)");
+                    "gemm_fixed_s, kernel_launch_s, graph_launch_s, step_overhead_s, sm_count)");
   }
   if (e.sm_count && (e.sm_count->value != std::floor(e.sm_count->value) || e.sm_count->value > 1e6))
     r.fail("efficiency.sm_count.value", fmt::format("must be a whole number of SMs, got {}", e.sm_count->value));
@@ -104,6 +105,7 @@ Calibration shipped_calibration(const Efficiency& e, const std::string& profile_
     x.compute_efficiency = value(f.compute);
     x.memory_efficiency = value(f.memory);
     x.overhead_s = std::string(phase) == "decode" ? graph : eager;
+    if (kind == KernelClass::gemm && e.gemm_fixed_s) x.overhead_s += e.gemm_fixed_s->value;
     c.fits.push_back(x);
   };
   auto add = [&](KernelClass kind, const std::string& weights, const Efficiency::Fractions& f, bool needs_compute) {
@@ -131,11 +133,21 @@ Calibration shipped_calibration(const Efficiency& e, const std::string& profile_
 }
 
 double gemm_quantization(double m, double n, double groups, double sms) {
-  constexpr double kTile = 128;
   if (m <= 0 || n <= 0 || groups <= 0 || sms <= 0) return 1;
-  const double tiles = groups * std::ceil(m / kTile) * std::ceil(n / kTile);
-  const double waves = std::ceil(tiles / sms);
-  return std::min(1.0, m * n * groups / (waves * sms * kTile * kTile));
+  // cuBLAS-class libraries pick among output tiles (the guide's 256x128 and 128x256 down to 64x64) and split K
+  // when the tiles are too few to fill the SMs; the best choice wastes the least: padding of the last tile row and
+  // column, and idle SMs in the last wave.
+  constexpr std::array<std::pair<double, double>, 6> kTiles = {
+      {{256, 128}, {128, 256}, {128, 128}, {128, 64}, {64, 128}, {64, 64}}};
+  double best = 0;
+  for (const auto& [tm, tn] : kTiles) {
+    const double tiles = groups * std::ceil(m / tm) * std::ceil(n / tn);
+    const double split = std::max(1.0, std::floor(sms / tiles));  // K split into this many parts
+    const double units = tiles * split, waves = std::ceil(units / sms);
+    const double padding = (m * n * groups) / (tiles * tm * tn);
+    best = std::max(best, padding * units / (waves * sms));
+  }
+  return std::min(1.0, best);
 }
 
 }  // namespace hardware

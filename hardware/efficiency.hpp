@@ -3,9 +3,11 @@
 // user has not calibrated the profile (a profile's "calibration" always wins):
 //   expected = overhead + max(compute time / compute efficiency, memory time / memory efficiency)
 // per kernel class, the overhead being one kernel launch (eager in prefill, in a CUDA graph in decode, as serving
-// frameworks run them), and GEMMs further lowered by wave and tile quantization over the SMs:
-//   tiles = groups x ceil(M/128) x ceil(N/128); waves = ceil(tiles / SMs);
-//   quantization = (M N groups) / (waves x SMs x 128 x 128)  (1 when the output fills whole tiles and waves).
+// frameworks run them) and, for GEMMs, their fixed time beyond the work (what a size sweep shows small GEMMs lose), and GEMMs further lowered by wave and tile quantization over the SMs, for the best of the
+// output tiles a GEMM library picks from (Mt x Nt from 256x128 down to 64x64), K split s ways when the tiles are
+// fewer than the SMs:
+//   tiles = groups x ceil(M/Mt) x ceil(N/Nt); s = max(1, floor(SMs / tiles)); waves = ceil(tiles s / SMs);
+//   quantization = max over tiles of (M N groups / (tiles Mt Nt)) x (tiles s / (waves SMs))
 #pragma once
 
 #include <optional>
@@ -29,6 +31,8 @@ struct Efficiency {
   Fractions attention_prefill;  // FlashAttention-class fused attention over a prompt
   Fractions attention_decode;   // paged decode attention: the KV cache streamed
   Fractions elementwise;        // norms, activations, adds: read and write streams
+  std::optional<Figure> gemm_fixed_s;     // a GEMM's fixed time beyond its work (pipeline fill and drain), from a
+                                          // size sweep: t(1024^3) - FLOPs / (peak x the large-size fraction)
   std::optional<Figure> kernel_launch_s;  // per kernel launched on a stream
   std::optional<Figure> graph_launch_s;   // per kernel node of a CUDA graph (decode steps)
   std::optional<Figure> step_overhead_s;  // the serving framework's scheduling and sampling per step
@@ -45,7 +49,7 @@ nlohmann::json to_json(const Efficiency& e);
 Calibration shipped_calibration(const Efficiency& e, const std::string& profile_name);
 
 // Wave and tile quantization of a GEMM writing `groups` outputs of m x n (grouped expert GEMMs: groups > 1)
-// over `sms` SMs with 128 x 128 output tiles: the fraction of the SMs' tile slots doing useful work, in (0, 1].
+// over `sms` SMs: the fraction of the SMs' tile slots doing useful work under the best tile, in (0, 1].
 double gemm_quantization(double m, double n, double groups, double sms);
 
 }  // namespace hardware

@@ -5,6 +5,7 @@
 namespace roofline::cli {
 
 int analyze(int argc, const char* const* argv);
+int fidelity(int argc, const char* const* argv);
 int list(int argc, const char* const* argv);
 int measure_host(int argc, const char* const* argv);
 int plot(int argc, const char* const* argv);

@@ -21,6 +21,7 @@ constexpr const char* kUsage =
     "  simulate      serve a workload (batch, trace or generated) over time: latency, throughput, KV use\n"
     "  measure-host  measure this machine's roofs into a hardware profile (use it as --hw FILE)\n"
     "  run           generate with the reference engine (random or safetensors weights), timing every kernel\n"
+    "  fidelity      published end-to-end measurements against the expected and bound figures\n"
     "  validate      measured kernel times (the engine's, or a CSV) against the roofline predictions, per op\n"
     "  list          list models | hardware | ops\n"
     "\n"
@@ -38,6 +39,7 @@ int main(int argc, char** argv) {
   const int sub_argc = argc - 1;
   try {
     if (command == "analyze") return roofline::cli::analyze(sub_argc, sub_argv);
+    if (command == "fidelity") return roofline::cli::fidelity(sub_argc, sub_argv);
     if (command == "list") return roofline::cli::list(sub_argc, sub_argv);
     if (command == "measure-host") return roofline::cli::measure_host(sub_argc, sub_argv);
     if (command == "plot") return roofline::cli::plot(sub_argc, sub_argv);
