@@ -386,3 +386,24 @@ TEST(Cli, ValidateJoinsMeasuredTimesOfANewFamily) {
   EXPECT_NE(r.out.find("expert_up_proj"), std::string::npos);
   fs::remove(m);
 }
+
+// roofline fidelity: the shipped table, each format, and its errors.
+TEST(Cli, FidelityJudgesTheShippedTable) {
+  const std::string table = std::string(ROOFLINE_SOURCE_DIR) + "/docs/fidelity/measurements.csv";
+  Result r = run("fidelity --table " + table + " --format json");
+  ASSERT_EQ(r.code, 0) << r.out;
+  const auto j = nlohmann::json::parse(r.out);
+  ASSERT_GE(j["points"].size(), 30u);
+  for (const auto& p : j["points"]) {
+    EXPECT_GT(p["bound"].get<double>(), 0) << p["id"];
+    EXPECT_FALSE(p["source"].get<std::string>().empty());
+  }
+  r = run("fidelity --table " + table + " --format markdown");
+  ASSERT_EQ(r.code, 0);
+  EXPECT_NE(r.out.find("| primary | all |"), std::string::npos) << r.out;
+  r = run("fidelity --table " + table + " --format yaml");
+  EXPECT_EQ(r.code, 2);
+  r = run("fidelity --table /nonexistent.csv");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.out.find("/nonexistent.csv"), std::string::npos) << r.out;
+}
