@@ -124,13 +124,22 @@ Profile parse_profile(const json& j, const std::string& origin) {
   if (auto it = j.find("interconnect"); it != j.end() && !it->is_null()) {
     r.object(*it, "interconnect");
     for (const auto& [k, v] : it->items())
-      if (k != "name" && k != "bytes_per_s_per_direction" && k != "latency_s" && k != "note")
-        r.fail("interconnect." + k, "unknown field (expected name, bytes_per_s_per_direction, latency_s, note)");
+      if (k != "name" && k != "bytes_per_s_per_direction" && k != "latency_s" && k != "note" &&
+          k != "allreduce_bus_efficiency" && k != "allreduce_small_s")
+        r.fail("interconnect." + k, "unknown field (expected name, bytes_per_s_per_direction, latency_s, "
+                                    "allreduce_bus_efficiency, allreduce_small_s, note)");
     Interconnect ic;
     ic.name = r.string(*it, "name", "interconnect.name", false);
     ic.bytes_per_s_per_direction = r.optional_figure(*it, "bytes_per_s_per_direction",
                                                      "interconnect.bytes_per_s_per_direction");
     ic.latency_s = r.optional_figure(*it, "latency_s", "interconnect.latency_s");
+    ic.allreduce_bus_efficiency =
+        r.optional_figure(*it, "allreduce_bus_efficiency", "interconnect.allreduce_bus_efficiency");
+    if (ic.allreduce_bus_efficiency && ic.allreduce_bus_efficiency->value > 1.2)
+      r.fail("interconnect.allreduce_bus_efficiency.value",
+             fmt::format("{} is no attained fraction (in-network reduction reaches about 1.1 at most)",
+                         ic.allreduce_bus_efficiency->value));
+    ic.allreduce_small_s = r.optional_figure(*it, "allreduce_small_s", "interconnect.allreduce_small_s");
     ic.note = r.string(*it, "note", "interconnect.note", false);
     p.interconnect = ic;
   }
@@ -228,6 +237,9 @@ json to_json(const Profile& p) {
     if (p.interconnect->bytes_per_s_per_direction)
       ic["bytes_per_s_per_direction"] = figure_json(*p.interconnect->bytes_per_s_per_direction);
     if (p.interconnect->latency_s) ic["latency_s"] = figure_json(*p.interconnect->latency_s);
+    if (p.interconnect->allreduce_bus_efficiency)
+      ic["allreduce_bus_efficiency"] = figure_json(*p.interconnect->allreduce_bus_efficiency);
+    if (p.interconnect->allreduce_small_s) ic["allreduce_small_s"] = figure_json(*p.interconnect->allreduce_small_s);
     if (!p.interconnect->note.empty()) ic["note"] = p.interconnect->note;
     j["interconnect"] = ic;
   }

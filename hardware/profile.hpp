@@ -30,6 +30,10 @@ struct Interconnect {
   std::string name;
   std::optional<Figure> bytes_per_s_per_direction;  // per device; datasheets often quote both directions summed
   std::optional<Figure> latency_s;
+  // Collectives as measured (nccl-tests on 8 devices): the fraction of the per-direction bandwidth a large ring
+  // all-reduce attains (bus bandwidth / link), and the time of one small-message all-reduce (its latency floor).
+  std::optional<Figure> allreduce_bus_efficiency;
+  std::optional<Figure> allreduce_small_s;
   std::string note;
 };
 

@@ -405,6 +405,16 @@ TEST(Efficiency, PresetFiguresBecomeFitsWithTheirSources) {
   EXPECT_EQ(again.efficiency->gemm.compute->source, a100.efficiency->gemm.compute->source);
 }
 
+TEST(Efficiency, CollectivesAreAttainedFractionsOfTheLink) {
+  const auto& h100 = hardware::preset("h100-sxm");
+  EXPECT_DOUBLE_EQ(h100.interconnect->allreduce_bus_efficiency->value, 0.822);  // Ring: 370 of 450 GB/s
+  EXPECT_FALSE(h100.interconnect->allreduce_small_s->source.empty());
+  json j = minimal_profile();
+  j["interconnect"] = {{"bytes_per_s_per_direction", 100e9}, {"allreduce_bus_efficiency", 3.0}};
+  EXPECT_EQ(error_of(j), "hardware profile mine.json: field 'interconnect.allreduce_bus_efficiency.value': 3 is no "
+                         "attained fraction (in-network reduction reaches about 1.1 at most)");
+}
+
 TEST(Efficiency, BadFiguresNameTheirField) {
   json j = minimal_profile();
   j["efficiency"] = {{"gemm", {{"compute", 1.2}}}};

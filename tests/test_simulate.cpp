@@ -307,6 +307,25 @@ TEST(StepCost, TensorParallelShardsAndAddsTwoRingAllReducesPerLayer) {
   EXPECT_LT(t2, 0.6 * t1);  // about half the weights per device, plus the all-reduces
 }
 
+// Expected all-reduces take the profile's nccl-tests figures: the small-message time plus the ring's bytes at the
+// attained bus bandwidth (A100: 43.83 us, 0.772 of 300 GB/s); the bound keeps the bare ring.
+TEST(StepCost, ExpectedAllReducesUseTheMeasuredCollectives) {
+  const Layout two = make_layout(llama(), a100(), 2, 1, std::nullopt);
+  ASSERT_TRUE(two.allreduce_bus_efficiency.has_value());
+  EXPECT_DOUBLE_EQ(*two.allreduce_bus_efficiency, 0.772);
+  EXPECT_DOUBLE_EQ(*two.allreduce_small_s, 43.83e-6);
+  opmodel::Scenario s;
+  opmodel::BatchShape shape;
+  shape.add({4, 1, 1000, 1}, llama());
+  TimeByOp bound_tally, expected_tally;
+  double t = 0;
+  StepCost(two, s, a100(), false).stage_times(shape, &t, &bound_tally);
+  StepCost(two, s, a100(), true).stage_times(shape, &t, &expected_tally);
+  const double bytes = 4 * 4096 * 2.0;
+  EXPECT_NEAR(bound_tally.allreduce_s, 32 * 2 * ring_allreduce_s(bytes, 2, 300e9, 0), 1e-15);
+  EXPECT_NEAR(expected_tally.allreduce_s, 32 * 2 * (43.83e-6 + 2 * 0.5 * bytes / (300e9 * 0.772)), 1e-12);
+}
+
 TEST(StepCost, PipelineStagesShareTheLayers) {
   const Layout l = make_layout(llama(), a100(), 1, 3, std::nullopt);
   EXPECT_EQ(l.stage_layers, (std::vector<std::int64_t>{11, 11, 10}));

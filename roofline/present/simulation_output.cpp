@@ -44,9 +44,13 @@ std::string scheduler_text(const SimResult& r, const SimConfig& c) {
                      c.max_batch, r.max_tokens, c.calibrated ? "calibrated expectations" : "roofline bound");
 }
 
-std::string link_text(const Layout& l) {
-  return fmt::format("{} at {} per direction, latency {}", l.link_name, reports::si(l.link_bytes_per_s, "B/s"),
-                     l.latency_given ? reports::duration(l.link_latency_s) : std::string("not given (0 taken)"));
+std::string link_text(const Layout& l, bool expected) {
+  std::string t = fmt::format("{} at {} per direction, latency {}", l.link_name, reports::si(l.link_bytes_per_s, "B/s"),
+                              l.latency_given ? reports::duration(l.link_latency_s) : std::string("not given (0 taken)"));
+  if (expected && l.allreduce_bus_efficiency && l.allreduce_small_s)
+    t += fmt::format("; expected all-reduces: {} + the ring at {:.0f}% of the link (measured collectives)",
+                     reports::duration(*l.allreduce_small_s), 100 * *l.allreduce_bus_efficiency);
+  return t;
 }
 
 json config_json(const SimConfig& c, const SimResult& r) {
@@ -185,7 +189,7 @@ std::string render_table(const RunInfo& run, const SimResult& r, const Summary& 
       "server: {} replica{} x tp {} x pp {} = {} device{}; {}; KV blocks of {} tokens; prefix caching {}\n", c.replicas,
       c.replicas == 1 ? "" : "s", c.tp, c.pp, c.tp * c.pp * c.replicas, c.tp * c.pp * c.replicas == 1 ? "" : "s",
       scheduler_text(r, c), c.block_size, c.prefix_caching ? "on" : "off");
-  if (r.layout.link_bytes_per_s > 0) out += fmt::format("interconnect: {}\n", link_text(r.layout));
+  if (r.layout.link_bytes_per_s > 0) out += fmt::format("interconnect: {}\n", link_text(r.layout, c.calibrated));
   out += fmt::format("workload: {}\n", run.workload.description);
   const MemoryPlan& m = r.memory;
   out += fmt::format("memory per device: weights {} + workspace {} ({} tokens) + KV cache {} ({} blocks of {})",

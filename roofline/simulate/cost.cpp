@@ -52,6 +52,9 @@ Layout make_layout(const opmodel::ModelConfig& m, const hardware::Profile& hw, i
       throw SimError(origin, "field 'interconnect.bytes_per_s_per_direction'",
                      fmt::format("is needed for --tp {} --pp {} (all-reduces and pipeline sends)", tp, pp));
     l.link_name = hw.interconnect->name;
+    if (hw.interconnect->allreduce_bus_efficiency)
+      l.allreduce_bus_efficiency = hw.interconnect->allreduce_bus_efficiency->value;
+    if (hw.interconnect->allreduce_small_s) l.allreduce_small_s = hw.interconnect->allreduce_small_s->value;
     l.link_bytes_per_s = hw.interconnect->bytes_per_s_per_direction->value;
     if (link_latency_s) {
       l.link_latency_s = *link_latency_s;
@@ -123,6 +126,13 @@ double StepCost::op_time_s(const opmodel::OpCost& op, const opmodel::BatchShape&
 
 double StepCost::allreduce_per_layer_s(double tokens) const {
   const double bytes = tokens * double(layout_.shard.hidden_size) * act_bytes_;
+  // Expected: the measured small-message time plus the ring's bytes at the attained bus bandwidth,
+  // t = t_small + 2 (n-1)/n bytes / (link x efficiency); the bound: the ring on the bare link.
+  if (calibrated_ && layout_.allreduce_bus_efficiency && layout_.allreduce_small_s) {
+    const double n = double(layout_.tp);
+    const double ring = 2 * (n - 1) / n * bytes / (layout_.link_bytes_per_s * *layout_.allreduce_bus_efficiency);
+    return 2 * (*layout_.allreduce_small_s + ring);
+  }
   return 2 * ring_allreduce_s(bytes, layout_.tp, layout_.link_bytes_per_s, layout_.link_latency_s);
 }
 

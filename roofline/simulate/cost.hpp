@@ -31,6 +31,9 @@ struct Layout {
   double link_latency_s = 0;
   bool latency_given = false;              // false: neither the profile nor --link-latency gives one: 0 taken
   std::string link_name;
+  // Expected all-reduces (the profile's nccl-tests figures): the attained fraction of the link, and the small-
+  // message time; absent: the ring formula on the bare link.
+  std::optional<double> allreduce_bus_efficiency, allreduce_small_s;
 };
 
 // Throws SimError when tp does not divide the heads, KV heads or MLP width, when pp exceeds the layers,
