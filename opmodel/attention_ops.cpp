@@ -147,7 +147,6 @@ void mla_attention(const ModelConfig& m, const Scenario& s, const Shape& x, OpLi
   const auto L = m.softmax_layers();
   const double h = double(m.num_heads), r = double(a.kv_lora_rank), rq = double(a.q_lora_rank);
   const double dn = double(a.qk_nope_head_dim), dr = double(a.qk_rope_head_dim), dv = double(a.v_head_dim);
-  const bool absorbed = s.mla == MlaForm::absorbed || (s.mla == MlaForm::automatic && x.T <= x.sequences);
   if (rq > 0) {
     out.push(linear(op::q_a_proj, x.T, rq, x.d, x.w_attn, x.act, false, x, L));
     out.push(rms_norm(op::q_a_norm, x.T, rq, x, L));
@@ -167,44 +166,62 @@ void mla_attention(const ModelConfig& m, const Scenario& s, const Shape& x, OpLi
   rope.bytes.kv_write = x.T * dr * x.c;
   out.push(rope);
 
-  const double keys = x.global.keys_read;  // positions attended, per sequence summed
-  AttentionWork w;
-  w.pairs = h * x.global.pairs;
-  w.rows = x.T * h;
-  if (absorbed) {
-    // q_nope [T, h, dn] x W_UK [h, dn, r] -> [T, h, r]: 2*T*h*dn*r FLOP; reads W_UK (part of kv_b_proj).
-    OpCost q = linear(op::q_absorb, x.T * h, r, dn, x.w_attn, x.act, false, x, L);
-    q.bytes.weight_read = matrix_bytes(std::int64_t(h * r), std::int64_t(dn), x.w_attn, x.group);
-    q.gemm_m = x.T;  // a batched GEMM: one T x r product per head
-    q.gemm_groups = h;
-    out.push(q);
-    // MQA over the latent: scores over r + dr, values are the latent itself (r); the cache read once.
-    w.qk_dim = r + dr;
-    w.v_dim = r;
-    w.q_bytes = x.T * h * (r + dr) * x.a;
-    w.k_cache = keys * (r + dr) * x.c;
-    w.o_bytes = x.T * h * r * x.a;
-    attention_kernel(kGlobal, w, s, x, L, out);
-    // [T, h, r] x W_UV [h, r, dv] -> [T, h, dv]: 2*T*h*r*dv FLOP.
-    OpCost o = linear(op::o_absorb, x.T * h, dv, r, x.w_attn, x.act, false, x, L);
-    o.bytes.weight_read = matrix_bytes(std::int64_t(h * dv), std::int64_t(r), x.w_attn, x.group);
-    o.gemm_m = x.T;
-    o.gemm_groups = h;
-    out.push(o);
-  } else {
-    // kv_b_proj decompresses every attended position's latent: [keys, r] -> [keys, h*(dn+dv)].
-    OpCost kvb = linear(op::kv_b_proj, keys, h * (dn + dv), r, x.w_attn, x.act, false, x, L);
+  // Which tokens run which form: a forced form takes them all; automatic runs the decode-like sequences (decodes
+  // and speculative verification) absorbed and the prompt tokens naive, as serving engines split a mixed step
+  // (FlashMLA decodes several query tokens per sequence), and lists both forms' ops
+  // in every step (zero where a step has no such tokens) so the op list is the same from step to step.
+  double Td = 0;  // tokens, and their spans, run absorbed
+  SpanSum ds{};
+  if (s.mla == MlaForm::absorbed) {
+    Td = x.T;
+    ds = x.global;
+  } else if (s.mla == MlaForm::automatic) {
+    Td = x.decode_tokens;
+    ds = x.decode;
+  }
+  const double Tp = x.T - Td;  // tokens run naive
+  const SpanSum ps{x.global.pairs - ds.pairs, x.global.keys_read - ds.keys_read};
+  auto unless_empty = [](OpCost op, double rows) {
+    if (rows == 0) op.bytes = {};  // no such tokens in this step: the op stays, at zero cost
+    return op;
+  };
+  if (s.mla != MlaForm::absorbed) {
+    // kv_b_proj decompresses every position the naive tokens attend: [keys, r] -> [keys, h*(dn+dv)].
+    OpCost kvb = linear(op::kv_b_proj, ps.keys_read, h * (dn + dv), r, x.w_attn, x.act, false, x, L);
     kvb.bytes.act_read = 0;
-    kvb.bytes.kv_read = keys * r * x.c;
-    out.push(kvb);
-    w.qk_dim = dn + dr;
-    w.v_dim = dv;
-    w.q_bytes = x.T * h * (dn + dr) * x.a;
-    w.k_act = keys * h * dn * x.a;
-    w.k_cache = keys * dr * x.c;  // the shared rope key, from the cache
-    w.v_act = keys * h * dv * x.a;
-    w.o_bytes = x.T * h * dv * x.a;
-    attention_kernel(kGlobal, w, s, x, L, out);
+    kvb.bytes.kv_read = ps.keys_read * r * x.c;
+    out.push(unless_empty(kvb, ps.keys_read));
+  }
+  if (s.mla != MlaForm::naive) {
+    // q_nope [Td, h, dn] x W_UK [h, dn, r] -> [Td, h, r]: 2*Td*h*dn*r FLOP; reads W_UK (part of kv_b_proj).
+    OpCost q = linear(op::q_absorb, Td * h, r, dn, x.w_attn, x.act, false, x, L);
+    q.bytes.weight_read = matrix_bytes(std::int64_t(h * r), std::int64_t(dn), x.w_attn, x.group);
+    q.gemm_m = Td;  // a batched GEMM: one Td x r product per head
+    q.gemm_groups = h;
+    out.push(unless_empty(q, Td));
+  }
+  // One attention kernel over both parts. Naive: scores over dn + dr, values dv, per-head K and V decompressed
+  // (activations), the shared rope key from the cache. Absorbed: MQA over the latent: scores over r + dr, values
+  // the latent itself (r), the cache read once. Widths are the parts' pair-weighted means, so FLOPs add exactly.
+  AttentionWork w;
+  const double pp = h * ps.pairs, pd = h * ds.pairs;
+  w.pairs = pp + pd;
+  w.rows = x.T * h;
+  w.qk_dim = (pp * (dn + dr) + pd * (r + dr)) / w.pairs;
+  w.v_dim = (pp * dv + pd * r) / w.pairs;
+  w.q_bytes = (Tp * h * (dn + dr) + Td * h * (r + dr)) * x.a;
+  w.k_act = ps.keys_read * h * dn * x.a;
+  w.v_act = ps.keys_read * h * dv * x.a;
+  w.k_cache = (ps.keys_read * dr + ds.keys_read * (r + dr)) * x.c;
+  w.o_bytes = (Tp * h * dv + Td * h * r) * x.a;
+  attention_kernel(kGlobal, w, s, x, L, out);
+  if (s.mla != MlaForm::naive) {
+    // [Td, h, r] x W_UV [h, r, dv] -> [Td, h, dv]: 2*Td*h*r*dv FLOP.
+    OpCost o = linear(op::o_absorb, Td * h, dv, r, x.w_attn, x.act, false, x, L);
+    o.bytes.weight_read = matrix_bytes(std::int64_t(h * dv), std::int64_t(r), x.w_attn, x.group);
+    o.gemm_m = Td;
+    o.gemm_groups = h;
+    out.push(unless_empty(o, Td));
   }
   out.push(linear(op::o_proj, x.T, x.d, h * dv, x.w_attn, x.act, false, x, L));
 }

@@ -25,7 +25,8 @@ struct Fusion {
 // MLA's execution form (DeepSeek-V2/V3). naive: kv_b_proj decompresses every attended position's latent into
 // per-head K and V, then ordinary attention (as prefill kernels run it). absorbed: W_UK is folded into the query and
 // W_UV into the output, and attention runs over the latent itself, one shared KV head of kv_lora_rank + rope
-// values (as FlashMLA decodes). automatic: naive for steps with prompt tokens, absorbed for pure decode steps.
+// values (as FlashMLA decodes). automatic: a step's decode-like sequences (decodes, speculative verification)
+// absorbed, its prompt tokens naive.
 enum class MlaForm { automatic, naive, absorbed };
 
 // Weight formats per module group, overriding weight_dtype where set (a checkpoint's quantization_config, or

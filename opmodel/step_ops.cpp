@@ -79,6 +79,11 @@ void BatchShape::add(const SequenceShape& seq, const ModelConfig& m) {
   const AttentionSpan all = attention_span(seq.q_len, seq.kv_len, std::nullopt);
   global.pairs += n * all.pairs;
   global.keys_read += n * all.keys_read;
+  if (seq.logit_rows == seq.q_len && seq.kv_len > 0) {
+    decode_tokens += n * double(seq.q_len);
+    decode.pairs += n * all.pairs;
+    decode.keys_read += n * all.keys_read;
+  }
   if (m.local_layers > 0) {
     const AttentionSpan near = attention_span(seq.q_len, seq.kv_len, m.sliding_window, m.chunked_local);
     local.pairs += n * near.pairs;
@@ -102,6 +107,8 @@ Shape shape_of(const ModelConfig& m, const Scenario& s, const BatchShape& b) {
   x.positions = b.rope_positions;
   x.global = b.global;
   x.local = b.local;
+  x.decode_tokens = b.decode_tokens;
+  x.decode = b.decode;
   x.logit_rows = b.logit_rows;
   x.d = double(m.hidden_size);
   x.V = double(m.vocab_size);

@@ -56,6 +56,10 @@ struct BatchShape {
   double rope_positions = 0;  // cos/sin rows RoPE reads: q_len per shape (sequences of one shape share them)
   SpanSum global;             // layers attending to every cached position
   SpanSum local;              // layers attending within the model's window or chunk (zero when it has none)
+  // Decode-like sequences: every new token yields logits after a cached context (a decode, or speculative
+  // verification): their tokens and their part of `global`. MLA's automatic form runs them absorbed.
+  double decode_tokens = 0;
+  SpanSum decode;
   double logit_rows = 0;      // rows lm_head computes: sum of count x logit_rows
   // Adds `count` sequences of that shape to a step of model m.
   void add(const SequenceShape& seq, const ModelConfig& m);

@@ -16,6 +16,8 @@ struct Shape {
   double T, d, V;                        // tokens, hidden, vocabulary
   double sequences, positions, logit_rows;  // from BatchShape
   SpanSum global, local;                 // attention spans of the global and the local layers
+  double decode_tokens;                  // tokens of decode-like sequences, and their part of the global span
+  SpanSum decode;
   double a, c;                           // activation and KV bytes per element
   double a_float;                        // bytes of the float dtype scores and dense-weight outputs use
   DType act, act_float;                  // activation dtype; the float one attention and dense weights compute in

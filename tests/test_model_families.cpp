@@ -20,14 +20,6 @@ namespace {
 // Relative error, for counts held to a card's figure.
 double rel(double got, double want) { return std::abs(got - want) / want; }
 
-std::string config_error(const json& j) {
-  try {
-    parse_model_config(j, "bad", "bad/config.json");
-  } catch (const ModelError& e) {
-    return e.what();
-  }
-  return "no error";
-}
 
 json preset_json(std::string_view name) {
   for (const auto& f : embedded_files())
@@ -170,7 +162,9 @@ TEST(Families, MlaAbsorbedAndNaiveByHand) {
   EXPECT_DOUBLE_EQ(attn.flops, 2 * keys * h * (r + dr) + 2 * keys * h * r + 6 * keys * h + h);
   EXPECT_DOUBLE_EQ(get(absorbed, op::q_absorb).flops, 2 * h * dn * r);
   EXPECT_DOUBLE_EQ(get(absorbed, op::o_absorb).flops, 2 * h * r * dv);
-  EXPECT_EQ(absorbed.find(op::kv_b_proj), nullptr);
+  EXPECT_DOUBLE_EQ(get(absorbed, op::kv_b_proj).bytes.total(), 0);  // listed in every automatic step, here empty
+  s.mla = MlaForm::absorbed;
+  EXPECT_EQ(ops_of(m, s).find(op::kv_b_proj), nullptr);
 
   s.mla = MlaForm::naive;
   const OpList naive = ops_of(m, s);
@@ -185,10 +179,32 @@ TEST(Families, MlaAbsorbedAndNaiveByHand) {
   EXPECT_DOUBLE_EQ(get(absorbed, op::q_absorb).bytes.weight_read + get(absorbed, op::o_absorb).bytes.weight_read,
                    kvb.bytes.weight_read);
 
-  s.q_len = 64;  // a prompt step: automatic chooses naive
+  s.q_len = 64;  // a prompt step: automatic runs it naive
   s.kv_len = 0;
   s.mla = MlaForm::automatic;
-  EXPECT_NE(ops_of(m, s).find(op::kv_b_proj), nullptr);
+  EXPECT_DOUBLE_EQ(get(ops_of(m, s), op::kv_b_proj).flops, 2 * 64 * h * (dn + dv) * r);
+  EXPECT_DOUBLE_EQ(get(ops_of(m, s), op::q_absorb).flops, 0);
+}
+
+// A continuous-batching step mixing a 100-token prompt chunk with 8 decodes at 1000 cached: automatic MLA
+// decompresses only the chunk's positions and runs the decodes over the latent, in one attention kernel.
+TEST(Families, MlaSplitsAMixedStepByForm) {
+  const ModelConfig m = resolve_model("deepseek-v3");
+  Scenario s;
+  s.kv_dtype = s.act_dtype = s.weight_dtype = DType::bf16;
+  BatchShape b;
+  b.add({1, 100, 0, 1}, m);
+  b.add({8, 1, 1000, 1}, m);
+  OpList ops;
+  step_ops(m, s, b, ops);
+  const double h = 128, r = 512, dr = 64, dn = 128, dv = 128;
+  EXPECT_DOUBLE_EQ(get(ops, op::kv_b_proj).flops, 2 * 100 * h * (dn + dv) * r);  // the chunk's 100 positions
+  EXPECT_DOUBLE_EQ(get(ops, op::q_absorb).flops, 2 * 8 * h * dn * r);           // the 8 decode tokens
+  const double chunk_pairs = 100.0 * 101 / 2, decode_pairs = 8 * 1001.0;
+  const double qk = 2 * h * (chunk_pairs * (dn + dr) + decode_pairs * (r + dr));
+  const double sv = 2 * h * (chunk_pairs * dv + decode_pairs * r);
+  EXPECT_NEAR(get(ops, op::attention).flops, qk + sv + 6 * h * (chunk_pairs + decode_pairs) + 108 * h, 1e-6 * qk);
+  EXPECT_DOUBLE_EQ(get(ops, op::attention).bytes.kv_read, (100 * dr + 8 * 1001 * (r + dr)) * 2);
 }
 
 // Gemma 2 at 8192 positions: 21 global layers hold all, 21 local ones their 4096-token window; a decode step's local

@@ -38,14 +38,6 @@ void expect_bytes(const OpCost& op, double w, double ar, double aw, double kr, d
   EXPECT_DOUBLE_EQ(op.bytes.kv_write, kw);
 }
 
-std::string config_error(const json& j) {
-  try {
-    parse_model_config(j, "bad", "bad/config.json");
-  } catch (const ModelError& e) {
-    return e.what();
-  }
-  return "no error";
-}
 
 json llama_json() {
   return json::parse(R"({"model_type": "llama", "hidden_size": 4096, "num_hidden_layers": 32,

@@ -92,8 +92,8 @@ void add_precision_options(po::options_description& desc) {
       ("module-wdtype", po::value<std::string>(),
        "per-module weight formats over --wdtype and the checkpoint's: attention=bf16,mlp=fp8,experts=mxfp4")
       ("mla", po::value<std::string>()->default_value("auto"),
-       "MLA form (DeepSeek): naive (K, V decompressed) | absorbed (attention over the latent) | auto (naive\n"
-       "for steps with prompt tokens, absorbed for decode)")
+       "MLA form (DeepSeek): naive (K, V decompressed) | absorbed (attention over the latent) | auto (in\n"
+       "each step: decodes and speculative verification absorbed, prompt tokens naive)")
       ("adtype", po::value<std::string>()->default_value("fp16"), "activation dtype")
       ("kvdtype", po::value<std::string>()->default_value("fp16"), "KV cache dtype")
       ("group-size", po::value<std::string>()->default_value("128"), "inputs per fp16 scale for int8/int4 weights")
