@@ -4,7 +4,9 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <algorithm>
 #include <map>
+#include <mutex>
 #include <sstream>
 #include <vector>
 
@@ -113,34 +115,41 @@ ModelConfig load_model_config_file(const std::string& path) {
 }
 
 namespace {
-const std::map<std::string, ModelConfig, std::less<>>& parsed_presets() {
-  static const auto presets = [] {
-    std::map<std::string, ModelConfig, std::less<>> m;
-    for (const auto& f : embedded_files()) {
-      std::string name(f.name), origin = "preset " + name;
-      json j;
-      try {
-        j = json::parse(f.text);
-      } catch (const json::exception& e) {  // parse_error, or out_of_range for a number overflow
-        throw ModelError(origin, "", fmt::format("malformed JSON: {}", e.what()));
-      }
-      m.emplace(name, parse_model_config(j, name, origin));
-    }
-    return m;
-  }();
-  return presets;
+
+const EmbeddedFile* embedded_preset(std::string_view name) {
+  for (const auto& f : embedded_files())
+    if (f.name == name) return &f;
+  return nullptr;
 }
+
+// Each preset is parsed on first use only (a command reads one or two of them; parsing every one cost the whole
+// process about half a millisecond), then kept.
+const ModelConfig& parsed_preset(const EmbeddedFile& f) {
+  static std::mutex lock;
+  static std::map<std::string, ModelConfig, std::less<>> parsed;
+  const std::lock_guard<std::mutex> guard(lock);
+  if (auto it = parsed.find(f.name); it != parsed.end()) return it->second;
+  const std::string name(f.name), origin = "preset " + name;
+  json j;
+  try {
+    j = json::parse(f.text);
+  } catch (const json::exception& e) {  // parse_error, or out_of_range for a number overflow
+    throw ModelError(origin, "", fmt::format("malformed JSON: {}", e.what()));
+  }
+  return parsed.emplace(name, parse_model_config(j, name, origin)).first->second;
+}
+
 }  // namespace
 
 std::vector<std::string> model_preset_names() {
   std::vector<std::string> names;
-  for (const auto& [n, c] : parsed_presets()) names.push_back(n);
+  for (const auto& f : embedded_files()) names.emplace_back(f.name);
+  std::sort(names.begin(), names.end());
   return names;
 }
 
 ModelConfig resolve_model(const std::string& name_or_path) {
-  const auto& m = parsed_presets();
-  if (auto it = m.find(name_or_path); it != m.end()) return it->second;
+  if (const EmbeddedFile* f = embedded_preset(name_or_path)) return parsed_preset(*f);
   if (std::filesystem::exists(name_or_path)) return load_model_config_file(name_or_path);
   throw ModelError(name_or_path, "", fmt::format("no such model preset and no such file (presets: {})",
                                                 fmt::join(model_preset_names(), ", ")));

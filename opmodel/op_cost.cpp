@@ -16,8 +16,7 @@ std::string_view to_string(OpKind k) {
 
 OpCost& OpList::push(const OpCost& op) {
   if (size_ == kCapacity) throw std::length_error("OpList: more than 48 ops in one step");
-  ops_[size_] = op;
-  return ops_[size_++];
+  return *std::construct_at(&slots_.ops[size_++], op);
 }
 
 const OpCost* OpList::find(std::string_view name) const {

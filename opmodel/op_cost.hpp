@@ -9,6 +9,8 @@
 
 #include <array>
 #include <cstddef>
+#include <memory>
+#include <type_traits>
 #include <cstdint>
 #include <optional>
 #include <string_view>
@@ -54,20 +56,35 @@ struct OpCost {
   double gemm_m = 0, gemm_n = 0, gemm_groups = 1;
 };
 
-// The ops of one step, in execution order. Fixed capacity: no allocation on the analysis path.
+// The ops of one step, in execution order. Fixed capacity: no allocation on the analysis path, and no
+// initialisation of the slots a step does not fill (an OpList is made per analysed step; the largest list, DeepSeek
+// with naive attention, has 33 ops).
 class OpList {
  public:
   static constexpr std::size_t kCapacity = 48;
+  OpList() {}  // the slots stay unconstructed until push
+  OpList(const OpList& other) : size_(other.size_) {
+    for (std::size_t i = 0; i < size_; ++i) std::construct_at(&slots_.ops[i], other.slots_.ops[i]);
+  }
+  OpList& operator=(const OpList& other) {
+    size_ = other.size_;
+    for (std::size_t i = 0; i < size_; ++i) std::construct_at(&slots_.ops[i], other.slots_.ops[i]);
+    return *this;
+  }
   void clear() { size_ = 0; }
   OpCost& push(const OpCost& op);  // throws std::length_error past capacity (a model with more op kinds)
   std::size_t size() const { return size_; }
-  const OpCost& operator[](std::size_t i) const { return ops_[i]; }
-  const OpCost* begin() const { return ops_.data(); }
-  const OpCost* end() const { return ops_.data() + size_; }
+  const OpCost& operator[](std::size_t i) const { return slots_.ops[i]; }
+  const OpCost* begin() const { return slots_.ops; }
+  const OpCost* end() const { return slots_.ops + size_; }
   const OpCost* find(std::string_view name) const;  // nullptr if absent
 
  private:
-  std::array<OpCost, kCapacity> ops_{};
+  static_assert(std::is_trivially_copyable_v<OpCost> && std::is_trivially_destructible_v<OpCost>);
+  union Slots {
+    Slots() {}  // leaves ops unconstructed
+    OpCost ops[kCapacity];
+  } slots_;
   std::size_t size_ = 0;
 };
 
