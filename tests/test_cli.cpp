@@ -60,7 +60,16 @@ TEST(Cli, PrefillOfOneTokenEqualsADecodeStep) {
   ASSERT_EQ(d.code, 0);
   std::string pd = p.out;
   for (std::size_t at; (at = pd.find(",prefill,")) != std::string::npos;) pd.replace(at, 9, ",decode,");
-  EXPECT_EQ(pd, d.out);
+  // The ops and their bounds are the same; the expected times (last column) may differ, as prefill kernels launch
+  // eagerly and decode kernels from a CUDA graph, and a profile may publish one phase's fractions and not the other's.
+  auto without_expected = [](const std::string& csv) {
+    std::string out;
+    std::stringstream in(csv);
+    for (std::string line; std::getline(in, line);) out += line.substr(0, line.rfind(',')) + "\n";
+    return out;
+  };
+  EXPECT_EQ(without_expected(pd), without_expected(d.out));
+  EXPECT_NE(pd.find("expected_s"), std::string::npos);
 }
 
 TEST(Cli, ListsModelsHardwareAndOps) {
