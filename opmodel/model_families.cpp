@@ -82,6 +82,18 @@ std::vector<bool> layer_list(const Reader& r, const char* key, std::int64_t L) {
   return mask;
 }
 
+// A count that may be 0 (num_nextn_predict_layers, first_k_dense_replace, n_shared_experts): an integer in
+// [0, kMaxDim]; absent or null: 0.
+std::int64_t count_or_zero(const Reader& r, const char* key) {
+  const json* v = r.find(key);
+  if (!v) return 0;
+  if (!v->is_number_integer() || (v->is_number_unsigned() ? v->get<std::uint64_t>() > std::uint64_t(common::kMaxDim)
+                                                           : (v->get<std::int64_t>() < 0 ||
+                                                              v->get<std::int64_t>() > common::kMaxDim)))
+    r.fail(key, fmt::format("must be an integer in [0, {}], got {}", common::kMaxDim, v->dump()));
+  return v->get<std::int64_t>();
+}
+
 void read_experts(const Reader& r, const char* experts_field, ModelConfig& c) {
   c.num_experts = r.required_dim(experts_field);
   c.experts_per_token = r.required_dim("num_experts_per_tok");
@@ -131,7 +143,7 @@ void read_qwen_moe(const Reader& r, bool shared, ModelConfig& c) {
   const std::vector<bool> dense = layer_list(r, "mlp_only_layers", c.num_layers);
   c.moe_layers = count_layers(c.num_layers, [&](std::int64_t i) { return !dense[std::size_t(i)] && (i + 1) % step == 0; });
   if (shared) {
-    c.shared_expert_intermediate_size = r.optional_dim("shared_expert_intermediate_size").value_or(0);
+    c.shared_expert_intermediate_size = count_or_zero(r, "shared_expert_intermediate_size");
     c.shared_expert_gate = c.shared_expert_intermediate_size > 0;
   }
 }
@@ -151,12 +163,12 @@ void read_deepseek(const Reader& r, ModelConfig& c) {
   c.head_dim = a.qk_nope_head_dim + a.qk_rope_head_dim;  // the query/key width per head
   c.rotary_dim = a.qk_rope_head_dim;
   c.num_kv_heads = c.num_heads;  // nominal: the cache holds the shared latent, not per-head K and V
-  c.mtp_layers = r.optional_dim("num_nextn_predict_layers").value_or(0);
+  c.mtp_layers = count_or_zero(r, "num_nextn_predict_layers");
   if (!r.find("n_routed_experts")) return;  // dense in every layer
   read_experts(r, "n_routed_experts", c);
   c.moe_intermediate_size = r.required_dim("moe_intermediate_size");
-  c.shared_expert_intermediate_size = r.optional_dim("n_shared_experts").value_or(0) * c.moe_intermediate_size;
-  const std::int64_t first = r.find("first_k_dense_replace") ? r.optional_dim("first_k_dense_replace").value_or(0) : 0;
+  c.shared_expert_intermediate_size = count_or_zero(r, "n_shared_experts") * c.moe_intermediate_size;
+  const std::int64_t first = count_or_zero(r, "first_k_dense_replace");
   const std::int64_t freq = r.optional_dim("moe_layer_freq").value_or(1);
   c.moe_layers = count_layers(c.num_layers, [&](std::int64_t i) { return i >= first && i % freq == 0; });
   c.router_bias = r.text("topk_method") == "noaux_tc";

@@ -322,6 +322,15 @@ TEST(Families, ForeignOrUnknownFieldsAreRefusedByName) {
   EXPECT_EQ(config_error(j), "bad/config.json text_config: field 'num_attention_heads': must be in [1, 2147483648], "
                              "got 0");
   EXPECT_THROW(mtp_draft(resolve_model("llama-2-7b")), ModelError);
+  // Counts that may be 0 (Kimi-K2 writes num_nextn_predict_layers 0; first_k_dense_replace 0 makes every layer MoE).
+  j = preset_json("deepseek-v3");
+  j["num_nextn_predict_layers"] = 0;
+  j["first_k_dense_replace"] = 0;
+  const ModelConfig zero = parse_model_config(j, "z", "z.json");
+  EXPECT_EQ(zero.mtp_layers, 0);
+  EXPECT_EQ(zero.moe_layers, 61);
+  j["n_shared_experts"] = -1;
+  EXPECT_EQ(config_error(j), "bad/config.json: field 'n_shared_experts': must be an integer in [0, 2147483648], got -1");
   // Llama-shaped under another name: read as the class its architectures entry names.
   j = preset_json("llama-2-7b");
   j["model_type"] = "my_llama";
