@@ -22,7 +22,6 @@
 #include "common/quantile.hpp"
 #include "common/text_file.hpp"
 #include "roofline/validate/calibration_fit.hpp"
-#include "roofline/validate/fidelity.hpp"
 #include "roofline/core/analysis.hpp"
 #include "hardware/presets.hpp"
 #include "roofline/validate/engine_setup.hpp"
@@ -502,57 +501,3 @@ TEST(ValidateCommand, MeasuredTimesCalibrateTheirProfile) {
 }
 
 }  // namespace
-
-// Fidelity: each published row is analyzed as the table says (precision, batch, lengths) and judged by the
-// expected figure's error; the bound stays the roofline's.
-TEST(Fidelity, RowsAreAnalyzedAsPublishedAndJudged) {
-  const std::string header = "id,model,hw,precision,batch,isl,osl,metric,measured,set,source\n";
-  const auto rows = roofline::parse_fidelity_csv(
-      header + "a,llama-2-7b,a100-80g-sxm,fp16,1,128,1,ttft_ms,20,primary,src a\n"
-               "b,llama-2-7b,h100-sxm,fp8,8,128,64,out_tok_s_per_gpu,1000,held_out,src b\n"
-               "c,llama-2-7b,l40s,fp8,1,128,1,ttft_ms,14,primary,src c\n",
-      "m.csv");
-  ASSERT_EQ(rows.size(), 3u);
-  const roofline::Fidelity f = roofline::judge_fidelity(rows);
-  ASSERT_EQ(f.points.size(), 3u);
-  // Row a: analyze's own prefill step, in milliseconds: the bound, and the expectation from the A100's figures.
-  roofline::AnalysisRequest req;
-  req.prompt = 128;
-  req.decode = false;
-  const auto a = roofline::analyze(opmodel::resolve_model("llama-2-7b"), hardware::preset("a100-80g-sxm"), req);
-  EXPECT_DOUBLE_EQ(f.points[0].bound, a.steps[0].time_s * 1e3);
-  ASSERT_TRUE(f.points[0].expected.has_value());
-  EXPECT_DOUBLE_EQ(*f.points[0].expected, *a.expected[0].total_s * 1e3);
-  EXPECT_DOUBLE_EQ(*f.points[0].error(), *f.points[0].expected / 20 - 1);
-  EXPECT_NE(f.points[0].expectation_source.find("a100-80g-sxm"), std::string::npos);
-  // Row b: 8 x 64 tokens over the prefill and 63 decode steps; expected below the bound's rate.
-  EXPECT_GT(f.points[1].bound, *f.points[1].expected);
-  // Row c: the L40S has no published attention prefill figure, so no expectation, and the row is not judged.
-  EXPECT_FALSE(f.points[2].expected.has_value());
-  const auto primary = std::find_if(f.groups.begin(), f.groups.end(),
-                                    [](const auto& g) { return g.set == "primary" && g.hw == "all"; });
-  ASSERT_NE(primary, f.groups.end());
-  EXPECT_EQ(primary->rows, 2u);
-  EXPECT_EQ(primary->judged, 1u);
-  EXPECT_DOUBLE_EQ(primary->median_abs_error, std::abs(*f.points[0].error()));
-}
-
-TEST(Fidelity, BadTablesNameFileLineAndColumn) {
-  const std::string header = "id,model,hw,precision,batch,isl,osl,metric,measured,set,source\n";
-  EXPECT_EQ(error_of([&] { roofline::parse_fidelity_csv("id,model\n", "m.csv"); }),
-            "m.csv: field 'header': must be 'id,model,hw,precision,batch,isl,osl,metric,measured,set,source'");
-  EXPECT_EQ(error_of([&] { roofline::parse_fidelity_csv(header + "a,m,h,fp4,1,1,1,ttft_ms,1,primary,s\n", "m.csv"); }),
-            "m.csv:2: field 'column 'precision'': expected fp16 or fp8, got 'fp4'");
-  EXPECT_EQ(error_of([&] { roofline::parse_fidelity_csv(header + "a,m,h,fp8,0,1,1,ttft_ms,1,primary,s\n", "m.csv"); }),
-            "m.csv:2: field 'column 'batch'': must be in [1, 1048576], got 0");
-  EXPECT_EQ(error_of([&] { roofline::parse_fidelity_csv(header + "a,m,h,fp8,1,1,1,tps,1,primary,s\n", "m.csv"); }),
-            "m.csv:2: field 'column 'metric'': expected ttft_ms or out_tok_s_per_gpu, got 'tps'");
-  EXPECT_EQ(error_of([&] { roofline::parse_fidelity_csv(header + "a,m,h,fp8,1,1,1,ttft_ms,-3,primary,s\n", "m.csv"); }),
-            "m.csv:2: field 'column 'measured'': expected a positive number, got '-3'");
-  EXPECT_EQ(error_of([&] { roofline::parse_fidelity_csv(header + "a,m,h,fp8,1,1,1,ttft_ms,3,primary,s,x\n", "m.csv"); }),
-            "m.csv:2: expected 11 columns, got 12 (fields may not hold commas)");
-  // The shipped table parses and every row names a preset and a source.
-  const auto text = common::read_text_file(std::string(ROOFLINE_SOURCE_DIR) + "/docs/fidelity/measurements.csv");
-  ASSERT_TRUE(text.has_value());
-  EXPECT_GE(roofline::parse_fidelity_csv(*text, "measurements.csv").size(), 30u);
-}

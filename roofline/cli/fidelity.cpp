@@ -13,7 +13,7 @@ int fidelity(int argc, const char* const* argv) {
       "roofline fidelity: published end-to-end measurements against the expected and bound figures\n\nOptions");
   desc.add_options()
       ("table", po::value<std::string>()->default_value("docs/fidelity/measurements.csv"),
-       "the measurements (CSV: id,model,hw,precision,batch,isl,osl,metric,measured,set,source)")
+       "the measurements (CSV: id,model,hw,tp,precision,batch,isl,osl,metric,measured,set,source)")
       ("format", po::value<std::string>()->default_value("table"), "table | markdown | json")
       ("output,o", po::value<std::string>()->default_value("-"), "output file (written whole or not at all)")
       ("help,h", "this help");

@@ -15,12 +15,12 @@ std::string percent(double e) { return fmt::format("{:+.0f}%", 100 * e); }
 reports::Table points_table(const Fidelity& f) {
   using reports::Align;
   reports::Table t({{"id", Align::left}, {"set", Align::left}, {"model", Align::left}, {"hw", Align::left},
-                    {"prec", Align::left}, {"batch"}, {"isl"}, {"osl"}, {"metric", Align::left}, {"measured"},
+                    {"tp"}, {"prec", Align::left}, {"batch"}, {"isl"}, {"osl"}, {"metric", Align::left}, {"measured"},
                     {"bound"}, {"expected"}, {"error"}, {"source", Align::left}});
   for (const FidelityPoint& p : f.points) {
     const FidelityRow& r = p.row;
     const auto e = p.error();
-    t.add_row({r.id, r.set, r.model, r.hw, r.precision, std::to_string(r.batch), std::to_string(r.isl),
+    t.add_row({r.id, r.set, r.model, r.hw, std::to_string(r.tp), r.precision, std::to_string(r.batch), std::to_string(r.isl),
                std::to_string(r.osl), r.metric == "ttft_ms" ? "TTFT" : "tok/s/GPU", figure(r.metric, r.measured),
                figure(r.metric, p.bound), p.expected ? figure(r.metric, *p.expected) : "-", e ? percent(*e) : "-",
                r.source});
@@ -81,7 +81,7 @@ nlohmann::json to_json(const Fidelity& f) {
   for (const FidelityPoint& p : f.points) {
     const FidelityRow& r = p.row;
     const auto e = p.error();
-    points.push_back({{"id", r.id}, {"set", r.set}, {"model", r.model}, {"hw", r.hw}, {"precision", r.precision},
+    points.push_back({{"id", r.id}, {"set", r.set}, {"model", r.model}, {"hw", r.hw}, {"tp", r.tp}, {"precision", r.precision},
                       {"batch", r.batch}, {"isl", r.isl}, {"osl", r.osl}, {"metric", r.metric},
                       {"measured", r.measured}, {"bound", p.bound},
                       {"expected", p.expected ? nlohmann::json(*p.expected) : nlohmann::json(nullptr)},

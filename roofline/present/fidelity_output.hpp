@@ -1,4 +1,4 @@
-// Writers of a fidelity judgement (roofline/validate/fidelity.hpp): a console table, the Markdown the README and
+// Writers of a fidelity judgement (roofline/simulate/fidelity.hpp): a console table, the Markdown the README and
 // docs/fidelity carry, and JSON. They render; the errors and summaries are the judgement's.
 #pragma once
 
@@ -6,7 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "roofline/validate/fidelity.hpp"
+#include "roofline/simulate/fidelity.hpp"
 
 namespace roofline {
 

@@ -2,13 +2,15 @@
 // `analyze` bounds and expects for the same model, part, precision, batch and lengths. Nothing is fitted to them:
 // the expected times come from the profiles' kernel-level efficiency figures, and these rows only judge them.
 //
-// A row: id, model (preset), hw (preset), precision (fp16: weights, activations and KV in fp16; fp8: all three in
-// fp8, as TensorRT-LLM's FP8 tables run them), batch, isl, osl (input and output tokens per request, every request
-// of the static batch alike), metric, measured value, set (primary: the rows the targets are judged on; held_out:
-// further measurements that check the model independently), source.
+// A row: id, model (preset), hw (preset), tp (devices of the tensor-parallel group), precision (fp16: weights,
+// activations and KV in fp16; fp8: all three in fp8, as TensorRT-LLM's FP8 tables run them), batch, isl, osl (input
+// and output tokens per request, every request of the static batch alike), metric, measured value, set (primary:
+// the rows the targets are judged on; held_out: further measurements that check the model independently), source.
 // Metrics:
-//   ttft_ms            time to the first token: the prefill step of batch x isl tokens
-//   out_tok_s_per_gpu  batch x osl / (prefill + (osl - 1) decode steps as the cache grows), one GPU
+//   ttft_ms            time to the first token: the prefill of batch x isl tokens
+//   out_tok_s_per_gpu  batch x osl / (prefill + (osl - 1) decode steps as the cache grows), per GPU
+// A one-device row is analyze's request (prefill step, then the decode steps); a tensor-parallel row is a static
+// batch through the simulator on tp devices (all-reduces included), bound and expected alike.
 #pragma once
 
 #include <cstdint>
@@ -28,11 +30,12 @@ class FidelityError : public common::InputError {
 
 struct FidelityRow {
   std::string id, model, hw, precision, metric, set, source;
+  int tp = 1;
   std::int64_t batch = 1, isl = 1, osl = 1;
   double measured = 0;
 };
 
-// Parses the CSV (header: id,model,hw,precision,batch,isl,osl,metric,measured,set,source; no quoted fields).
+// Parses the CSV (header: id,model,hw,tp,precision,batch,isl,osl,metric,measured,set,source; no quoted fields).
 // Throws FidelityError naming the file, line and column.
 std::vector<FidelityRow> parse_fidelity_csv(const std::string& text, const std::string& origin);
 

@@ -1,4 +1,4 @@
-#include "roofline/validate/fidelity.hpp"
+#include "roofline/simulate/fidelity.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -12,11 +12,15 @@
 #include "hardware/layers.hpp"
 #include "opmodel/model_config.hpp"
 #include "roofline/core/analysis.hpp"
+#include "roofline/simulate/error.hpp"
+#include "roofline/simulate/simulator.hpp"
+#include "roofline/simulate/summary.hpp"
+#include "roofline/simulate/workload.hpp"
 
 namespace roofline {
 namespace {
 
-constexpr const char* kHeader = "id,model,hw,precision,batch,isl,osl,metric,measured,set,source";
+constexpr const char* kHeader = "id,model,hw,tp,precision,batch,isl,osl,metric,measured,set,source";
 constexpr std::int64_t kMaxTokens = std::int64_t{1} << 20;
 
 std::vector<std::string> split(const std::string& line) {
@@ -50,8 +54,8 @@ std::vector<FidelityRow> parse_fidelity_csv(const std::string& text, const std::
     if (line.empty()) continue;
     const std::string where = fmt::format("{}:{}", origin, n);
     const auto cells = split(line);
-    if (cells.size() != 11)
-      throw FidelityError(where, "", fmt::format("expected 11 columns, got {} (fields may not hold commas)", cells.size()));
+    if (cells.size() != 12)
+      throw FidelityError(where, "", fmt::format("expected 12 columns, got {} (fields may not hold commas)", cells.size()));
     auto integer = [&](const char* column, const std::string& s) {
       std::int64_t v = 0;
       if (const std::string problem = common::integer_in_range(s, 1, kMaxTokens, v); !problem.empty())
@@ -62,17 +66,21 @@ std::vector<FidelityRow> parse_fidelity_csv(const std::string& text, const std::
     r.id = cells[0];
     r.model = cells[1];
     r.hw = cells[2];
-    r.precision = cells[3];
-    r.batch = integer("batch", cells[4]);
-    r.isl = integer("isl", cells[5]);
-    r.osl = integer("osl", cells[6]);
-    r.metric = cells[7];
-    const auto measured = common::parse_real(cells[8]);
+    std::int64_t tp = 0;
+    if (const std::string problem = common::integer_in_range(cells[3], 1, 64, tp); !problem.empty())
+      throw FidelityError(where, "column 'tp'", problem);
+    r.tp = int(tp);
+    r.precision = cells[4];
+    r.batch = integer("batch", cells[5]);
+    r.isl = integer("isl", cells[6]);
+    r.osl = integer("osl", cells[7]);
+    r.metric = cells[8];
+    const auto measured = common::parse_real(cells[9]);
     if (!measured.ok() || !(measured.value > 0))
-      throw FidelityError(where, "column 'measured'", fmt::format("expected a positive number, got '{}'", cells[8]));
+      throw FidelityError(where, "column 'measured'", fmt::format("expected a positive number, got '{}'", cells[9]));
     r.measured = measured.value;
-    r.set = cells[9];
-    r.source = cells[10];
+    r.set = cells[10];
+    r.source = cells[11];
     if (r.precision != "fp16" && r.precision != "fp8")
       throw FidelityError(where, "column 'precision'", fmt::format("expected fp16 or fp8, got '{}'", r.precision));
     if (r.metric != "ttft_ms" && r.metric != "out_tok_s_per_gpu")
@@ -87,28 +95,73 @@ std::vector<FidelityRow> parse_fidelity_csv(const std::string& text, const std::
   return rows;
 }
 
+namespace {
+
+opmodel::Scenario scenario_of(const FidelityRow& r) {
+  opmodel::Scenario s;
+  const opmodel::DType d = r.precision == "fp8" ? opmodel::DType::fp8 : opmodel::DType::fp16;
+  s.batch = r.batch;
+  s.weight_dtype = s.act_dtype = s.kv_dtype = d;
+  return s;
+}
+
+// One device: analyze's request, its bound and (where the profile has fits) expected times.
+FidelityPoint on_one_device(const FidelityRow& r, const opmodel::ModelConfig& model, const hardware::Profile& hw) {
+  AnalysisRequest req;
+  req.scenario = scenario_of(r);
+  req.prompt = r.isl;
+  if (r.metric == "out_tok_s_per_gpu" && r.osl > 1) req.gen = r.osl - 1;
+  else req.decode = false;
+  const Analysis a = analyze(model, hw, req);
+  FidelityPoint p;
+  p.row = r;
+  const double tpot = a.whole_request ? a.whole_request->tpot_s : 0;
+  p.bound = metric_value(r, a.steps.front().time_s, tpot);
+  const std::optional<double> e_ttft = a.expected.empty() ? std::nullopt : a.expected.front().total_s;
+  const std::optional<double> e_tpot = a.whole_request ? a.whole_request->expected_tpot_s : std::optional(0.0);
+  if (e_ttft && e_tpot) p.expected = metric_value(r, *e_ttft, *e_tpot);
+  return p;
+}
+
+// tp devices: the static batch through the simulator (the whole prompt in one prefill step, as TensorRT-LLM's
+// static-batching benchmark runs it), once at the bound and once at the expected times.
+FidelityPoint on_tensor_parallel(const FidelityRow& r, const opmodel::ModelConfig& model,
+                                 const hardware::Profile& hw) {
+  sim::SimConfig c;
+  c.scenario = scenario_of(r);
+  c.scheduler = sim::Scheduler::static_batch;
+  c.tp = r.tp;
+  c.max_batch = r.batch;
+  c.max_tokens = r.batch * r.isl;
+  c.prefix_caching = false;
+  c.keep_steps = false;
+  const sim::Workload w = sim::fixed_batch(r.batch, r.isl, r.osl);
+  auto figure = [&](bool expected) {
+    c.calibrated = expected;
+    const sim::Summary s = sim::summarize(sim::simulate(model, hw, w, c));
+    return r.metric == "ttft_ms" ? s.ttft_s.mean * 1e3 : s.output_tokens_per_s / double(r.tp);
+  };
+  FidelityPoint p;
+  p.row = r;
+  p.bound = figure(false);
+  if (hw.expectations()) {
+    try {
+      p.expected = figure(true);
+    } catch (const sim::SimError&) {  // a class the profile has no fit for: no expectation
+    }
+  }
+  return p;
+}
+
+}  // namespace
+
 Fidelity judge_fidelity(const std::vector<FidelityRow>& rows) {
   Fidelity f;
   for (const FidelityRow& r : rows) {
     const auto model = opmodel::resolve_model(r.model);
     const auto hw = hardware::build_profile({r.hw, std::nullopt, {}, false});
-    AnalysisRequest req;
-    const opmodel::DType d = r.precision == "fp8" ? opmodel::DType::fp8 : opmodel::DType::fp16;
-    req.scenario.batch = r.batch;
-    req.scenario.weight_dtype = req.scenario.act_dtype = req.scenario.kv_dtype = d;
-    req.prompt = r.isl;
-    if (r.metric == "out_tok_s_per_gpu" && r.osl > 1) req.gen = r.osl - 1;
-    else req.decode = false;
-    const Analysis a = analyze(model, hw, req);
-    FidelityPoint p;
-    p.row = r;
-    const double ttft = a.steps.front().time_s;
-    const double tpot = a.whole_request ? a.whole_request->tpot_s : 0;
-    p.bound = metric_value(r, ttft, tpot);
+    FidelityPoint p = r.tp == 1 ? on_one_device(r, model, hw) : on_tensor_parallel(r, model, hw);
     if (const hardware::Calibration* c = hw.expectations()) p.expectation_source = c->source;
-    const std::optional<double> e_ttft = a.expected.empty() ? std::nullopt : a.expected.front().total_s;
-    const std::optional<double> e_tpot = a.whole_request ? a.whole_request->expected_tpot_s : std::optional(0.0);
-    if (e_ttft && e_tpot) p.expected = metric_value(r, *e_ttft, *e_tpot);
     f.points.push_back(p);
   }
   // Groups: each set per hardware, then each set over all of it.
