@@ -329,6 +329,16 @@ TEST(StepCost, ExpectedAllReducesUseTheMeasuredCollectives) {
   EXPECT_NEAR(expected_tally.allreduce_s, 32 * 2 * (43.83e-6 + 2 * 0.5 * bytes / (300e9 * 0.772)), 1e-12);
 }
 
+// The per-op tally is keyed by name: steps listing different ops add to the right rows.
+TEST(StepCost, TheTallyMatchesOpsByName) {
+  TimeByOp t;
+  EXPECT_EQ(t.slot("q_proj"), 0u);
+  EXPECT_EQ(t.slot("kv_b_proj"), 1u);
+  EXPECT_EQ(t.slot("q_proj"), 0u);
+  EXPECT_EQ(t.size, 2u);
+  EXPECT_EQ(t.names[1], "kv_b_proj");
+}
+
 TEST(StepCost, PipelineStagesShareTheLayers) {
   const Layout l = make_layout(llama(), a100(), 1, 3, std::nullopt);
   EXPECT_EQ(l.stage_layers, (std::vector<std::int64_t>{11, 11, 10}));

@@ -153,16 +153,16 @@ void StepCost::stage_times(const opmodel::BatchShape& b, double* stage_s, TimeBy
   const double framework =
       calibrated_ && hw_.efficiency && hw_.efficiency->step_overhead_s ? hw_.efficiency->step_overhead_s->value : 0.0;
   const double L = double(layout_.layers);
-  if (tally && tally->size == 0) {
-    tally->size = ops.size();
-    for (std::size_t i = 0; i < ops.size(); ++i) tally->names[i] = ops[i].name;
-  }
+  // Each op's slot in the tally, by name: steps may list different ops (a model's forms, a pipeline's stages).
+  std::array<std::size_t, opmodel::OpList::kCapacity> slot{};
+  if (tally)
+    for (std::size_t i = 0; i < ops.size(); ++i) slot[i] = tally->slot(ops[i].name);
   if (layout_.pp == 1) {
     double t = 0;
     for (std::size_t i = 0; i < ops.size(); ++i) {
       const double op_s = double(ops[i].count) * op_time_s(ops[i], b, stream);  // as analyze_step sums a step
       t += op_s;
-      if (tally) tally->op_s[i] += op_s;
+      if (tally) tally->op_s[slot[i]] += op_s;
     }
     stage_s[0] = t + comm * L + framework;
     if (tally) tally->allreduce_s += comm * L;
@@ -172,7 +172,7 @@ void StepCost::stage_times(const opmodel::BatchShape& b, double* stage_s, TimeBy
   double per_layer = 0, first = 0, last = 0;
   for (std::size_t i = 0; i < ops.size(); ++i) {
     const double op_s = double(ops[i].count) * op_time_s(ops[i], b, stream);
-    if (tally) tally->op_s[i] += op_s;
+    if (tally) tally->op_s[slot[i]] += op_s;
     const auto name = ops[i].name;
     if (name == opmodel::op::embed) first += op_s;
     else if (name == opmodel::op::lm_head || name == opmodel::op::final_norm) last += op_s;

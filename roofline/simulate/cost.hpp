@@ -6,6 +6,7 @@
 #include <array>
 #include <cstdint>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -60,6 +61,15 @@ struct TimeByOp {
   double allreduce_s = 0;  // tensor-parallel all-reduces
   double send_s = 0;       // pipeline sends between stages
   double draft_s = 0;      // speculative decoding's draft model (its own ops are not split out)
+  // The slot of the op called name, added at the end when new (the vocabulary is fixed: at most kCapacity names a
+  // run; an op past that throws std::length_error).
+  std::size_t slot(std::string_view name) {
+    for (std::size_t i = 0; i < size; ++i)
+      if (names[i] == name) return i;
+    if (size == names.size()) throw std::length_error("TimeByOp: more op names than slots");
+    names[size] = name;
+    return size++;
+  }
 };
 
 class StepCost {
