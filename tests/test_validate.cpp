@@ -501,3 +501,25 @@ TEST(ValidateCommand, MeasuredTimesCalibrateTheirProfile) {
 }
 
 }  // namespace
+
+// --layers keeps a config's per-layer lists consistent (GPT-OSS's layer_types, Llama 4's no_rope_layers, Qwen's
+// mlp_only_layers), so a reduced model still parses.
+TEST(EngineSetup, ALayerCountOverrideTrimsThePerLayerLists) {
+  nlohmann::json j;
+  for (const auto& f : opmodel::embedded_files())
+    if (f.name == "gpt-oss-20b") j = nlohmann::json::parse(f.text);
+  ASSERT_TRUE(j.is_object());
+  roofline::set_layer_count(j, 2);
+  EXPECT_EQ(j["layer_types"].size(), 2u);
+  const auto m = opmodel::parse_model_config(j, "g", "g.json");
+  EXPECT_EQ(m.num_layers, 2);
+  EXPECT_EQ(m.local_layers, 1);
+  nlohmann::json q = {{"num_hidden_layers", 8}, {"mlp_only_layers", {0, 5, 7}}};
+  roofline::set_layer_count(q, 6);
+  EXPECT_EQ(q["mlp_only_layers"], nlohmann::json::array({0, 5}));
+  nlohmann::json wrapped = {{"model_type", "llama4"},
+                            {"text_config", {{"hidden_size", 8}, {"no_rope_layers", {1, 1, 1, 0}}}}};
+  roofline::set_layer_count(wrapped, 3);
+  EXPECT_EQ(wrapped["text_config"]["num_hidden_layers"], 3);
+  EXPECT_EQ(wrapped["text_config"]["no_rope_layers"].size(), 3u);
+}

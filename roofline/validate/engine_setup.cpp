@@ -12,6 +12,26 @@
 
 namespace roofline {
 
+void set_layer_count(nlohmann::json& config, std::int64_t layers) {
+  // Multimodal wrappers keep the language model under text_config.
+  const bool wrapped = config.contains("text_config") && !config.contains("hidden_size") &&
+                       config["text_config"].is_object();
+  nlohmann::json& t = wrapped ? config["text_config"] : config;
+  t["num_hidden_layers"] = layers;
+  const auto n = std::size_t(layers);
+  for (const char* key : {"layer_types", "no_rope_layers"})  // one entry per layer: the first n
+    if (auto it = t.find(key); it != t.end() && it->is_array() && it->size() > n)
+      it->erase(it->begin() + long(n), it->end());
+  for (const char* key : {"mlp_only_layers", "moe_layers"}) {  // layer indices: those below n
+    auto it = t.find(key);
+    if (it == t.end() || !it->is_array()) continue;
+    nlohmann::json kept = nlohmann::json::array();
+    for (const auto& i : *it)
+      if (!i.is_number_integer() || i.get<std::int64_t>() < layers) kept.push_back(i);
+    *it = kept;
+  }
+}
+
 ConfigText engine_config_text(const EngineModelSource& src) {
   ConfigText c;
   for (const auto& f : opmodel::embedded_files())
@@ -35,7 +55,7 @@ ConfigText engine_config_text(const EngineModelSource& src) {
       throw engine::EngineError(c.origin, "", fmt::format("malformed JSON: {}", e.what()));
     }
     if (!j.is_object()) throw engine::EngineError(c.origin, "", "must be a JSON object");
-    j["num_hidden_layers"] = *src.layers;
+    set_layer_count(j, *src.layers);
     c.text = j.dump(2);
   }
   return c;

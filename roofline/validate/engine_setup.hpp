@@ -7,6 +7,8 @@
 #include <optional>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "engine/config.hpp"
 #include "engine/weights.hpp"
 
@@ -22,6 +24,9 @@ struct ConfigText {
   std::string text, origin;
 };
 ConfigText engine_config_text(const EngineModelSource& src);
+// Sets a config.json's layer count (--layers), keeping its per-layer lists consistent: the first `layers` entries
+// of layer_types and no_rope_layers, the mlp_only_layers and moe_layers below it (text_config's, for wrappers).
+void set_layer_count(nlohmann::json& config, std::int64_t layers);
 engine::Config engine_config(const EngineModelSource& src);
 
 // Weights from `checkpoint` (a file, directory or index) or, when empty, seeded random.
