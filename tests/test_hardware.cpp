@@ -390,10 +390,13 @@ TEST(Efficiency, PresetFiguresBecomeFitsWithTheirSources) {
   const auto& h100 = hardware::preset("h100-sxm");
   EXPECT_DOUBLE_EQ(h100.shipped->find({hardware::KernelClass::gemm, "", "fp8", "prefill"})->compute_efficiency, 0.709);
   EXPECT_DOUBLE_EQ(h100.shipped->find({hardware::KernelClass::gemm, "", "fp16", "prefill"})->compute_efficiency, 0.803);
-  // L40S: no published attention prefill figure, so no prefill attention fit (its expected TTFT stays unknown).
-  const auto& l40s = hardware::preset("l40s");
-  EXPECT_EQ(l40s.shipped->find({hardware::KernelClass::attention, "attention", "fp16", "prefill"}), nullptr);
-  EXPECT_NE(l40s.shipped->find({hardware::KernelClass::attention, "attention", "fp16", "decode"}), nullptr);
+  // L4: no published GEMM or attention-prefill figure, so no such fits (its expected TTFT stays unknown); its
+  // decode attention streams at the published stream-read fraction.
+  const auto& l4 = hardware::preset("l4");
+  EXPECT_EQ(l4.shipped->find({hardware::KernelClass::attention, "attention", "fp16", "prefill"}), nullptr);
+  EXPECT_EQ(l4.shipped->find({hardware::KernelClass::gemm, "q_proj", "fp16", "prefill"}), nullptr);
+  EXPECT_DOUBLE_EQ(l4.shipped->find({hardware::KernelClass::attention, "attention", "fp16", "decode"})->memory_efficiency,
+                   0.76);
   // A profile without figures has no expectations; a user's calibration wins over the shipped figures.
   EXPECT_EQ(hardware::preset("v100-sxm").expectations(), nullptr);
   hardware::Profile mine = a100;

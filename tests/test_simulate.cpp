@@ -794,7 +794,7 @@ TEST(Fidelity, RowsAreAnalyzedAsPublishedAndJudged) {
   const auto rows = roofline::parse_fidelity_csv(
       header + "a,llama-2-7b,a100-80g-sxm,1,fp16,1,128,1,ttft_ms,20,primary,src a\n"
                "b,llama-2-7b,h100-sxm,1,fp8,8,128,64,out_tok_s_per_gpu,1000,held_out,src b\n"
-               "c,llama-2-7b,l40s,1,fp8,1,128,1,ttft_ms,14,primary,src c\n",
+               "c,llama-2-7b,l4,1,fp8,1,128,1,ttft_ms,14,primary,src c\n",
       "m.csv");
   ASSERT_EQ(rows.size(), 3u);
   const roofline::Fidelity f = roofline::judge_fidelity(rows);
@@ -811,7 +811,7 @@ TEST(Fidelity, RowsAreAnalyzedAsPublishedAndJudged) {
   EXPECT_NE(f.points[0].expectation_source.find("a100-80g-sxm"), std::string::npos);
   // Row b: 8 x 64 tokens over the prefill and 63 decode steps; expected below the bound's rate.
   EXPECT_GT(f.points[1].bound, *f.points[1].expected);
-  // Row c: the L40S has no published attention prefill figure, so no expectation, and the row is not judged.
+  // Row c: the L4 has no published GEMM or attention-prefill figure, so no expectation, and the row is not judged.
   EXPECT_FALSE(f.points[2].expected.has_value());
   const auto primary = std::find_if(f.groups.begin(), f.groups.end(),
                                     [](const auto& g) { return g.set == "primary" && g.hw == "all"; });
