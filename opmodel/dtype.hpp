@@ -2,6 +2,7 @@
 #pragma once
 
 #include <array>
+#include <cstdint>
 #include <optional>
 #include <string_view>
 
@@ -48,6 +49,8 @@ constexpr double bytes_of(DType t) {
 // Integer weight formats carry one fp16 scale per group of input elements (group-wise symmetric
 // quantization, as GPTQ/AWQ/llm.int8 store them); fp8 uses a per-tensor scale, too small to count.
 constexpr bool has_group_scales(DType t) { return t == DType::int8 || t == DType::int4; }
+// The largest group: one scale per row of any projection the model limits allow.
+inline constexpr std::int64_t kMaxGroupSize = std::int64_t{1} << 24;
 constexpr bool is_integer(DType t) { return t == DType::int8 || t == DType::int4; }
 // Formats with block scales, made for tensor cores that read them: their GEMMs quantize the activations on the fly
 // to the same format and run at its rate (fp8 on Hopper, fp4 on Blackwell), up-converting where a part lacks it.

@@ -44,9 +44,7 @@ struct ModuleFormats {
   std::optional<DType> attention;  // q/k/v/o and MLA's projections, linear attention's projections
   std::optional<DType> mlp;        // dense MLPs and shared experts
   std::optional<DType> experts;    // routed experts
-  std::string method;              // quantization_config.quant_method, for display
   std::int64_t group_size = 0;     // int8/int4 group (gptq/awq); 0: the scenario's
-  bool any() const { return attention || mlp || experts; }
 };
 
 struct ModelConfig {

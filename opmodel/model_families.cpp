@@ -23,24 +23,25 @@ struct Family {
 };
 
 const std::vector<Family>& families() {
+  // Only fields of kComputeFields are listed: the others are read or ignored without a check.
+  static const std::vector<std::string_view> deepseek = {"kv_lora_rank",     "q_lora_rank",
+                                                          "n_routed_experts", "n_shared_experts",
+                                                          "moe_intermediate_size", "num_nextn_predict_layers"};
   static const std::vector<Family> f = {
       {"llama", {}},
-      {"mistral", {"sliding_window"}},
+      {"mistral", {}},
       {"qwen2", {}},
       {"qwen3", {}},
-      {"phi3", {"sliding_window"}},
-      {"mixtral", {"num_local_experts", "sliding_window"}},
+      {"phi3", {}},
+      {"mixtral", {"num_local_experts"}},
       {"qwen2_moe", {"num_experts", "moe_intermediate_size", "shared_expert_intermediate_size"}},
       {"qwen3_moe", {"num_experts", "moe_intermediate_size"}},
-      {"deepseek_v2", {"kv_lora_rank", "q_lora_rank", "n_routed_experts", "n_shared_experts", "moe_intermediate_size",
-                       "num_nextn_predict_layers"}},
-      {"deepseek_v3", {"kv_lora_rank", "q_lora_rank", "n_routed_experts", "n_shared_experts", "moe_intermediate_size",
-                       "num_nextn_predict_layers"}},
-      {"gemma2", {"sliding_window", "attn_logit_softcapping", "final_logit_softcapping"}},
-      {"gemma3_text", {"sliding_window", "sliding_window_pattern", "attn_logit_softcapping", "final_logit_softcapping"}},
-      {"gpt_oss", {"num_local_experts", "sliding_window"}},
-      {"llama4_text", {"num_local_experts", "attention_chunk_size", "intermediate_size_mlp", "no_rope_layers",
-                       "use_qk_norm"}},
+      {"deepseek_v2", deepseek},
+      {"deepseek_v3", deepseek},
+      {"gemma2", {"attn_logit_softcapping", "final_logit_softcapping"}},
+      {"gemma3_text", {"sliding_window_pattern", "attn_logit_softcapping", "final_logit_softcapping"}},
+      {"gpt_oss", {"num_local_experts"}},
+      {"llama4_text", {"num_local_experts", "attention_chunk_size", "intermediate_size_mlp", "no_rope_layers"}},
       {"qwen3_next", {"num_experts", "moe_intermediate_size", "shared_expert_intermediate_size",
                       "linear_num_value_heads", "full_attention_interval"}},
   };

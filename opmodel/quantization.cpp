@@ -58,11 +58,11 @@ ModuleFormats read_quantization(const Reader& r) {
   if (!q) return m;
   if (!q->is_object()) r.fail("quantization_config", fmt::format("must be an object, got {}", q->dump()));
   const Reader qr{*q, r.origin};
-  m.method = qr.text("quant_method");
+  const std::string method = qr.text("quant_method");
   auto fail = [&](const std::string& field, const std::string& problem) {
     r.fail("quantization_config." + field, problem);
   };
-  if (m.method == "fp8") {
+  if (method == "fp8") {
     DType f = DType::fp8;
     if (const json* b = qr.find("weight_block_size")) {
       if (*b != json::array({128, 128}))
@@ -74,29 +74,30 @@ ModuleFormats read_quantization(const Reader& r) {
     std::vector<std::string> excluded = string_list(r, *q, "modules_to_not_convert");
     for (auto& s : string_list(r, *q, "ignored_layers")) excluded.push_back(s);
     convert(m, f, excluded);
-  } else if (m.method == "mxfp4") {
+  } else if (method == "mxfp4") {
     convert(m, DType::mxfp4, string_list(r, *q, "modules_to_not_convert"));
-  } else if (m.method == "modelopt") {
+  } else if (method == "modelopt") {
     const std::string algo = qr.text("quant_algo");
     if (algo != "NVFP4" && algo != "FP8")
       fail("quant_algo", fmt::format("'{}' is not modelled (NVFP4, FP8 are)", algo));
     convert(m, algo == "NVFP4" ? DType::nvfp4 : DType::fp8, string_list(r, *q, "exclude_modules"));
-  } else if (m.method == "gptq" || m.method == "awq") {
+  } else if (method == "gptq" || method == "awq") {
     const json* bits = qr.find("bits");
     if (!bits) bits = qr.find("w_bit");
     if (!bits || !bits->is_number_integer() || (bits->get<int>() != 4 && bits->get<int>() != 8))
       fail("bits", fmt::format("must be 4 or 8, got {}", bits ? bits->dump() : "nothing"));
     const json* g = qr.find("group_size");
     if (!g) g = qr.find("q_group_size");
-    if (g && (!g->is_number_integer() || (g->get<std::int64_t>() < 1 && g->get<std::int64_t>() != -1)))
-      fail("group_size", fmt::format("must be a positive integer or -1, got {}", g->dump()));
-    m.group_size = g && g->get<std::int64_t>() > 0 ? g->get<std::int64_t>() : 0;
-    if (g && g->get<std::int64_t>() == -1) m.group_size = std::int64_t{1} << 31;  // one scale per row
+    if (g && (!g->is_number_integer() || g->get<std::int64_t>() > kMaxGroupSize ||
+              (g->get<std::int64_t>() < 1 && g->get<std::int64_t>() != -1)))
+      fail("group_size", fmt::format("must be an integer in [1, {}] or -1, got {}", kMaxGroupSize, g->dump()));
+    m.group_size = g ? g->get<std::int64_t>() : 0;
+    if (m.group_size == -1) m.group_size = kMaxGroupSize;  // one scale per row
     convert(m, bits->get<int>() == 4 ? DType::int4 : DType::int8, string_list(r, *q, "modules_to_not_convert"));
   } else {
     fail("quant_method", fmt::format("'{}' is not modelled (fp8, mxfp4, modelopt, gptq, awq are; or give the "
                                      "formats with --wdtype / --module-wdtype and drop quantization_config)",
-                                     m.method));
+                                     method));
   }
   return m;
 }

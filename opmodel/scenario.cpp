@@ -82,7 +82,7 @@ Scenario with_stored_weights(const ModelConfig& m, Scenario s, bool group_from_c
   if (!s.modules.attention) s.modules.attention = m.stored.attention;
   if (!s.modules.mlp) s.modules.mlp = m.stored.mlp;
   if (!s.modules.experts) s.modules.experts = m.stored.experts;
-  if (group_from_checkpoint && m.stored.group_size > 0) s.group_size = std::min<std::int64_t>(m.stored.group_size, 1 << 24);
+  if (group_from_checkpoint && m.stored.group_size > 0) s.group_size = m.stored.group_size;
   return s;
 }
 
@@ -96,7 +96,7 @@ void validate(const Scenario& s) {
   check("batch", s.batch, 1, kMaxBatch);
   check("q_len", s.q_len, 1, kMaxTokens);
   check("kv_len", s.kv_len, 0, kMaxTokens);
-  check("group_size", s.group_size, 1, kMaxTokens);
+  check("group_size", s.group_size, 1, kMaxGroupSize);
   for (auto [field, t] : {std::pair{"act_dtype", s.act_dtype}, std::pair{"kv_dtype", s.kv_dtype}})
     if (is_weight_only(t))
       throw ModelError("scenario", field, fmt::format("{} is a weight format (activations and the KV cache take "

@@ -137,6 +137,7 @@ OpCost linear(std::string_view name, double rows, double n, double k, DType wdty
     op.compute = wdtype;
     op.upconvert = x.act_float;
   }
+  op.weights = wdtype;
   op.count = count;
   op.gemm_m = rows;
   op.gemm_n = n;

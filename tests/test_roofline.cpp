@@ -11,6 +11,7 @@
 #include "opmodel/op_names.hpp"
 #include "opmodel/step_ops.hpp"
 #include "roofline/core/analysis.hpp"
+#include "roofline/core/expected_time.hpp"
 #include "roofline/core/explore.hpp"
 #include "roofline/present/analysis_output.hpp"
 
@@ -330,6 +331,18 @@ TEST(Analysis, BlockFloatWeightsFollowTheHardware) {
             hardware::Precision::fp8);
   EXPECT_EQ(find(analyze(v3, hardware::preset("a100-80g-sxm"), r).steps[0], opmodel::op::q_b_proj).precision,
             hardware::Precision::fp16);
+  // Fits are keyed by each linear's own stored format: DeepSeek's q_b_proj by fp8_block (the H100's fp8 GEMM
+  // fraction), its lm_head by the dense fp16, though the scenario's weight_dtype stays fp16.
+  opmodel::OpList ops;
+  opmodel::step_ops(v3, r.scenario, ops);
+  const opmodel::OpCost* qb = ops.find(opmodel::op::q_b_proj);
+  ASSERT_NE(qb, nullptr);
+  EXPECT_EQ(kernel_weights(*qb, r.scenario), "fp8_block");
+  EXPECT_EQ(kernel_weights(*ops.find(opmodel::op::lm_head), r.scenario), "fp16");
+  const auto& h100 = hardware::preset("h100-sxm");
+  EXPECT_DOUBLE_EQ(h100.expectations()->find({hardware::KernelClass::gemm, "q_b_proj", "fp8_block", "prefill"})
+                       ->compute_efficiency,
+                   0.709);
   // Plain fp8 weights (W8A16 with --adtype fp16) keep computing at the activations' precision, as before.
   r.scenario = {};
   r.scenario.weight_dtype = opmodel::DType::fp8;

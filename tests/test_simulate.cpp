@@ -335,6 +335,8 @@ TEST(StepCost, TheTallyMatchesOpsByName) {
   EXPECT_EQ(t.slot("q_proj"), 0u);
   EXPECT_EQ(t.slot("kv_b_proj"), 1u);
   EXPECT_EQ(t.slot("q_proj"), 0u);
+  EXPECT_EQ(t.slot("kv_b_proj", 1), 1u);  // at its hint
+  EXPECT_EQ(t.slot("q_proj", 1), 0u);     // not at its hint: found by name
   EXPECT_EQ(t.size, 2u);
   EXPECT_EQ(t.names[1], "kv_b_proj");
 }
@@ -835,6 +837,11 @@ TEST(Fidelity, BadTablesNameFileLineAndColumn) {
             "m.csv:2: field 'column 'measured'': expected a positive number, got '-3'");
   EXPECT_EQ(error_of([&] { roofline::parse_fidelity_csv(header + "a,m,h,1,fp8,1,1,1,ttft_ms,3,primary,s,x\n", "m.csv"); }),
             "m.csv:2: expected 12 columns, got 13 (fields may not hold commas)");
+  // Lines ending in CRLF, or with blanks around the fields, read the same (every CSV reader shares one splitter).
+  EXPECT_EQ(roofline::parse_fidelity_csv(header.substr(0, header.size() - 1) + "\r\n" +
+                                             "a, llama-2-7b ,l4,1,fp16,1,128,1,ttft_ms,20,primary,s\r\n",
+                                         "m.csv")[0].model,
+            "llama-2-7b");
   // The shipped table parses and every row names a preset and a source.
   const auto text = common::read_text_file(std::string(ROOFLINE_SOURCE_DIR) + "/docs/fidelity/measurements.csv");
   ASSERT_TRUE(text.has_value());

@@ -135,7 +135,7 @@ AnalysisRequest analysis_request(const po::variables_map& vm) {
 }
 
 void read_precision_options(const po::variables_map& vm, opmodel::Scenario& s) {
-  s.group_size = parse_integer("group-size", vm["group-size"].as<std::string>(), 1, std::int64_t{1} << 24);
+  s.group_size = parse_integer("group-size", vm["group-size"].as<std::string>(), 1, opmodel::kMaxGroupSize);
   s.weight_dtype = dtype_option(vm, "wdtype");
   s.act_dtype = dtype_option(vm, "adtype");
   s.kv_dtype = dtype_option(vm, "kvdtype");

@@ -27,7 +27,8 @@ hardware::KernelClass kernel_class(const opmodel::OpCost& op, const opmodel::Sce
 }
 
 std::string kernel_weights(const opmodel::OpCost& op, const opmodel::Scenario& s) {
-  const bool dense = op.kind == opmodel::OpKind::embedding || op.name == opmodel::op::lm_head;
+  if (op.kind == opmodel::OpKind::linear) return std::string(opmodel::to_string(op.weights));  // its module's format
+  const bool dense = op.kind == opmodel::OpKind::embedding;
   return std::string(opmodel::to_string(dense ? opmodel::dense_weight_dtype(s) : s.weight_dtype));
 }
 
@@ -56,6 +57,10 @@ double step_stream_bytes(const StepResult& step) {
   return bytes;
 }
 
+double framework_step_s(const hardware::Profile& hw) {
+  return hw.efficiency && hw.efficiency->step_overhead_s ? hw.efficiency->step_overhead_s->value : 0.0;
+}
+
 double expected_time(const hardware::EfficiencyFit& f, double compute_s, double memory_s) {
   return f.overhead_s + std::max(compute_s / f.compute_efficiency, memory_s / f.memory_efficiency);
 }
@@ -77,7 +82,7 @@ std::optional<double> expected_op_time(const opmodel::OpCost& op, const opmodel:
   const HierarchicalTimes t = hierarchical_times(op, roofs.peak(roofs.precision_for(op)), at.stream_bytes, hw);
   // The shipped figures are large-shape fractions: a GEMM's own shape lowers them by its wave and tile
   // quantization over the SMs (a user's calibration was fitted on the shapes it ran, quantization included).
-  if (expectations == &*hw.shipped && q.kind == hardware::KernelClass::gemm && hw.efficiency->sm_count) {
+  if (!hw.calibration && q.kind == hardware::KernelClass::gemm && hw.efficiency && hw.efficiency->sm_count) {
     hardware::EfficiencyFit g = *f;
     g.compute_efficiency *= hardware::gemm_quantization(op.gemm_m, op.gemm_n, op.gemm_groups,
                                                         hw.efficiency->sm_count->value);
@@ -100,9 +105,7 @@ StepExpectation expect_step(const StepResult& step, const opmodel::Scenario& s, 
     else total += double(p.cost.count) * *e.op_s[i];
     if (e.op_s[i] && *e.op_s[i] > 0) e.op_flops_per_s[i] = p.cost.flops / *e.op_s[i];
   }
-  // The serving framework's own time per step (scheduling, sampling), when the profile names it.
-  if (hw.efficiency && hw.efficiency->step_overhead_s) total += hw.efficiency->step_overhead_s->value;
-  if (complete) e.total_s = total;
+  if (complete) e.total_s = total + framework_step_s(hw);
   return e;
 }
 

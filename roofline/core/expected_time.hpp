@@ -34,8 +34,8 @@ double linear_rows(const opmodel::OpCost& op, const opmodel::Scenario& s);
 // embedding counts as element-wise.
 hardware::KernelClass kernel_class(const opmodel::OpCost& op, const opmodel::Scenario& s);
 hardware::KernelClass kernel_class(const opmodel::OpCost& op, double linear_rows);
-// The weight dtype a fit is keyed by: the dtype the op's own weights are stored in (lm_head and the embedding
-// keep the dense dtype when the projections are quantized), the scenario's otherwise.
+// The weight dtype a fit is keyed by: a linear's own format as stored (its module's under per-module formats; lm_head
+// and routers dense), the embedding's dense dtype, the scenario's weight dtype for the other ops.
 std::string kernel_weights(const opmodel::OpCost& op, const opmodel::Scenario& s);
 
 // The level a stream of `bytes` is served from: the innermost cache with a size and a bandwidth that holds
@@ -55,6 +55,10 @@ struct HierarchicalTimes {
 HierarchicalTimes hierarchical_times(const opmodel::OpCost& op, double peak_flops_per_s, double step_stream_bytes,
                                      const hardware::Profile& hw);
 double step_stream_bytes(const StepResult& step);
+
+// The serving framework's own time per expected step (scheduling, sampling): the profile's
+// efficiency.step_overhead_s, 0 when it names none. analyze's expected step and simulate's both add it.
+double framework_step_s(const hardware::Profile& hw);
 
 // overhead + max(compute_s / compute efficiency, memory_s / memory efficiency).
 double expected_time(const hardware::EfficiencyFit& f, double compute_s, double memory_s);

@@ -179,6 +179,13 @@ reports::Table step_table(const StepResult& st, const StepExpectation* expected,
   return t;
 }
 
+namespace {
+// Where the expected times come from, in a word: the user's calibration, or the preset's published efficiencies.
+std::string_view expectation_kind(const hardware::Profile& hw) {
+  return hw.calibration ? "calibrated" : "published efficiencies";
+}
+}  // namespace
+
 std::string render_table(const Analysis& a) {
   std::string out;
   const auto& s = a.request.scenario;
@@ -195,9 +202,9 @@ std::string render_table(const Analysis& a) {
                      a.mixed_precisions ? " (other matrix precisions per op: the precision column)" : "");
 
   if (a.hardware.expectations())
-    out += fmt::format("expected: {} times (overhead + roofs lowered to the attained fractions; warm caches) "
+    out += fmt::format("expected times ({}: overhead + roofs lowered to the attained fractions; warm caches) "
                        "from {}; '-' where it has no fit\n\n",
-                       a.hardware.calibration ? "calibrated" : "published-efficiency", a.hardware.expectations()->source);
+                       expectation_kind(a.hardware), a.hardware.expectations()->source);
   for (std::size_t i = 0; i < a.steps.size(); ++i) {
     const StepResult& st = a.steps[i];
     const StepExpectation* expected = a.expected.empty() ? nullptr : &a.expected[i];
@@ -223,7 +230,7 @@ std::string render_table(const Analysis& a) {
         r.output_tokens_per_s, r.decode_tokens_per_s);
     if (r.expected_ttft_s)
       out += fmt::format("expected ({}): TTFT {}, TPOT {}, {:.1f} tokens/s in decode\n",
-                         a.hardware.calibration ? "calibrated" : "published efficiencies",
+                         expectation_kind(a.hardware),
                          reports::duration(*r.expected_ttft_s), reports::duration(*r.expected_tpot_s),
                          double(a.request.scenario.batch) / *r.expected_tpot_s);
   }

@@ -29,7 +29,8 @@ void add_roofs(reports::RooflineChart& chart, const hardware::Profile& hw,
 }
 
 void add_steps(reports::RooflineChart& chart, const Analysis& a, bool labels) {
-  for (const StepResult& st : a.steps) {
+  for (std::size_t k = 0; k < a.steps.size(); ++k) {
+    const StepResult& st = a.steps[k];
     reports::PointSeries s;
     s.group = a.hardware.name;
     s.marker = st.phase == Phase::prefill ? 7 : 5;  // filled circle, filled square
@@ -40,21 +41,18 @@ void add_steps(reports::RooflineChart& chart, const Analysis& a, bool labels) {
     for (const OpPoint& p : st)
       s.points.push_back({p.intensity, p.attainable_flops_per_s, labels ? std::string(p.cost.name) : ""});
     // Expected times (a calibration or the preset's published efficiencies): the same ops, hollow markers, at
-    // the rate they are expected to attain (below their bound points).
-    const std::size_t step = std::size_t(&st - a.steps.data());
-    if (labels && step < a.expected.size()) {
-      reports::PointSeries e;
+    // the rate they are expected to attain (below their bound points); for the main profile only.
+    reports::PointSeries e;
+    if (labels && k < a.expected.size()) {
       e.group = a.hardware.name;
       e.marker = st.phase == Phase::prefill ? 6 : 4;  // open circle, open square
       e.name = s.name + " (expected)";
       for (std::size_t i = 0; i < st.op_count; ++i)
-        if (const auto& rate = a.expected[step].op_flops_per_s[i]; rate && st.ops[i].intensity > 0)
+        if (const auto& rate = a.expected[k].op_flops_per_s[i]; rate && st.ops[i].intensity > 0)
           e.points.push_back({st.ops[i].intensity, *rate, ""});
-      chart.series.push_back(std::move(s));
-      if (!e.points.empty()) chart.series.push_back(std::move(e));
-      continue;
     }
     chart.series.push_back(std::move(s));
+    if (!e.points.empty()) chart.series.push_back(std::move(e));
   }
 }
 

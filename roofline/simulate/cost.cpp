@@ -149,14 +149,12 @@ void StepCost::stage_times(const opmodel::BatchShape& b, double* stage_s, TimeBy
     for (std::size_t i = 0; i < ops.size(); ++i)
       stream += double(ops[i].count) * (ops[i].bytes.weight_read + ops[i].bytes.kv_read);
   const double comm = layout_.tp > 1 ? allreduce_per_layer_s(b.tokens) : 0.0;
-  // The serving framework's own time per step, as analyze's expected step adds it.
-  const double framework =
-      calibrated_ && hw_.efficiency && hw_.efficiency->step_overhead_s ? hw_.efficiency->step_overhead_s->value : 0.0;
+  const double framework = calibrated_ ? framework_step_s(hw_) : 0.0;  // scheduling, sampling per step
   const double L = double(layout_.layers);
   // Each op's slot in the tally, by name: steps may list different ops (a model's forms, a pipeline's stages).
   std::array<std::size_t, opmodel::OpList::kCapacity> slot{};
   if (tally)
-    for (std::size_t i = 0; i < ops.size(); ++i) slot[i] = tally->slot(ops[i].name);
+    for (std::size_t i = 0; i < ops.size(); ++i) slot[i] = tally->slot(ops[i].name, i);
   if (layout_.pp == 1) {
     double t = 0;
     for (std::size_t i = 0; i < ops.size(); ++i) {

@@ -62,8 +62,10 @@ struct TimeByOp {
   double send_s = 0;       // pipeline sends between stages
   double draft_s = 0;      // speculative decoding's draft model (its own ops are not split out)
   // The slot of the op called name, added at the end when new (the vocabulary is fixed: at most kCapacity names a
-  // run; an op past that throws std::length_error).
-  std::size_t slot(std::string_view name) {
+  // run; an op past that throws std::length_error). `hint`: where it usually is (its index in the step's op list,
+  // the same from step to step), checked first so that the usual lookup is one comparison.
+  std::size_t slot(std::string_view name, std::size_t hint = 0) {
+    if (hint < size && names[hint] == name) return hint;
     for (std::size_t i = 0; i < size; ++i)
       if (names[i] == name) return i;
     if (size == names.size()) throw std::length_error("TimeByOp: more op names than slots");

@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "common/csv_line.hpp"
 #include "common/quantile.hpp"
 #include "common/strict_number.hpp"
 #include "hardware/layers.hpp"
@@ -22,14 +23,6 @@ namespace {
 
 constexpr const char* kHeader = "id,model,hw,tp,precision,batch,isl,osl,metric,measured,set,source";
 constexpr std::int64_t kMaxTokens = std::int64_t{1} << 20;
-
-std::vector<std::string> split(const std::string& line) {
-  std::vector<std::string> cells;
-  std::stringstream in(line);
-  for (std::string cell; std::getline(in, cell, ',');) cells.push_back(cell);
-  if (!line.empty() && line.back() == ',') cells.emplace_back();
-  return cells;
-}
 
 // The figure in the metric's unit from a request's prefill and decode times.
 double metric_value(const FidelityRow& r, double ttft_s, double tpot_s) {
@@ -47,13 +40,14 @@ std::optional<double> FidelityPoint::error() const {
 std::vector<FidelityRow> parse_fidelity_csv(const std::string& text, const std::string& origin) {
   std::stringstream in(text);
   std::string line;
-  if (!std::getline(in, line) || line != kHeader)
+  if (!std::getline(in, line) || common::trim_blanks(line) != kHeader)
     throw FidelityError(origin, "header", fmt::format("must be '{}'", kHeader));
   std::vector<FidelityRow> rows;
   for (int n = 2; std::getline(in, line); ++n) {
-    if (line.empty()) continue;
+    if (common::trim_blanks(line).empty()) continue;
     const std::string where = fmt::format("{}:{}", origin, n);
-    const auto cells = split(line);
+    const auto fields = common::split_csv_line(line);
+    const std::vector<std::string> cells(fields.begin(), fields.end());
     if (cells.size() != 12)
       throw FidelityError(where, "", fmt::format("expected 12 columns, got {} (fields may not hold commas)", cells.size()));
     auto integer = [&](const char* column, const std::string& s) {

@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "common/csv_line.hpp"
 #include "common/strict_number.hpp"
 #include "common/text_file.hpp"
 #include "roofline/simulate/error.hpp"
@@ -28,23 +29,8 @@ Workload fixed_batch(std::int64_t batch, std::int64_t prompt, std::int64_t outpu
 
 namespace {
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
-  return s;
-}
-
-std::vector<std::string_view> split_commas(std::string_view line) {
-  std::vector<std::string_view> fields;
-  std::size_t start = 0;
-  for (;;) {
-    const std::size_t comma = line.find(',', start);
-    fields.push_back(
-        trim(line.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start)));
-    if (comma == std::string_view::npos) return fields;
-    start = comma + 1;
-  }
-}
+using common::split_csv_line;
+using common::trim_blanks;
 
 // The columns a trace may have; index into Columns::at.
 enum Column { arrival, prompt, output, prefix_id, prefix_tokens, kColumns };
@@ -160,12 +146,12 @@ Workload parse_trace(const std::string& text, const std::string& origin) {
     const std::string_view raw(text.data() + pos, (nl == std::string::npos ? text.size() : nl) - pos);
     pos = nl == std::string::npos ? text.size() : nl + 1;
     ++line_no;
-    const std::string_view line = trim(raw);
+    const std::string_view line = trim_blanks(raw);
     if (line.empty() || line.front() == '#') continue;
     const std::string where = fmt::format("trace {}:{}", origin, line_no);
     if (line.find('"') != std::string_view::npos) throw SimError(where, "", "quoted CSV fields are not supported");
-    if (!p.have_header) p.header(split_commas(line), where);
-    else p.request(split_commas(line), line_no, where);
+    if (!p.have_header) p.header(split_csv_line(line), where);
+    else p.request(split_csv_line(line), line_no, where);
   }
   Workload& w = p.w;
   if (!p.have_header) throw SimError(fmt::format("trace {}", origin), "", "is empty (expected a header line)");

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "common/csv_line.hpp"
 #include "common/quantile.hpp"
 #include "common/strict_number.hpp"
 #include "opmodel/op_names.hpp"
@@ -28,17 +29,6 @@ std::vector<Measurement> flatten(std::map<Key, std::vector<double>>& groups) {
   return out;
 }
 
-std::vector<std::string> split(const std::string& line, char sep) {
-  std::vector<std::string> cells;
-  std::stringstream ss(line);
-  std::string cell;
-  while (std::getline(ss, cell, sep)) {
-    const auto b = cell.find_first_not_of(" \t\r"), e = cell.find_last_not_of(" \t\r");
-    cells.push_back(b == std::string::npos ? "" : cell.substr(b, e - b + 1));
-  }
-  if (!line.empty() && line.back() == sep) cells.emplace_back();
-  return cells;
-}
 
 double parse_number(const std::string& text, const std::string& where) {
   const auto v = common::parse_real(text);
@@ -108,7 +98,8 @@ std::vector<Measurement> parse_measured_csv(const std::string& text, const std::
   while (std::getline(in, line)) {
     ++number;
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    const std::vector<std::string> cells = split(line, ',');
+    const auto fields = common::split_csv_line(line);
+    const std::vector<std::string> cells(fields.begin(), fields.end());
     const std::string where = fmt::format("{}:{}", origin, number);
     if (!header) {
       if (cells != kHeader)
