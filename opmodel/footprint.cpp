@@ -129,6 +129,7 @@ WeightParts weight_bytes_by_part(const ModelConfig& m, const Scenario& s) {
   for_each_weight(m, [&](std::int64_t rows, std::int64_t cols, Module module, Part part, std::int64_t count) {
     const double bytes = double(count) * stored_bytes(rows, cols, module, s, dense);
     (part == Part::layers ? parts.layers : part == Part::embedding ? parts.embedding : parts.head) += bytes;
+    if (module == Module::experts) parts.experts += bytes;
   });
   return parts;
 }

@@ -21,6 +21,7 @@ double weight_bytes(const ModelConfig& m, const Scenario& s);
 // table, and what follows the layers (final_norm, and lm_head unless tied to the embedding).
 struct WeightParts {
   double layers = 0;
+  double experts = 0;  // the routed experts' share of layers (what expert parallelism shards)
   double embedding = 0;
   double head = 0;
   double total() const { return layers + embedding + head; }

@@ -13,6 +13,8 @@ struct XYSeries {
   std::string name;
   std::vector<std::pair<double, double>> points;  // (x, y)
   bool right_axis = false;                        // plotted against the y2 axis
+  bool points_only = false;                       // a scatter: markers, no joining line
+  std::string color;                              // "#rrggbb"; empty: the palette's next
 };
 
 struct Marker {  // a labelled horizontal (y) or vertical (x) line

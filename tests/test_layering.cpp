@@ -29,12 +29,14 @@ const std::map<std::string, std::set<std::string>>& allowed() {
       {"reports", {"common"}},
       {"roofline/core", {"common", "hardware", "opmodel"}},
       {"roofline/simulate", {"common", "hardware", "opmodel", "reports", "roofline/core"}},
+      {"roofline/search", {"common", "hardware", "opmodel", "reports", "roofline/core", "roofline/simulate"}},
       {"roofline/validate", {"common", "hardware", "opmodel", "engine", "roofline/core"}},
       {"roofline/present",
-       {"common", "hardware", "opmodel", "reports", "roofline/core", "roofline/simulate", "roofline/validate"}},
+       {"common", "hardware", "opmodel", "reports", "roofline/core", "roofline/simulate", "roofline/search",
+        "roofline/validate"}},
       {"roofline/cli",
        {"common", "hardware", "opmodel", "engine", "reports", "roofline/core", "roofline/simulate",
-        "roofline/validate", "roofline/present"}},
+        "roofline/search", "roofline/validate", "roofline/present"}},
   };
   return rules;
 }

@@ -11,6 +11,7 @@ int measure_host(int argc, const char* const* argv);
 int plot(int argc, const char* const* argv);
 int report(int argc, const char* const* argv);
 int run(int argc, const char* const* argv);
+int search(int argc, const char* const* argv);
 int simulate(int argc, const char* const* argv);
 int validate(int argc, const char* const* argv);
 

@@ -19,6 +19,7 @@ constexpr const char* kUsage =
     "                or of a validation's measured points (--measured validate.json)\n"
     "  report        one self-contained HTML page of the analysis or of a validation: tables and charts\n"
     "  simulate      serve a workload (batch, trace or generated) over time: latency, throughput, KV use\n"
+    "  search        the best deployment (parallelism, pools, batch, formats) under TTFT and TPOT targets\n"
     "  measure-host  measure this machine's roofs into a hardware profile (use it as --hw FILE)\n"
     "  run           generate with the reference engine (random or safetensors weights), timing every kernel\n"
     "  fidelity      published end-to-end measurements against the expected and bound figures\n"
@@ -46,6 +47,7 @@ int main(int argc, char** argv) {
     if (command == "report") return roofline::cli::report(sub_argc, sub_argv);
     if (command == "run") return roofline::cli::run(sub_argc, sub_argv);
     if (command == "simulate") return roofline::cli::simulate(sub_argc, sub_argv);
+    if (command == "search") return roofline::cli::search(sub_argc, sub_argv);
     if (command == "validate") return roofline::cli::validate(sub_argc, sub_argv);
     std::cerr << "roofline: unknown command '" << command << "'\n" << kUsage;
     return 2;

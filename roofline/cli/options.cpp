@@ -4,6 +4,7 @@
 #include <cmath>
 #include <ctime>
 #include <iostream>
+#include <limits>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -14,6 +15,7 @@
 #include "hardware/presets.hpp"
 #include "opmodel/error.hpp"
 #include "reports/output_file.hpp"
+#include "roofline/simulate/error.hpp"
 
 namespace roofline::cli {
 
@@ -268,6 +270,71 @@ void emit(const std::string& path, const std::string& content) {
     return;
   }
   reports::write_file_atomically(path, content);
+}
+
+}  // namespace roofline::cli
+
+namespace roofline::cli {
+
+namespace {
+
+sim::Distribution distribution(const po::variables_map& vm, const char* option) {
+  try {
+    return sim::parse_distribution(vm[option].as<std::string>(), option);
+  } catch (const sim::OptionError& e) {
+    throw UsageError(e.option(), e.problem());
+  }
+}
+
+}  // namespace
+
+sim::Workload generated_workload(const po::variables_map& vm, const char* prompt_option, const char* output_option) {
+  constexpr std::int64_t kMaxTokens = sim::kMaxTokens;
+  sim::Generator g;
+  const std::string rate = vm.count("rate") ? vm["rate"].as<std::string>() : std::string("inf");
+  g.rate_per_s = rate == "inf" ? std::numeric_limits<double>::infinity() : parse_number("rate", rate, 1e-9, 1e9);
+  if (g.rate_per_s <= 0) throw UsageError("rate", "must be positive");
+  g.requests = parse_integer("requests", vm["requests"].as<std::string>(), 1, sim::kMaxRequests);
+  g.prompt = distribution(vm, prompt_option);
+  g.output = distribution(vm, output_option);
+  if (vm.count("prefix-tokens"))
+    g.prefix_tokens = parse_integer("prefix-tokens", vm["prefix-tokens"].as<std::string>(), 0, kMaxTokens / 2);
+  if (vm.count("prefixes")) g.prefixes = parse_integer("prefixes", vm["prefixes"].as<std::string>(), 1, 1 << 20);
+  g.seed = std::uint64_t(
+      parse_integer("seed", vm["seed"].as<std::string>(), 0, std::numeric_limits<std::int64_t>::max()));
+  return sim::generate(g);
+}
+
+sim::KvLink kv_link(const po::variables_map& vm, const hardware::Profile& hw) {
+  const std::string text = vm["kv-link"].as<std::string>();
+  const auto colon = text.find(':');
+  const std::string rate = text.substr(0, colon);
+  sim::KvLink link;
+  // Line rates per direction: InfiniBand NDR 4x and 400GbE carry 400 Gb/s, HDR 4x and 200GbE 200 Gb/s, 100GbE
+  // 100 Gb/s (IBTA and IEEE 802.3 signalling rates; NVIDIA ConnectX-7 datasheet).
+  static const std::pair<const char*, double> kNamed[] = {
+      {"ib-ndr", 50e9}, {"ib-hdr", 25e9}, {"eth-400g", 50e9}, {"eth-200g", 25e9}, {"eth-100g", 12.5e9}};
+  if (rate == "interconnect") {
+    if (!hw.interconnect || !hw.interconnect->bytes_per_s_per_direction)
+      throw UsageError("kv-link", fmt::format("interconnect: profile {} has no interconnect bandwidth; give a rate "
+                                              "in GB/s or a named link (ib-ndr, ib-hdr, eth-400g, eth-200g, eth-100g)",
+                                              hw.name));
+    link.name = hw.interconnect->name;
+    link.bytes_per_s = hw.interconnect->bytes_per_s_per_direction->value;
+    if (hw.interconnect->latency_s) link.latency_s = hw.interconnect->latency_s->value;
+  } else {
+    for (const auto& [name, bytes_per_s] : kNamed)
+      if (rate == name) {
+        link.name = name;
+        link.bytes_per_s = bytes_per_s;
+      }
+    if (link.name.empty()) {
+      link.bytes_per_s = parse_number("kv-link", rate, 1e-3, 1e6) * 1e9;
+      link.name = rate + " GB/s";
+    }
+  }
+  if (colon != std::string::npos) link.latency_s = parse_number("kv-link", text.substr(colon + 1), 0, 1);
+  return link;
 }
 
 }  // namespace roofline::cli

@@ -14,6 +14,8 @@
 #include "roofline/core/analysis.hpp"
 #include "roofline/present/charts.hpp"
 #include "roofline/present/measured_chart.hpp"
+#include "roofline/simulate/disaggregated.hpp"
+#include "roofline/simulate/workload.hpp"
 #include "roofline/validate/validation_file.hpp"
 
 namespace roofline::cli {
@@ -75,6 +77,16 @@ MeasuredSelection measured_selection(const po::variables_map& vm, const Validati
 void reject_given(const po::variables_map& vm, const std::vector<std::string>& options, const std::string& why);
 // The options add_analysis_options and add_chart_options declare.
 const std::vector<std::string>& analysis_option_names();
+
+// A generated workload from --rate ('inf': all at t = 0), --requests, the two length distributions (named by
+// the command: --prompt-dist/--output-dist, or --isl/--osl), --prefix-tokens and --prefixes where the command
+// declares them, and --seed; throws UsageError.
+sim::Workload generated_workload(const po::variables_map& vm, const char* prompt_option, const char* output_option);
+
+// --kv-link: where a disaggregated server's KV caches travel: "interconnect" (the profile's, per direction, and
+// its latency), a named line rate (ib-ndr 50 GB/s, ib-hdr 25 GB/s, eth-100g 12.5 GB/s, eth-400g 50 GB/s; latency
+// 0 unless given), or GB/s per device; ":LATENCY_S" after any of them. Throws UsageError.
+sim::KvLink kv_link(const po::variables_map& vm, const hardware::Profile& hw);
 
 // Warnings of a result: with --strict the first is a UsageError; else each goes to stderr, "roofline CMD: warning:".
 void handle_warnings(const po::variables_map& vm, const std::vector<std::string>& warnings, const std::string& command);

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <iostream>
 #include <limits>
+#include <sstream>
 
 #include <fmt/format.h>
 
@@ -12,6 +13,7 @@
 #include "roofline/cli/commands.hpp"
 #include "roofline/simulate/simulator.hpp"
 #include "roofline/simulate/error.hpp"
+#include "roofline/present/disaggregated_output.hpp"
 #include "roofline/present/simulation_output.hpp"
 
 namespace roofline::cli {
@@ -55,7 +57,21 @@ void add_options(po::options_description& desc) {
       ("pp", po::value<std::string>()->default_value("1"), "pipeline stages")
       ("replicas", po::value<std::string>()->default_value("1"), "replicas sharing the requests round robin")
       ("microbatches", po::value<std::string>(), "micro-batches per step with --pp > 1 (default: pp)")
+      ("ep", po::value<std::string>()->default_value("1"),
+       "MoE: expert-parallel devices, 1 or --tp (each holds E/ep whole experts)")
+      ("dp-attention", po::bool_switch(),
+       "MoE: attention data-parallel over the --tp devices (whole heads, each its own sequences' KV)")
+      ("ep-skew", po::value<std::string>(),
+       "MoE with --ep > 1: routed rows on the busiest device over the mean (default: the expected maximum\n"
+       "under uniform random routing)")
       ("link-latency", po::value<std::string>(), "interconnect latency in seconds (overrides the profile's)")
+      ("prefill-pool", po::value<std::string>(),
+       "disaggregated serving: the prefill pool, N:tpT[:ppP][:epE][:dp] (N instances of tp x pp devices;\n"
+       "ep and DP attention for MoE), with --decode-pool")
+      ("decode-pool", po::value<std::string>(), "disaggregated serving: the decode pool (same form)")
+      ("kv-link", po::value<std::string>()->default_value("interconnect"),
+       "disaggregated: where KV caches travel: interconnect | ib-ndr | ib-hdr | eth-400g | eth-200g |\n"
+       "eth-100g | GB/s per device, each with an optional :LATENCY_S")
       ("time-model", po::value<std::string>()->default_value("bound"),
        "op times: bound (the roofline) | calibrated (the profile's fits from validate --sweep --save-profile)")
       ("draft-model", po::value<std::string>(), "speculative decoding: the draft model (preset or config.json), or mtp: the model's own\n"
@@ -75,14 +91,6 @@ std::int64_t integer(const po::variables_map& vm, const char* option, std::int64
   return parse_integer(option, vm[option].as<std::string>(), lo, hi);
 }
 
-sim::Distribution distribution(const po::variables_map& vm, const char* option) {
-  try {
-    return sim::parse_distribution(vm[option].as<std::string>(), option);
-  } catch (const sim::OptionError& e) {
-    throw UsageError(e.option(), e.problem());
-  }
-}
-
 sim::Workload workload(const po::variables_map& vm) {
   const bool fixed = vm.count("batch") || vm.count("prompt") || vm.count("gen");
   const bool trace = vm.count("trace") > 0;
@@ -99,17 +107,7 @@ sim::Workload workload(const po::variables_map& vm) {
     return sim::fixed_batch(batch, prompt, gen);
   }
   if (trace) return sim::load_trace(vm["trace"].as<std::string>());
-  sim::Generator g;
-  const std::string rate = vm["rate"].as<std::string>();
-  g.rate_per_s = rate == "inf" ? std::numeric_limits<double>::infinity() : parse_number("rate", rate, 1e-9, 1e9);
-  if (g.rate_per_s <= 0) throw UsageError("rate", "must be positive");
-  g.requests = integer(vm, "requests", 1, sim::kMaxRequests);
-  g.prompt = distribution(vm, "prompt-dist");
-  g.output = distribution(vm, "output-dist");
-  g.prefix_tokens = integer(vm, "prefix-tokens", 0, kMaxTokens / 2);
-  g.prefixes = integer(vm, "prefixes", 1, 1 << 20);
-  g.seed = std::uint64_t(integer(vm, "seed", 0, std::numeric_limits<std::int64_t>::max()));
-  return sim::generate(g);
+  return generated_workload(vm, "prompt-dist", "output-dist");
 }
 
 sim::SimConfig config(const po::variables_map& vm) {
@@ -130,6 +128,9 @@ sim::SimConfig config(const po::variables_map& vm) {
   c.pp = int(integer(vm, "pp", 1, 4096));
   c.replicas = int(integer(vm, "replicas", 1, 4096));
   if (vm.count("microbatches")) c.microbatches = int(integer(vm, "microbatches", 1, 1024));
+  c.expert.ep = int(integer(vm, "ep", 1, 4096));
+  c.expert.dp_attention = vm["dp-attention"].as<bool>();
+  if (vm.count("ep-skew")) c.expert.skew = parse_number("ep-skew", vm["ep-skew"].as<std::string>(), 1, 4096);
   const std::string time_model = vm["time-model"].as<std::string>();
   if (time_model != "bound" && time_model != "calibrated")
     throw UsageError("time-model", fmt::format("expected bound or calibrated, got '{}'", time_model));
@@ -149,6 +150,27 @@ sim::SimConfig config(const po::variables_map& vm) {
     c.speculation = sp;
   }
   return c;
+}
+
+// "N:tpT[:ppP][:epE][:dp]" into the pool's replicas, tp, pp and expert layout.
+void read_pool(const std::string& option, const std::string& text, sim::SimConfig& c) {
+  std::vector<std::string> parts;
+  std::stringstream in(text);
+  for (std::string part; std::getline(in, part, ':');) parts.push_back(part);
+  if (parts.empty() || text.back() == ':')
+    throw UsageError(option, fmt::format("expected N:tpT[:ppP][:epE][:dp], got '{}'", text));
+  c.replicas = int(parse_integer(option, parts[0], 1, 4096));
+  bool tp = false;
+  for (std::size_t i = 1; i < parts.size(); ++i) {
+    const std::string& p = parts[i];
+    auto value = [&](std::size_t prefix) { return int(parse_integer(option, p.substr(prefix), 1, 4096)); };
+    if (p.rfind("tp", 0) == 0) c.tp = value(2), tp = true;
+    else if (p.rfind("pp", 0) == 0) c.pp = value(2);
+    else if (p.rfind("ep", 0) == 0) c.expert.ep = value(2);
+    else if (p == "dp") c.expert.dp_attention = true;
+    else throw UsageError(option, fmt::format("'{}' in '{}' is none of tpT, ppP, epE, dp", p, text));
+  }
+  if (!tp) throw UsageError(option, fmt::format("'{}' gives no tpT", text));
 }
 
 // A layout the options ask for that the model cannot take (--tp 3 on 32 heads, --pp beyond the layers) is a bad
@@ -188,6 +210,31 @@ int simulate(int argc, const char* const* argv) {
   if (c.speculation && vm["draft-model"].as<std::string>() == "mtp") c.speculation->draft = opmodel::mtp_draft(model);
   const auto hw = hardware_profile(vm);
 
+  if (vm.count("prefill-pool") || vm.count("decode-pool")) {
+    if (!vm.count("prefill-pool") || !vm.count("decode-pool"))
+      throw UsageError(vm.count("prefill-pool") ? "decode-pool" : "prefill-pool",
+                       "is needed too: disaggregated serving has a prefill and a decode pool");
+    reject_given(vm, {"tp", "pp", "replicas", "ep", "dp-attention", "microbatches", "trace-out"},
+                 "does not apply to disaggregated pools (give each pool's layout in --prefill-pool, --decode-pool)");
+    sim::DisaggConfig dc{c, c, kv_link(vm, hw)};
+    read_pool("prefill-pool", vm["prefill-pool"].as<std::string>(), dc.prefill);
+    read_pool("decode-pool", vm["decode-pool"].as<std::string>(), dc.decode);
+    dc.prefill.speculation.reset();  // the draft runs where tokens are decoded
+    dc.decode.prefix_caching = false;  // the prefix arrives inside each transferred cache
+    sim::DisaggResult result;
+    try {
+      result = sim::simulate_disaggregated(model, hw, w, dc);
+    } catch (const sim::OptionError& e) {
+      throw UsageError(e.option(), e.problem());
+    }
+    handle_warnings(vm, result.warnings, "simulate");
+    const sim::DisaggRun run{model, hw, w, dc};
+    if (vm.count("workload-out")) reports::write_file_atomically(vm["workload-out"].as<std::string>(), sim::to_csv(w));
+    emit(vm["output"].as<std::string>(),
+         format == "json" ? sim::to_json(run, result).dump(2) + "\n" : sim::render_table(run, result));
+    return 0;
+  }
+  if (!vm["kv-link"].defaulted()) throw UsageError("kv-link", "applies to disaggregated serving (--prefill-pool)");
   const sim::SimResult result = run_simulation(model, hw, w, c);
   handle_warnings(vm, result.warnings, "simulate");
   const sim::Summary summary = sim::summarize(result);

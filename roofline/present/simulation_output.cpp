@@ -33,6 +33,7 @@ std::vector<TimeRow> time_rows(const SimResult& r) {
   const TimeByOp& t = r.time_by_op;
   for (std::size_t i = 0; i < t.size; ++i) rows.push_back({std::string(t.names[i]), t.op_s[i]});
   if (t.allreduce_s > 0) rows.push_back({"tp all-reduce", t.allreduce_s});
+  if (t.alltoall_s > 0) rows.push_back({"ep all-to-all", t.alltoall_s});
   if (t.draft_s > 0) rows.push_back({"draft model", t.draft_s});
   if (r.bubble_s > 0) rows.push_back({"pipeline bubble", r.bubble_s});
   std::stable_sort(rows.begin(), rows.end(), [](const TimeRow& a, const TimeRow& b) { return a.time_s > b.time_s; });
@@ -53,6 +54,8 @@ std::string link_text(const Layout& l, bool expected) {
   return t;
 }
 
+}  // namespace
+
 json config_json(const SimConfig& c, const SimResult& r) {
   json cfg = {{"scheduler", to_string(c.scheduler)},
               {"time_model", c.calibrated ? "calibrated" : "bound"},
@@ -63,6 +66,9 @@ json config_json(const SimConfig& c, const SimResult& r) {
               {"tp", c.tp},
               {"pp", c.pp},
               {"replicas", c.replicas},
+              {"ep", c.expert.ep},
+              {"dp_attention", c.expert.dp_attention},
+              {"ep_skew", c.expert.skew ? json(*c.expert.skew) : json("random routing")},
               {"devices", c.tp * c.pp * c.replicas},
               {"microbatches", c.pp > 1 ? (c.microbatches > 0 ? c.microbatches : c.pp) : 1},
               {"weight_dtype", opmodel::to_string(c.scenario.weight_dtype)},
@@ -83,6 +89,8 @@ json config_json(const SimConfig& c, const SimResult& r) {
                           {"accept_rate", c.speculation->accept_rate}};
   return cfg;
 }
+
+namespace {
 
 json memory_json(const SimResult& r, const Summary& s) {
   const MemoryPlan& m = r.memory;
@@ -110,7 +118,7 @@ json timeline_json(const SimResult& r) {
          {"running", st.running},
          {"waiting", st.waiting},
          {"kv_blocks_used", st.kv_blocks_used},
-         {"memory_bytes", m.weights_bytes + m.workspace_bytes + double(st.kv_blocks_used) * m.block_bytes}});
+         {"memory_bytes", m.weights_bytes + m.workspace_bytes + m.state_bytes + m.device_kv_bytes(st.kv_blocks_used)}});
   return timeline;
 }
 
@@ -171,26 +179,32 @@ json to_json(const RunInfo& run, const SimResult& r, const Summary& s) {
   return j;
 }
 
-std::string render_table(const RunInfo& run, const SimResult& r, const Summary& s) {
-  using reports::Align;
-  using reports::duration;
-  using reports::si;
+namespace {
+
+using reports::Align;
+using reports::duration;
+using reports::si;
+
+}  // namespace
+
+std::string server_text(const RunInfo& run, const SimResult& r, bool workload_line) {
   const SimConfig& c = run.config;
-  const auto& sc = c.scenario;
   std::string out;
-  out += fmt::format("{} on {} ({}): weights {}, activations {}, KV {}, attention {}, fusion {}\n", run.model.name,
-                     run.hardware.name, run.hardware.description, opmodel::describe_weights(sc),
-                     opmodel::to_string(sc.act_dtype), opmodel::to_string(sc.kv_dtype),
-                     opmodel::to_string(sc.attention), opmodel::to_string(sc.fusion));
-  if (!run.hardware.overrides.empty())
-    out += fmt::format("hardware overrides: {}\n", fmt::join(run.hardware.overrides, "; "));
-  for (const auto& w : r.warnings) out += fmt::format("warning: {}\n", w);
   out += fmt::format(
       "server: {} replica{} x tp {} x pp {} = {} device{}; {}; KV blocks of {} tokens; prefix caching {}\n", c.replicas,
       c.replicas == 1 ? "" : "s", c.tp, c.pp, c.tp * c.pp * c.replicas, c.tp * c.pp * c.replicas == 1 ? "" : "s",
       scheduler_text(r, c), c.block_size, c.prefix_caching ? "on" : "off");
+  if (r.layout.split())
+    out += fmt::format("experts: {}; attention {}; load of the busiest expert device: {}\n",
+                       c.expert.ep > 1 ? fmt::format("whole over ep {} devices ({} each)", c.expert.ep,
+                                                     r.layout.shard.num_experts / c.expert.ep)
+                                       : fmt::format("each sharded over tp {}", c.tp),
+                       c.expert.dp_attention ? fmt::format("data-parallel over {} devices (whole heads, own KV)", c.tp)
+                                             : fmt::format("tensor-parallel over {}", c.tp),
+                       c.expert.skew ? fmt::format("{} x the mean (--ep-skew)", *c.expert.skew)
+                                     : std::string("expected maximum under uniform random routing"));
   if (r.layout.link_bytes_per_s > 0) out += fmt::format("interconnect: {}\n", link_text(r.layout, c.calibrated));
-  out += fmt::format("workload: {}\n", run.workload.description);
+  if (workload_line) out += fmt::format("workload: {}\n", run.workload.description);
   const MemoryPlan& m = r.memory;
   out += fmt::format("memory per device: weights {} + workspace {} ({} tokens) + KV cache {} ({} blocks of {})",
                      si(m.weights_bytes, "B"), si(m.workspace_bytes, "B"), m.workspace_tokens, si(m.kv_bytes(), "B"),
@@ -200,8 +214,11 @@ std::string render_table(const RunInfo& run, const SimResult& r, const Summary& 
   else
     out += fmt::format(" of {} usable ({} x {})\n", si(m.usable_bytes, "B"), si(*m.capacity_bytes, "B"),
                        c.memory_utilization);
-  out += "\n";
+  return out;
+}
 
+std::string latency_text(const Summary& s) {
+  std::string out;
   out += fmt::format("{} requests: {} prompt and {} output tokens in {}\n", s.requests, s.prompt_tokens,
                      s.output_tokens, duration(s.duration_s));
   reports::Table t({{"latency", Align::left}, {"mean"}, {"p50"}, {"p90"}, {"p99"}});
@@ -212,6 +229,13 @@ std::string render_table(const RunInfo& run, const SimResult& r, const Summary& 
   out += t.render();
   out += fmt::format("throughput: {:.2f} requests/s, {:.0f} output tokens/s, {:.0f} tokens/s in all\n",
                      s.requests_per_s, s.output_tokens_per_s, s.total_tokens_per_s);
+  return out;
+}
+
+std::string use_text(const RunInfo& run, const SimResult& r, const Summary& s) {
+  const SimConfig& c = run.config;
+  const MemoryPlan& m = r.memory;
+  std::string out;
   out += fmt::format("steps: {} (mean {}); preemptions: {} ({} tokens recomputed)\n", r.step_count,
                      duration(s.mean_step_s), s.preemptions, r.lost_tokens);
   out += fmt::format("KV cache: peak {} of {} blocks ({}), mean {}; peak memory per device {}\n", s.peak_kv_blocks,
@@ -237,7 +261,27 @@ std::string render_table(const RunInfo& run, const SimResult& r, const Summary& 
                          *s.spec_throughput_speedup);
     out += "\n";
   }
+  return out;
+}
 
+std::string render_table(const RunInfo& run, const SimResult& r, const Summary& s) {
+  using reports::Align;
+  using reports::duration;
+  using reports::si;
+  const SimConfig& c = run.config;
+  const auto& sc = c.scenario;
+  std::string out;
+  out += fmt::format("{} on {} ({}): weights {}, activations {}, KV {}, attention {}, fusion {}\n", run.model.name,
+                     run.hardware.name, run.hardware.description, opmodel::describe_weights(sc),
+                     opmodel::to_string(sc.act_dtype), opmodel::to_string(sc.kv_dtype),
+                     opmodel::to_string(sc.attention), opmodel::to_string(sc.fusion));
+  if (!run.hardware.overrides.empty())
+    out += fmt::format("hardware overrides: {}\n", fmt::join(run.hardware.overrides, "; "));
+  for (const auto& w : r.warnings) out += fmt::format("warning: {}\n", w);
+  out += server_text(run, r);
+  out += "\n";
+  out += latency_text(s);
+  out += use_text(run, r, s);
   out += "\ndevice time by op (one device per stage, all steps):\n";
   reports::Table ops({{"op", Align::left}, {"time"}, {"share"}});
   const auto rows = time_rows(r);

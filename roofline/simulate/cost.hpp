@@ -6,6 +6,7 @@
 #include <array>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -20,11 +21,28 @@
 
 namespace roofline::sim {
 
+// How a MoE replica spreads its experts and attention over its tp devices (pp = 1).
+struct ExpertParallel {
+  int ep = 1;                  // devices holding whole experts, E/ep each: 1 (each expert sharded over tp) or tp
+  bool dp_attention = false;   // attention data-parallel: each device runs whole heads for its own 1/tp of the
+                               // sequences (and holds their KV), as MLA models are served
+  std::optional<double> skew;  // routed rows on the most loaded device over the mean; absent: the expected
+                               // maximum under uniform random routing (max_load_factor)
+};
+
 // How one replica lays the model on its devices: tensor parallelism shards the heads, the MLP and the
-// vocabulary over tp devices; pipeline parallelism gives each of pp stages a run of consecutive layers.
+// vocabulary over tp devices; pipeline parallelism gives each of pp stages a run of consecutive layers; expert
+// parallelism (ExpertParallel) keeps experts whole on ep devices, and DP attention gives each device whole
+// heads for a share of the sequences.
 struct Layout {
-  opmodel::ModelConfig shard;              // what one device computes: h/tp, g/tp, f/tp, ceil(V/tp)
+  opmodel::ModelConfig shard;              // what one device computes: h/tp, g/tp, f/tp, ceil(V/tp) (whole heads,
+                                           // MLPs and vocabulary with DP attention; whole experts with ep > 1)
   int tp = 1, pp = 1;
+  ExpertParallel expert;
+  double max_normal = 0;                   // E[max of ep standard normals], for the random-routing load
+  // Steps run through split_step_s: experts or attention are not simply tensor-parallel.
+  bool split() const { return expert.ep > 1 || expert.dp_attention; }
+  int attention_ranks() const { return expert.dp_attention ? tp : 1; }
   std::int64_t layers = 0;                 // L of the whole model
   std::vector<std::int64_t> stage_layers;  // per stage; the first L mod pp stages take one more
   bool tied_embeddings = false;
@@ -38,9 +56,20 @@ struct Layout {
 };
 
 // Throws SimError when tp does not divide the heads, KV heads or MLP width, when pp exceeds the layers,
-// or when tp or pp > 1 and the profile has no interconnect bandwidth.
+// or when tp or pp > 1 and the profile has no interconnect bandwidth; OptionError for expert parallelism on a
+// dense model, with pp > 1, or with ep other than 1 or tp.
 Layout make_layout(const opmodel::ModelConfig& m, const hardware::Profile& hw, int tp, int pp,
-                   std::optional<double> link_latency_s);
+                   std::optional<double> link_latency_s, const ExpertParallel& expert = {});
+
+// E[max of n independent standard normals] = integral of x n phi(x) Phi(x)^(n-1) dx (0 for n = 1).
+double expected_max_standard_normal(int n);
+// Routed rows on the most loaded of ep devices over the mean, for `rows` = tokens x k routed rows: the given
+// skew, or under uniform random routing each device's load ~ Binomial(rows, 1/ep) (mean mu = rows/ep, sigma =
+// sqrt(rows (1/ep)(1 - 1/ep))), so E[max] / mu = 1 + E[max of ep normals] sqrt((ep - 1) / rows), at most ep.
+double max_load_factor(const Layout& l, double rows);
+// Devices besides its own that one token's k routed rows reach: each of the ep - 1 others holds one of the
+// token's experts with probability 1 - (1 - 1/ep)^k (the k picks taken as independent).
+double remote_devices_per_token(int ep, double k);
 
 // Ring all-reduce of `bytes` over n devices: a reduce-scatter then an all-gather, each n - 1 steps in
 // which every device sends bytes / n to its neighbour: 2 (n-1)/n bytes / bandwidth + 2 (n-1) latency.
@@ -58,7 +87,9 @@ struct TimeByOp {
   std::array<std::string_view, opmodel::OpList::kCapacity> names{};
   std::array<double, opmodel::OpList::kCapacity> op_s{};
   std::size_t size = 0;
-  double allreduce_s = 0;  // tensor-parallel all-reduces
+  double allreduce_s = 0;  // tensor-parallel all-reduces (with DP attention: the MoE layers' all-gather and
+                           // reduce-scatter of tokens)
+  double alltoall_s = 0;   // expert parallelism's dispatch and combine
   double send_s = 0;       // pipeline sends between stages
   double draft_s = 0;      // speculative decoding's draft model (its own ops are not split out)
   // The slot of the op called name, added at the end when new (the vocabulary is fixed: at most kCapacity names a
@@ -94,6 +125,17 @@ class StepCost {
   // of the micro-batch's activations per layer. Adds the op and all-reduce times into `tally` when given.
   // With pp = 1 and tp = 1 the time is analyze_step's, summed the same way.
   void stage_times(const opmodel::BatchShape& b, double* stage_s, TimeByOp* tally) const;
+  // A step with expert parallelism or DP attention (layout().split(), pp = 1): ranks[r] is DP rank r's share of
+  // the batch (one rank, the whole batch, without DP attention) and global the whole step. The time is the
+  // slowest rank's attention and dense ops, the routed experts on the most loaded device (the global step's
+  // expert ops x max_load_factor / ep, weights / ep), and per MoE layer the all-to-all dispatch and combine
+  // (DP attention, ep = tp), the all-gather and reduce-scatter of tokens (DP attention, ep = 1), or, without DP
+  // attention, the usual two all-reduces per layer (they also sum the experts' partial outputs).
+  double split_step_s(std::span<const opmodel::BatchShape> ranks, const opmodel::BatchShape& global,
+                      TimeByOp* tally) const;
+  // One dispatch (or combine) of `tokens` tokens of one DP rank: tokens x d x a_float x remote_devices_per_token
+  // bytes out of the device over its link, plus the link's latency.
+  double alltoall_s(double tokens) const;
   // The two all-reduces of one layer for `tokens` tokens: 2 ring_allreduce_s(tokens d a_float).
   double allreduce_per_layer_s(double tokens) const;
   // A micro-batch's activations (tokens x d x a_float) sent from one stage to the next: bytes / bw + latency.

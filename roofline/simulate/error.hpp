@@ -29,4 +29,11 @@ class OptionError : public SimError {
   std::string option_;
 };
 
+// A deployment whose devices cannot hold it: the weights and workspace leave no KV cache, or a request needs
+// more KV blocks than a replica has. The search rejects such candidates without simulating them.
+class MemoryError : public SimError {
+ public:
+  using SimError::SimError;
+};
+
 }  // namespace roofline::sim

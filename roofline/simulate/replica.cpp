@@ -16,7 +16,13 @@ Replica::Replica(const Shared& shared, std::int32_t index, std::vector<std::int3
   seqs_.resize(ids_.size());
   for (std::size_t i = 0; i < ids_.size(); ++i) {
     seqs_[i].request = ids_[i];
-    seqs_[i].known = shared_.workload.requests[std::size_t(ids_[i])].prompt_tokens;
+    const Request& r = shared_.workload.requests[std::size_t(ids_[i])];
+    seqs_[i].known = r.prompt_tokens;
+    if (r.prefilled) {  // the first token came with it
+      seqs_[i].known = r.prompt_tokens + 1;
+      seqs_[i].generated = 1;
+      seqs_[i].transferred = true;
+    }
   }
 }
 
@@ -181,6 +187,16 @@ double Replica::cost_step() {
   stage_s_.resize(std::size_t(M * P));
   const opmodel::ModelConfig& model = target.layout().shard;
   auto target_shape = [](const Entry& e) { return opmodel::SequenceShape{1, e.q, e.kv, e.logits}; };
+  if (const int R = target.layout().attention_ranks(); R > 1) {
+    // DP attention (pp = 1): each sequence stays on one rank, dealt round robin by its place in the replica.
+    const opmodel::BatchShape global = shape_of([](std::size_t) { return true; }, target_shape, model);
+    rank_shapes_.resize(std::size_t(R));
+    for (int r = 0; r < R; ++r)
+      rank_shapes_[std::size_t(r)] =
+          shape_of([&](std::size_t i) { return plan_[i].seq % R == r; }, target_shape, model);
+    stage_s_[0] = target.split_step_s(rank_shapes_, global, &shared_.out.time_by_op);
+    return pipeline_makespan(M, draft_s);
+  }
   for (int m = 0; m < M; ++m) {
     const opmodel::BatchShape b = shape_of([&](std::size_t i) { return mb_of_[i] == m; }, target_shape, model);
     target.stage_times(b, &stage_s_[std::size_t(m * P)], &shared_.out.time_by_op);

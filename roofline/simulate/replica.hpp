@@ -37,6 +37,7 @@ class Replica {
     std::int64_t own_blocks = 0;
     bool uses_prefix = false;
     bool planned = false;  // in this step's plan
+    bool transferred = false;  // a prefilled request whose KV is loaded at admission (not yet admitted)
     double first_token_s = -1;
   };
   // One sequence's part of a step: q tokens after kv cached; drafts >= 0 for a speculative decode.
@@ -59,6 +60,9 @@ class Replica {
   // Admits the waiting queue's head, holding blocks for the tokens its scheduler needs; false if they are
   // not free. `budget`: tokens left in the step (chunked prefill).
   bool admit_head(std::int64_t budget);
+  // Whether another sequence may run (fewer than max_batch); notes in the result when max_batch keeps a waiting
+  // request out.
+  bool below_max_batch();
   bool hold(Seq& s, std::int64_t tokens);  // blocks for `tokens` cached tokens; false (nothing taken) if short
   // Holds blocks for a running sequence, preempting the newest running ones while short; false if `s`
   // itself was preempted.
@@ -94,6 +98,7 @@ class Replica {
   // Scratch for cost_step, kept to avoid allocating per step.
   std::vector<std::int32_t> mb_of_;
   std::vector<double> mb_tokens_, stage_s_, stage_free_;
+  std::vector<opmodel::BatchShape> rank_shapes_;  // DP attention: each rank's share of the step
   std::vector<StepRecord> timeline_;  // every stride_-th step
   std::int64_t stride_ = 1, step_index_ = 0;
 };

@@ -65,6 +65,12 @@ bool Replica::hold_or_preempt(std::int32_t s, std::int64_t tokens) {
   }
 }
 
+bool Replica::below_max_batch() {
+  if (std::int64_t(running_.size()) < shared_.config.max_batch) return true;
+  if (!waiting_.empty()) shared_.out.batch_capped = true;
+  return false;
+}
+
 bool Replica::admit_head(std::int64_t budget) {
   const std::int32_t id = waiting_.front();
   Seq& s = seqs_[std::size_t(id)];
@@ -73,8 +79,9 @@ bool Replica::admit_head(std::int64_t budget) {
   const bool hit = pb > 0 && kv_.cached(r.prefix);
   if (hit) kv_.acquire(r.prefix);  // before allocating, so that eviction cannot take it
   s.shared_blocks = hit ? pb : 0;
-  // At least one token is computed, to produce the logits of the next one.
-  s.computed = hit ? std::min(pb * kv_.block_size(), s.known - 1) : 0;
+  // At least one token is computed, to produce the logits of the next one. A transferred KV cache arrives
+  // whole: the sequence decodes at once.
+  s.computed = s.transferred ? s.known - 1 : hit ? std::min(pb * kv_.block_size(), s.known - 1) : 0;
   std::int64_t tokens = s.known;  // continuous: the whole prompt so far
   if (shared_.config.scheduler == Scheduler::static_batch)
     tokens = r.prompt_tokens + r.output_tokens - 1;  // the whole request, held from the start
@@ -87,6 +94,12 @@ bool Replica::admit_head(std::int64_t budget) {
     return false;
   }
   s.uses_prefix = hit;
+  if (s.transferred) {
+    s.transferred = false;  // a later preemption recomputes it here
+    waiting_.pop_front();
+    running_.insert(std::upper_bound(running_.begin(), running_.end(), id), id);
+    return true;
+  }
   if (pb > 0) {
     ++shared_.out.prefix_lookups;
     shared_.out.prefix_hits += hit ? 1 : 0;
@@ -127,7 +140,7 @@ void Replica::plan_decode(std::int32_t id) {
 
 void Replica::plan_static() {
   if (running_.empty())  // a new batch: as many waiting requests as sequences and blocks allow
-    while (!waiting_.empty() && std::int64_t(running_.size()) < shared_.config.max_batch && admit_head(0)) {
+    while (!waiting_.empty() && below_max_batch() && admit_head(0)) {
     }
   // Its prompts, the budget's worth of tokens per step; then it decodes in lockstep. Blocks were held at admission.
   bool prefilling = false;
@@ -145,11 +158,12 @@ void Replica::plan_continuous() {
   // Prefills first: admit whole prompts while sequences, tokens and blocks allow (the first may exceed the
   // token budget alone). A step with prefills runs nothing else.
   bool admitted = false;
-  while (!waiting_.empty() && std::int64_t(running_.size()) < shared_.config.max_batch) {
+  while (!waiting_.empty() && below_max_batch()) {
     const std::int32_t id = waiting_.front();
-    if (admitted && seqs_[std::size_t(id)].known > budget_) break;
+    if (admitted && seqs_[std::size_t(id)].known > budget_ && !seqs_[std::size_t(id)].transferred) break;
     if (!admit_head(0)) break;
     const Seq& s = seqs_[std::size_t(id)];
+    if (decoding(s)) continue;  // its KV was transferred: it decodes with the others
     plan_chunk(id, s.known - s.computed);
     admitted = true;
   }
@@ -179,11 +193,14 @@ void Replica::plan_chunked() {
     const std::int64_t q = std::min(s.known - s.computed, budget_);
     if (hold_or_preempt(id, s.computed + q)) plan_chunk(id, q);
   }
-  while (budget_ > 0 && !waiting_.empty() && std::int64_t(running_.size()) < shared_.config.max_batch) {
+  while (budget_ > 0 && !waiting_.empty() && below_max_batch()) {
     const std::int32_t id = waiting_.front();
+    const Seq& head = seqs_[std::size_t(id)];
+    if (head.transferred && decode_tokens(head) > budget_) break;  // its first decode must fit the budget
     if (!admit_head(budget_)) break;
     const Seq& s = seqs_[std::size_t(id)];
-    plan_chunk(id, std::min(s.known - s.computed, budget_));
+    if (decoding(s)) plan_decode(id);  // its KV was transferred
+    else plan_chunk(id, std::min(s.known - s.computed, budget_));
   }
 }
 

@@ -103,8 +103,8 @@ MemoryPlan plan_memory(const Layout& layout, const Layout* draft, const SimConfi
   double fullest = -1;  // with --kv-blocks: the most a stage holds
   for (std::size_t i = 0; i < stages.size(); ++i) {
     const double weights = stages[i].weights_bytes + (i == 0 ? draft_weights : 0);  // the draft: pp = 1
-    const double state =
-        state_total * double(layout.stage_layers[i]) / double(layout.layers);
+    const double state =  // DP attention: each device holds the state of its own 1/tp of the sequences
+        state_total * double(layout.stage_layers[i]) / double(layout.layers) / double(layout.attention_ranks());
     const double block = double(c.block_size) * (stages[i].kv_bytes_per_token + (i == 0 ? draft_kv : 0));
     std::int64_t stage_blocks = 0;
     if (!c.kv_blocks && mp.capacity_bytes) {
@@ -113,7 +113,8 @@ MemoryPlan plan_memory(const Layout& layout, const Layout* draft, const SimConfi
       stage_blocks = left > 0 ? std::int64_t(std::floor(left / block)) : 0;  // whole blocks in what is left
     }
     // The fullest stage sets the cache size (or, with --kv-blocks, the memory reported).
-    const double held = c.kv_blocks ? weights + state + block * double(*c.kv_blocks) : 0;
+    const double held =
+        c.kv_blocks ? weights + state + block * double(*c.kv_blocks) / double(layout.attention_ranks()) : 0;
     if (c.kv_blocks ? held > fullest : stage_blocks < blocks) {
       fullest = held;
       blocks = stage_blocks;
@@ -122,6 +123,7 @@ MemoryPlan plan_memory(const Layout& layout, const Layout* draft, const SimConfi
       mp.block_bytes = block;
     }
   }
+  mp.kv_ranks = layout.attention_ranks();
   if (c.kv_blocks) {
     mp.kv_blocks = *c.kv_blocks;
     mp.blocks_given = true;
@@ -131,12 +133,12 @@ MemoryPlan plan_memory(const Layout& layout, const Layout* draft, const SimConfi
     throw SimError("hardware profile " + (hw.origin.empty() ? hw.name : hw.origin), "field 'memory.capacity_bytes'",
                    "is needed to size the KV cache (or give --kv-blocks)");
   if (blocks < 1)
-    throw SimError("memory", "",
+    throw MemoryError("memory", "",
                    fmt::format("weights {} + workspace {} per device leave no room for the KV cache in {} usable "
                                "(--mem-util {}); use more --tp or --pp, a smaller --max-tokens, or --kv-blocks",
                                reports::si(mp.weights_bytes, "B"), reports::si(mp.workspace_bytes, "B"),
                                reports::si(mp.usable_bytes, "B"), c.memory_utilization));
-  mp.kv_blocks = blocks;
+  mp.kv_blocks = blocks * mp.kv_ranks;
   return mp;
 }
 
@@ -163,7 +165,7 @@ SimResult simulate(const opmodel::ModelConfig& m, const hardware::Profile& hw, c
                                          "to {} tokens): positions the model was not trained for",
                                          over, w.requests.size(), m.name, m.max_position_embeddings, longest));
   }
-  out.layout = make_layout(m, hw, c.tp, c.pp, c.link_latency_s);
+  out.layout = make_layout(m, hw, c.tp, c.pp, c.link_latency_s, c.expert);
   out.max_tokens = max_tokens;
   const StepCost target(out.layout, s, hw, c.calibrated);
   std::optional<Layout> draft_layout;
@@ -185,7 +187,7 @@ SimResult simulate(const opmodel::ModelConfig& m, const hardware::Profile& hw, c
     const Request& r = w.requests[i];
     const std::int64_t need = sizing.blocks_for(r.prompt_tokens + r.output_tokens - 1);
     if (need > out.memory.kv_blocks)
-      throw SimError(r.line > 0 ? fmt::format("trace {}:{}", w.origin, r.line) : fmt::format("request {}", i + 1), "",
+      throw MemoryError(r.line > 0 ? fmt::format("trace {}:{}", w.origin, r.line) : fmt::format("request {}", i + 1), "",
                      fmt::format("{} prompt + {} output tokens need {} KV blocks of {} tokens; a replica holds {}",
                                  r.prompt_tokens, r.output_tokens, need, c.block_size, out.memory.kv_blocks));
   }

@@ -41,6 +41,7 @@ struct SimConfig {
   double memory_utilization = 0.9;            // share of device memory the server may use
   bool prefix_caching = true;
   int tp = 1, pp = 1, replicas = 1;
+  ExpertParallel expert;                      // MoE: experts whole over ep devices, DP attention
   int microbatches = 0;                       // per step when pp > 1; 0: pp
   std::optional<double> link_latency_s;       // overrides the profile's interconnect latency
   std::optional<Speculation> speculation;
@@ -97,8 +98,12 @@ struct MemoryPlan {
   double state_bytes = 0;                // linear-attention state of max_batch sequences on that stage
   double block_bytes = 0;                // one block of every layer of the stage (and of the draft)
   std::int64_t kv_blocks = 0;            // per replica
+  int kv_ranks = 1;                      // devices the blocks are spread over (DP attention: each holds the KV
+                                         // of its own sequences; the replica's blocks are taken as one pool)
   bool blocks_given = false;
-  double kv_bytes() const { return double(kv_blocks) * block_bytes; }
+  // KV bytes on one device when the replica holds `blocks`.
+  double device_kv_bytes(std::int64_t blocks) const { return double(blocks) * block_bytes / double(kv_ranks); }
+  double kv_bytes() const { return device_kv_bytes(kv_blocks); }
 };
 
 struct SimResult {
@@ -125,6 +130,10 @@ struct SimResult {
   double spec_expected_tokens = 0;               // (1 - alpha^(k+1)) / (1 - alpha)
   std::shared_ptr<const SimResult> baseline;     // the same run without speculation
   std::vector<std::string> warnings;  // requests longer than the model's max_position_embeddings
+  // Whether max_batch ever stopped an admission (a request waited while max_batch sequences ran). When it did
+  // not, and the memory plan does not depend on max_batch (no linear-attention state), a larger max_batch
+  // runs exactly the same steps: what lets the search reuse a run.
+  bool batch_capped = false;
 };
 
 // Validates the configuration (SimError, hardware::ProfileError, opmodel::ModelError) and simulates.

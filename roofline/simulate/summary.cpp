@@ -20,13 +20,12 @@ Stats stats_of(std::vector<double> v) {
   return s;
 }
 
-Summary summarize(const SimResult& r) {
+Summary summarize_requests(const std::vector<RequestOutcome>& requests) {
   Summary s;
-  s.requests = r.requests.size();
+  s.requests = requests.size();
   std::vector<double> ttft, tpot, e2e;
-  s.start_s = r.requests.empty() ? 0 : r.requests.front().arrival_s;
-  std::int64_t cached = 0;
-  for (const RequestOutcome& o : r.requests) {
+  s.start_s = requests.empty() ? 0 : requests.front().arrival_s;
+  for (const RequestOutcome& o : requests) {
     s.start_s = std::min(s.start_s, o.arrival_s);
     s.end_s = std::max(s.end_s, o.finish_s);
     ttft.push_back(o.first_token_s - o.arrival_s);
@@ -35,7 +34,7 @@ Summary summarize(const SimResult& r) {
     s.prompt_tokens += o.prompt_tokens;
     s.output_tokens += o.output_tokens;
     s.preemptions += o.preemptions;
-    cached += o.cached_tokens;
+    s.cached_tokens += o.cached_tokens;
   }
   s.ttft_s = stats_of(std::move(ttft));
   s.tpot_s = stats_of(std::move(tpot));
@@ -46,9 +45,14 @@ Summary summarize(const SimResult& r) {
     s.output_tokens_per_s = double(s.output_tokens) / s.duration_s;
     s.total_tokens_per_s = double(s.prompt_tokens + s.output_tokens) / s.duration_s;
   }
+  s.cached_prompt_share = s.prompt_tokens > 0 ? double(s.cached_tokens) / double(s.prompt_tokens) : 0;
+  return s;
+}
+
+Summary summarize(const SimResult& r) {
+  Summary s = summarize_requests(r.requests);
   s.mean_step_s = r.step_count > 0 ? r.busy_s / double(r.step_count) : 0;
   if (r.prefix_lookups > 0) s.prefix_hit_rate = double(r.prefix_hits) / double(r.prefix_lookups);
-  s.cached_prompt_share = s.prompt_tokens > 0 ? double(cached) / double(s.prompt_tokens) : 0;
 
   const double blocks = double(r.memory.kv_blocks);
   s.peak_kv_blocks = r.peak_kv_blocks;
@@ -56,7 +60,7 @@ Summary summarize(const SimResult& r) {
   s.mean_kv_use = r.busy_s > 0 ? r.kv_block_s / r.busy_s / blocks : 0;  // over the time steps run
   s.peak_memory_bytes =
       r.memory.weights_bytes + r.memory.workspace_bytes + r.memory.state_bytes +
-      double(s.peak_kv_blocks) * r.memory.block_bytes;
+      r.memory.device_kv_bytes(s.peak_kv_blocks);
   s.mean_in_system = s.duration_s > 0 ? r.request_s / s.duration_s : 0;
   const double stage_time = double(r.layout.pp) * r.busy_s;
   s.bubble_share = stage_time > 0 ? r.bubble_s / stage_time : 0;

@@ -21,7 +21,7 @@ Stats stats_of(std::vector<double> values);
 
 struct Summary {
   std::size_t requests = 0;
-  std::int64_t prompt_tokens = 0, output_tokens = 0, preemptions = 0;
+  std::int64_t prompt_tokens = 0, output_tokens = 0, preemptions = 0, cached_tokens = 0;
   Stats ttft_s, tpot_s, e2e_s;  // TPOT: (finish - first token) / (output - 1), requests with output > 1
   double start_s = 0, end_s = 0, duration_s = 0;  // first arrival to last finish
   double requests_per_s = 0, output_tokens_per_s = 0, total_tokens_per_s = 0;
@@ -37,5 +37,8 @@ struct Summary {
   std::optional<double> spec_tpot_speedup, spec_throughput_speedup;  // against the run without speculation
 };
 Summary summarize(const SimResult& r);
+// The request part of summarize: counts, latencies and throughput of requests as the client saw them (a
+// disaggregated server's, whose steps run on two pools).
+Summary summarize_requests(const std::vector<RequestOutcome>& requests);
 
 }  // namespace roofline::sim

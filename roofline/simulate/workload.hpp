@@ -21,6 +21,8 @@ struct Request {
   std::int32_t prefix = -1;        // index into Workload::prefix_names; -1: no shared prefix
   std::int64_t prefix_tokens = 0;  // leading prompt tokens shared with every request of the same prefix
   std::int64_t line = 0;           // line in the trace file (0 when not from a file), for error messages
+  bool prefilled = false;          // the prompt's KV and the first output token arrive with the request (the
+                                   // decode pool of a disaggregated server): it only decodes
 };
 
 struct Workload {
