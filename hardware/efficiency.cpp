@@ -1,6 +1,8 @@
 #include "hardware/efficiency.hpp"
 
 #include <array>
+#include <bit>
+#include <cstdint>
 #include <cmath>
 #include <utility>
 
@@ -132,8 +134,9 @@ Calibration shipped_calibration(const Efficiency& e, const std::string& profile_
   return c;
 }
 
-double gemm_quantization(double m, double n, double groups, double sms) {
-  if (m <= 0 || n <= 0 || groups <= 0 || sms <= 0) return 1;
+namespace {
+
+double tile_quantization(double m, double n, double groups, double sms) {
   // cuBLAS-class libraries pick among output tiles (the guide's 256x128 and 128x256 down to 64x64) and split K
   // when the tiles are too few to fill the SMs; the best choice wastes the least: padding of the last tile row and
   // column, and idle SMs in the last wave.
@@ -148,6 +151,25 @@ double gemm_quantization(double m, double n, double groups, double sms) {
     best = std::max(best, padding * units / (waves * sms));
   }
   return std::min(1.0, best);
+}
+
+}  // namespace
+
+double gemm_quantization(double m, double n, double groups, double sms) {
+  if (m <= 0 || n <= 0 || groups <= 0 || sms <= 0) return 1;
+  // A simulation asks for the same few shapes step after step: a small per-thread memo, direct-mapped on the
+  // shape's bits, saves the tile search (a few dozen divisions).
+  struct Entry {
+    double m = -1, n = 0, groups = 0, sms = 0, value = 0;
+  };
+  thread_local std::array<Entry, 256> memo;
+  const auto bits = [](double v) { return std::bit_cast<std::uint64_t>(v); };
+  const std::uint64_t h = (bits(m) * 0x9E3779B97F4A7C15ull) ^ (bits(n) * 0xC2B2AE3D27D4EB4Full) ^
+                          (bits(groups) * 0x165667B19E3779F9ull) ^ bits(sms);
+  Entry& e = memo[(h >> 32) % memo.size()];
+  if (e.m == m && e.n == n && e.groups == groups && e.sms == sms) return e.value;
+  e = {m, n, groups, sms, tile_quantization(m, n, groups, sms)};
+  return e.value;
 }
 
 }  // namespace hardware

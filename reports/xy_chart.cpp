@@ -64,7 +64,9 @@ std::string gnuplot_script(const XYChart& c, const std::string& image_name, cons
   s += "plot \\\n";
   for (std::size_t i = 0; i < c.series.size(); ++i) {
     s += fmt::format("  {} index {} with {} lc rgb '{}' axes {} title {}{}", gnuplot_quoted(data_name), i,
-                     c.series[i].points_only ? "points pt 6 ps 0.8" : "linespoints lw 2 pt 7",
+                     c.series[i].emphasis      ? "points pt 7 ps 2.2"
+                     : c.series[i].points_only ? "points pt 6 ps 0.8"
+                                               : "linespoints lw 2 pt 7",
                      c.series[i].color.empty() ? kPalette[i % std::size(kPalette)] : c.series[i].color.c_str(),
                      c.series[i].right_axis ? "x1y2" : "x1y1",
                      gnuplot_quoted(c.series[i].name), i + 1 < c.series.size() ? ", \\\n" : "\n");

@@ -15,6 +15,7 @@ struct XYSeries {
   bool right_axis = false;                        // plotted against the y2 axis
   bool points_only = false;                       // a scatter: markers, no joining line
   std::string color;                              // "#rrggbb"; empty: the palette's next
+  bool emphasis = false;                          // large filled markers (a chosen point)
 };
 
 struct Marker {  // a labelled horizontal (y) or vertical (x) line

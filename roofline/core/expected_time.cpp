@@ -35,7 +35,7 @@ std::string kernel_weights(const opmodel::OpCost& op, const opmodel::Scenario& s
 LevelRoof level_for(const hardware::Profile& p, double bytes) {
   for (const auto& c : p.caches)
     if (c.size_bytes && c.bytes_per_s && bytes <= c.size_bytes->value) return {c.name, c.bytes_per_s->value};
-  return {p.memory.name.empty() ? "memory" : p.memory.name, p.memory_bytes_per_s()};
+  return {p.memory.name.empty() ? std::string_view("memory") : std::string_view(p.memory.name), p.memory_bytes_per_s()};
 }
 
 HierarchicalTimes hierarchical_times(const opmodel::OpCost& op, double peak_flops_per_s, double step_stream_bytes,
@@ -79,16 +79,19 @@ std::optional<double> expected_op_time(const opmodel::OpCost& op, const opmodel:
   const hardware::FitQuery q = fit_query(op, s, at, weights);
   const hardware::EfficiencyFit* f = expectations->find(q);
   if (!f) return std::nullopt;
+  return expected_op_time(*f, q.kind, op, at, hw, roofs);
+}
+
+double expected_op_time(const hardware::EfficiencyFit& fit, hardware::KernelClass kind, const opmodel::OpCost& op,
+                        const OpSetting& at, const hardware::Profile& hw, const Roofs& roofs) {
   const HierarchicalTimes t = hierarchical_times(op, roofs.peak(roofs.precision_for(op)), at.stream_bytes, hw);
   // The shipped figures are large-shape fractions: a GEMM's own shape lowers them by its wave and tile
   // quantization over the SMs (a user's calibration was fitted on the shapes it ran, quantization included).
-  if (!hw.calibration && q.kind == hardware::KernelClass::gemm && hw.efficiency && hw.efficiency->sm_count) {
-    hardware::EfficiencyFit g = *f;
-    g.compute_efficiency *= hardware::gemm_quantization(op.gemm_m, op.gemm_n, op.gemm_groups,
-                                                        hw.efficiency->sm_count->value);
-    return expected_time(g, t.compute_s, t.memory_s);
-  }
-  return expected_time(*f, t.compute_s, t.memory_s);
+  double quantization = 1;
+  if (!hw.calibration && kind == hardware::KernelClass::gemm && hw.efficiency && hw.efficiency->sm_count)
+    quantization = hardware::gemm_quantization(op.gemm_m, op.gemm_n, op.gemm_groups, hw.efficiency->sm_count->value);
+  return fit.overhead_s +
+         std::max(t.compute_s / (fit.compute_efficiency * quantization), t.memory_s / fit.memory_efficiency);
 }
 
 StepExpectation expect_step(const StepResult& step, const opmodel::Scenario& s, const hardware::Profile& hw,

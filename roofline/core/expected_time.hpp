@@ -41,7 +41,7 @@ std::string kernel_weights(const opmodel::OpCost& op, const opmodel::Scenario& s
 // The level a stream of `bytes` is served from: the innermost cache with a size and a bandwidth that holds
 // them, else main memory.
 struct LevelRoof {
-  std::string name;
+  std::string_view name;  // the profile's (it outlives the result)
   double bytes_per_s = 0;
 };
 LevelRoof level_for(const hardware::Profile& p, double bytes);
@@ -50,7 +50,7 @@ LevelRoof level_for(const hardware::Profile& p, double bytes);
 // and KV reads over all op instances.
 struct HierarchicalTimes {
   double compute_s = 0, memory_s = 0;
-  std::string stream_level, act_level;  // "-" where the op has no such bytes
+  std::string_view stream_level, act_level;  // the profile's level names; "-" where the op has no such bytes
 };
 HierarchicalTimes hierarchical_times(const opmodel::OpCost& op, double peak_flops_per_s, double step_stream_bytes,
                                      const hardware::Profile& hw);
@@ -75,6 +75,10 @@ hardware::FitQuery fit_query(const opmodel::OpCost& op, const opmodel::Scenario&
 // The calibrated expectation of one op instance; nullopt when the profile has no calibration or no fit for it.
 std::optional<double> expected_op_time(const opmodel::OpCost& op, const opmodel::Scenario& s, const OpSetting& at,
                                        const hardware::Profile& hw, const Roofs& roofs);
+// The same with the fit already found (expectations()->find(fit_query(...)), of kernel class `kind`): what a
+// caller that meets the same op again and again (the simulator) keeps instead of searching the fits each time.
+double expected_op_time(const hardware::EfficiencyFit& fit, hardware::KernelClass kind, const opmodel::OpCost& op,
+                        const OpSetting& at, const hardware::Profile& hw, const Roofs& roofs);
 
 // A calibrated profile's expectation of a step (StepExpectation, analysis.hpp). No calibration: every op
 // without one.

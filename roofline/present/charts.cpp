@@ -152,7 +152,7 @@ reports::XYChart decode_chart(const Analysis& a, const DecodeCurve& curve, Varie
   c.y_label = "decode step time (ms)";
   c.y2_label = "output tokens/s";
   c.log_x = true;
-  reports::XYSeries latency{"time per output token (ms)", {}, false, false, {}}, rate{"tokens/s (batch / step time)", {}, true, false, {}};
+  reports::XYSeries latency{"time per output token (ms)", {}, false, false, {}, false}, rate{"tokens/s (batch / step time)", {}, true, false, {}, false};
   for (const DecodePoint& p : curve.points) {
     latency.points.emplace_back(double(p.x), 1e3 * p.step_s);
     rate.points.emplace_back(double(p.x), p.tokens_per_s);
@@ -183,8 +183,8 @@ reports::XYChart memory_chart(const Analysis& a, const Exploration& e) {
   c.x_label = "batch (sequences)";
   c.y_label = "memory (GB)";
   c.log_x = true;
-  reports::XYSeries weights{"weights", {}, false, false, {}}, kv{"KV cache", {}, false, false, {}}, act{"activations", {}, false, false, {}},
-      total{"total", {}, false, false, {}};
+  reports::XYSeries weights{"weights", {}, false, false, {}, false}, kv{"KV cache", {}, false, false, {}, false}, act{"activations", {}, false, false, {}, false},
+      total{"total", {}, false, false, {}, false};
   for (const MemoryPoint& p : m.points) {
     const double b = double(p.batch);
     weights.points.emplace_back(b, p.weights_bytes / 1e9);

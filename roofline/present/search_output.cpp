@@ -29,10 +29,11 @@ std::string problem_text(const search::Problem& p) {
 
 std::string counts_text(const search::SearchResult& r) {
   return fmt::format(
-      "candidates: {} ({} simulated, {} the same run as a smaller max_batch whose batch never filled, {} rejected "
-      "for memory before any step, {} not applicable) on {} thread{}; {} meet both targets\n",
-      r.candidates.size(), r.simulated, r.reused, r.memory, r.unsupported, r.threads, r.threads == 1 ? "" : "s",
-      r.meeting);
+      "candidates: {} ({} simulated, {} the same run as a smaller max_batch whose batch never filled, {} stopped "
+      "once their TTFT p90 was sure to miss the target, {} rejected for memory before any step, {} not applicable) on "
+      "{} thread{}; {} meet both targets\n",
+      r.candidates.size(), r.simulated, r.reused, r.late, r.memory, r.unsupported, r.threads,
+      r.threads == 1 ? "" : "s", r.meeting);
 }
 
 std::string metrics_text(const Candidate& c) {
@@ -119,21 +120,21 @@ std::string render_table(const SearchRun& run) {
   std::string out = problem_text(run.problem) + counts_text(r) + "\n";
   if (r.best) {
     const Candidate& c = r.candidates[*r.best];
-    out += fmt::format("choice: {}\n  {}\n  the most output tokens/s per GPU among the {} deployments meeting both "
-                       "targets{}\n",
-                       search::describe(c.deployment), metrics_text(c), r.meeting,
+    out += fmt::format("choice: {}\n  {}\n  of the {} deployments meeting both targets, the fastest per user among "
+                       "those within {:.0f}% of the most output tokens/s per GPU{}\n",
+                       search::describe(c.deployment), metrics_text(c), r.meeting, 100 * search::kThroughputTie,
                        c.on_frontier ? " (on the frontier)" : "");
   } else if (r.closest) {
     const Candidate& c = r.candidates[*r.closest];
-    out += fmt::format("no deployment meets both targets; the closest (smallest worst ratio of p90 to target):\n  {}\n"
-                       "  {}\n",
+    out += fmt::format("no deployment meets both targets; the closest (the lowest TPOT p90 among those meeting the TTFT "
+                       "target):\n  {}\n  {}\n",
                        search::describe(c.deployment), metrics_text(c));
   } else {
-    out += "no deployment could be simulated: every candidate was rejected (see the CSV or JSON for why)\n";
+    out += "no deployment meets the TTFT target (the CSV and JSON say why each failed)\n";
   }
-  out += fmt::format("\nPareto frontier, {} points (output tokens/s per GPU against tokens/s per user = 1 / TPOT p90; "
-                     "a point is on it when no other deployment is at least as fast per user and per GPU; * the "
-                     "choice):\n",
+  out += fmt::format("\nPareto frontier of the deployments meeting the TTFT target, {} points (output tokens/s per GPU "
+                     "against tokens/s per user = 1 / TPOT p90; a point is on it when no other is at least as fast per "
+                     "user and per GPU; * the choice):\n",
                      r.frontier.size());
   out += frontier_table(run, run.shown).render();
   if (!r.neighbours.empty()) {
@@ -155,7 +156,7 @@ json to_json(const SearchRun& run) {
   j["targets"] = {{"ttft_p90_s", p.targets.ttft_p90_s}, {"tpot_p90_s", p.targets.tpot_p90_s}};
   j["time_model"] = p.calibrated ? "calibrated" : "bound";
   j["kv_link"] = {{"name", p.link.name}, {"bytes_per_s", p.link.bytes_per_s}, {"latency_s", p.link.latency_s}};
-  j["counts"] = {{"candidates", r.candidates.size()}, {"simulated", r.simulated}, {"reused", r.reused},
+  j["counts"] = {{"candidates", r.candidates.size()}, {"simulated", r.simulated}, {"reused", r.reused}, {"late", r.late},
                  {"memory", r.memory},          {"unsupported", r.unsupported}, {"meeting", r.meeting},
                  {"threads", r.threads}};
   j["best"] = r.best ? json(*r.best) : json(nullptr);
@@ -204,11 +205,11 @@ reports::XYChart pareto_chart(const SearchRun& run) {
   c.title = fmt::format("{} on {} x {}: deployments", run.problem.model.name, run.problem.gpus, run.problem.hw.name);
   c.x_label = "tokens/s per user (1 / TPOT p90)";
   c.y_label = "output tokens/s per GPU";
-  reports::XYSeries meets{"meets both targets", {}, false, true, "#2ca02c"};
-  reports::XYSeries misses_tpot{"misses the TPOT target only", {}, false, true, "#1f77b4"};
-  reports::XYSeries misses_ttft{"misses the TTFT target", {}, false, true, "#aaaaaa"};
-  reports::XYSeries frontier{"Pareto frontier", {}, false, false, "#d62728"};
-  reports::XYSeries choice{"choice", {}, false, true, "#000000"};
+  reports::XYSeries meets{"meets both targets", {}, false, true, "#2ca02c", false};
+  reports::XYSeries misses_tpot{"misses the TPOT target only", {}, false, true, "#1f77b4", false};
+  reports::XYSeries misses_ttft{"misses the TTFT target", {}, false, true, "#aaaaaa", false};
+  reports::XYSeries frontier{"Pareto frontier", {}, false, false, "#d62728", false};
+  reports::XYSeries choice{"choice", {}, false, true, "#000000", true};
   for (const Candidate& cand : r.candidates) {
     if (cand.status != search::Status::simulated) continue;  // a reused run is the same point
     const std::pair<double, double> at{cand.tokens_per_s_per_user, cand.tokens_per_s_per_gpu};

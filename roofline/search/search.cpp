@@ -20,6 +20,7 @@ std::string_view to_string(Status s) {
   switch (s) {
     case Status::simulated: return "simulated";
     case Status::reused: return "reused";
+    case Status::late: return "late";
     case Status::memory: return "memory";
     case Status::unsupported: return "unsupported";
   }
@@ -66,19 +67,35 @@ void fill_metrics(Candidate& c, const sim::Summary& s, const Targets& t, double 
   c.meets_tpot = s.tpot_s.p90 <= t.tpot_p90_s;
 }
 
+void mark_late(Candidate& c, const Problem& p, const sim::SimResult& r) {
+  c.status = Status::late;
+  c.reason = fmt::format("TTFT p90 > {}: {} of {} requests got their first token later than that (stopped there)",
+                         reports::duration(p.targets.ttft_p90_s), r.late_first_tokens, p.workload.requests.size());
+}
+
 // Simulates one candidate; returns whether its run could be reused for a larger max_batch.
-bool evaluate(const Problem& p, Candidate& c) {
+bool evaluate(const Problem& p, Candidate& c, bool stop_early) {
   const Deployment& d = c.deployment;
   try {
+    sim::SimConfig serve = pool_config(p, d, d.serve);
+    if (stop_early) serve.stop_when_ttft_p90_above_s = p.targets.ttft_p90_s;
     if (!d.disaggregated) {
-      const sim::SimResult r = sim::simulate(p.model, p.hw, p.workload, pool_config(p, d, d.serve));
+      const sim::SimResult r = sim::simulate(p.model, p.hw, p.workload, serve);
+      if (r.stopped) {
+        mark_late(c, p, r);
+        return false;
+      }
       const sim::Summary s = sim::summarize(r);
       fill_metrics(c, s, p.targets, s.peak_memory_bytes);
       return !r.batch_capped && r.memory.state_bytes == 0;
     }
-    sim::DisaggConfig dc{pool_config(p, d, d.serve), pool_config(p, d, d.decode), p.link};
+    sim::DisaggConfig dc{serve, pool_config(p, d, d.decode), p.link};
     dc.prefill.speculation.reset();  // the draft runs in the decode pool
     const sim::DisaggResult r = sim::simulate_disaggregated(p.model, p.hw, p.workload, dc);
+    if (r.prefill.stopped) {
+      mark_late(c, p, r.prefill);
+      return false;
+    }
     const sim::Summary s = sim::summarize_requests(r.requests);
     double peak = sim::summarize(r.prefill).peak_memory_bytes;
     if (!r.decode.requests.empty()) peak = std::max(peak, sim::summarize(r.decode).peak_memory_bytes);
@@ -108,7 +125,7 @@ bool same_but_batch(const Deployment& a, const Deployment& b) {
 void mark_frontier(SearchResult& r) {
   std::vector<std::size_t> order;
   for (std::size_t i = 0; i < r.candidates.size(); ++i)
-    if (r.candidates[i].has_metrics()) order.push_back(i);
+    if (r.candidates[i].has_metrics() && r.candidates[i].meets_ttft) order.push_back(i);
   // By tokens/s per user descending (then per GPU descending, then enumeration order): a point is on the
   // frontier when it has more tokens/s per GPU than every point at least as fast per user.
   std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
@@ -128,27 +145,29 @@ void mark_frontier(SearchResult& r) {
   std::reverse(r.frontier.begin(), r.frontier.end());
 }
 
-// The worst ratio of a candidate's p90 latencies to their targets (<= 1: it meets both).
-double miss(const Candidate& c, const Targets& t) {
-  return std::max(c.ttft_p90_s / t.ttft_p90_s, c.tpot_p90_s / t.tpot_p90_s);
-}
-
-void choose(SearchResult& r, const Targets& t) {
-  auto better = [&](std::size_t a, std::size_t b) {  // a preferred to b
-    const Candidate &x = r.candidates[a], &y = r.candidates[b];
-    if (x.tokens_per_s_per_gpu != y.tokens_per_s_per_gpu) return x.tokens_per_s_per_gpu > y.tokens_per_s_per_gpu;
-    if (x.deployment.gpus() != y.deployment.gpus()) return x.deployment.gpus() < y.deployment.gpus();
-    if (x.tokens_per_s_per_user != y.tokens_per_s_per_user) return x.tokens_per_s_per_user > y.tokens_per_s_per_user;
-    return a < b;
-  };
+void choose(SearchResult& r) {
+  double most = 0;  // tokens/s per GPU of the best meeting both targets
   for (std::size_t i = 0; i < r.candidates.size(); ++i) {
     const Candidate& c = r.candidates[i];
     if (c.meets()) {
       ++r.meeting;
-      if (!r.best || better(i, *r.best)) r.best = i;
-    } else if (c.has_metrics() && (!r.closest || miss(c, t) < miss(r.candidates[*r.closest], t))) {
+      most = std::max(most, c.tokens_per_s_per_gpu);
+    } else if (c.has_metrics() && c.meets_ttft && (!r.closest || c.tpot_p90_s < r.candidates[*r.closest].tpot_p90_s)) {
       r.closest = i;
     }
+  }
+  // Under a fixed request rate every deployment that keeps up delivers the same throughput: among those within
+  // kThroughputTie of the most, the fastest per user wins, then the fewest GPUs, then the first.
+  auto better = [&](std::size_t a, std::size_t b) {  // a preferred to b
+    const Candidate &x = r.candidates[a], &y = r.candidates[b];
+    if (x.tokens_per_s_per_user != y.tokens_per_s_per_user) return x.tokens_per_s_per_user > y.tokens_per_s_per_user;
+    if (x.deployment.gpus() != y.deployment.gpus()) return x.deployment.gpus() < y.deployment.gpus();
+    return a < b;
+  };
+  for (std::size_t i = 0; i < r.candidates.size(); ++i) {
+    const Candidate& c = r.candidates[i];
+    if (c.meets() && c.tokens_per_s_per_gpu >= (1 - kThroughputTie) * most && (!r.best || better(i, *r.best)))
+      r.best = i;
   }
   if (r.best) r.closest.reset();
 }
@@ -156,6 +175,7 @@ void choose(SearchResult& r, const Targets& t) {
 std::string why_not(const Candidate& chosen, const Candidate& c, const Targets& t, bool chosen_meets) {
   using reports::duration;
   switch (c.status) {
+    case Status::late: return c.reason;
     case Status::memory: return "memory: " + c.reason;
     case Status::unsupported: return "not applicable: " + c.reason;
     default: break;
@@ -171,14 +191,10 @@ std::string why_not(const Candidate& chosen, const Candidate& c, const Targets& 
       differences(chosen.deployment, c.deployment) == std::vector<std::string>{"batch"} &&
       c.tokens_per_s_per_gpu == chosen.tokens_per_s_per_gpu)
     return fmt::format("the same run as the choice: its batch of {} never filled", chosen.deployment.max_batch);
-  if (c.tokens_per_s_per_gpu == chosen.tokens_per_s_per_gpu)
-    return fmt::format("meets the targets at the same {:.1f} output tokens/s per GPU (the choice is preferred for {})",
-                       c.tokens_per_s_per_gpu,
-                       c.deployment.gpus() != chosen.deployment.gpus() ? "its fewer GPUs"
-                       : c.tokens_per_s_per_user != chosen.tokens_per_s_per_user ? "its faster tokens per user"
-                                                                                 : "coming first");
-  return fmt::format("meets the targets at {:.1f} output tokens/s per GPU, fewer than the choice's {:.1f}",
-                     c.tokens_per_s_per_gpu, chosen.tokens_per_s_per_gpu);
+  return fmt::format("meets the targets at {:.1f} output tokens/s per GPU and {:.1f} tokens/s per user (the choice: "
+                     "{:.1f} and {:.1f})",
+                     c.tokens_per_s_per_gpu, c.tokens_per_s_per_user, chosen.tokens_per_s_per_gpu,
+                     chosen.tokens_per_s_per_user);
 }
 
 }  // namespace
@@ -215,7 +231,7 @@ SearchResult run_search(const Problem& p, const std::vector<Deployment>& deploym
             c.same_as = source;
             continue;
           }
-          if (evaluate(p, c)) source = std::int64_t(i);
+          if (evaluate(p, c, o.prune)) source = std::int64_t(i);
         }
       }
     } catch (...) {
@@ -234,24 +250,29 @@ SearchResult run_search(const Problem& p, const std::vector<Deployment>& deploym
     switch (c.status) {
       case Status::simulated: ++r.simulated; break;
       case Status::reused: ++r.reused; break;
+      case Status::late: ++r.late; break;
       case Status::memory: ++r.memory; break;
       case Status::unsupported: ++r.unsupported; break;
     }
   }
   mark_frontier(r);
-  choose(r, p.targets);
+  choose(r);
   if (const auto chosen = r.best ? r.best : r.closest) {
     const Candidate& ch = r.candidates[*chosen];
-    // Across modes every layout differs at once: the other mode is represented by its own best (or closest).
+    // Across modes every layout differs at once: the other mode is represented by its own best (or, when none of
+    // it meets both targets, its lowest TPOT among those meeting the TTFT target).
     std::optional<std::size_t> other;
     for (std::size_t i = 0; i < r.candidates.size(); ++i) {
       const Candidate& c = r.candidates[i];
-      if (c.deployment.disaggregated == ch.deployment.disaggregated || !c.has_metrics()) continue;
-      if (!other) { other = i; continue; }
+      if (c.deployment.disaggregated == ch.deployment.disaggregated || !c.has_metrics() || !c.meets_ttft) continue;
+      if (!other) {
+        other = i;
+        continue;
+      }
       const Candidate& held = r.candidates[*other];
       if (c.meets() != held.meets() ? c.meets()
                                     : c.meets() ? c.tokens_per_s_per_gpu > held.tokens_per_s_per_gpu
-                                                : miss(c, p.targets) < miss(held, p.targets))
+                                                : c.tpot_p90_s < held.tpot_p90_s)
         other = i;
     }
     for (std::size_t i = 0; i < r.candidates.size(); ++i) {

@@ -44,6 +44,7 @@ struct Problem {
 enum class Status {
   simulated,    // run, metrics below
   reused,       // the same steps as a smaller max_batch's run (it never filled its batch): its metrics
+  late,         // stopped early: enough first tokens came later than the TTFT target that its p90 exceeds it
   memory,       // the devices cannot hold it (weights, workspace, a request's KV)
   unsupported,  // the layout or format does not apply (tp not dividing the heads, a format the part lacks)
 };
@@ -72,18 +73,27 @@ struct Neighbour {
   std::string why;
 };
 
+// Throughputs per GPU this close (a fraction of the highest) count as equal when choosing: a fixed request rate
+// gives every deployment that keeps up the same throughput, up to when its last requests finish.
+inline constexpr double kThroughputTie = 0.01;
+
 struct SearchResult {
   std::vector<Candidate> candidates;   // in enumeration order
-  std::vector<std::size_t> frontier;   // Pareto-optimal candidates, by tokens/s per user ascending
-  std::optional<std::size_t> best;     // the most tokens/s per GPU among those meeting both targets
-  std::optional<std::size_t> closest;  // without a best: the smallest worst ratio of p90 to target
+  // Pareto-optimal candidates among those meeting the TTFT target (a hard limit; TPOT is the trade-off drawn),
+  // by tokens/s per user ascending.
+  std::vector<std::size_t> frontier;
+  // Among those meeting both targets, the fastest per user of those within kThroughputTie of the most tokens/s per
+  // GPU.
+  std::optional<std::size_t> best;
+  std::optional<std::size_t> closest;  // without a best: the lowest TPOT p90 among those meeting the TTFT target
   std::vector<Neighbour> neighbours;   // of best (or closest)
-  std::size_t simulated = 0, reused = 0, memory = 0, unsupported = 0, meeting = 0;
+  std::size_t simulated = 0, reused = 0, late = 0, memory = 0, unsupported = 0, meeting = 0;
   int threads = 1;
 };
 
 struct SearchOptions {
-  bool prune = true;  // reuse a run for larger max_batch values when the batch never filled
+  bool prune = true;  // reuse a run for larger max_batch values when the batch never filled, and stop a run once
+                      // its TTFT p90 is sure to miss the target
   int threads = 0;    // 0: every core
 };
 

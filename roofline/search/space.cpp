@@ -29,10 +29,9 @@ std::string describe(const Deployment& d) {
 std::vector<std::string> differences(const Deployment& a, const Deployment& b) {
   std::vector<std::string> out;
   if (a.disaggregated != b.disaggregated) out.push_back("mode");
+  // tp, pp and the instance count move together on a fixed number of devices: one knob, the layout.
   auto pool = [&](const Pool& x, const Pool& y, const char* prefix) {
-    if (x.tp != y.tp) out.push_back(fmt::format("{}tp", prefix));
-    if (x.pp != y.pp) out.push_back(fmt::format("{}pp", prefix));
-    if (x.instances != y.instances) out.push_back(fmt::format("{}instances", prefix));
+    if (x.tp != y.tp || x.pp != y.pp || x.instances != y.instances) out.push_back(fmt::format("{}layout", prefix));
     if (x.ep != y.ep || x.dp_attention != y.dp_attention) out.push_back(fmt::format("{}experts", prefix));
   };
   if (a.disaggregated == b.disaggregated) {
@@ -49,7 +48,13 @@ std::vector<std::string> differences(const Deployment& a, const Deployment& b) {
 
 namespace {
 
-using Fields = common::JsonFields<SearchError>;
+// Errors name the key as "key 'tp'".
+class KeyError : public SearchError {
+ public:
+  KeyError(const std::string& origin, const std::string& key, const std::string& problem)
+      : SearchError(origin, "key '" + key + "'", problem) {}
+};
+using Fields = common::JsonFields<KeyError>;
 
 template <class T, class Read>
 std::vector<T> list_of(const Fields& f, const char* key, Read read) {

@@ -46,7 +46,8 @@ struct Deployment {
 // "disagg 2x tp2 + 1x tp4 | ...".
 std::string describe(const Pool& p);
 std::string describe(const Deployment& d);
-// The knobs on which two deployments differ ("tp", "batch", "weights", ...), for naming neighbours.
+// The knobs on which two deployments differ ("layout" (tp, pp, instances), "experts", "batch", "tokens",
+// "weights", "kv", "speculation", "mode"; pools prefixed "prefill " and "decode "), for naming neighbours.
 std::vector<std::string> differences(const Deployment& a, const Deployment& b);
 
 // The knobs to enumerate. Lists are tried in full; an empty list takes the default shown.

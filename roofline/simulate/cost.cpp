@@ -110,7 +110,9 @@ double max_load_factor(const Layout& l, double rows) {
   if (l.expert.ep <= 1) return 1;
   if (l.expert.skew) return *l.expert.skew;
   if (rows <= 0) return 1;
-  return std::min(ep, 1 + l.max_normal * std::sqrt((ep - 1) / rows));
+  // The busiest device holds at least ceil(rows / ep) rows, which the normal approximation misses for few rows.
+  const double mean = rows / ep;
+  return std::min(ep, std::max(1 + l.max_normal * std::sqrt((ep - 1) / rows), std::ceil(mean) / mean));
 }
 
 double remote_devices_per_token(int ep, double k) {
@@ -164,11 +166,18 @@ StepCost::StepCost(const Layout& layout, const opmodel::Scenario& s, const hardw
   stage_times(one, ignored.data(), nullptr);
 }
 
-double StepCost::op_time_s(const opmodel::OpCost& op, const opmodel::BatchShape& b, double stream_bytes) const {
+double StepCost::op_time_s(const opmodel::OpCost& op, const opmodel::BatchShape& b, double stream_bytes,
+                           std::size_t index) const {
   if (!calibrated_) return classify(op, roofs_).time_s;
   const OpSetting at{op.name == opmodel::op::lm_head ? b.logit_rows : b.tokens,
                      b.tokens > b.sequences ? Phase::prefill : Phase::decode, stream_bytes};
-  if (const auto t = expected_op_time(op, scenario_, at, hw_, roofs_)) return *t;
+  const hardware::KernelClass kind = kernel_class(op, at.linear_rows);
+  FitSlot& slot = fits_[index % fits_.size()][std::size_t(kind) * 2 + (at.phase == Phase::prefill ? 0 : 1)];
+  if (slot.name != op.name.data() || slot.weights != op.weights || !slot.fit) {
+    std::string weights;
+    slot = {op.name.data(), op.weights, hw_.expectations()->find(fit_query(op, scenario_, at, weights))};
+  }
+  if (slot.fit) return expected_op_time(*slot.fit, kind, op, at, hw_, roofs_);
   std::string weights;
   const hardware::FitQuery q = fit_query(op, scenario_, at, weights);
   throw SimError("hardware profile " + (hw_.origin.empty() ? hw_.name : hw_.origin), "field 'calibration'",
@@ -240,7 +249,7 @@ double StepCost::split_step_s(std::span<const opmodel::BatchShape> ranks, const 
     const double stream = stream_of(ops);
     double t = 0;
     for (std::size_t i = 0; i < ops.size(); ++i) {
-      op_s[i] = routed_expert_op(ops[i].name) ? 0.0 : double(ops[i].count) * op_time_s(ops[i], ranks[r], stream);
+      op_s[i] = routed_expert_op(ops[i].name) ? 0.0 : double(ops[i].count) * op_time_s(ops[i], ranks[r], stream, i);
       t += op_s[i];
     }
     if (t > dense) {
@@ -258,7 +267,7 @@ double StepCost::split_step_s(std::span<const opmodel::BatchShape> ranks, const 
   for (std::size_t i = 0; i < ops.size(); ++i) {
     if (!routed_expert_op(ops[i].name)) continue;
     const opmodel::OpCost op = on_expert_device(ops[i], ep, load);
-    worst[i] = double(op.count) * op_time_s(op, global, stream);
+    worst[i] = double(op.count) * op_time_s(op, global, stream, i);
     experts += worst[i];
   }
   if (tally)
@@ -308,7 +317,7 @@ void StepCost::stage_times(const opmodel::BatchShape& b, double* stage_s, TimeBy
   if (layout_.pp == 1) {
     double t = 0;
     for (std::size_t i = 0; i < ops.size(); ++i) {
-      const double op_s = double(ops[i].count) * op_time_s(ops[i], b, stream);  // as analyze_step sums a step
+      const double op_s = double(ops[i].count) * op_time_s(ops[i], b, stream, i);  // as analyze_step sums a step
       t += op_s;
       if (tally) tally->op_s[slot[i]] += op_s;
     }
@@ -319,7 +328,7 @@ void StepCost::stage_times(const opmodel::BatchShape& b, double* stage_s, TimeBy
   // Per-layer ops are shared out by layers; embed runs on the first stage, final_norm and lm_head on the last.
   double per_layer = 0, first = 0, last = 0;
   for (std::size_t i = 0; i < ops.size(); ++i) {
-    const double op_s = double(ops[i].count) * op_time_s(ops[i], b, stream);
+    const double op_s = double(ops[i].count) * op_time_s(ops[i], b, stream, i);
     if (tally) tally->op_s[slot[i]] += op_s;
     const auto name = ops[i].name;
     if (name == opmodel::op::embed) first += op_s;

@@ -65,7 +65,8 @@ Layout make_layout(const opmodel::ModelConfig& m, const hardware::Profile& hw, i
 double expected_max_standard_normal(int n);
 // Routed rows on the most loaded of ep devices over the mean, for `rows` = tokens x k routed rows: the given
 // skew, or under uniform random routing each device's load ~ Binomial(rows, 1/ep) (mean mu = rows/ep, sigma =
-// sqrt(rows (1/ep)(1 - 1/ep))), so E[max] / mu = 1 + E[max of ep normals] sqrt((ep - 1) / rows), at most ep.
+// sqrt(rows (1/ep)(1 - 1/ep))), so E[max] / mu = 1 + E[max of ep normals] sqrt((ep - 1) / rows); at least
+// ceil(mu) / mu (the busiest device's whole rows), at most ep.
 double max_load_factor(const Layout& l, double rows);
 // Devices besides its own that one token's k routed rows reach: each of the ep - 1 others holds one of the
 // token's experts with probability 1 - (1 - 1/ep)^k (the k picks taken as independent).
@@ -119,7 +120,9 @@ class StepCost {
   // stream_bytes: the one place op times come from. The roofline bound, or with `calibrated` the
   // expectation under the same warm hierarchical cache treatment the calibration was fitted with; a step
   // with more tokens than sequences counts as prefill.
-  double op_time_s(const opmodel::OpCost& op, const opmodel::BatchShape& b, double stream_bytes) const;
+  // `index`: the op's place in the step's op list, where its fit is kept between steps.
+  double op_time_s(const opmodel::OpCost& op, const opmodel::BatchShape& b, double stream_bytes,
+                   std::size_t index = 0) const;
   // Fills stage_s[0 .. pp) with each stage's time for a micro-batch of shape b: its ops over the stage's
   // layers (embed on the first stage, final_norm and lm_head on the last) and, with tp > 1, two all-reduces
   // of the micro-batch's activations per layer. Adds the op and all-reduce times into `tally` when given.
@@ -148,6 +151,14 @@ class StepCost {
   Roofs roofs_;
   bool calibrated_ = false;
   double act_bytes_ = 2;  // bytes per element of the activations that cross devices
+  // The fit each op found, per its place in the op list, kernel class and phase: looked up once, not every step
+  // (a slot is trusted only while the op there has the same name and weights).
+  struct FitSlot {
+    const char* name = nullptr;
+    opmodel::DType weights = opmodel::DType::fp32;
+    const hardware::EfficiencyFit* fit = nullptr;
+  };
+  mutable std::array<std::array<FitSlot, 8>, opmodel::OpList::kCapacity> fits_{};
 };
 
 }  // namespace roofline::sim

@@ -79,6 +79,7 @@ void Replica::run() {
     out.kv_block_s += double(rec.kv_blocks_used) * rec.time_s;
     out.request_s += double(rec.running + rec.waiting) * rec.time_s;  // between steps nobody is in the system
     if (shared_.config.keep_steps) out.steps.push_back(rec);
+    if (out.stopped) break;
     // The timeline keeps every stride-th step; at 512 points it drops every other one and doubles the stride.
     if (step_index_++ % stride_ == 0) {
       timeline_.push_back(rec);
@@ -97,6 +98,12 @@ int Replica::assign_microbatches() {
   const int P = shared_.target.layout().pp;
   const int wanted = shared_.config.microbatches > 0 ? shared_.config.microbatches : P;
   const int M = P > 1 ? int(std::min<std::size_t>(std::size_t(wanted), plan_.size())) : 1;
+  if (M == 1) {  // one micro-batch: every sequence in it
+    mb_of_.assign(plan_.size(), 0);
+    mb_tokens_.assign(1, 0.0);
+    for (const Entry& e : plan_) mb_tokens_[0] += double(e.q);
+    return 1;
+  }
   // Each sequence to the micro-batch with the fewest tokens so far.
   mb_of_.resize(plan_.size());
   mb_tokens_.assign(std::size_t(M), 0.0);
@@ -235,7 +242,13 @@ std::int64_t Replica::finish_step(double end_s) {
         ++s.generated;
         ++s.known;
         ++emitted;
-        if (s.first_token_s < 0) s.first_token_s = end_s;
+        if (s.first_token_s < 0) {
+          s.first_token_s = end_s;
+          const auto& limit = shared_.config.stop_when_ttft_p90_above_s;
+          if (limit && end_s - request(s).arrival_s > *limit &&
+              ++shared_.out.late_first_tokens >= shared_.late_to_stop)
+            shared_.out.stopped = true;
+        }
       }
     }
     // The first request to compute a shared prefix leaves it in the cache for the others.

@@ -20,6 +20,7 @@ struct Shared {
   std::int64_t kv_blocks;
   std::int64_t max_tokens;
   SimResult& out;
+  std::int64_t late_to_stop;  // late first tokens that end the run (the early stop; else never)
 };
 
 class Replica {

@@ -25,6 +25,11 @@ std::string_view to_string(Scheduler s) {
   return "?";
 }
 
+std::int64_t late_requests_for_p90(std::int64_t n) {
+  // p90 interpolates from sorted[floor(0.9 (n - 1))] upwards: above the limit once that many values from the top are.
+  return n - std::int64_t(std::floor(0.9 * double(n - 1)));
+}
+
 std::int64_t default_max_tokens(Scheduler s) {
   switch (s) {
     case Scheduler::static_batch: return 8192;
@@ -193,7 +198,10 @@ SimResult simulate(const opmodel::ModelConfig& m, const hardware::Profile& hw, c
   }
 
   out.requests.resize(w.requests.size());
-  const Shared shared{c, w, target, draft.get(), out.memory.kv_blocks, out.max_tokens, out};
+  const std::int64_t late_to_stop = c.stop_when_ttft_p90_above_s
+                                         ? late_requests_for_p90(std::int64_t(w.requests.size()))
+                                         : std::numeric_limits<std::int64_t>::max();
+  const Shared shared{c, w, target, draft.get(), out.memory.kv_blocks, out.max_tokens, out, late_to_stop};
   for (int rep = 0; rep < c.replicas; ++rep) {
     std::vector<std::int32_t> ids;  // round robin in arrival order
     for (std::size_t i = std::size_t(rep); i < w.requests.size(); i += std::size_t(c.replicas))
@@ -201,6 +209,7 @@ SimResult simulate(const opmodel::ModelConfig& m, const hardware::Profile& hw, c
     if (ids.empty()) continue;
     Replica replica(shared, rep, std::move(ids));
     replica.run();
+    if (out.stopped) return out;
   }
 
   if (c.speculation) {

@@ -48,7 +48,14 @@ struct SimConfig {
   std::uint64_t seed = 1;                     // for acceptance draws
   bool keep_steps = true;                     // keep every step's record (for the trace; 100 B a step)
   bool calibrated = false;                    // op times: the profile's calibrated expectations, not the bound
+  // The search's early stop: end the run once the 90th percentile TTFT is sure to exceed this, i.e. once
+  // n - floor(0.9 (n - 1)) requests got their first token later than it after arriving (the order statistic
+  // the percentile starts from is then above it). The result is then partial: SimResult::stopped.
+  std::optional<double> stop_when_ttft_p90_above_s;
 };
+
+// Requests whose TTFT must exceed a limit for the 90th percentile (linear interpolation) to exceed it.
+std::int64_t late_requests_for_p90(std::int64_t requests);
 
 // Default token budget per step of a scheduler.
 std::int64_t default_max_tokens(Scheduler s);
@@ -134,6 +141,8 @@ struct SimResult {
   // not, and the memory plan does not depend on max_batch (no linear-attention state), a larger max_batch
   // runs exactly the same steps: what lets the search reuse a run.
   bool batch_capped = false;
+  std::int64_t late_first_tokens = 0;  // with stop_when_ttft_p90_above_s: first tokens later than it
+  bool stopped = false;                // the run ended early: its TTFT p90 exceeds the limit; nothing else holds
 };
 
 // Validates the configuration (SimError, hardware::ProfileError, opmodel::ModelError) and simulates.

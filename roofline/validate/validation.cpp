@@ -60,8 +60,8 @@ ValidationRow row_of(const OpPoint& p, const opmodel::Scenario& s, const StepKey
   r.precision = p.precision;
   r.peak_flops_per_s = roofs.peak(p.precision);
   const HierarchicalTimes t = hierarchical_times(p.cost, r.peak_flops_per_s, stream_bytes, hw);
-  r.stream_level = t.stream_level;
-  r.act_level = t.act_level;
+  r.stream_level = std::string(t.stream_level);
+  r.act_level = std::string(t.act_level);
   r.bytes_per_s = t.memory_s > 0 ? r.bytes / t.memory_s : roofs.bytes_per_s;
   r.compute_s = t.compute_s;
   r.memory_s = t.memory_s;
