@@ -125,9 +125,11 @@ Profile parse_profile(const json& j, const std::string& origin) {
     r.object(*it, "interconnect");
     for (const auto& [k, v] : it->items())
       if (k != "name" && k != "bytes_per_s_per_direction" && k != "latency_s" && k != "note" &&
-          k != "allreduce_bus_efficiency" && k != "allreduce_small_s")
+          k != "allreduce_bus_efficiency" && k != "allreduce_small_s" && k != "alltoall_bus_efficiency" &&
+          k != "alltoall_small_s")
         r.fail("interconnect." + k, "unknown field (expected name, bytes_per_s_per_direction, latency_s, "
-                                    "allreduce_bus_efficiency, allreduce_small_s, note)");
+                                    "allreduce_bus_efficiency, allreduce_small_s, alltoall_bus_efficiency, "
+                                    "alltoall_small_s, note)");
     Interconnect ic;
     ic.name = r.string(*it, "name", "interconnect.name", false);
     ic.bytes_per_s_per_direction = r.optional_figure(*it, "bytes_per_s_per_direction",
@@ -140,6 +142,13 @@ Profile parse_profile(const json& j, const std::string& origin) {
              fmt::format("{} is no attained fraction (in-network reduction reaches about 1.1 at most)",
                          ic.allreduce_bus_efficiency->value));
     ic.allreduce_small_s = r.optional_figure(*it, "allreduce_small_s", "interconnect.allreduce_small_s");
+    ic.alltoall_bus_efficiency =
+        r.optional_figure(*it, "alltoall_bus_efficiency", "interconnect.alltoall_bus_efficiency");
+    if (ic.alltoall_bus_efficiency && ic.alltoall_bus_efficiency->value > 1)
+      r.fail("interconnect.alltoall_bus_efficiency.value",
+             fmt::format("{} is no attained fraction (an all-to-all cannot beat the link)",
+                         ic.alltoall_bus_efficiency->value));
+    ic.alltoall_small_s = r.optional_figure(*it, "alltoall_small_s", "interconnect.alltoall_small_s");
     ic.note = r.string(*it, "note", "interconnect.note", false);
     p.interconnect = ic;
   }
@@ -240,6 +249,9 @@ json to_json(const Profile& p) {
     if (p.interconnect->allreduce_bus_efficiency)
       ic["allreduce_bus_efficiency"] = figure_json(*p.interconnect->allreduce_bus_efficiency);
     if (p.interconnect->allreduce_small_s) ic["allreduce_small_s"] = figure_json(*p.interconnect->allreduce_small_s);
+    if (p.interconnect->alltoall_bus_efficiency)
+      ic["alltoall_bus_efficiency"] = figure_json(*p.interconnect->alltoall_bus_efficiency);
+    if (p.interconnect->alltoall_small_s) ic["alltoall_small_s"] = figure_json(*p.interconnect->alltoall_small_s);
     if (!p.interconnect->note.empty()) ic["note"] = p.interconnect->note;
     j["interconnect"] = ic;
   }

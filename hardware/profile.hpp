@@ -34,6 +34,10 @@ struct Interconnect {
   // all-reduce attains (bus bandwidth / link), and the time of one small-message all-reduce (its latency floor).
   std::optional<Figure> allreduce_bus_efficiency;
   std::optional<Figure> allreduce_small_s;
+  // Expected all-to-all (MoE dispatch and combine): the attained fraction of the link for the bytes leaving a
+  // device (nccl-tests' bus bandwidth convention), and the time of a near-empty call.
+  std::optional<Figure> alltoall_bus_efficiency;
+  std::optional<Figure> alltoall_small_s;
   std::string note;
 };
 

@@ -416,6 +416,14 @@ TEST(Efficiency, CollectivesAreAttainedFractionsOfTheLink) {
   j["interconnect"] = {{"bytes_per_s_per_direction", 100e9}, {"allreduce_bus_efficiency", 3.0}};
   EXPECT_EQ(error_of(j), "hardware profile mine.json: field 'interconnect.allreduce_bus_efficiency.value': 3 is no "
                          "attained fraction (in-network reduction reaches about 1.1 at most)");
+  // All-to-all: H100's 370 of 450 GB/s leaving each device; never above the link.
+  EXPECT_DOUBLE_EQ(h100.interconnect->alltoall_bus_efficiency->value, 0.822);
+  EXPECT_DOUBLE_EQ(h100.interconnect->alltoall_small_s->value, 25e-6);
+  const auto again = hardware::parse_profile(hardware::to_json(h100), "again.json");
+  EXPECT_EQ(again.interconnect->alltoall_small_s->source, h100.interconnect->alltoall_small_s->source);
+  j["interconnect"] = {{"bytes_per_s_per_direction", 100e9}, {"alltoall_bus_efficiency", 1.1}};
+  EXPECT_EQ(error_of(j), "hardware profile mine.json: field 'interconnect.alltoall_bus_efficiency.value': 1.1 is no "
+                         "attained fraction (an all-to-all cannot beat the link)");
 }
 
 TEST(Efficiency, BadFiguresNameTheirField) {

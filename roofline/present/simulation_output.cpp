@@ -51,6 +51,10 @@ std::string link_text(const Layout& l, bool expected) {
   if (expected && l.allreduce_bus_efficiency && l.allreduce_small_s)
     t += fmt::format("; expected all-reduces: {} + the ring at {:.0f}% of the link (measured collectives)",
                      reports::duration(*l.allreduce_small_s), 100 * *l.allreduce_bus_efficiency);
+  if (expected && l.split() && l.expert.dp_attention && l.expert.ep > 1 && l.alltoall_bus_efficiency &&
+      l.alltoall_small_s)
+    t += fmt::format("; expected all-to-alls: {} + the bytes leaving a device at {:.0f}% of the link",
+                     reports::duration(*l.alltoall_small_s), 100 * *l.alltoall_bus_efficiency);
   return t;
 }
 

@@ -80,6 +80,9 @@ Layout make_layout(const opmodel::ModelConfig& m, const hardware::Profile& hw, i
     if (hw.interconnect->allreduce_bus_efficiency)
       l.allreduce_bus_efficiency = hw.interconnect->allreduce_bus_efficiency->value;
     if (hw.interconnect->allreduce_small_s) l.allreduce_small_s = hw.interconnect->allreduce_small_s->value;
+    if (hw.interconnect->alltoall_bus_efficiency)
+      l.alltoall_bus_efficiency = hw.interconnect->alltoall_bus_efficiency->value;
+    if (hw.interconnect->alltoall_small_s) l.alltoall_small_s = hw.interconnect->alltoall_small_s->value;
     l.link_bytes_per_s = hw.interconnect->bytes_per_s_per_direction->value;
     if (link_latency_s) {
       l.link_latency_s = *link_latency_s;
@@ -202,6 +205,8 @@ double StepCost::alltoall_s(double tokens) const {
   const double k = double(layout_.shard.experts_per_token);
   const double bytes = tokens * double(layout_.shard.hidden_size) * act_bytes_ *
                        remote_devices_per_token(layout_.expert.ep, k);
+  if (calibrated_ && layout_.alltoall_bus_efficiency && layout_.alltoall_small_s)
+    return *layout_.alltoall_small_s + bytes / (layout_.link_bytes_per_s * *layout_.alltoall_bus_efficiency);
   return bytes / layout_.link_bytes_per_s + layout_.link_latency_s;
 }
 

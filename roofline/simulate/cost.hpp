@@ -53,6 +53,8 @@ struct Layout {
   // Expected all-reduces (the profile's nccl-tests figures): the attained fraction of the link, and the small-
   // message time; absent: the ring formula on the bare link.
   std::optional<double> allreduce_bus_efficiency, allreduce_small_s;
+  // Expected all-to-alls (MoE dispatch and combine): the same two figures for the bytes leaving a device.
+  std::optional<double> alltoall_bus_efficiency, alltoall_small_s;
 };
 
 // Throws SimError when tp does not divide the heads, KV heads or MLP width, when pp exceeds the layers,
@@ -137,7 +139,8 @@ class StepCost {
   double split_step_s(std::span<const opmodel::BatchShape> ranks, const opmodel::BatchShape& global,
                       TimeByOp* tally) const;
   // One dispatch (or combine) of `tokens` tokens of one DP rank: tokens x d x a_float x remote_devices_per_token
-  // bytes out of the device over its link, plus the link's latency.
+  // bytes out of the device over its link, plus the link's latency; expected (calibrated, with the profile's
+  // all-to-all figures): the small-call time plus those bytes at the attained fraction of the link.
   double alltoall_s(double tokens) const;
   // The two all-reduces of one layer for `tokens` tokens: 2 ring_allreduce_s(tokens d a_float).
   double allreduce_per_layer_s(double tokens) const;
