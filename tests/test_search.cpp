@@ -239,6 +239,30 @@ TEST(Search, DeterministicUnderASeedWhateverTheThreads) {
   EXPECT_TRUE(ep);
 }
 
+TEST(Search, TriesSpeculativeDecodingWithADraft) {
+  Problem p = problem("llama-2-70b", "h100-sxm", 4, workload(30, 2, "fixed:512", "fixed:64"), {2, 0.05});
+  p.draft = opmodel::resolve_model("llama-2-7b");
+  p.accept_rate = 0.8;
+  Space s;
+  s.tp = {4};
+  s.pp = {1};
+  s.max_batch = {16};
+  s.max_tokens = {2048};
+  s.kv = {opmodel::DType::fp16};
+  s.weights = {"checkpoint"};
+  s.disaggregated = false;
+  SpaceContext c = context(4);
+  c.draft = true;
+  const SearchResult r = run_search(p, enumerate(s, c), {});
+  ASSERT_EQ(r.candidates.size(), 2u);
+  EXPECT_FALSE(r.candidates[0].deployment.speculate);
+  EXPECT_TRUE(r.candidates[1].deployment.speculate);
+  // At light load with 80% acceptance, speculation cuts the time per output token.
+  EXPECT_LT(r.candidates[1].tpot_p90_s, r.candidates[0].tpot_p90_s);
+  EXPECT_EQ(differences(r.candidates[0].deployment, r.candidates[1].deployment),
+            std::vector<std::string>{"speculation"});
+}
+
 TEST(Search, RejectsWhatTheDevicesCannotHold) {
   const Problem p = problem("llama-3-70b", "a100-80g-sxm", 2, workload(10, 1, "fixed:256", "fixed:16"), {1, 0.1});
   Space s;
