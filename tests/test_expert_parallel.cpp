@@ -134,44 +134,46 @@ TEST(ExpertParallel, RefusesWhatItDoesNotModel) {
   }
 }
 
+// Llama-3-8B on two A100s, 40 prompts of 6000 tokens (128 out) at 2.5/s, chunked prefill of 8192 tokens a step:
+// two replicas of one server, against one prefill and one decode instance over `link`.
+struct TwoWays {
+  Workload w = workload(40, 2.5, "fixed:6000", "fixed:128");
+  Summary together;
+  DisaggResult apart;
+  Summary split;
+  explicit TwoWays(const KvLink& link) {
+    SimConfig c;
+    c.scheduler = Scheduler::chunked;
+    c.max_tokens = 8192;
+    c.replicas = 2;
+    together = summarize(simulate(llama3(), a100(), w, c));
+    c.replicas = 1;
+    apart = simulate_disaggregated(llama3(), a100(), w, {c, c, link});
+    split = summarize_requests(apart.requests);
+  }
+};
+
 // Long prompts and tight TPOT: in one server, prefill chunks share steps with decodes and stretch every token;
 // a decode pool of its own keeps TPOT at the decode step's time.
 TEST(Disaggregated, WinsWherePrefillInterferesWithDecodes) {
-  const Workload w = workload(40, 2.5, "fixed:6000", "fixed:128");
-  SimConfig c;
-  c.scheduler = Scheduler::chunked;
-  c.max_tokens = 8192;
-  c.replicas = 2;
-  const Summary together = summarize(simulate(llama3(), a100(), w, c));
-  c.replicas = 1;
-  const DisaggConfig d{c, c, {"nvlink", 300e9, 0}};
-  const DisaggResult apart = simulate_disaggregated(llama3(), a100(), w, d);
-  const Summary split = summarize_requests(apart.requests);
-  EXPECT_LT(split.tpot_s.p90, 0.5 * together.tpot_s.p90);
+  const TwoWays r({"nvlink", 300e9, 0});
+  EXPECT_LT(r.split.tpot_s.p90, 0.5 * r.together.tpot_s.p90);
   // Every KV cache crossed once: prompt tokens x 32 layers x 2 x 8 heads x 128 x 2 B.
-  EXPECT_NEAR(apart.transfer.bytes, 40 * 6000 * opmodel::kv_bytes_per_token(llama3(), opmodel::DType::fp16), 1);
-  EXPECT_EQ(split.output_tokens, 40 * 128);
-  for (std::size_t i = 0; i < w.requests.size(); ++i) {
-    const RequestOutcome& o = apart.requests[i];
-    EXPECT_GE(o.first_token_s, w.requests[i].arrival_s);
+  EXPECT_NEAR(r.apart.transfer.bytes, 40 * 6000 * opmodel::kv_bytes_per_token(llama3(), opmodel::DType::fp16), 1);
+  EXPECT_EQ(r.split.output_tokens, 40 * 128);
+  for (std::size_t i = 0; i < r.w.requests.size(); ++i) {
+    const RequestOutcome& o = r.apart.requests[i];
+    EXPECT_GE(o.first_token_s, r.w.requests[i].arrival_s);
     EXPECT_GT(o.finish_s, o.first_token_s);
   }
 }
 
 TEST(Disaggregated, LosesWhereTheKvTransferDominates) {
-  const Workload w = workload(40, 2.5, "fixed:6000", "fixed:128");
-  SimConfig c;
-  c.scheduler = Scheduler::chunked;
-  c.max_tokens = 8192;
-  c.replicas = 2;
-  const Summary together = summarize(simulate(llama3(), a100(), w, c));
-  c.replicas = 1;
   // 0.1 GB/s: a 786 MB cache takes 7.9 s, all of it between the first and the second token.
-  const DisaggResult apart = simulate_disaggregated(llama3(), a100(), w, {c, c, {"slow", 0.1e9, 0}});
-  const Summary split = summarize_requests(apart.requests);
-  EXPECT_GT(split.tpot_s.p90, 2 * together.tpot_s.p90);
-  EXPECT_GT(split.e2e_s.p50, together.e2e_s.p50);
-  EXPECT_GT(apart.transfer.time_s.p50, 7.8);
+  const TwoWays r({"slow", 0.1e9, 0});
+  EXPECT_GT(r.split.tpot_s.p90, 2 * r.together.tpot_s.p90);
+  EXPECT_GT(r.split.e2e_s.p50, r.together.e2e_s.p50);
+  EXPECT_GT(r.apart.transfer.time_s.p50, 7.8);
 }
 
 TEST(Disaggregated, SingleTokenRequestsNeverReachTheDecodePool) {

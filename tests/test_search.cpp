@@ -42,6 +42,19 @@ Problem problem(const char* model, const char* hw, int gpus, sim::Workload w, Ta
   return p;
 }
 
+// One value per knob (tp and pp lists, batches as given), 16-bit formats, aggregated only.
+Space narrow(std::vector<int> tp, std::vector<std::int64_t> batches, std::int64_t tokens = 2048) {
+  Space s;
+  s.tp = std::move(tp);
+  s.pp = {1};
+  s.max_batch = std::move(batches);
+  s.max_tokens = {tokens};
+  s.weights = {"checkpoint"};
+  s.kv = {opmodel::DType::fp16};
+  s.disaggregated = false;
+  return s;
+}
+
 SpaceContext context(int gpus) {
   SpaceContext c;
   c.gpus = gpus;
@@ -75,14 +88,7 @@ TEST(SearchSpace, EnumeratesLayoutsThatFitTheDevices) {
 }
 
 TEST(SearchSpace, MoeAddsExpertLayoutsAndBatchesAscend) {
-  Space s;
-  s.tp = {2};
-  s.pp = {1};
-  s.max_batch = {64, 8};
-  s.max_tokens = {2048};
-  s.weights = {"checkpoint"};
-  s.kv = {opmodel::DType::fp16};
-  s.disaggregated = false;
+  const Space s = narrow({2}, {64, 8});
   SpaceContext c = context(2);
   c.moe = true;
   const auto all = enumerate(s, c);
@@ -126,14 +132,7 @@ TEST(SearchSpace, ParsesAFileAndNamesWhatIsWrong) {
 // parallel in about half; a batch of one queues the requests past the TTFT target.
 TEST(Search, PlantedSingleDeploymentMeetsTheTargets) {
   const Problem p = problem("llama-3-8b", "a100-80g-sxm", 2, workload(40, 4, "fixed:512", "fixed:64"), {1.0, 0.006});
-  Space s;
-  s.pp = {1};
-  s.max_batch = {1, 64};
-  s.max_tokens = {2048};
-  s.weights = {"checkpoint"};
-  s.kv = {opmodel::DType::fp16};
-  s.disaggregated = false;
-  const auto candidates = enumerate(s, context(2));
+  const auto candidates = enumerate(narrow({1, 2}, {1, 64}), context(2));
   ASSERT_EQ(candidates.size(), 4u);
   const SearchResult r = run_search(p, candidates, {});
   EXPECT_EQ(r.meeting, 1u);
@@ -150,13 +149,8 @@ TEST(Search, PlantedSingleDeploymentMeetsTheTargets) {
 }
 
 Space pools_only_space() {
-  Space s;
-  s.tp = {1};
-  s.pp = {1};
-  s.max_batch = {256};
-  s.max_tokens = {8192};
-  s.weights = {"checkpoint"};
-  s.kv = {opmodel::DType::fp16};
+  Space s = narrow({1}, {256}, 8192);
+  s.disaggregated = true;
   return s;  // aggregated 2x tp1, disaggregated 1x tp1 + 1x tp1
 }
 
@@ -184,13 +178,8 @@ TEST(Search, DisaggregationLosesWhereTheKvTransferDominates) {
 TEST(Search, ReusingRunsChangesNothingAgainstTheExhaustiveSearch) {
   const Problem p =
       problem("llama-3-8b", "h100-sxm", 4, workload(100, 60, "lognormal:512:0.6", "lognormal:96:0.6"), {0.3, 0.02});
-  Space s;
-  s.tp = {1, 2};
-  s.pp = {1};
-  s.max_batch = {4, 8, 32, 128, 512};
-  s.max_tokens = {2048};
-  s.kv = {opmodel::DType::fp16};
-  s.weights = {"checkpoint"};
+  Space s = narrow({1, 2}, {4, 8, 32, 128, 512});
+  s.disaggregated = true;
   const auto candidates = enumerate(s, context(4));
   const SearchResult pruned = run_search(p, candidates, {true, 2});
   const SearchResult full = run_search(p, candidates, {false, 2});
@@ -218,13 +207,8 @@ TEST(Search, ReusingRunsChangesNothingAgainstTheExhaustiveSearch) {
 TEST(Search, DeterministicUnderASeedWhateverTheThreads) {
   const Problem p =
       problem("qwen3-30b-a3b", "h100-sxm", 4, workload(50, 10, "lognormal:512:0.6", "lognormal:64:0.6"), {1, 0.02});
-  Space s;
-  s.tp = {2, 4};
-  s.pp = {1};
-  s.max_batch = {16, 64};
-  s.max_tokens = {2048};
-  s.kv = {opmodel::DType::fp16};
-  s.weights = {"checkpoint"};
+  Space s = narrow({2, 4}, {16, 64});
+  s.disaggregated = true;
   SpaceContext c = context(4);
   c.moe = true;
   const auto candidates = enumerate(s, c);
@@ -243,14 +227,7 @@ TEST(Search, TriesSpeculativeDecodingWithADraft) {
   Problem p = problem("llama-2-70b", "h100-sxm", 4, workload(30, 2, "fixed:512", "fixed:64"), {2, 0.05});
   p.draft = opmodel::resolve_model("llama-2-7b");
   p.accept_rate = 0.8;
-  Space s;
-  s.tp = {4};
-  s.pp = {1};
-  s.max_batch = {16};
-  s.max_tokens = {2048};
-  s.kv = {opmodel::DType::fp16};
-  s.weights = {"checkpoint"};
-  s.disaggregated = false;
+  const Space s = narrow({4}, {16});
   SpaceContext c = context(4);
   c.draft = true;
   const SearchResult r = run_search(p, enumerate(s, c), {});
@@ -265,15 +242,7 @@ TEST(Search, TriesSpeculativeDecodingWithADraft) {
 
 TEST(Search, RejectsWhatTheDevicesCannotHold) {
   const Problem p = problem("llama-3-70b", "a100-80g-sxm", 2, workload(10, 1, "fixed:256", "fixed:16"), {1, 0.1});
-  Space s;
-  s.tp = {1, 2};
-  s.pp = {1};
-  s.max_batch = {16};
-  s.max_tokens = {2048};
-  s.kv = {opmodel::DType::fp16};
-  s.weights = {"checkpoint"};
-  s.disaggregated = false;
-  const SearchResult r = run_search(p, enumerate(s, context(2)), {});
+  const SearchResult r = run_search(p, enumerate(narrow({1, 2}, {16}), context(2)), {});
   ASSERT_EQ(r.candidates.size(), 2u);
   EXPECT_EQ(r.candidates[0].status, Status::memory);  // 141 GB of weights on one 80 GB device
   EXPECT_NE(r.candidates[0].reason.find("no room for the KV cache"), std::string::npos) << r.candidates[0].reason;
