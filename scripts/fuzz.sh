@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Fuzzes every parser of outside input (tests/fuzz/: config.json, hardware profiles and --hw-set settings,
-# safetensors files and shard indexes, request traces, measured-times CSV and validate JSON, the command
-# line's numbers) with libFuzzer under AddressSanitizer and UndefinedBehaviorSanitizer.
+# safetensors files and shard indexes, request traces, measured-times CSV and validate JSON, search space files,
+# the command line's numbers) with libFuzzer under AddressSanitizer and UndefinedBehaviorSanitizer.
 #   scripts/fuzz.sh [SECONDS]      each target for SECONDS (default 20)
 #   scripts/fuzz.sh --runs N       each target for N executions
 # Builds with clang in build-fuzz/ (incrementally); starts each target from its seed corpus in

@@ -126,6 +126,17 @@ TEST(SearchSpace, ParsesAFileAndNamesWhatIsWrong) {
   EXPECT_NE(message(R"({"weights": ["fp9"]})").find("'fp9'"), std::string::npos);
   EXPECT_NE(message(R"({"aggregated": false, "disaggregated": false})").find("nothing to search"), std::string::npos);
   EXPECT_NE(message("[1]").find("space.json"), std::string::npos);
+  // A space too large to search is refused before anything is built.
+  const Space huge = parse_space(nlohmann::json::parse(R"({"max_batch": [1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,
+      19,20,21,22,23,24,25,26,27,28,29,30,31,32,33,34,35,36,37,38,39,40], "max_tokens": [1,2,3,4,5,6,7,8,9,10,11,12,
+      13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31,32,33,34,35,36,37,38,39,40,41,42,43,44,45,46,47,48,49,
+      50], "tp": [1], "all_replica_counts": true})"), "space.json");
+  try {
+    enumerate(huge, context(1024));
+    FAIL() << "a space of over a million deployments was enumerated";
+  } catch (const SearchError& e) {
+    EXPECT_NE(std::string(e.what()).find("narrow its lists"), std::string::npos) << e.what();
+  }
 }
 
 // Llama-3-8B on two A100s, light load: one device per replica decodes in ~8 ms a token, two in tensor

@@ -145,6 +145,14 @@ std::vector<Deployment> enumerate(const Space& space, const SpaceContext& ctx) {
     return v;
   };
   std::vector<std::pair<Pool, Pool>> layouts;  // (serve, decode); decode.instances == 0: aggregated
+  const double per_layout = double(budgets.size()) * double(weights.size()) * double(kvs.size()) *
+                            double(ctx.draft && space.speculation ? 2 : 1) * double(batches.size());
+  auto check_size = [&] {  // as the layouts grow, so that a huge space fails at once
+    const double count = double(layouts.size()) * per_layout;
+    if (count > double(kMaxCandidates))
+      throw SearchError("search space", "",
+                        fmt::format("holds more than {} deployments: narrow its lists", kMaxCandidates));
+  };
   if (space.aggregated)
     for (int tp : tps)
       for (int pp : pps) {
@@ -153,6 +161,7 @@ std::vector<Deployment> enumerate(const Space& space, const SpaceContext& ctx) {
         for (int n = space.all_replica_counts ? 1 : most; n <= most; ++n)
           for (auto [ep, dp] : expert_variants(tp))
             if (pp == 1 || (ep == 1 && !dp)) layouts.push_back({Pool{tp, pp, n, ep, dp}, Pool{0, 0, 0}});
+        check_size();
       }
   if (space.disaggregated)
     for (int a : tps)
@@ -161,14 +170,19 @@ std::vector<Deployment> enumerate(const Space& space, const SpaceContext& ctx) {
           for (int y = 1; x * a + y * b <= N; ++y) {
             // Without all_replica_counts, only splits where neither pool could take another instance.
             if (!space.all_replica_counts && (x * a + (y + 1) * b <= N || (x + 1) * a + y * b <= N)) continue;
+            const std::size_t first = layouts.size();  // variants of this split that coincide are kept once
             for (auto [ep, dp] : expert_variants(std::max(a, b))) {
               auto pool = [&](int tp, int n) { return Pool{tp, 1, n, ep > 1 && tp > 1 ? tp : 1, dp && tp > 1}; };
               const std::pair<Pool, Pool> l{pool(a, x), pool(b, y)};
-              if (std::find(layouts.begin(), layouts.end(), l) == layouts.end()) layouts.push_back(l);
+              if (std::find(layouts.begin() + std::ptrdiff_t(first), layouts.end(), l) == layouts.end())
+                layouts.push_back(l);
             }
+            check_size();
           }
-
+  check_size();
+  const double count = double(layouts.size()) * per_layout;
   std::vector<Deployment> out;
+  out.reserve(std::size_t(count));
   for (const auto& [serve, decode] : layouts)
     for (std::int64_t budget : budgets)
       for (const std::string& w : weights)

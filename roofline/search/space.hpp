@@ -78,7 +78,9 @@ struct SpaceContext {
   bool draft = false;
 };
 // Every deployment of the space on at most ctx.gpus devices, in a fixed order (aggregated first), with each
-// run of max_batch values adjacent and ascending (what the search's reuse of identical runs relies on).
+// run of max_batch values adjacent and ascending (what the search's reuse of identical runs relies on). Throws
+// SearchError when there would be more than kMaxCandidates.
+inline constexpr std::int64_t kMaxCandidates = 1'000'000;
 std::vector<Deployment> enumerate(const Space& space, const SpaceContext& ctx);
 
 }  // namespace roofline::search
