@@ -3,14 +3,19 @@
 
 transformers itself is not packaged by Debian and PyPI is out of reach here, so this script restates, in plain
 PyTorch (Debian's python3-torch), the forward pass of transformers' modeling_llama.py / modeling_mistral.py /
-modeling_qwen2.py in eager mode, as from_pretrained runs it by default (weights upcast to float32):
+modeling_qwen2.py / modeling_qwen3.py / modeling_mixtral.py / modeling_qwen3_moe.py in eager mode, as
+from_pretrained runs it by default (weights upcast to float32):
   - LlamaRMSNorm: x * rsqrt(mean(x^2) + eps) in float32, then weight * x;
   - LlamaRotaryEmbedding: inv_freq = 1 / theta^(arange(0, d, 2) / d) in float32 (with the "llama3" rope_scaling
     band), angle = position * inv_freq in float32, cat(freqs, freqs), rotate_half layout;
   - attention: repeat_kv for grouped-query attention, softmax(q k^T / sqrt(d) + causal mask) in float32, with
     Mistral's sliding window (key j visible from query i iff i - window < j <= i);
-  - LlamaMLP: down(silu(gate(x)) * up(x)); biases as the config asks (Qwen2: q, k, v; Llama: attention_bias,
-    mlp_bias); lm_head tied to embed_tokens when tie_word_embeddings;
+  - LlamaMLP: down(silu(gate(x)) * up(x)); biases as the config asks (Qwen2: q, k, v; Llama and Qwen3:
+    attention_bias, Llama: mlp_bias); lm_head tied to embed_tokens when tie_word_embeddings;
+  - Qwen3: RMSNorm over each head of q and k (q_norm, k_norm) before RoPE;
+  - sparse MoE blocks (MixtralSparseMoeBlock, Qwen3MoeSparseMoeBlock): router logits, softmax in float32, top-k,
+    the k weights renormalized to sum 1 (Mixtral always, Qwen3-MoE when norm_topk_prob), each token through its k
+    experts' gated MLPs, weighted and summed; Qwen3-MoE's dense layers (mlp_only_layers, decoder_sparse_step);
   - greedy search with RepetitionPenaltyLogitsProcessor (divide positive logits of seen tokens by the penalty,
     multiply negative ones).
 It also writes random checkpoints the way save_pretrained lays them out (safetensors, names as transformers writes
@@ -100,11 +105,32 @@ class Config:
         self.theta = j.get("rope_theta", 10000.0)
         self.rope_scaling = j.get("rope_scaling")
         self.tied = j.get("tie_word_embeddings", False)
-        llama = self.model_type == "llama"
-        self.qkv_bias = self.model_type == "qwen2" or (llama and j.get("attention_bias", False))
-        self.o_bias = llama and j.get("attention_bias", False)
+        llama, qwen3 = self.model_type == "llama", self.model_type in ("qwen3", "qwen3_moe")
+        self.qkv_bias = self.model_type == "qwen2" or ((llama or qwen3) and j.get("attention_bias", False))
+        self.o_bias = (llama or qwen3) and j.get("attention_bias", False)
         self.mlp_bias = llama and j.get("mlp_bias", False)
-        self.window = j.get("sliding_window") if self.model_type == "mistral" else None
+        self.window = j.get("sliding_window") if self.model_type in ("mistral", "mixtral") else None
+        self.qk_norm = qwen3
+        # MoE: experts, k per token, expert width, whether the k weights are renormalized, tensor names.
+        self.experts, self.top_k, self.expert_hidden, self.norm_topk, self.moe_prefix = 0, 0, 0, True, ""
+        self.sparse_layers = set()
+        if self.model_type == "mixtral":
+            self.experts, self.top_k = j["num_local_experts"], j["num_experts_per_tok"]
+            self.expert_hidden, self.moe_prefix = self.hidden, "block_sparse_moe."
+            self.sparse_layers = set(range(self.layers))
+        elif self.model_type == "qwen3_moe":
+            self.experts, self.top_k = j["num_experts"], j["num_experts_per_tok"]
+            self.expert_hidden, self.moe_prefix = j["moe_intermediate_size"], "mlp."
+            self.norm_topk = j.get("norm_topk_prob", False)
+            step, dense = j.get("decoder_sparse_step", 1), set(j.get("mlp_only_layers") or [])
+            self.sparse_layers = {i for i in range(self.layers) if i not in dense and (i + 1) % step == 0}
+
+    def expert_names(self, layer, e):
+        """gate, up, down of expert e of a layer, as each family names them."""
+        p = f"model.layers.{layer}.{self.moe_prefix}experts.{e}."
+        if self.model_type == "mixtral":
+            return p + "w1", p + "w3", p + "w2"
+        return p + "gate_proj", p + "up_proj", p + "down_proj"
 
 
 def parameter_shapes(c):
@@ -121,8 +147,17 @@ def parameter_shapes(c):
                        (p + "self_attn.v_proj.bias", (kv,))]
         if c.o_bias:
             shapes += [(p + "self_attn.o_proj.bias", (c.dim,))]
-        shapes += [(p + "post_attention_layernorm.weight", (c.dim,)),
-                   (p + "mlp.gate_proj.weight", (c.hidden, c.dim)), (p + "mlp.up_proj.weight", (c.hidden, c.dim)),
+        if c.qk_norm:
+            shapes += [(p + "self_attn.q_norm.weight", (c.head_dim,)), (p + "self_attn.k_norm.weight", (c.head_dim,))]
+        shapes += [(p + "post_attention_layernorm.weight", (c.dim,))]
+        if i in c.sparse_layers:
+            shapes += [(p + c.moe_prefix + "gate.weight", (c.experts, c.dim))]
+            for e in range(c.experts):
+                gate, up, down = c.expert_names(i, e)
+                shapes += [(gate + ".weight", (c.expert_hidden, c.dim)), (up + ".weight", (c.expert_hidden, c.dim)),
+                           (down + ".weight", (c.dim, c.expert_hidden))]
+            continue
+        shapes += [(p + "mlp.gate_proj.weight", (c.hidden, c.dim)), (p + "mlp.up_proj.weight", (c.hidden, c.dim)),
                    (p + "mlp.down_proj.weight", (c.dim, c.hidden))]
         if c.mlp_bias:
             shapes += [(p + "mlp.gate_proj.bias", (c.hidden,)), (p + "mlp.up_proj.bias", (c.hidden,)),
@@ -163,6 +198,27 @@ def linear(w, name, x):
     return torch.nn.functional.linear(x, w[name + ".weight"], bias)
 
 
+def gated_mlp(w, gate, up, down, h):
+    return linear(w, down, torch.nn.functional.silu(linear(w, gate, h)) * linear(w, up, h))
+
+
+def sparse_moe(c, w, layer, h):
+    """A sparse MoE block over h [n, dim]: each token through its top-k experts, weighted."""
+    logits = linear(w, f"model.layers.{layer}.{c.moe_prefix}gate", h)            # [n, experts]
+    weights = torch.softmax(logits, dim=1, dtype=torch.float32)
+    weights, chosen = torch.topk(weights, c.top_k, dim=-1)
+    if c.norm_topk:
+        weights = weights / weights.sum(dim=-1, keepdim=True)
+    out = torch.zeros_like(h)
+    for e in range(c.experts):
+        rows, slot = torch.where(chosen == e)
+        if rows.numel() == 0:
+            continue
+        gate, up, down = c.expert_names(layer, e)
+        out.index_add_(0, rows, gated_mlp(w, gate, up, down, h[rows]) * weights[rows, slot, None])
+    return out
+
+
 def forward(c, w, ids):
     """Logits [seq, vocab] of one sequence of token ids, every position recomputed (no cache)."""
     n = len(ids)
@@ -179,8 +235,12 @@ def forward(c, w, ids):
     for layer in range(c.layers):
         p = f"model.layers.{layer}."
         h = rms_norm(x, w[p + "input_layernorm.weight"], c.eps)
-        q = linear(w, p + "self_attn.q_proj", h).view(n, c.heads, c.head_dim).transpose(0, 1)
-        k = linear(w, p + "self_attn.k_proj", h).view(n, c.kv_heads, c.head_dim).transpose(0, 1)
+        q = linear(w, p + "self_attn.q_proj", h).view(n, c.heads, c.head_dim)
+        k = linear(w, p + "self_attn.k_proj", h).view(n, c.kv_heads, c.head_dim)
+        if c.qk_norm:
+            q = rms_norm(q, w[p + "self_attn.q_norm.weight"], c.eps)
+            k = rms_norm(k, w[p + "self_attn.k_norm.weight"], c.eps)
+        q, k = q.transpose(0, 1), k.transpose(0, 1)
         v = linear(w, p + "self_attn.v_proj", h).view(n, c.kv_heads, c.head_dim).transpose(0, 1)
         q, k = q * cos + rotate_half(q) * sin, k * cos + rotate_half(k) * sin
         k = k.repeat_interleave(groups, dim=0)                                    # repeat_kv
@@ -189,8 +249,10 @@ def forward(c, w, ids):
         attn = torch.softmax(scores, dim=-1, dtype=torch.float32) @ v             # [heads, n, head_dim]
         x = x + linear(w, p + "self_attn.o_proj", attn.transpose(0, 1).reshape(n, c.heads * c.head_dim))
         h = rms_norm(x, w[p + "post_attention_layernorm.weight"], c.eps)
-        gate = torch.nn.functional.silu(linear(w, p + "mlp.gate_proj", h))
-        x = x + linear(w, p + "mlp.down_proj", gate * linear(w, p + "mlp.up_proj", h))
+        if layer in c.sparse_layers:
+            x = x + sparse_moe(c, w, layer, h)
+        else:
+            x = x + gated_mlp(w, p + "mlp.gate_proj", p + "mlp.up_proj", p + "mlp.down_proj", h)
     x = rms_norm(x, w["model.norm.weight"], c.eps)
     head = w["model.embed_tokens.weight"] if c.tied else w["lm_head.weight"]
     return x @ head.T

@@ -76,10 +76,12 @@ Space parse_space(const nlohmann::json& j, const std::string& origin) {
   static const char* const kKeys[] = {"tp",      "pp",           "max_batch",          "max_tokens",
                                       "weights", "kv",           "aggregated",         "disaggregated",
                                       "all_replica_counts", "expert_parallel", "speculation"};
-  for (const auto& [key, value] : j.items())
+  for (const auto& item : j.items()) {
+    const std::string key = item.key();
     if (std::find_if(std::begin(kKeys), std::end(kKeys), [&](const char* k) { return key == k; }) == std::end(kKeys))
       f.fail(key, fmt::format("is not a search-space key (tp, pp, max_batch, max_tokens, weights, kv, aggregated, "
                               "disaggregated, all_replica_counts, expert_parallel, speculation)"));
+  }
   auto bounded = [&](const char* key, std::int64_t hi) {
     return [&f, key, hi](const nlohmann::json& v) {
       const std::int64_t n = f.dim(key, v);
@@ -171,7 +173,9 @@ std::vector<Deployment> enumerate(const Space& space, const SpaceContext& ctx) {
             // Without all_replica_counts, only splits where neither pool could take another instance.
             if (!space.all_replica_counts && (x * a + (y + 1) * b <= N || (x + 1) * a + y * b <= N)) continue;
             const std::size_t first = layouts.size();  // variants of this split that coincide are kept once
-            for (auto [ep, dp] : expert_variants(std::max(a, b))) {
+            for (const auto& variant : expert_variants(std::max(a, b))) {
+              const int ep = variant.first;
+              const bool dp = variant.second;
               auto pool = [&](int tp, int n) { return Pool{tp, 1, n, ep > 1 && tp > 1 ? tp : 1, dp && tp > 1}; };
               const std::pair<Pool, Pool> l{pool(a, x), pool(b, y)};
               if (std::find(layouts.begin() + std::ptrdiff_t(first), layouts.end(), l) == layouts.end())
