@@ -37,6 +37,31 @@ std::optional<RopeScaling> read_rope_scaling(const Reader& r) {
   return s;
 }
 
+// Mixtral: every layer sparse, weights always renormalized. Qwen3-MoE: layer i sparse unless listed in
+// mlp_only_layers or (i + 1) % decoder_sparse_step != 0; renormalized when norm_topk_prob.
+MoeConfig read_moe(const Reader& r, const Config& c, const char* experts_key, std::int64_t hidden) {
+  MoeConfig m;
+  m.experts = r.required_dim(experts_key);
+  m.top_k = r.required_dim("num_experts_per_tok");
+  m.hidden = hidden;
+  if (m.top_k > m.experts)
+    r.fail("num_experts_per_tok", fmt::format("{} exceeds the {} experts ({})", m.top_k, m.experts, experts_key));
+  m.sparse.assign(std::size_t(c.n_layers), true);
+  if (c.model_type != "qwen3_moe") return m;
+  m.renormalize = r.flag("norm_topk_prob", false);
+  const std::int64_t step = r.optional_dim(r.j, "decoder_sparse_step").value_or(1);
+  for (std::int64_t i = 0; i < c.n_layers; ++i) m.sparse[std::size_t(i)] = (i + 1) % step == 0;
+  if (const json* dense = r.find(r.j, "mlp_only_layers")) {
+    if (!dense->is_array()) r.fail("mlp_only_layers", fmt::format("must be a list of layer indices, got {}", dense->dump()));
+    for (const json& v : *dense) {
+      if (!v.is_number_integer() || v.get<std::int64_t>() < 0 || v.get<std::int64_t>() >= c.n_layers)
+        r.fail("mlp_only_layers", fmt::format("{} is not a layer index in [0, {})", v.dump(), c.n_layers));
+      m.sparse[std::size_t(v.get<std::int64_t>())] = false;
+    }
+  }
+  return m;
+}
+
 }  // namespace
 
 Config parse_config(const std::string& json_text, const std::string& origin) {
@@ -51,10 +76,13 @@ Config parse_config(const std::string& json_text, const std::string& origin) {
   Config c;
   c.model_type = r.text(j, "model_type");
   if (c.model_type.empty()) r.fail("model_type", "is required");
-  const bool llama = c.model_type == "llama", mistral = c.model_type == "mistral", qwen2 = c.model_type == "qwen2";
-  if (!(llama || mistral || qwen2))
-    r.fail("model_type",
-           fmt::format("'{}' is not supported by the engine (supported: llama, mistral, qwen2)", c.model_type));
+  const bool llama = c.model_type == "llama", mistral = c.model_type == "mistral", qwen2 = c.model_type == "qwen2",
+             qwen3 = c.model_type == "qwen3", mixtral = c.model_type == "mixtral",
+             qwen3_moe = c.model_type == "qwen3_moe";
+  if (!(llama || mistral || qwen2 || qwen3 || mixtral || qwen3_moe))
+    r.fail("model_type", fmt::format("'{}' is not supported by the engine (supported: llama, mistral, qwen2, qwen3, "
+                                     "mixtral, qwen3_moe)",
+                                     c.model_type));
 
   c.dim = r.required_dim("hidden_size");
   c.n_layers = r.required_dim("num_hidden_layers");
@@ -87,9 +115,15 @@ Config parse_config(const std::string& json_text, const std::string& origin) {
     c.mlp_bias = r.flag("mlp_bias", false);
   }
   if (qwen2) c.qkv_bias = true;  // Qwen2Attention: bias=True on q, k, v; none on o
-  if (mistral) c.sliding_window = r.optional_dim(j, "sliding_window");
-  if (qwen2 && r.flag("use_sliding_window", false))
-    r.fail("use_sliding_window", "true is not supported (Qwen2's per-layer window via max_window_layers)");
+  if (qwen3 || qwen3_moe) {
+    c.qkv_bias = c.o_bias = r.flag("attention_bias", false);
+    c.qk_norm = true;
+  }
+  if (mistral || mixtral) c.sliding_window = r.optional_dim(j, "sliding_window");
+  if ((qwen2 || qwen3 || qwen3_moe) && r.flag("use_sliding_window", false))
+    r.fail("use_sliding_window", "true is not supported (the per-layer window via max_window_layers)");
+  if (mixtral) c.moe = read_moe(r, c, "num_local_experts", c.hidden_dim);
+  if (qwen3_moe) c.moe = read_moe(r, c, "num_experts", r.required_dim("moe_intermediate_size"));
   return c;
 }
 

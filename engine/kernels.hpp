@@ -39,6 +39,22 @@ void silu_mul(float* y, const float* gate, const float* up, std::int64_t n);
 // x[t, :] = table[tokens[t], :] for t < count
 void embed(float* x, const float* table, const std::int32_t* tokens, std::int64_t count, std::int64_t d);
 
+// ---- mixture of experts ---------------------------------------------------------------------------------
+// Routing of `tokens` tokens over E experts (Mixtral, Qwen3-MoE): softmax of each token's E logits in fp32,
+// its k largest (ties to the lower expert), their weights divided by their sum when `renormalize`.
+// experts, weights: [tokens, k].
+void route_top_k(std::int32_t* experts, float* weights, const float* logits, std::int64_t tokens, std::int64_t E,
+                 std::int64_t k, bool renormalize);
+// The tokens x k routed rows grouped by expert: expert e's rows are [offsets[e], offsets[e + 1]) of rows (their
+// tokens, ascending) and row_weight (their routing weights). offsets: [E + 1]; rows, row_weight: [tokens k].
+void group_by_expert(std::int64_t* offsets, std::int32_t* rows, float* row_weight, const std::int32_t* experts,
+                     const float* weights, std::int64_t tokens, std::int64_t E, std::int64_t k);
+// y[i, :] = x[rows[i], :] for i < n (d columns)
+void gather_rows(float* y, const float* x, const std::int32_t* rows, std::int64_t n, std::int64_t d);
+// y[rows[i], :] += w[i] * x[i, :] for i < n, in order (the caller zeroes y)
+void scatter_add_rows(float* y, const float* x, const std::int32_t* rows, const float* w, std::int64_t n,
+                      std::int64_t d);
+
 // ---- rotary embedding -----------------------------------------------------------------------------------
 // cos/sin per position and frequency: cos[p * hd/2 + i] = cos(p * inv_freq[i]), likewise sin.
 struct RopeTable {

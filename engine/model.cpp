@@ -64,6 +64,58 @@ void Model::ensure_rope(std::int64_t positions) {
   rope_positions_ = n;
 }
 
+void Model::moe_mlp(const LayerWeights& lw, const float* xb, float* out, std::int64_t T, KernelRecord at,
+                    Probe* probe) {
+  const MoeConfig& m = *w_.config.moe;
+  const std::int64_t d = w_.config.dim, E = m.experts, k = m.top_k, fe = m.hidden, R = T * k;
+  float* logits = sized(logits_, T * E);
+  float* xs = sized(moe_x_, R * d);
+  float* gate = sized(moe_gate_, R * fe);
+  float* up = sized(moe_up_, R * fe);
+  float* ys = sized(moe_y_, R * d);
+  route_experts_.resize(std::size_t(R));
+  route_rows_.resize(std::size_t(R));
+  route_weights_.resize(std::size_t(R));
+  row_weights_.resize(std::size_t(R));
+  expert_offsets_.resize(std::size_t(E + 1));
+  const std::int64_t* offset = expert_offsets_.data();
+  // Expert e's rows are [offset[e], offset[e + 1]) of the routed rows; an expert no token chose is skipped.
+  auto each_expert = [&](auto&& f) {
+    for (std::int64_t e = 0; e < E; ++e)
+      if (offset[e + 1] > offset[e]) f(std::size_t(e), offset[e], offset[e + 1] - offset[e]);
+  };
+  at.op = op::router;
+  timed(probe, at, [&] {
+    linear(RowsOut{logits, E, nullptr}, xb, T, lw.router);
+    route_top_k(route_experts_.data(), route_weights_.data(), logits, T, E, k, m.renormalize);
+    group_by_expert(expert_offsets_.data(), route_rows_.data(), row_weights_.data(), route_experts_.data(),
+                    route_weights_.data(), T, E, k);
+  });
+  at.op = op::expert_gate_proj;
+  timed(probe, at, [&] {
+    gather_rows(xs, xb, route_rows_.data(), R, d);
+    each_expert([&](std::size_t e, std::int64_t first, std::int64_t n) {
+      linear(RowsOut{gate + first * fe, fe, nullptr}, xs + first * d, n, lw.e_gate[e]);
+    });
+  });
+  at.op = op::expert_up_proj;
+  timed(probe, at, [&] {
+    each_expert([&](std::size_t e, std::int64_t first, std::int64_t n) {
+      linear(RowsOut{up + first * fe, fe, nullptr}, xs + first * d, n, lw.e_up[e]);
+    });
+  });
+  at.op = op::expert_act_mul;
+  timed(probe, at, [&] { silu_mul(gate, gate, up, R * fe); });
+  at.op = op::expert_down_proj;
+  timed(probe, at, [&] {
+    each_expert([&](std::size_t e, std::int64_t first, std::int64_t n) {
+      linear(RowsOut{ys + first * d, d, nullptr}, gate + first * fe, n, lw.e_down[e]);
+    });
+    std::fill_n(out, T * d, 0.0f);
+    scatter_add_rows(out, ys, route_rows_.data(), row_weights_.data(), R, d);
+  });
+}
+
 void Model::forward(KvCache& cache, std::span<const SequenceStep> step, float* logits, Phase phase, Probe* probe) {
   const Config& c = w_.config;
   const std::int64_t d = c.dim, qd = c.q_dim(), kvd = c.kv_dim(), f = c.hidden_dim, B = std::int64_t(step.size());
@@ -129,6 +181,10 @@ void Model::forward(KvCache& cache, std::span<const SequenceStep> step, float* l
     timed(probe, rec(op::q_proj, l, T), [&] { linear(out(q, qd), xb, T, lw.wq); });
     timed(probe, rec(op::k_proj, l, T), [&] { linear(out(k, kvd), xb, T, lw.wk); });
     timed(probe, rec(op::v_proj, l, T), [&] { linear(RowsOut{nullptr, 0, v_rows_.data()}, xb, T, lw.wv); });
+    if (c.qk_norm) {  // each head's q and k over head_dim, before RoPE
+      timed(probe, rec(op::q_norm, l, T), [&] { rmsnorm(q, q, lw.q_norm.data(), T * c.n_heads, c.head_dim, eps); });
+      timed(probe, rec(op::k_norm, l, T), [&] { rmsnorm(k, k, lw.k_norm.data(), T * c.n_kv_heads, c.head_dim, eps); });
+    }
     timed(probe, rec(op::rope, l, T), [&] {
       rope(q, RowsOut{nullptr, 0, k_rows_.data()}, k, pos_.data(), T, c.n_heads, c.n_kv_heads, rope_table);
     });
@@ -151,10 +207,14 @@ void Model::forward(KvCache& cache, std::span<const SequenceStep> step, float* l
     timed(probe, rec(op::o_proj, l, T), [&] { linear(out(xb2, d), att, T, lw.wo); });
     timed(probe, rec(op::attn_add, l, T), [&] { add(x, x, xb2, T * d); });
     timed(probe, rec(op::mlp_norm, l, T), [&] { rmsnorm(xb, x, lw.mlp_norm.data(), T, d, eps); });
-    timed(probe, rec(op::gate_proj, l, T), [&] { linear(out(hb, f), xb, T, lw.w_gate); });
-    timed(probe, rec(op::up_proj, l, T), [&] { linear(out(hb2, f), xb, T, lw.w_up); });
-    timed(probe, rec(op::act_mul, l, T), [&] { silu_mul(hb, hb, hb2, T * f); });
-    timed(probe, rec(op::down_proj, l, T), [&] { linear(out(xb2, d), hb, T, lw.w_down); });
+    if (c.sparse(l)) {
+      moe_mlp(lw, xb, xb2, T, rec(op::router, l, T), probe);
+    } else {
+      timed(probe, rec(op::gate_proj, l, T), [&] { linear(out(hb, f), xb, T, lw.w_gate); });
+      timed(probe, rec(op::up_proj, l, T), [&] { linear(out(hb2, f), xb, T, lw.w_up); });
+      timed(probe, rec(op::act_mul, l, T), [&] { silu_mul(hb, hb, hb2, T * f); });
+      timed(probe, rec(op::down_proj, l, T), [&] { linear(out(xb2, d), hb, T, lw.w_down); });
+    }
     timed(probe, rec(op::mlp_add, l, T), [&] { add(x, x, xb2, T * d); });
   }
   timed(probe, rec(op::final_norm, -1, T), [&] { rmsnorm(xb, x, w_.final_norm.data(), T, d, eps); });

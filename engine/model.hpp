@@ -1,6 +1,7 @@
 // Model: the Llama-family forward pass with Hugging Face LlamaForCausalLM semantics (RMSNorm with the
 // config's eps, rotate-half RoPE with rope_theta, grouped-query attention, SwiGLU MLP, tied or untied
-// embeddings); Qwen2 (q/k/v biases) and Mistral (sliding window) on the same path. Each kernel call is
+// embeddings); Qwen2 (q/k/v biases), Mistral (sliding window), Qwen3 (per-head q/k RMSNorm) and the sparse MoE
+// MLPs of Mixtral and Qwen3-MoE (a router, each token through its top-k experts) on the same path. Each kernel call is
 // timed into the probe under its op name (op_names.hpp). Ops run unfused, in opmodel's default order.
 #pragma once
 
@@ -39,6 +40,10 @@ class Model {
 
  private:
   void ensure_rope(std::int64_t positions);
+  // The sparse MoE MLP of one layer: out[T, dim] = sum over each token's k experts of weight x SwiGLU expert(xb),
+  // every expert over its own tokens in one linear() call. Kernels timed as router, expert_* (`at`: the layer's
+  // record, op and rows set per call).
+  void moe_mlp(const LayerWeights& lw, const float* xb, float* out, std::int64_t T, KernelRecord at, Probe* probe);
   template <class T>
   static T* sized(Buffer<T>& b, std::int64_t n);  // grows b to n elements, returns its data
 
@@ -50,6 +55,12 @@ class Model {
   // Workspace, grown to the largest step seen: x [T, dim] residual stream; xb, xb2 [T, dim]; q, att
   // [T, q_dim]; k [T, kv_dim]; hb, hb2 [T, hidden]; last [B, dim]; scores for naive attention.
   Buffer<float> x_, xb_, xb2_, q_, k_, att_, hb_, hb2_, last_, scores_;
+  // MoE: router logits [T, E]; routed rows in expert order: inputs [T k, dim], gate and up [T k, moe_hidden],
+  // outputs [T k, dim]; each token's experts and weights [T, k]; per expert offsets [E + 1].
+  Buffer<float> logits_, moe_x_, moe_gate_, moe_up_, moe_y_;
+  std::vector<std::int32_t> route_experts_, route_rows_;
+  std::vector<float> route_weights_, row_weights_;
+  std::vector<std::int64_t> expert_offsets_;
   std::vector<std::int64_t> pos_;
   std::vector<std::int32_t> tokens_;  // the step's new tokens, sequence after sequence
   std::vector<float*> k_rows_, v_rows_;

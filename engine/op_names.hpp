@@ -12,6 +12,8 @@ inline constexpr std::string_view attn_norm = "attn_norm";
 inline constexpr std::string_view q_proj = "q_proj";
 inline constexpr std::string_view k_proj = "k_proj";
 inline constexpr std::string_view v_proj = "v_proj";
+inline constexpr std::string_view q_norm = "q_norm";  // Qwen3
+inline constexpr std::string_view k_norm = "k_norm";  // Qwen3
 inline constexpr std::string_view rope = "rope";
 inline constexpr std::string_view qk_matmul = "qk_matmul";  // naive attention
 inline constexpr std::string_view softmax = "softmax";      // naive attention
@@ -24,13 +26,20 @@ inline constexpr std::string_view gate_proj = "gate_proj";
 inline constexpr std::string_view up_proj = "up_proj";
 inline constexpr std::string_view act_mul = "act_mul";
 inline constexpr std::string_view down_proj = "down_proj";
+inline constexpr std::string_view router = "router";  // MoE: logits, softmax, top-k
+inline constexpr std::string_view expert_gate_proj = "expert_gate_proj";  // with the gather of its rows
+inline constexpr std::string_view expert_up_proj = "expert_up_proj";
+inline constexpr std::string_view expert_act_mul = "expert_act_mul";
+inline constexpr std::string_view expert_down_proj = "expert_down_proj";  // with the weighted combine
 inline constexpr std::string_view mlp_add = "mlp_add";
 inline constexpr std::string_view final_norm = "final_norm";
 inline constexpr std::string_view lm_head = "lm_head";
 
 // Every name the engine times, in execution order.
-inline constexpr std::array<std::string_view, 20> kTimed = {
-    embed,  attn_norm, q_proj, k_proj,    v_proj,  rope,   qk_matmul, softmax,    sv_matmul, attention,
-    o_proj, attn_add,  mlp_norm, gate_proj, up_proj, act_mul, down_proj, mlp_add, final_norm, lm_head};
+inline constexpr std::array<std::string_view, 27> kTimed = {
+    embed,     attn_norm, q_proj,     k_proj,           v_proj,         q_norm,         k_norm,
+    rope,      qk_matmul, softmax,    sv_matmul,        attention,      o_proj,         attn_add,
+    mlp_norm,  gate_proj, up_proj,    act_mul,          down_proj,      router,         expert_gate_proj,
+    expert_up_proj, expert_act_mul, expert_down_proj, mlp_add, final_norm, lm_head};
 
 }  // namespace engine::op

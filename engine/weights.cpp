@@ -51,15 +51,46 @@ Buffer<float> uniform(std::int64_t n, std::uint64_t seed, float center, float bo
   return b;
 }
 
+// Where a family keeps a MoE layer's router and experts: prefix + "gate", prefix + "experts.E." + gate/up/down.
+struct MoeNames {
+  std::string prefix;            // "block_sparse_moe." or "mlp."
+  std::string gate, up, down;    // "w1", "w3", "w2" or "gate_proj", "up_proj", "down_proj"
+};
+MoeNames moe_names(const Config& c) {
+  if (c.model_type == "mixtral") return {"block_sparse_moe.", "w1", "w3", "w2"};
+  return {"mlp.", "gate_proj", "up_proj", "down_proj"};
+}
+
 }  // namespace
 
 std::size_t Weights::bytes() const {
   std::size_t n = (embed.size() + final_norm.size()) * 4 + lm_head.weight_bytes();
-  for (const auto& l : layers)
-    n += (l.attn_norm.size() + l.mlp_norm.size()) * 4 + l.wq.weight_bytes() + l.wk.weight_bytes() +
-         l.wv.weight_bytes() + l.wo.weight_bytes() + l.w_gate.weight_bytes() + l.w_up.weight_bytes() +
-         l.w_down.weight_bytes();
+  for (const auto& l : layers) {
+    n += (l.attn_norm.size() + l.mlp_norm.size() + l.q_norm.size() + l.k_norm.size()) * 4 + l.wq.weight_bytes() +
+         l.wk.weight_bytes() + l.wv.weight_bytes() + l.wo.weight_bytes() + l.w_gate.weight_bytes() +
+         l.w_up.weight_bytes() + l.w_down.weight_bytes() + l.router.weight_bytes();
+    for (std::size_t e = 0; e < l.e_gate.size(); ++e)
+      n += l.e_gate[e].weight_bytes() + l.e_up[e].weight_bytes() + l.e_down[e].weight_bytes();
+  }
   return n;
+}
+
+double weight_bytes(const Config& c, const WeightOptions& o) {
+  const double per = o.format == WeightFormat::f32 ? 4 : o.format == WeightFormat::bf16 ? 2 : 1;
+  const double scale = o.format == WeightFormat::int8 ? 2.0 / double(o.group_size == 0 ? c.dim : o.group_size) : 0;
+  auto matrix = [&](double n, double k) { return n * k * (per + scale); };
+  const double d = double(c.dim), f = double(c.hidden_dim);
+  double layers = 0;
+  for (std::int64_t i = 0; i < c.n_layers; ++i) {
+    layers += matrix(double(c.q_dim()), d) + 2 * matrix(double(c.kv_dim()), d) + matrix(d, double(c.q_dim()));
+    if (c.sparse(i))  // router (fp32) and experts
+      layers += double(c.moe->experts) * (4 * d + 3 * matrix(double(c.moe->hidden), d));
+    else
+      layers += 3 * matrix(f, d);
+  }
+  const double vocab = double(c.vocab_size) * d;
+  const double head = c.tie_word_embeddings ? 0 : vocab * (o.format == WeightFormat::int8 ? 4 : per);
+  return layers + 4 * vocab + head;
 }
 
 Weights load_weights(const Config& c, const std::string& checkpoint, const WeightOptions& o) {
@@ -83,6 +114,23 @@ Weights load_weights(const Config& c, const std::string& checkpoint, const Weigh
     l.wk = make(p + "k_proj", ck.read_f32(p + "self_attn.k_proj.weight", {kvd, d}), kvd, d, o.format, o, &bk);
     l.wv = make(p + "v_proj", ck.read_f32(p + "self_attn.v_proj.weight", {kvd, d}), kvd, d, o.format, o, &bv);
     l.wo = make(p + "o_proj", ck.read_f32(p + "self_attn.o_proj.weight", {d, qd}), d, qd, o.format, o, &bo);
+    if (c.qk_norm) {
+      l.q_norm = ck.read_f32(p + "self_attn.q_norm.weight", {c.head_dim});
+      l.k_norm = ck.read_f32(p + "self_attn.k_norm.weight", {c.head_dim});
+    }
+    if (c.sparse(i)) {
+      const MoeNames m = moe_names(c);
+      const std::int64_t E = c.moe->experts, fe = c.moe->hidden;
+      l.router = make("router", ck.read_f32(p + m.prefix + "gate.weight", {E, d}), E, d, head_format(o), o, nullptr);
+      for (std::int64_t e = 0; e < E; ++e) {
+        const std::string x = fmt::format("{}{}experts.{}.", p, m.prefix, e);
+        l.e_gate.push_back(make(x + m.gate, ck.read_f32(x + m.gate + ".weight", {fe, d}), fe, d, o.format, o, nullptr));
+        l.e_up.push_back(make(x + m.up, ck.read_f32(x + m.up + ".weight", {fe, d}), fe, d, o.format, o, nullptr));
+        l.e_down.push_back(make(x + m.down, ck.read_f32(x + m.down + ".weight", {d, fe}), d, fe, o.format, o, nullptr));
+      }
+      w.layers.push_back(std::move(l));
+      continue;
+    }
     const auto bg = bias(p + "mlp.gate_proj.bias", f, c.mlp_bias), bu = bias(p + "mlp.up_proj.bias", f, c.mlp_bias),
                bd = bias(p + "mlp.down_proj.bias", d, c.mlp_bias);
     l.w_gate = make(p + "gate_proj", ck.read_f32(p + "mlp.gate_proj.weight", {f, d}), f, d, o.format, o, &bg);
@@ -121,9 +169,23 @@ Weights random_weights(const Config& c, std::uint64_t seed, const WeightOptions&
     l.wk = rand_linear("k_proj", kvd, d, c.qkv_bias, o.format);
     l.wv = rand_linear("v_proj", kvd, d, c.qkv_bias, o.format);
     l.wo = rand_linear("o_proj", d, qd, c.o_bias, o.format);
-    l.w_gate = rand_linear("gate_proj", f, d, c.mlp_bias, o.format);
-    l.w_up = rand_linear("up_proj", f, d, c.mlp_bias, o.format);
-    l.w_down = rand_linear("down_proj", d, f, c.mlp_bias, o.format);
+    if (c.qk_norm) {
+      l.q_norm = uniform(c.head_dim, next(), 1, 0.1f);
+      l.k_norm = uniform(c.head_dim, next(), 1, 0.1f);
+    }
+    if (c.sparse(i)) {
+      const std::int64_t E = c.moe->experts, fe = c.moe->hidden;
+      l.router = rand_linear("router", E, d, false, head_format(o));
+      for (std::int64_t e = 0; e < E; ++e) {
+        l.e_gate.push_back(rand_linear("expert_gate_proj", fe, d, false, o.format));
+        l.e_up.push_back(rand_linear("expert_up_proj", fe, d, false, o.format));
+        l.e_down.push_back(rand_linear("expert_down_proj", d, fe, false, o.format));
+      }
+    } else {
+      l.w_gate = rand_linear("gate_proj", f, d, c.mlp_bias, o.format);
+      l.w_up = rand_linear("up_proj", f, d, c.mlp_bias, o.format);
+      l.w_down = rand_linear("down_proj", d, f, c.mlp_bias, o.format);
+    }
     w.layers.push_back(std::move(l));
   }
   w.final_norm = uniform(d, next(), 1, 0.1f);
@@ -154,7 +216,9 @@ void save_checkpoint(const Weights& w, const std::string& config_json_text, cons
     add(name + ".weight", {l.n, l.k}, store.back().data());
     if (!l.bias.empty()) add(name + ".bias", {l.n}, l.bias.data());
   };
-  store.reserve(std::size_t(7 * c.n_layers + 1));
+  std::size_t linears = 0;  // store must not reallocate: tensors point into it
+  for (const LayerWeights& l : w.layers) linears += 8 + 3 * l.e_gate.size();
+  store.reserve(linears + 1);
   add("model.embed_tokens.weight", {c.vocab_size, c.dim}, w.embed.data());
   for (std::int64_t i = 0; i < c.n_layers; ++i) {
     const std::string p = fmt::format("model.layers.{}.", i);
@@ -165,6 +229,21 @@ void save_checkpoint(const Weights& w, const std::string& config_json_text, cons
     add_linear(p + "self_attn.k_proj", l.wk);
     add_linear(p + "self_attn.v_proj", l.wv);
     add_linear(p + "self_attn.o_proj", l.wo);
+    if (c.qk_norm) {
+      add(p + "self_attn.q_norm.weight", {c.head_dim}, l.q_norm.data());
+      add(p + "self_attn.k_norm.weight", {c.head_dim}, l.k_norm.data());
+    }
+    if (c.sparse(i)) {
+      const MoeNames m = moe_names(c);
+      add_linear(p + m.prefix + "gate", l.router);
+      for (std::size_t e = 0; e < l.e_gate.size(); ++e) {
+        const std::string x = fmt::format("{}{}experts.{}.", p, m.prefix, e);
+        add_linear(x + m.gate, l.e_gate[e]);
+        add_linear(x + m.up, l.e_up[e]);
+        add_linear(x + m.down, l.e_down[e]);
+      }
+      continue;
+    }
     add_linear(p + "mlp.gate_proj", l.w_gate);
     add_linear(p + "mlp.up_proj", l.w_up);
     add_linear(p + "mlp.down_proj", l.w_down);

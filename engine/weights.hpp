@@ -1,4 +1,4 @@
-// Weights of a Llama-family model: from a safetensors checkpoint, or seeded random from a config alone
+// Weights of a Llama-family model (and its Qwen3 and sparse MoE kin): from a safetensors checkpoint, or seeded random from a config alone
 // (so full-size layer shapes can be timed without a checkpoint).
 #pragma once
 
@@ -20,8 +20,13 @@ struct WeightOptions {
 struct LayerWeights {
   Buffer<float> attn_norm;      // [dim]
   Linear wq, wk, wv, wo;        // [q_dim, dim], [kv_dim, dim], [kv_dim, dim], [dim, q_dim]
+  Buffer<float> q_norm, k_norm;  // [head_dim] each (Qwen3); empty otherwise
   Buffer<float> mlp_norm;       // [dim]
-  Linear w_gate, w_up, w_down;  // [hidden, dim], [hidden, dim], [dim, hidden]
+  Linear w_gate, w_up, w_down;  // [hidden, dim], [hidden, dim], [dim, hidden]; empty in a MoE layer
+  // MoE layers: the router [experts, dim] (in the activation precision, as lm_head), and each expert's
+  // [moe_hidden, dim], [moe_hidden, dim], [dim, moe_hidden].
+  Linear router;
+  std::vector<Linear> e_gate, e_up, e_down;
 };
 
 struct Weights {
@@ -36,8 +41,13 @@ struct Weights {
   std::size_t bytes() const;
 };
 
-// Loads every tensor under its Hugging Face name (model.layers.N.self_attn.q_proj.weight, ...), checking
-// each shape against the config. Throws EngineError naming the file and tensor.
+// The bytes the weights of config c take in the engine's storage (before any are made): what a caller checks
+// against the machine's memory. Projections at o.format (int8: 1 B plus an fp16 scale per group), the rest fp32.
+double weight_bytes(const Config& c, const WeightOptions& o);
+
+// Loads every tensor under its Hugging Face name (model.layers.N.self_attn.q_proj.weight, ...; experts as
+// block_sparse_moe.experts.E.w1/w3/w2 (Mixtral) or mlp.experts.E.gate_proj/up_proj/down_proj), checking each
+// shape against the config. Throws EngineError naming the file and tensor.
 Weights load_weights(const Config& c, const std::string& checkpoint, const WeightOptions& o);
 // Seeded, thread-count independent: projections uniform in +-1/sqrt(fan_in) (PyTorch's nn.Linear bound),
 // embedding uniform in +-1, norm weights 1 + uniform in +-0.1.

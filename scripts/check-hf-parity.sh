@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Greedy tokens of the engine (`roofline run`) against scripts/hf_reference.py, a plain-PyTorch statement of
-# transformers' LlamaForCausalLM / MistralForCausalLM / Qwen2ForCausalLM forward pass, on random checkpoints laid out
+# transformers' LlamaForCausalLM / MistralForCausalLM / Qwen2ForCausalLM / Qwen3ForCausalLM / MixtralForCausalLM /
+# Qwen3MoeForCausalLM forward pass, on random checkpoints laid out
 # as save_pretrained writes them. Every case must give the same tokens for every sequence.
 #   check-hf-parity.sh [ROOFLINE_BINARY] [WORK_DIR]
 # Needs Debian's python3-torch (scripts/install-deps.sh --with-reference installs it).
@@ -62,6 +63,20 @@ qwen2='{"model_type": "qwen2", "hidden_size": 64, "num_hidden_layers": 2, "num_a
 mistral='{"model_type": "mistral", "hidden_size": 64, "num_hidden_layers": 2, "num_attention_heads": 4,
   "num_key_value_heads": 1, "intermediate_size": 160, "vocab_size": 256, "rms_norm_eps": 1e-5,
   "rope_theta": 10000.0, "max_position_embeddings": 512, "sliding_window": 8}'
+qwen3='{"model_type": "qwen3", "hidden_size": 64, "num_hidden_layers": 2, "num_attention_heads": 4,
+  "num_key_value_heads": 2, "head_dim": 32, "intermediate_size": 160, "vocab_size": 256, "rms_norm_eps": 1e-6,
+  "rope_theta": 1000000.0, "max_position_embeddings": 512, "tie_word_embeddings": true, "attention_bias": false}'
+# Mixtral: every layer sparse, 8 experts, top-2, weights renormalized; a sliding window.
+mixtral='{"model_type": "mixtral", "hidden_size": 64, "num_hidden_layers": 2, "num_attention_heads": 4,
+  "num_key_value_heads": 2, "intermediate_size": 96, "num_local_experts": 8, "num_experts_per_tok": 2,
+  "vocab_size": 256, "rms_norm_eps": 1e-5, "rope_theta": 1000000.0, "max_position_embeddings": 512,
+  "sliding_window": 12}'
+# Qwen3-MoE: q/k norms, 16 experts top-4 without renormalization, layer 1 dense (mlp_only_layers), layer 3 dense
+# (decoder_sparse_step 2 keeps layers 1 and 3 sparse; mlp_only_layers takes layer 1 back).
+qwen3_moe='{"model_type": "qwen3_moe", "hidden_size": 64, "num_hidden_layers": 4, "num_attention_heads": 4,
+  "num_key_value_heads": 1, "head_dim": 16, "intermediate_size": 128, "moe_intermediate_size": 32, "num_experts": 16,
+  "num_experts_per_tok": 4, "norm_topk_prob": false, "decoder_sparse_step": 2, "mlp_only_layers": [1],
+  "vocab_size": 256, "rms_norm_eps": 1e-6, "rope_theta": 1000000.0, "max_position_embeddings": 512}'
 
 long_prompt="3 14 15 92 65 35 89 79 32 38 46 26 43 38 32 79 50 28 84 19"
 case_ llama-gqa-f32 "$llama" "--dtype F32" "1 2 3 4 5; 9 8" 24 ""
@@ -73,6 +88,10 @@ case_ llama3-bf16-weights-kept-bf16 "$llama3" "--dtype BF16 --seed 3" "11 12 13;
 case_ qwen2-f16-tied "$qwen2" "--dtype F16 --shards 2 --seed 4" "1 2 3; 150 2" 32 "--block-size 4"
 case_ mistral-sliding-window "$mistral" "--dtype F32 --seed 5" "$long_prompt; 1 2" 24 ""
 case_ mistral-sliding-window-naive "$mistral" "--dtype F32 --seed 5" "$long_prompt" 24 "--attn naive --kv contiguous"
+case_ qwen3-qk-norm-tied "$qwen3" "--dtype F32 --seed 6" "1 2 3 4; 200 7" 24 ""
+case_ mixtral-top2-window "$mixtral" "--dtype F32 --seed 7" "$long_prompt; 9 8 7" 24 ""
+case_ mixtral-bf16-sharded "$mixtral" "--dtype BF16 --shards 3 --seed 8" "5 6 7 8; 1" 24 "--weight-format bf16"
+case_ qwen3-moe-top4-dense-layers "$qwen3_moe" "--dtype F32 --seed 9" "$long_prompt; 3 1 4" 24 "--attn naive"
 
 # The other direction: the engine's own --save-weights checkpoint, read by the reference.
 dir=$work/engine-saved
@@ -82,6 +101,30 @@ echo "$llama" > "$dir/config.json"
   --save-weights "$dir/checkpoint" -o "$dir/engine.json"
 "$python" "$reference" generate --checkpoint "$dir/checkpoint" --prompt-ids "1 2 3; 4" --gen 16 > "$dir/reference.json"
 compare "engine-saved-random-weights" "$dir/reference.json" "$dir/engine.json"
+
+# The engine's own MoE checkpoint (router and expert names as Qwen3-MoE writes them), read by the reference.
+dir=$work/engine-saved-moe
+rm -rf "$dir" && mkdir -p "$dir"
+echo "$qwen3_moe" > "$dir/config.json"
+"$roofline" run --model "$dir/config.json" --seed 11 --prompt-ids "1 2 3; 4" --gen 16 --format json \
+  --save-weights "$dir/checkpoint" -o "$dir/engine.json"
+"$python" "$reference" generate --checkpoint "$dir/checkpoint" --prompt-ids "1 2 3; 4" --gen 16 > "$dir/reference.json"
+compare "engine-saved-random-moe" "$dir/reference.json" "$dir/engine.json"
+
+# A control for routing: with one expert a token instead of two, the engine must part from the reference.
+dir=$work/control-top1
+rm -rf "$dir" && mkdir -p "$dir"
+"$python" -c 'import json, sys; j = json.load(open(sys.argv[1])); j["num_experts_per_tok"] = 1; print(json.dumps(j))' \
+  "$work/mixtral-top2-window/checkpoint/config.json" > "$dir/config.json"
+"$roofline" run --model "$dir/config.json" --weights "$work/mixtral-top2-window/checkpoint" \
+  --prompt-ids "$long_prompt; 9 8 7" --gen 24 --format json -o "$dir/engine.json"
+if "$python" -c 'import json, sys; sys.exit(json.load(open(sys.argv[1]))["tokens"] != json.load(open(sys.argv[2]))["tokens"])' \
+    "$work/mixtral-top2-window/reference.json" "$dir/engine.json"; then
+  echo "DIFFERENT expected: the engine routing each token to one expert still gave the reference's tokens" >&2
+  failures=$((failures + 1))
+else
+  echo "parts  control: with top-1 routing the engine's tokens differ from the top-2 reference, as they must"
+fi
 
 # A control, so that "same" means something: the engine without Mistral's window must part from the reference.
 dir=$work/control-no-window

@@ -1,6 +1,8 @@
 // The contracts between rooms that may not include one another: the cost model's GEMV/GEMM switch against the
 // engine's, the two readers of a Hugging Face config.json (opmodel's and the engine's) against each other, and
 // every leaf's bad-input error against the one base main() tells bad input by.
+#include <algorithm>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -47,6 +49,13 @@ void expect_same_reading(const std::string& text, const std::string& what) {
   EXPECT_EQ(m.qkv_bias, e.qkv_bias);
   EXPECT_EQ(m.o_bias, e.o_bias);
   EXPECT_EQ(m.mlp_bias, e.mlp_bias);
+  EXPECT_EQ(m.qk_norm, e.qk_norm);
+  EXPECT_EQ(m.is_moe(), e.moe.has_value());
+  if (!e.moe) return;
+  EXPECT_EQ(m.num_experts, e.moe->experts);
+  EXPECT_EQ(m.experts_per_token, e.moe->top_k);
+  EXPECT_EQ(m.moe_intermediate_size, e.moe->hidden);
+  EXPECT_EQ(m.moe_layers, std::count(e.moe->sparse.begin(), e.moe->sparse.end(), true));
 }
 
 TEST(Contracts, OpmodelAndEngineReadAConfigTheSameWay) {
@@ -63,9 +72,20 @@ TEST(Contracts, OpmodelAndEngineReadAConfigTheSameWay) {
   expect_same_reading(R"({"model_type": "qwen2", "hidden_size": 64, "num_hidden_layers": 2,
       "num_attention_heads": 4, "intermediate_size": 96, "vocab_size": 100, "use_sliding_window": false})",
                       "qwen2's biases");
+  expect_same_reading(R"({"model_type": "qwen3", "hidden_size": 64, "num_hidden_layers": 2,
+      "num_attention_heads": 4, "head_dim": 32, "intermediate_size": 96, "vocab_size": 100,
+      "attention_bias": true})", "qwen3's q/k norms and biases");
+  expect_same_reading(R"({"model_type": "mixtral", "hidden_size": 64, "num_hidden_layers": 2,
+      "num_attention_heads": 4, "num_key_value_heads": 2, "intermediate_size": 96, "vocab_size": 100,
+      "num_local_experts": 4, "num_experts_per_tok": 2})", "mixtral's experts");
+  expect_same_reading(R"({"model_type": "qwen3_moe", "hidden_size": 64, "num_hidden_layers": 4,
+      "num_attention_heads": 4, "intermediate_size": 96, "moe_intermediate_size": 32, "vocab_size": 100,
+      "num_experts": 8, "num_experts_per_tok": 2, "decoder_sparse_step": 2, "mlp_only_layers": [1]})",
+                      "qwen3_moe's dense layers");
   for (const auto& name : opmodel::model_preset_names()) {
     const opmodel::ModelConfig m = opmodel::resolve_model(name);
-    if (m.model_type != "llama" && m.model_type != "mistral" && m.model_type != "qwen2") continue;
+    static const std::set<std::string> kEngine = {"llama", "mistral", "qwen2", "qwen3", "mixtral", "qwen3_moe"};
+    if (!kEngine.count(m.model_type)) continue;
     for (const auto& f : opmodel::embedded_files())
       if (f.name == name) expect_same_reading(std::string(f.text), "preset " + name);
   }

@@ -1,5 +1,7 @@
 #include "roofline/validate/engine_setup.hpp"
 
+#include <unistd.h>
+
 #include <filesystem>
 
 #include <fmt/format.h>
@@ -68,6 +70,15 @@ engine::Config engine_config(const EngineModelSource& src) {
 
 engine::Weights engine_weights(const engine::Config& c, const std::string& checkpoint, std::uint64_t seed,
                                const engine::WeightOptions& o) {
+  // Refuse what cannot fit rather than be killed part way through filling it.
+  const double need = engine::weight_bytes(c, o);
+  const double have = double(sysconf(_SC_PHYS_PAGES)) * double(sysconf(_SC_PAGE_SIZE));
+  if (have > 0 && need > 0.9 * have)
+    throw engine::EngineError(
+        c.model_type + " model", "",
+        fmt::format("its {} layers' weights take {:.1f} GB as {}, more than 90% of this machine's {:.1f} GB of "
+                    "memory: give --layers N (fewer layers of the same shape) or --weight-format bf16 or int8",
+                    c.n_layers, need / 1e9, engine::to_string(o.format), have / 1e9));
   if (checkpoint.empty()) return engine::random_weights(c, seed, o);
   return engine::load_weights(c, checkpoint, o);
 }
