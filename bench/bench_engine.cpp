@@ -1,5 +1,5 @@
-// bench_engine [rounds] [gemm|gemv|attention|probe|smallm|pages|core ...]: the engine's kernels against the host's roofs and against reference libraries, in
-// the same run (issue 4). Prints rates (medians over rounds of medians over repetitions) and each ratio to its
+// bench_engine [rounds] [gemm|gemv|attention|probe|smallm|pages|core|moe ...]: the engine's kernels against the
+// host's roofs and against reference libraries, in the same run (issues 4 and 19). Prints rates (medians over rounds of medians over repetitions) and each ratio to its
 // target as the median over rounds of the ratio within a round (see Contest):
 //   GEMM, prefill shapes (M=1024, K=4096, N=4096 and 11008): engine vs OpenBLAS sgemm (>= 0.90x), and Eigen;
 //   GEMV, decode shapes (M=1, K=4096, N=4096 and 11008): engine f32 vs OpenBLAS sgemv weight bytes/s
@@ -8,23 +8,29 @@
 //   measure-host measures in the same round, best call against best repetition (>= 0.80x);
 //   the probe: a decode step with and without it; GEMV against GEMM at batched-decode rows (M = 4..64); a
 //   streamed read on huge pages against 4 KiB pages; one core's GEMV rates warm and cold, and decode
-//   attention against a plain read of its cache.
-// Weights and caches rotate over copies totalling more than 4x the last-level cache, so GEMV and attention
+//   attention against a plain read of its cache; a MoE decode step (distinct experts against the op model's
+//   expectation, the experts' weight bytes/s against the DRAM read).
+// OpenBLAS runs the kernels of this host's ISA (OPENBLAS_CORETYPE, printed). Weights and caches rotate over
+// copies totalling more than 4x the last-level cache this process can reach, so GEMV and attention
 // read from DRAM as they would in a real decode step. Libraries are switched with a pause between, so
 // neither library's spinning idle threads steal cores from the other's timed calls.
 #include <cblas.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
+#include <map>
+#include <cmath>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include <Eigen/Core>
+#include <nlohmann/json.hpp>
 #include <fmt/format.h>
 #include <omp.h>
 
@@ -36,12 +42,18 @@
 #include "engine/kv_cache.hpp"
 #include "engine/model.hpp"
 #include "engine/weights.hpp"
+#include "engine/op_names.hpp"
+#include "engine/probe.hpp"
+#include "hardware/host/cpu_info.hpp"
 #include "hardware/host/measure.hpp"
+#include "opmodel/model_config.hpp"
 
 namespace {
 
 using clock_type = std::chrono::steady_clock;
-constexpr std::size_t kColdBytes = std::size_t{128} << 20;  // > 4x this host's 32 MiB L3
+// Data rotated over to stay cold: more than 4x the last-level cache this process can reach (all its instances),
+// and at least 128 MiB. Set in main from the host's caches (hosts seen have 32 to 260 MiB of L3).
+std::size_t kColdBytes = std::size_t{128} << 20;
 
 double seconds(const std::function<void()>& f) {
   const auto t0 = clock_type::now();
@@ -278,6 +290,58 @@ void bench_attention(int rounds) {
   check("decode attention bytes/s / DRAM read (median of rounds)", median(ratio), 0.80);
 }
 
+// A MoE decode step: one layer of Qwen3-30B-A3B's shapes (128 experts of 768 x 2048, top-8, fp32), batches of 1
+// to 32 sequences decoding after a 32-token prompt. Per batch: the distinct experts the router touched (the probe's
+// count, median over steps) against the op model's expectation under uniform routing, E (1 - (1 - k/E)^B); and the
+// expert GEMMs' attained bandwidth over the weights they read (touched x 3 matrices) against the DRAM read.
+void bench_moe(int rounds) {
+  fmt::print("\nMoE decode, one Qwen3-30B-A3B layer (128 experts 768 x 2048, top-8, fp32 weights)\n");
+  std::string text;
+  for (const auto& f : opmodel::embedded_files())
+    if (f.name == "qwen3-30b-a3b") text = std::string(f.text);
+  nlohmann::json j = nlohmann::json::parse(text);
+  j["num_hidden_layers"] = 1;
+  const engine::Config c = engine::parse_config(j.dump(), "qwen3-30b-a3b, 1 layer");
+  const engine::Weights w = engine::random_weights(c, 5, {});
+  engine::Model model(w, engine::AttentionKind::tiled);
+  const double E = double(c.moe->experts), k = double(c.moe->top_k), fe = double(c.moe->hidden);
+  const double expert_bytes = 3 * fe * double(c.dim) * 4;
+  const double dram = dram_read();
+  for (std::int64_t B : {1, 8, 32}) {
+    std::vector<double> touched, rate;
+    for (int r = 0; r < rounds; ++r) {
+      engine::KvCache cache(c.n_layers, c.kv_dim(), 16, 64 * B);
+      std::vector<std::vector<std::int32_t>> prompts;
+      for (std::int64_t b = 0; b < B; ++b) {
+        std::vector<std::int32_t> p(32);
+        for (std::size_t i = 0; i < p.size(); ++i) p[i] = std::int32_t((b * 7919 + std::int64_t(i) * 104729 + r) % c.vocab_size);
+        prompts.push_back(p);
+      }
+      engine::Probe probe;
+      engine::generate(model, cache, prompts, 9, {}, &probe);  // 8 decode steps
+      std::map<std::int64_t, std::pair<std::int64_t, double>> steps;  // decode call index -> experts, seconds
+      std::int64_t call = 0;
+      for (const auto& rec : probe.records) {
+        if (rec.phase != engine::Phase::decode) continue;
+        if (rec.op == engine::op::expert_gate_proj) ++call;
+        if (rec.op == engine::op::expert_gate_proj || rec.op == engine::op::expert_up_proj ||
+            rec.op == engine::op::expert_down_proj) {
+          steps[call].first = rec.experts;
+          steps[call].second += double(rec.ns) * 1e-9;
+        }
+      }
+      for (const auto& [i, st] : steps) {
+        touched.push_back(double(st.first));
+        rate.push_back(double(st.first) * expert_bytes / st.second);
+      }
+    }
+    const double expected = E * (1 - std::pow(1 - k / E, double(B)));
+    fmt::print("  batch {:>2}: distinct experts {:.1f} (median of {} steps) against {:.1f} expected; expert GEMMs read "
+               "{:.1f} GB/s of weights, {:.2f} of the DRAM read ({:.1f} GB/s)\n",
+               B, median(touched), touched.size(), expected, median(rate) / 1e9, median(rate) / dram, dram / 1e9);
+  }
+}
+
 // GEMV against GEMM at the row counts of batched decode (M = 4..64, N=11008, K=4096, each weight format):
 // the GEMV streams W once per 4-row block of x, the GEMM packs W into panels first. Prints both times and
 // where the GEMM starts to win (the engine takes the GEMV up to kGemvMaxRows rows).
@@ -395,11 +459,36 @@ void bench_probe(int rounds) {
              t.time(1) * 1e6, (t.ratio(1, 0) - 1) * 100, 3 + 15 * c.n_layers);
 }
 
+// Debian's OpenBLAS 0.3.21 picks its kernels by CPU model when it loads and falls back to old ones on CPUs it
+// does not know (Prescott's SSE3 on an AVX-512 Xeon of family 6 model 207, Haswell's AVX2 on Zen 5). So that it
+// runs at its best for this host's ISA, the bench sets OPENBLAS_CORETYPE to the kernels the ISA can run (SkylakeX
+// with AVX-512 F/BW/VL/DQ, Haswell with AVX2) and executes itself again, since the library reads it only at load.
+// A value already set is kept (to compare core types by hand).
+void run_openblas_at_its_best(const hardware::host::CpuInfo& cpu, char** argv) {
+  if (std::getenv("OPENBLAS_CORETYPE")) return;
+  const char* best = cpu.supports(hardware::host::Isa::avx512) ? "SkylakeX"
+                     : cpu.supports(hardware::host::Isa::avx2)  ? "Haswell"
+                                                                : nullptr;
+  if (!best) return;
+  setenv("OPENBLAS_CORETYPE", best, 1);
+  execv("/proc/self/exe", argv);
+  fmt::print("(could not re-execute with OPENBLAS_CORETYPE={}: OpenBLAS keeps its own choice)\n", best);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  const hardware::host::CpuInfo cpu = hardware::host::detect_cpu();
+  run_openblas_at_its_best(cpu, argv);
   const int rounds = argc > 1 ? std::max(1, std::atoi(argv[1])) : 3;
-  fmt::print("bench_engine: {} rounds; OpenBLAS {}\n\n", rounds, openblas_get_config());
+  std::int64_t llc = 0;  // the last level's bytes over the instances this process can use
+  if (!cpu.caches.empty()) llc = cpu.caches.back().size_bytes * cpu.caches.back().instances_among(cpu.cpus);
+  kColdBytes = std::max<std::size_t>(kColdBytes, 4 * std::size_t(llc) + 1);
+  const char* coretype = std::getenv("OPENBLAS_CORETYPE");
+  fmt::print("bench_engine: {} rounds; {}; OpenBLAS {} running its {} kernels (OPENBLAS_CORETYPE={}); cold data "
+             "rotates over {} MiB (last-level cache {} MiB)\n\n",
+             rounds, cpu.model, openblas_get_config(), openblas_get_corename(), coretype ? coretype : "unset",
+             kColdBytes >> 20, llc >> 20);
   auto wanted = [&](const char* name) {
     if (argc <= 2) return true;
     for (int i = 2; i < argc; ++i)
@@ -413,6 +502,7 @@ int main(int argc, char** argv) {
   if (wanted("smallm")) bench_small_m(rounds);
   if (wanted("pages")) bench_pages(rounds);
   if (wanted("core")) bench_core(rounds);
+  if (wanted("moe")) bench_moe(rounds);
   fmt::print("\n{} target(s) missed\n", failures);
   return failures ? 1 : 0;
 }

@@ -91,6 +91,8 @@ void Model::moe_mlp(const LayerWeights& lw, const float* xb, float* out, std::in
     group_by_expert(expert_offsets_.data(), route_rows_.data(), row_weights_.data(), route_experts_.data(),
                     route_weights_.data(), T, E, k);
   });
+  at.experts = 0;
+  for (std::int64_t e = 0; e < E; ++e) at.experts += offset[e + 1] > offset[e] ? 1 : 0;
   at.op = op::expert_gate_proj;
   timed(probe, at, [&] {
     gather_rows(xs, xb, route_rows_.data(), R, d);
@@ -160,7 +162,7 @@ void Model::forward(KvCache& cache, std::span<const SequenceStep> step, float* l
   }
 
   auto rec = [&](std::string_view op, std::int64_t layer, std::int64_t rows) {
-    return KernelRecord{op, layer, phase, B, max_q, max_start, rows, 0};
+    return KernelRecord{op, layer, phase, B, max_q, max_start, rows, 0, 0};
   };
   const RopeTable rope_table{c.head_dim / 2, cos_.data(), sin_.data()};
   const AttentionShape shape{c.n_heads, c.n_kv_heads, c.head_dim, kvd, c.sliding_window,

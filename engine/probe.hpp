@@ -20,6 +20,7 @@ struct KernelRecord {
   std::int64_t q_len = 0;   // new tokens per sequence (the longest, for unequal sequences)
   std::int64_t kv_len = 0;  // tokens cached per sequence before the step (the longest)
   std::int64_t tokens = 0;  // rows the kernel processed (sum of new tokens; sequences for lm_head)
+  std::int64_t experts = 0;  // MoE expert_* ops: the distinct experts the step routed tokens to (their weights read)
   std::int64_t ns = 0;
 };
 
