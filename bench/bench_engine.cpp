@@ -1,7 +1,7 @@
 // bench_engine [rounds] [gemm|gemv|attention|probe|smallm|pages|core|moe ...]: the engine's kernels against the
 // host's roofs and against reference libraries, in the same run (issues 4 and 19). Prints rates (medians over rounds of medians over repetitions) and each ratio to its
 // target as the median over rounds of the ratio within a round (see Contest):
-//   GEMM, prefill shapes (M=1024, K=4096, N=4096 and 11008): engine vs OpenBLAS sgemm (>= 0.90x), and Eigen;
+//   GEMM, prefill shapes (M=1024, K=4096, N=4096 and 11008): engine vs OpenBLAS sgemm (>= 0.95x), and Eigen;
 //   GEMV, decode shapes (M=1, K=4096, N=4096 and 11008): engine f32 vs OpenBLAS sgemv weight bytes/s
 //   (>= 0.95x); engine bf16 and int8 (group 128) vs engine f32 bytes/s (>= 0.85x each);
 //   decode attention over a long cache (Llama-2-7B heads, 8192 positions) vs the DRAM read bandwidth that
@@ -156,7 +156,7 @@ void bench_gemm(int rounds) {
     const double flops = 2.0 * double(M) * double(N) * double(K);
     fmt::print("  M={} N={} K={}: engine {:.1f}, OpenBLAS {:.1f}, Eigen {:.1f}\n", M, N, K, flops / t.time(0) / 1e9,
                flops / t.time(1) / 1e9, flops / t.time(2) / 1e9);
-    check(fmt::format("engine GEMM / OpenBLAS sgemm, N={}", N).c_str(), t.ratio(1, 0), 0.90);
+    check(fmt::format("engine GEMM / OpenBLAS sgemm, N={}", N).c_str(), t.ratio(1, 0), 0.95);  // issue 19: against OpenBLAS at its best
   }
 }
 
