@@ -111,35 +111,28 @@ echo "$qwen3_moe" > "$dir/config.json"
 "$python" "$reference" generate --checkpoint "$dir/checkpoint" --prompt-ids "1 2 3; 4" --gen 16 > "$dir/reference.json"
 compare "engine-saved-random-moe" "$dir/reference.json" "$dir/engine.json"
 
-# A control for routing: with one expert a token instead of two, the engine must part from the reference.
-dir=$work/control-top1
-rm -rf "$dir" && mkdir -p "$dir"
-"$python" -c 'import json, sys; j = json.load(open(sys.argv[1])); j["num_experts_per_tok"] = 1; print(json.dumps(j))' \
-  "$work/mixtral-top2-window/checkpoint/config.json" > "$dir/config.json"
-"$roofline" run --model "$dir/config.json" --weights "$work/mixtral-top2-window/checkpoint" \
-  --prompt-ids "$long_prompt; 9 8 7" --gen 24 --format json -o "$dir/engine.json"
-if "$python" -c 'import json, sys; sys.exit(json.load(open(sys.argv[1]))["tokens"] != json.load(open(sys.argv[2]))["tokens"])' \
-    "$work/mixtral-top2-window/reference.json" "$dir/engine.json"; then
-  echo "DIFFERENT expected: the engine routing each token to one expert still gave the reference's tokens" >&2
-  failures=$((failures + 1))
-else
-  echo "parts  control: with top-1 routing the engine's tokens differ from the top-2 reference, as they must"
-fi
-
-# A control, so that "same" means something: the engine without Mistral's window must part from the reference.
-dir=$work/control-no-window
-rm -rf "$dir" && mkdir -p "$dir"
-"$python" -c 'import json, sys; j = json.load(open(sys.argv[1])); del j["sliding_window"]; print(json.dumps(j))' \
-  "$work/mistral-sliding-window/checkpoint/config.json" > "$dir/config.json"
-"$roofline" run --model "$dir/config.json" --weights "$work/mistral-sliding-window/checkpoint" \
-  --prompt-ids "$long_prompt; 1 2" --gen 24 --format json -o "$dir/engine.json"
-if "$python" -c 'import json, sys; sys.exit(json.load(open(sys.argv[1]))["tokens"] != json.load(open(sys.argv[2]))["tokens"])' \
-    "$work/mistral-sliding-window/reference.json" "$dir/engine.json"; then
-  echo "DIFFERENT expected: the engine without the sliding window still gave the reference's tokens" >&2
-  failures=$((failures + 1))
-else
-  echo "parts  control: without its sliding window the engine's tokens differ from the reference, as they must"
-fi
+# control NAME CASE PYTHON_EDIT PROMPTS WHAT: the engine on case CASE's checkpoint under its config edited by
+# PYTHON_EDIT (a statement on j) must part from that case's reference; WHAT says how it was changed.
+control() {
+  local name=$1 case_dir=$work/$2 edit=$3 prompts=$4 what=$5
+  local dir=$work/$name
+  rm -rf "$dir" && mkdir -p "$dir"
+  "$python" -c "import json, sys; j = json.load(open(sys.argv[1])); $edit; print(json.dumps(j))" \
+    "$case_dir/checkpoint/config.json" > "$dir/config.json"
+  "$roofline" run --model "$dir/config.json" --weights "$case_dir/checkpoint" --prompt-ids "$prompts" --gen 24 \
+    --format json -o "$dir/engine.json"
+  if "$python" -c 'import json, sys; sys.exit(json.load(open(sys.argv[1]))["tokens"] != json.load(open(sys.argv[2]))["tokens"])' \
+      "$case_dir/reference.json" "$dir/engine.json"; then
+    echo "DIFFERENT expected: the engine $what still gave the reference's tokens" >&2
+    failures=$((failures + 1))
+  else
+    echo "parts  control: the engine $what gives tokens that differ from the reference, as they must"
+  fi
+}
+# Controls, so that "same" means something: routing each token to one expert instead of two, and Mistral without
+# its window, must part from the reference.
+control control-top1 mixtral-top2-window 'j["num_experts_per_tok"] = 1' "$long_prompt; 9 8 7" "routing top-1"
+control control-no-window mistral-sliding-window 'del j["sliding_window"]' "$long_prompt; 1 2" "without its window"
 
 if [ "$failures" -ne 0 ]; then
   echo "check-hf-parity: $failures case(s) differ (files in $work)" >&2
