@@ -350,3 +350,23 @@ TEST(Analysis, BlockFloatWeightsFollowTheHardware) {
                  opmodel::op::q_proj).precision,
             hardware::Precision::fp16);
 }
+
+// A MoE expert op is classed by the rows of each expert's call: at batch 32 with top-8 over 128 experts each
+// touched expert sees about 2.3 rows, a GEMV (the engine runs it so), although the step has 32 tokens.
+TEST(ExpectedTime, ExpertOpsAreClassedByTheirRowsPerExpert) {
+  const opmodel::ModelConfig m = opmodel::resolve_model("qwen3-30b-a3b");
+  opmodel::Scenario s;
+  s.batch = 32;
+  opmodel::OpList ops;
+  opmodel::step_ops(m, s, ops);
+  const opmodel::OpCost* gate = ops.find(opmodel::op::expert_gate_proj);
+  ASSERT_NE(gate, nullptr);
+  EXPECT_GT(gate->gemm_groups, 100);
+  EXPECT_LT(gate->gemm_m, 3);
+  EXPECT_EQ(roofline::kernel_class(*gate, s), hardware::KernelClass::gemv);
+  EXPECT_EQ(roofline::kernel_class(*ops.find(opmodel::op::q_proj), s), hardware::KernelClass::gemm);
+  s.batch = 1;
+  s.q_len = 2048;  // prefill: 16,384 routed rows, about 128 an expert
+  opmodel::step_ops(m, s, ops);
+  EXPECT_EQ(roofline::kernel_class(*ops.find(opmodel::op::expert_gate_proj), s), hardware::KernelClass::gemm);
+}

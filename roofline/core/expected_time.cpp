@@ -14,7 +14,10 @@ double linear_rows(const opmodel::OpCost& op, const opmodel::Scenario& s) {
 hardware::KernelClass kernel_class(const opmodel::OpCost& op, double rows) {
   using hardware::KernelClass;
   switch (op.kind) {
-    case opmodel::OpKind::linear: return rows <= double(kGemvMaxRows) ? KernelClass::gemv : KernelClass::gemm;
+    case opmodel::OpKind::linear: {
+      const double per_call = op.gemm_groups > 1 ? op.gemm_m : rows;  // MoE: the rows of each expert's call
+      return per_call <= double(kGemvMaxRows) ? KernelClass::gemv : KernelClass::gemm;
+    }
     case opmodel::OpKind::attention: return KernelClass::attention;
     case opmodel::OpKind::elementwise:
     case opmodel::OpKind::embedding: return KernelClass::elementwise;

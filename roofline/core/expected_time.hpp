@@ -31,7 +31,8 @@ inline constexpr std::int64_t kGemvMaxRows = 8;
 // all_logits), every other projection on all tokens.
 double linear_rows(const opmodel::OpCost& op, const opmodel::Scenario& s);
 // The kernel class of an op in a scenario, or of an op whose linear rows are given (a serving step's mix);
-// embedding counts as element-wise.
+// embedding counts as element-wise. A grouped linear (MoE experts, gemm_groups > 1) is classed by its rows per
+// group: each expert runs its own GEMV or GEMM over its tokens, as the engine's do.
 hardware::KernelClass kernel_class(const opmodel::OpCost& op, const opmodel::Scenario& s);
 hardware::KernelClass kernel_class(const opmodel::OpCost& op, double linear_rows);
 // The weight dtype a fit is keyed by: a linear's own format as stored (its module's under per-module formats; lm_head
