@@ -37,7 +37,7 @@ std::optional<RopeScaling> read_rope_scaling(const Reader& r) {
   return s;
 }
 
-// Mixtral: every layer sparse, weights always renormalized. Qwen3-MoE: layer i sparse unless listed in
+// Mixtral: every layer sparse, weights always renormalized. Qwen2/3-MoE: layer i sparse unless listed in
 // mlp_only_layers or (i + 1) % decoder_sparse_step != 0; renormalized when norm_topk_prob.
 MoeConfig read_moe(const Reader& r, const Config& c, const char* experts_key, std::int64_t hidden) {
   MoeConfig m;
@@ -47,7 +47,7 @@ MoeConfig read_moe(const Reader& r, const Config& c, const char* experts_key, st
   if (m.top_k > m.experts)
     r.fail("num_experts_per_tok", fmt::format("{} exceeds the {} experts ({})", m.top_k, m.experts, experts_key));
   m.sparse.assign(std::size_t(c.n_layers), true);
-  if (c.model_type != "qwen3_moe") return m;
+  if (c.model_type == "mixtral") return m;
   m.renormalize = r.flag("norm_topk_prob", false);
   const std::int64_t step = r.optional_dim(r.j, "decoder_sparse_step").value_or(1);
   for (std::int64_t i = 0; i < c.n_layers; ++i) m.sparse[std::size_t(i)] = (i + 1) % step == 0;
@@ -78,10 +78,10 @@ Config parse_config(const std::string& json_text, const std::string& origin) {
   if (c.model_type.empty()) r.fail("model_type", "is required");
   const bool llama = c.model_type == "llama", mistral = c.model_type == "mistral", qwen2 = c.model_type == "qwen2",
              qwen3 = c.model_type == "qwen3", mixtral = c.model_type == "mixtral",
-             qwen3_moe = c.model_type == "qwen3_moe";
-  if (!(llama || mistral || qwen2 || qwen3 || mixtral || qwen3_moe))
+             qwen3_moe = c.model_type == "qwen3_moe", qwen2_moe = c.model_type == "qwen2_moe";
+  if (!(llama || mistral || qwen2 || qwen3 || mixtral || qwen2_moe || qwen3_moe))
     r.fail("model_type", fmt::format("'{}' is not supported by the engine (supported: llama, mistral, qwen2, qwen3, "
-                                     "mixtral, qwen3_moe)",
+                                     "mixtral, qwen2_moe, qwen3_moe)",
                                      c.model_type));
 
   c.dim = r.required_dim("hidden_size");
@@ -114,16 +114,17 @@ Config parse_config(const std::string& json_text, const std::string& origin) {
     c.qkv_bias = c.o_bias = r.flag("attention_bias", false);
     c.mlp_bias = r.flag("mlp_bias", false);
   }
-  if (qwen2) c.qkv_bias = true;  // Qwen2Attention: bias=True on q, k, v; none on o
+  if (qwen2 || qwen2_moe) c.qkv_bias = true;  // Qwen2Attention: bias=True on q, k, v; none on o
   if (qwen3 || qwen3_moe) {
     c.qkv_bias = c.o_bias = r.flag("attention_bias", false);
     c.qk_norm = true;
   }
   if (mistral || mixtral) c.sliding_window = r.optional_dim(j, "sliding_window");
-  if ((qwen2 || qwen3 || qwen3_moe) && r.flag("use_sliding_window", false))
+  if ((qwen2 || qwen3 || qwen2_moe || qwen3_moe) && r.flag("use_sliding_window", false))
     r.fail("use_sliding_window", "true is not supported (the per-layer window via max_window_layers)");
   if (mixtral) c.moe = read_moe(r, c, "num_local_experts", c.hidden_dim);
-  if (qwen3_moe) c.moe = read_moe(r, c, "num_experts", r.required_dim("moe_intermediate_size"));
+  if (qwen2_moe || qwen3_moe) c.moe = read_moe(r, c, "num_experts", r.required_dim("moe_intermediate_size"));
+  if (qwen2_moe) c.moe->shared_hidden = r.optional_dim(j, "shared_expert_intermediate_size").value_or(0);
   return c;
 }
 

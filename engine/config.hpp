@@ -19,12 +19,14 @@ struct RopeScaling {  // rope_scaling {"rope_type": "llama3", ...} (Llama 3.1+);
 struct MoeConfig {
   std::int64_t experts = 0, top_k = 0, hidden = 0;  // num_experts (num_local_experts), num_experts_per_tok
   bool renormalize = true;   // the k routing weights divided by their sum (Mixtral always; Qwen3-MoE norm_topk_prob)
-  std::vector<bool> sparse;  // per layer: MoE, else the dense MLP of hidden_dim (Qwen3-MoE's mlp_only_layers,
+  std::vector<bool> sparse;  // per layer: MoE, else the dense MLP of hidden_dim (Qwen2/3-MoE's mlp_only_layers,
                              // decoder_sparse_step)
+  std::int64_t shared_hidden = 0;  // Qwen2-MoE's shared expert (shared_expert_intermediate_size), 0: none; its
+                                   // output is scaled by sigmoid(x . shared_expert_gate) and added
 };
 
 struct Config {
-  std::string model_type;            // llama, mistral, qwen2, qwen3, mixtral, qwen3_moe
+  std::string model_type;            // llama, mistral, qwen2, qwen3, mixtral, qwen2_moe, qwen3_moe
   std::int64_t dim = 0;              // hidden_size
   std::int64_t hidden_dim = 0;       // intermediate_size (SwiGLU width; Mixtral: each expert's)
   std::int64_t n_layers = 0;         // num_hidden_layers

@@ -116,6 +116,31 @@ void Model::moe_mlp(const LayerWeights& lw, const float* xb, float* out, std::in
     std::fill_n(out, T * d, 0.0f);
     scatter_add_rows(out, ys, route_rows_.data(), row_weights_.data(), R, d);
   });
+  if (m.shared_hidden == 0) return;
+  // The shared expert, scaled by its sigmoid gate and added (Qwen2MoeSparseMoeBlock).
+  const std::int64_t fs = m.shared_hidden;
+  float* g = sized(shared_g_, T);
+  float* sg = sized(shared_gate_, T * fs);
+  float* su = sized(shared_up_, T * fs);
+  float* sy = sized(shared_y_, T * d);
+  at.experts = 0;
+  at.op = op::shared_gate;
+  timed(probe, at, [&] {
+    linear(RowsOut{g, 1, nullptr}, xb, T, lw.s_router);
+    for (std::int64_t t = 0; t < T; ++t) g[t] = 1.0f / (1.0f + std::exp(-g[t]));
+  });
+  at.op = op::shared_gate_proj;
+  timed(probe, at, [&] { linear(RowsOut{sg, fs, nullptr}, xb, T, lw.s_gate); });
+  at.op = op::shared_up_proj;
+  timed(probe, at, [&] { linear(RowsOut{su, fs, nullptr}, xb, T, lw.s_up); });
+  at.op = op::shared_act_mul;
+  timed(probe, at, [&] { silu_mul(sg, sg, su, T * fs); });
+  at.op = op::shared_down_proj;
+  timed(probe, at, [&] {
+    linear(RowsOut{sy, d, nullptr}, sg, T, lw.s_down);
+    for (std::int64_t t = 0; t < T; ++t)
+      for (std::int64_t c = 0; c < d; ++c) out[t * d + c] += g[t] * sy[t * d + c];
+  });
 }
 
 void Model::forward(KvCache& cache, std::span<const SequenceStep> step, float* logits, Phase phase, Probe* probe) {

@@ -41,7 +41,7 @@ class Model {
  private:
   void ensure_rope(std::int64_t positions);
   // The sparse MoE MLP of one layer: out[T, dim] = sum over each token's k experts of weight x SwiGLU expert(xb),
-  // every expert over its own tokens in one linear() call. Kernels timed as router, expert_* (`at`: the layer's
+  // every expert over its own tokens in one linear() call, plus sigmoid(xb . w_g) x the shared expert (Qwen2-MoE). Kernels timed as router, expert_* (`at`: the layer's
   // record, op and rows set per call).
   void moe_mlp(const LayerWeights& lw, const float* xb, float* out, std::int64_t T, KernelRecord at, Probe* probe);
   template <class T>
@@ -56,8 +56,10 @@ class Model {
   // [T, q_dim]; k [T, kv_dim]; hb, hb2 [T, hidden]; last [B, dim]; scores for naive attention.
   Buffer<float> x_, xb_, xb2_, q_, k_, att_, hb_, hb2_, last_, scores_;
   // MoE: router logits [T, E]; routed rows in expert order: inputs [T k, dim], gate and up [T k, moe_hidden],
-  // outputs [T k, dim]; each token's experts and weights [T, k]; per expert offsets [E + 1].
+  // outputs [T k, dim]; each token's experts and weights [T, k]; per expert offsets [E + 1]. The shared expert:
+  // its gate [T], gate and up [T, shared_hidden], output [T, dim].
   Buffer<float> logits_, moe_x_, moe_gate_, moe_up_, moe_y_;
+  Buffer<float> shared_g_, shared_gate_, shared_up_, shared_y_;
   std::vector<std::int32_t> route_experts_, route_rows_;
   std::vector<float> route_weights_, row_weights_;
   std::vector<std::int64_t> expert_offsets_;

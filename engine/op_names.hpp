@@ -31,15 +31,21 @@ inline constexpr std::string_view expert_gate_proj = "expert_gate_proj";  // wit
 inline constexpr std::string_view expert_up_proj = "expert_up_proj";
 inline constexpr std::string_view expert_act_mul = "expert_act_mul";
 inline constexpr std::string_view expert_down_proj = "expert_down_proj";  // with the weighted combine
+inline constexpr std::string_view shared_gate = "shared_gate";  // Qwen2-MoE: sigmoid(x . w_g)
+inline constexpr std::string_view shared_gate_proj = "shared_gate_proj";
+inline constexpr std::string_view shared_up_proj = "shared_up_proj";
+inline constexpr std::string_view shared_act_mul = "shared_act_mul";
+inline constexpr std::string_view shared_down_proj = "shared_down_proj";  // scaled by the gate, added
 inline constexpr std::string_view mlp_add = "mlp_add";
 inline constexpr std::string_view final_norm = "final_norm";
 inline constexpr std::string_view lm_head = "lm_head";
 
 // Every name the engine times, in execution order.
-inline constexpr std::array<std::string_view, 27> kTimed = {
-    embed,     attn_norm, q_proj,     k_proj,           v_proj,         q_norm,         k_norm,
-    rope,      qk_matmul, softmax,    sv_matmul,        attention,      o_proj,         attn_add,
-    mlp_norm,  gate_proj, up_proj,    act_mul,          down_proj,      router,         expert_gate_proj,
-    expert_up_proj, expert_act_mul, expert_down_proj, mlp_add, final_norm, lm_head};
+inline constexpr std::array<std::string_view, 32> kTimed = {
+    embed,          attn_norm,      q_proj,           k_proj,      v_proj,           q_norm,         k_norm,
+    rope,           qk_matmul,      softmax,          sv_matmul,   attention,        o_proj,         attn_add,
+    mlp_norm,       gate_proj,      up_proj,          act_mul,     down_proj,        router,         expert_gate_proj,
+    expert_up_proj, expert_act_mul, expert_down_proj, shared_gate, shared_gate_proj, shared_up_proj, shared_act_mul,
+    shared_down_proj, mlp_add, final_norm, lm_head};
 
 }  // namespace engine::op

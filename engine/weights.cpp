@@ -68,7 +68,8 @@ std::size_t Weights::bytes() const {
   for (const auto& l : layers) {
     n += (l.attn_norm.size() + l.mlp_norm.size() + l.q_norm.size() + l.k_norm.size()) * 4 + l.wq.weight_bytes() +
          l.wk.weight_bytes() + l.wv.weight_bytes() + l.wo.weight_bytes() + l.w_gate.weight_bytes() +
-         l.w_up.weight_bytes() + l.w_down.weight_bytes() + l.router.weight_bytes();
+         l.w_up.weight_bytes() + l.w_down.weight_bytes() + l.router.weight_bytes() + l.s_gate.weight_bytes() +
+         l.s_up.weight_bytes() + l.s_down.weight_bytes() + l.s_router.weight_bytes();
     for (std::size_t e = 0; e < l.e_gate.size(); ++e)
       n += l.e_gate[e].weight_bytes() + l.e_up[e].weight_bytes() + l.e_down[e].weight_bytes();
   }
@@ -83,8 +84,9 @@ double weight_bytes(const Config& c, const WeightOptions& o) {
   double layers = 0;
   for (std::int64_t i = 0; i < c.n_layers; ++i) {
     layers += matrix(double(c.q_dim()), d) + 2 * matrix(double(c.kv_dim()), d) + matrix(d, double(c.q_dim()));
-    if (c.sparse(i))  // router (fp32) and experts
-      layers += double(c.moe->experts) * (4 * d + 3 * matrix(double(c.moe->hidden), d));
+    if (c.sparse(i))  // router (fp32), experts, and the shared expert with its gate
+      layers += double(c.moe->experts) * (4 * d + 3 * matrix(double(c.moe->hidden), d)) +
+                3 * matrix(double(c.moe->shared_hidden), d) + (c.moe->shared_hidden > 0 ? 4 * d : 0);
     else
       layers += 3 * matrix(f, d);
   }
@@ -127,6 +129,14 @@ Weights load_weights(const Config& c, const std::string& checkpoint, const Weigh
         l.e_gate.push_back(make(x + m.gate, ck.read_f32(x + m.gate + ".weight", {fe, d}), fe, d, o.format, o, nullptr));
         l.e_up.push_back(make(x + m.up, ck.read_f32(x + m.up + ".weight", {fe, d}), fe, d, o.format, o, nullptr));
         l.e_down.push_back(make(x + m.down, ck.read_f32(x + m.down + ".weight", {d, fe}), d, fe, o.format, o, nullptr));
+      }
+      if (const std::int64_t fs = c.moe->shared_hidden; fs > 0) {
+        const std::string x = p + "mlp.shared_expert.";
+        l.s_gate = make(x + "gate_proj", ck.read_f32(x + "gate_proj.weight", {fs, d}), fs, d, o.format, o, nullptr);
+        l.s_up = make(x + "up_proj", ck.read_f32(x + "up_proj.weight", {fs, d}), fs, d, o.format, o, nullptr);
+        l.s_down = make(x + "down_proj", ck.read_f32(x + "down_proj.weight", {d, fs}), d, fs, o.format, o, nullptr);
+        l.s_router = make("shared_expert_gate", ck.read_f32(p + "mlp.shared_expert_gate.weight", {1, d}), 1, d,
+                          head_format(o), o, nullptr);
       }
       w.layers.push_back(std::move(l));
       continue;
@@ -181,6 +191,12 @@ Weights random_weights(const Config& c, std::uint64_t seed, const WeightOptions&
         l.e_up.push_back(rand_linear("expert_up_proj", fe, d, false, o.format));
         l.e_down.push_back(rand_linear("expert_down_proj", d, fe, false, o.format));
       }
+      if (const std::int64_t fs = c.moe->shared_hidden; fs > 0) {
+        l.s_gate = rand_linear("shared_gate_proj", fs, d, false, o.format);
+        l.s_up = rand_linear("shared_up_proj", fs, d, false, o.format);
+        l.s_down = rand_linear("shared_down_proj", d, fs, false, o.format);
+        l.s_router = rand_linear("shared_gate", 1, d, false, head_format(o));
+      }
     } else {
       l.w_gate = rand_linear("gate_proj", f, d, c.mlp_bias, o.format);
       l.w_up = rand_linear("up_proj", f, d, c.mlp_bias, o.format);
@@ -217,7 +233,7 @@ void save_checkpoint(const Weights& w, const std::string& config_json_text, cons
     if (!l.bias.empty()) add(name + ".bias", {l.n}, l.bias.data());
   };
   std::size_t linears = 0;  // store must not reallocate: tensors point into it
-  for (const LayerWeights& l : w.layers) linears += 8 + 3 * l.e_gate.size();
+  for (const LayerWeights& l : w.layers) linears += 12 + 3 * l.e_gate.size();
   store.reserve(linears + 1);
   add("model.embed_tokens.weight", {c.vocab_size, c.dim}, w.embed.data());
   for (std::int64_t i = 0; i < c.n_layers; ++i) {
@@ -241,6 +257,12 @@ void save_checkpoint(const Weights& w, const std::string& config_json_text, cons
         add_linear(x + m.gate, l.e_gate[e]);
         add_linear(x + m.up, l.e_up[e]);
         add_linear(x + m.down, l.e_down[e]);
+      }
+      if (c.moe->shared_hidden > 0) {
+        add_linear(p + "mlp.shared_expert.gate_proj", l.s_gate);
+        add_linear(p + "mlp.shared_expert.up_proj", l.s_up);
+        add_linear(p + "mlp.shared_expert.down_proj", l.s_down);
+        add_linear(p + "mlp.shared_expert_gate", l.s_router);
       }
       continue;
     }

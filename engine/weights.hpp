@@ -27,6 +27,8 @@ struct LayerWeights {
   // [moe_hidden, dim], [moe_hidden, dim], [dim, moe_hidden].
   Linear router;
   std::vector<Linear> e_gate, e_up, e_down;
+  // Qwen2-MoE's shared expert: [shared_hidden, dim] twice, [dim, shared_hidden], and its gate [1, dim] (fp32).
+  Linear s_gate, s_up, s_down, s_router;
 };
 
 struct Weights {

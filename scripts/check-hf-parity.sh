@@ -77,6 +77,12 @@ qwen3_moe='{"model_type": "qwen3_moe", "hidden_size": 64, "num_hidden_layers": 4
   "num_key_value_heads": 1, "head_dim": 16, "intermediate_size": 128, "moe_intermediate_size": 32, "num_experts": 16,
   "num_experts_per_tok": 4, "norm_topk_prob": false, "decoder_sparse_step": 2, "mlp_only_layers": [1],
   "vocab_size": 256, "rms_norm_eps": 1e-6, "rope_theta": 1000000.0, "max_position_embeddings": 512}'
+# Qwen2-MoE: q/k/v biases, 8 experts top-2 unnormalized, a gated shared expert, layer 1 dense.
+qwen2_moe='{"model_type": "qwen2_moe", "hidden_size": 64, "num_hidden_layers": 3, "num_attention_heads": 4,
+  "num_key_value_heads": 2, "intermediate_size": 128, "moe_intermediate_size": 32, "shared_expert_intermediate_size": 96,
+  "num_experts": 8, "num_experts_per_tok": 2, "norm_topk_prob": false, "decoder_sparse_step": 1, "mlp_only_layers": [1],
+  "vocab_size": 256, "rms_norm_eps": 1e-6, "rope_theta": 1000000.0, "max_position_embeddings": 512,
+  "use_sliding_window": false}'
 
 long_prompt="3 14 15 92 65 35 89 79 32 38 46 26 43 38 32 79 50 28 84 19"
 case_ llama-gqa-f32 "$llama" "--dtype F32" "1 2 3 4 5; 9 8" 24 ""
@@ -92,6 +98,7 @@ case_ qwen3-qk-norm-tied "$qwen3" "--dtype F32 --seed 6" "1 2 3 4; 200 7" 24 ""
 case_ mixtral-top2-window "$mixtral" "--dtype F32 --seed 7" "$long_prompt; 9 8 7" 24 ""
 case_ mixtral-bf16-sharded "$mixtral" "--dtype BF16 --shards 3 --seed 8" "5 6 7 8; 1" 24 "--weight-format bf16"
 case_ qwen3-moe-top4-dense-layers "$qwen3_moe" "--dtype F32 --seed 9" "$long_prompt; 3 1 4" 24 "--attn naive"
+case_ qwen2-moe-shared-expert "$qwen2_moe" "--dtype BF16 --seed 10" "$long_prompt; 8 6" 24 ""
 
 # The other direction: the engine's own --save-weights checkpoint, read by the reference.
 dir=$work/engine-saved
@@ -102,10 +109,11 @@ echo "$llama" > "$dir/config.json"
 "$python" "$reference" generate --checkpoint "$dir/checkpoint" --prompt-ids "1 2 3; 4" --gen 16 > "$dir/reference.json"
 compare "engine-saved-random-weights" "$dir/reference.json" "$dir/engine.json"
 
-# The engine's own MoE checkpoint (router and expert names as Qwen3-MoE writes them), read by the reference.
+# The engine's own MoE checkpoint (router, expert and shared-expert names as Qwen2-MoE writes them), read by the
+# reference.
 dir=$work/engine-saved-moe
 rm -rf "$dir" && mkdir -p "$dir"
-echo "$qwen3_moe" > "$dir/config.json"
+echo "$qwen2_moe" > "$dir/config.json"
 "$roofline" run --model "$dir/config.json" --seed 11 --prompt-ids "1 2 3; 4" --gen 16 --format json \
   --save-weights "$dir/checkpoint" -o "$dir/engine.json"
 "$python" "$reference" generate --checkpoint "$dir/checkpoint" --prompt-ids "1 2 3; 4" --gen 16 > "$dir/reference.json"

@@ -3,7 +3,8 @@
 
 transformers itself is not packaged by Debian and PyPI is out of reach here, so this script restates, in plain
 PyTorch (Debian's python3-torch), the forward pass of transformers' modeling_llama.py / modeling_mistral.py /
-modeling_qwen2.py / modeling_qwen3.py / modeling_mixtral.py / modeling_qwen3_moe.py in eager mode, as
+modeling_qwen2.py / modeling_qwen3.py / modeling_mixtral.py / modeling_qwen2_moe.py / modeling_qwen3_moe.py in
+eager mode, as
 from_pretrained runs it by default (weights upcast to float32):
   - LlamaRMSNorm: x * rsqrt(mean(x^2) + eps) in float32, then weight * x;
   - LlamaRotaryEmbedding: inv_freq = 1 / theta^(arange(0, d, 2) / d) in float32 (with the "llama3" rope_scaling
@@ -13,9 +14,10 @@ from_pretrained runs it by default (weights upcast to float32):
   - LlamaMLP: down(silu(gate(x)) * up(x)); biases as the config asks (Qwen2: q, k, v; Llama and Qwen3:
     attention_bias, Llama: mlp_bias); lm_head tied to embed_tokens when tie_word_embeddings;
   - Qwen3: RMSNorm over each head of q and k (q_norm, k_norm) before RoPE;
-  - sparse MoE blocks (MixtralSparseMoeBlock, Qwen3MoeSparseMoeBlock): router logits, softmax in float32, top-k,
-    the k weights renormalized to sum 1 (Mixtral always, Qwen3-MoE when norm_topk_prob), each token through its k
-    experts' gated MLPs, weighted and summed; Qwen3-MoE's dense layers (mlp_only_layers, decoder_sparse_step);
+  - sparse MoE blocks (MixtralSparseMoeBlock, Qwen2MoeSparseMoeBlock, Qwen3MoeSparseMoeBlock): router logits,
+    softmax in float32, top-k, the k weights renormalized to sum 1 (Mixtral always, Qwen2/3-MoE when norm_topk_prob),
+    each token through its k experts' gated MLPs, weighted and summed; Qwen2-MoE's shared expert scaled by
+    sigmoid(shared_expert_gate(x)) and added; Qwen2/3-MoE's dense layers (mlp_only_layers, decoder_sparse_step);
   - greedy search with RepetitionPenaltyLogitsProcessor (divide positive logits of seen tokens by the penalty,
     multiply negative ones).
 It also writes random checkpoints the way save_pretrained lays them out (safetensors, names as transformers writes
@@ -106,19 +108,20 @@ class Config:
         self.rope_scaling = j.get("rope_scaling")
         self.tied = j.get("tie_word_embeddings", False)
         llama, qwen3 = self.model_type == "llama", self.model_type in ("qwen3", "qwen3_moe")
-        self.qkv_bias = self.model_type == "qwen2" or ((llama or qwen3) and j.get("attention_bias", False))
+        self.qkv_bias = self.model_type in ("qwen2", "qwen2_moe") or ((llama or qwen3) and j.get("attention_bias", False))
         self.o_bias = (llama or qwen3) and j.get("attention_bias", False)
         self.mlp_bias = llama and j.get("mlp_bias", False)
         self.window = j.get("sliding_window") if self.model_type in ("mistral", "mixtral") else None
         self.qk_norm = qwen3
         # MoE: experts, k per token, expert width, whether the k weights are renormalized, tensor names.
         self.experts, self.top_k, self.expert_hidden, self.norm_topk, self.moe_prefix = 0, 0, 0, True, ""
+        self.shared_hidden = (j.get("shared_expert_intermediate_size") or 0) if self.model_type == "qwen2_moe" else 0
         self.sparse_layers = set()
         if self.model_type == "mixtral":
             self.experts, self.top_k = j["num_local_experts"], j["num_experts_per_tok"]
             self.expert_hidden, self.moe_prefix = self.hidden, "block_sparse_moe."
             self.sparse_layers = set(range(self.layers))
-        elif self.model_type == "qwen3_moe":
+        elif self.model_type in ("qwen2_moe", "qwen3_moe"):
             self.experts, self.top_k = j["num_experts"], j["num_experts_per_tok"]
             self.expert_hidden, self.moe_prefix = j["moe_intermediate_size"], "mlp."
             self.norm_topk = j.get("norm_topk_prob", False)
@@ -156,6 +159,12 @@ def parameter_shapes(c):
                 gate, up, down = c.expert_names(i, e)
                 shapes += [(gate + ".weight", (c.expert_hidden, c.dim)), (up + ".weight", (c.expert_hidden, c.dim)),
                            (down + ".weight", (c.dim, c.expert_hidden))]
+            if c.shared_hidden:
+                s = p + "mlp.shared_expert."
+                shapes += [(s + "gate_proj.weight", (c.shared_hidden, c.dim)),
+                           (s + "up_proj.weight", (c.shared_hidden, c.dim)),
+                           (s + "down_proj.weight", (c.dim, c.shared_hidden)),
+                           (p + "mlp.shared_expert_gate.weight", (1, c.dim))]
             continue
         shapes += [(p + "mlp.gate_proj.weight", (c.hidden, c.dim)), (p + "mlp.up_proj.weight", (c.hidden, c.dim)),
                    (p + "mlp.down_proj.weight", (c.dim, c.hidden))]
@@ -216,6 +225,10 @@ def sparse_moe(c, w, layer, h):
             continue
         gate, up, down = c.expert_names(layer, e)
         out.index_add_(0, rows, gated_mlp(w, gate, up, down, h[rows]) * weights[rows, slot, None])
+    if c.shared_hidden:
+        p = f"model.layers.{layer}.mlp."
+        shared = gated_mlp(w, p + "shared_expert.gate_proj", p + "shared_expert.up_proj", p + "shared_expert.down_proj", h)
+        out = out + torch.sigmoid(linear(w, p + "shared_expert_gate", h)) * shared
     return out
 
 

@@ -56,6 +56,7 @@ void expect_same_reading(const std::string& text, const std::string& what) {
   EXPECT_EQ(m.experts_per_token, e.moe->top_k);
   EXPECT_EQ(m.moe_intermediate_size, e.moe->hidden);
   EXPECT_EQ(m.moe_layers, std::count(e.moe->sparse.begin(), e.moe->sparse.end(), true));
+  EXPECT_EQ(m.shared_expert_intermediate_size, e.moe->shared_hidden);
 }
 
 TEST(Contracts, OpmodelAndEngineReadAConfigTheSameWay) {
@@ -82,9 +83,14 @@ TEST(Contracts, OpmodelAndEngineReadAConfigTheSameWay) {
       "num_attention_heads": 4, "intermediate_size": 96, "moe_intermediate_size": 32, "vocab_size": 100,
       "num_experts": 8, "num_experts_per_tok": 2, "decoder_sparse_step": 2, "mlp_only_layers": [1]})",
                       "qwen3_moe's dense layers");
+  expect_same_reading(R"({"model_type": "qwen2_moe", "hidden_size": 64, "num_hidden_layers": 2,
+      "num_attention_heads": 4, "intermediate_size": 96, "moe_intermediate_size": 32, "vocab_size": 100,
+      "num_experts": 8, "num_experts_per_tok": 2, "shared_expert_intermediate_size": 64})",
+                      "qwen2_moe's shared expert");
   for (const auto& name : opmodel::model_preset_names()) {
     const opmodel::ModelConfig m = opmodel::resolve_model(name);
-    static const std::set<std::string> kEngine = {"llama", "mistral", "qwen2", "qwen3", "mixtral", "qwen3_moe"};
+    static const std::set<std::string> kEngine = {"llama", "mistral", "qwen2",    "qwen3",
+                                                  "mixtral", "qwen2_moe", "qwen3_moe"};
     if (!kEngine.count(m.model_type)) continue;
     for (const auto& f : opmodel::embedded_files())
       if (f.name == name) expect_same_reading(std::string(f.text), "preset " + name);

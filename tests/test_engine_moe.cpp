@@ -103,8 +103,8 @@ TEST(EngineMoe, OneExpertEqualsTheDenseModel) {
   EXPECT_EQ(sparse, logits_of(w));
 }
 
-TEST(EngineMoe, ProbeNamesAreOpmodelsOpsForMoeAndQwen3) {
-  for (const char* name : {"tiny-moe", "qwen3"}) {
+TEST(EngineMoe, ProbeNamesAreOpmodelsOpsForMoeSharedExpertsAndQwen3) {
+  for (const char* name : {"tiny-moe", "qwen3", "qwen2_moe"}) {
     SCOPED_TRACE(name);
     std::string text;
     opmodel::ModelConfig m;
@@ -112,10 +112,15 @@ TEST(EngineMoe, ProbeNamesAreOpmodelsOpsForMoeAndQwen3) {
       for (const auto& f : opmodel::embedded_files())
         if (f.name == "tiny-moe") text = std::string(f.text);
       m = opmodel::resolve_model("tiny-moe");
-    } else {
+    } else if (std::string(name) == "qwen3") {
       text = R"({"model_type": "qwen3", "hidden_size": 64, "num_hidden_layers": 2, "num_attention_heads": 4,
                  "num_key_value_heads": 2, "head_dim": 16, "intermediate_size": 96, "vocab_size": 128})";
       m = opmodel::parse_model_config(nlohmann::json::parse(text), "qwen3", "qwen3.json");
+    } else {  // a gated shared expert beside the routed ones
+      text = R"({"model_type": "qwen2_moe", "hidden_size": 64, "num_hidden_layers": 2, "num_attention_heads": 4,
+                 "intermediate_size": 96, "moe_intermediate_size": 32, "shared_expert_intermediate_size": 64,
+                 "num_experts": 8, "num_experts_per_tok": 2, "vocab_size": 128})";
+      m = opmodel::parse_model_config(nlohmann::json::parse(text), "qwen2_moe", "qwen2_moe.json");
     }
     ASSERT_FALSE(text.empty());
     const engine::Config c = engine::parse_config(text, name);
