@@ -89,6 +89,8 @@ struct AttentionShape {
   std::int64_t row_stride = 0;          // floats between positions in a run (n_kv_heads * head_dim)
   std::optional<std::int64_t> window;   // a query at p sees keys p - window < j <= p
   float scale = 0;                      // 1 / sqrt(head_dim)
+  float softcap = 0;                    // > 0: each scaled score becomes softcap tanh(score / softcap) before the
+                                        // softmax (Gemma 2's attn_logit_softcapping)
 };
 // Keys query i (position p = start + i) attends to: [first_key(p), p].
 std::int64_t first_key(std::int64_t p, const std::optional<std::int64_t>& window);

@@ -80,6 +80,8 @@ void position_scores(float* row, const float* q, const float* k_row, const Atten
       simd::store(row + head, simd::hsum16(part) * s.scale);
     }
   for (; head < h; ++head) row[head] = s.scale * dot(q + head * hd, k_row + (head / rep) * hd, hd);
+  if (s.softcap > 0)
+    for (head = 0; head < h; ++head) row[head] = s.softcap * std::tanh(row[head] / s.softcap);
 }
 
 // y += a * x, n elements
@@ -261,6 +263,8 @@ void attention_tile(const AttentionSeq& seq, const PositionRows& rows, const Att
         for (std::int64_t d = 0; d < hd; ++d)
           for (std::int64_t c = 0; c < BC / 16; ++c) acc[c] += q[d] * simd::load(kt.data() + d * BC + c * 16);
         for (std::int64_t c = 0; c < BC / 16; ++c) simd::store(sc + c * 16, acc[c] * s.scale);
+        if (s.softcap > 0)
+          for (std::int64_t j = 0; j < BC; ++j) sc[j] = s.softcap * std::tanh(sc[j] / s.softcap);
         const std::size_t row = std::size_t(r * nq + i);
         float tile_max = kNegInf;
         for (std::int64_t j = 0; j < BC; ++j) {
@@ -356,7 +360,10 @@ void qk_scores(float* scores, std::span<const AttentionSeq> seqs, const Attentio
                             std::int64_t b) {
     const float* q = seqs[std::size_t(si)].q + (i * s.n_heads + head) * hd;
     const auto& kr = rows[std::size_t(si)].k;
-    for (std::int64_t j = a; j < b; ++j) scores[at + j] = s.scale * dot(q, kr[std::size_t(j)] + (head / rep) * hd, hd);
+    for (std::int64_t j = a; j < b; ++j) {
+      const float score = s.scale * dot(q, kr[std::size_t(j)] + (head / rep) * hd, hd);
+      scores[at + j] = s.softcap > 0 ? s.softcap * std::tanh(score / s.softcap) : score;
+    }
   });
 }
 

@@ -81,7 +81,8 @@ void attention(std::span<const AttentionSeq> seqs, const AttentionShape& s) {
         for (std::int64_t j = lo; j <= p; ++j) {
           double dot = 0;
           for (std::int64_t d = 0; d < hd; ++d) dot += double(q[d]) * double(krow[std::size_t(j)][g * hd + d]);
-          score[std::size_t(j - lo)] = dot * double(s.scale);
+          const double scaled = dot * double(s.scale);
+          score[std::size_t(j - lo)] = s.softcap > 0 ? double(s.softcap) * std::tanh(scaled / double(s.softcap)) : scaled;
           m = std::max(m, score[std::size_t(j - lo)]);
         }
         for (auto& x : score) sum += x = std::exp(x - m);

@@ -214,6 +214,9 @@ TEST(EngineKernels, PrefillAttentionTiledAndNaiveMatchReference) {
   check_attention(f, "prefill");
   AttentionFixture w(2, 1, 16, 7, std::int64_t{9}, {0, 30}, {50, 20});  // sliding window, odd block size
   check_attention(w, "window");
+  // Gemma 2's soft-capping: scores of up to about 10 (queries and keys of +-2, head 24) squashed into (-5, 5).
+  f.shape.softcap = 5;
+  check_attention(f, "prefill soft-capped");
 }
 
 TEST(EngineKernels, DecodeAttentionMatchesReference) {
@@ -226,6 +229,27 @@ TEST(EngineKernels, DecodeAttentionMatchesReference) {
   check_attention(wide, "decode 20 heads");
   AttentionFixture odd(16, 8, 24, 16, std::nullopt, {5, 66}, {1, 1});
   check_attention(odd, "decode head_dim 24");
+  wide.shape.softcap = 5;
+  check_attention(wide, "decode soft-capped");
+}
+
+// Soft-capping changes the result (so the tests above compare something), and a cap far above every score
+// changes nothing visible.
+TEST(EngineKernels, SoftCappingSquashesTheScores) {
+  AttentionFixture f(4, 2, 24, 16, std::nullopt, {0}, {40});
+  std::vector<float> plain(f.out[0].size()), capped(f.out[0].size()), loose(f.out[0].size());
+  auto run = [&](float cap, std::vector<float>& into) {
+    f.shape.softcap = cap;
+    const engine::AttentionSeq seq{f.q[0].data(), into.data(), f.q_lens[0], f.starts[0], f.runs[0]};
+    engine::attention({&seq, 1}, f.shape);
+  };
+  run(0, plain);
+  run(2, capped);
+  run(1e4f, loose);
+  double moved = 0;
+  for (std::size_t i = 0; i < plain.size(); ++i) moved = std::max(moved, double(std::abs(plain[i] - capped[i])));
+  EXPECT_GT(moved, 1e-2);
+  expect_close(loose, plain, 1e-4, 1e-5, "a cap of 1e4");
 }
 
 TEST(EngineKernels, PagedRunsAreTheContiguousCacheCutIntoBlocks) {
