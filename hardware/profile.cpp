@@ -135,19 +135,17 @@ Profile parse_profile(const json& j, const std::string& origin) {
     ic.bytes_per_s_per_direction = r.optional_figure(*it, "bytes_per_s_per_direction",
                                                      "interconnect.bytes_per_s_per_direction");
     ic.latency_s = r.optional_figure(*it, "latency_s", "interconnect.latency_s");
+    // A collective's attained fraction of the link, at most `most` (why: the message when it is above).
+    auto fraction = [&](const char* key, double most, const char* why) {
+      const std::string field = std::string("interconnect.") + key;
+      auto f = r.optional_figure(*it, key, field);
+      if (f && f->value > most) r.fail(field + ".value", fmt::format("{} is no attained fraction ({})", f->value, why));
+      return f;
+    };
     ic.allreduce_bus_efficiency =
-        r.optional_figure(*it, "allreduce_bus_efficiency", "interconnect.allreduce_bus_efficiency");
-    if (ic.allreduce_bus_efficiency && ic.allreduce_bus_efficiency->value > 1.2)
-      r.fail("interconnect.allreduce_bus_efficiency.value",
-             fmt::format("{} is no attained fraction (in-network reduction reaches about 1.1 at most)",
-                         ic.allreduce_bus_efficiency->value));
+        fraction("allreduce_bus_efficiency", 1.2, "in-network reduction reaches about 1.1 at most");
     ic.allreduce_small_s = r.optional_figure(*it, "allreduce_small_s", "interconnect.allreduce_small_s");
-    ic.alltoall_bus_efficiency =
-        r.optional_figure(*it, "alltoall_bus_efficiency", "interconnect.alltoall_bus_efficiency");
-    if (ic.alltoall_bus_efficiency && ic.alltoall_bus_efficiency->value > 1)
-      r.fail("interconnect.alltoall_bus_efficiency.value",
-             fmt::format("{} is no attained fraction (an all-to-all cannot beat the link)",
-                         ic.alltoall_bus_efficiency->value));
+    ic.alltoall_bus_efficiency = fraction("alltoall_bus_efficiency", 1, "an all-to-all cannot beat the link");
     ic.alltoall_small_s = r.optional_figure(*it, "alltoall_small_s", "interconnect.alltoall_small_s");
     ic.note = r.string(*it, "note", "interconnect.note", false);
     p.interconnect = ic;

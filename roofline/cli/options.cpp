@@ -305,6 +305,19 @@ sim::Workload generated_workload(const po::variables_map& vm, const char* prompt
   return sim::generate(g);
 }
 
+bool calibrated_time_model(const po::variables_map& vm) {
+  const std::string time_model = vm["time-model"].as<std::string>();
+  if (time_model != "bound" && time_model != "calibrated")
+    throw UsageError("time-model", fmt::format("expected bound or calibrated, got '{}'", time_model));
+  return time_model == "calibrated";
+}
+
+void check_draft_options(const po::variables_map& vm) {
+  if (!vm.count("draft-model"))
+    for (const char* option : {"spec-tokens", "accept-rate"})
+      if (!vm[option].defaulted()) throw UsageError(option, "needs --draft-model");
+}
+
 sim::KvLink kv_link(const po::variables_map& vm, const hardware::Profile& hw) {
   const std::string text = vm["kv-link"].as<std::string>();
   const auto colon = text.find(':');

@@ -83,6 +83,11 @@ const std::vector<std::string>& analysis_option_names();
 // declares them, and --seed; throws UsageError.
 sim::Workload generated_workload(const po::variables_map& vm, const char* prompt_option, const char* output_option);
 
+// --time-model: true for "calibrated" (the profile's expectations), false for "bound"; UsageError otherwise.
+bool calibrated_time_model(const po::variables_map& vm);
+// --spec-tokens and --accept-rate given without --draft-model: UsageError.
+void check_draft_options(const po::variables_map& vm);
+
 // --kv-link: where a disaggregated server's KV caches travel: "interconnect" (the profile's, per direction, and
 // its latency), a named line rate (ib-ndr 50 GB/s, ib-hdr 25 GB/s, eth-100g 12.5 GB/s, eth-400g 50 GB/s; latency
 // 0 unless given), or GB/s per device; ":LATENCY_S" after any of them. Throws UsageError.

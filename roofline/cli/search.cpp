@@ -92,13 +92,8 @@ int search(int argc, const char* const* argv) {
   const std::string sched = vm["scheduler"].as<std::string>();
   if (sched == "continuous") p.scheduler = sim::Scheduler::continuous;
   else if (sched != "chunked") throw UsageError("scheduler", "expected continuous or chunked, got '" + sched + "'");
-  const std::string time_model = vm["time-model"].as<std::string>();
-  if (time_model != "bound" && time_model != "calibrated")
-    throw UsageError("time-model", fmt::format("expected bound or calibrated, got '{}'", time_model));
-  p.calibrated = time_model == "calibrated";
-  if (!vm.count("draft-model"))
-    for (const char* option : {"spec-tokens", "accept-rate"})
-      if (!vm[option].defaulted()) throw UsageError(option, "needs --draft-model");
+  p.calibrated = calibrated_time_model(vm);
+  check_draft_options(vm);
   p.spec_tokens = parse_integer("spec-tokens", vm["spec-tokens"].as<std::string>(), 1, 64);
   p.accept_rate = parse_number("accept-rate", vm["accept-rate"].as<std::string>(), 0, 1);
   const int threads = int(parse_integer("threads", vm["threads"].as<std::string>(), 0, 1024));

@@ -131,16 +131,11 @@ sim::SimConfig config(const po::variables_map& vm) {
   c.expert.ep = int(integer(vm, "ep", 1, 4096));
   c.expert.dp_attention = vm["dp-attention"].as<bool>();
   if (vm.count("ep-skew")) c.expert.skew = parse_number("ep-skew", vm["ep-skew"].as<std::string>(), 1, 4096);
-  const std::string time_model = vm["time-model"].as<std::string>();
-  if (time_model != "bound" && time_model != "calibrated")
-    throw UsageError("time-model", fmt::format("expected bound or calibrated, got '{}'", time_model));
-  c.calibrated = time_model == "calibrated";
+  c.calibrated = calibrated_time_model(vm);
   if (vm.count("link-latency"))
     c.link_latency_s = parse_number("link-latency", vm["link-latency"].as<std::string>(), 0, 1);
   c.seed = std::uint64_t(integer(vm, "seed", 0, std::numeric_limits<std::int64_t>::max()));
-  if (!vm.count("draft-model"))
-    for (const char* option : {"spec-tokens", "accept-rate"})
-      if (!vm[option].defaulted()) throw UsageError(option, "needs --draft-model");
+  check_draft_options(vm);
   if (vm.count("draft-model")) {
     sim::Speculation sp;
     // "mtp": the model's own multi-token-prediction module (DeepSeek-V3), set once the model is read.

@@ -122,7 +122,7 @@ json timeline_json(const SimResult& r) {
          {"running", st.running},
          {"waiting", st.waiting},
          {"kv_blocks_used", st.kv_blocks_used},
-         {"memory_bytes", m.weights_bytes + m.workspace_bytes + m.state_bytes + m.device_kv_bytes(st.kv_blocks_used)}});
+         {"memory_bytes", m.device_bytes(st.kv_blocks_used)}});
   return timeline;
 }
 

@@ -97,8 +97,8 @@ bool evaluate(const Problem& p, Candidate& c, bool stop_early) {
       return false;
     }
     const sim::Summary s = sim::summarize_requests(r.requests);
-    double peak = sim::summarize(r.prefill).peak_memory_bytes;
-    if (!r.decode.requests.empty()) peak = std::max(peak, sim::summarize(r.decode).peak_memory_bytes);
+    double peak = r.prefill.memory.device_bytes(r.prefill.peak_kv_blocks);  // the fuller pool's device
+    if (!r.decode.requests.empty()) peak = std::max(peak, r.decode.memory.device_bytes(r.decode.peak_kv_blocks));
     fill_metrics(c, s, p.targets, peak);
     return !r.prefill.batch_capped && !r.decode.batch_capped && r.prefill.memory.state_bytes == 0 &&
            r.decode.memory.state_bytes == 0;

@@ -262,10 +262,13 @@ double StepCost::split_step_s(std::span<const opmodel::BatchShape> ranks, const 
       worst = op_s;
     }
   }
-  const std::size_t listed = ops.size();
-  // The routed experts of the whole step, on the most loaded device.
-  opmodel::step_ops(m, scenario_, global, ops);
-  if (dense >= 0 && ops.size() != listed) throw std::logic_error("split_step_s: op lists differ between batches");
+  // The routed experts of the whole step, on the most loaded device. Without DP attention the one rank is the
+  // whole step: its op list is the global one already.
+  if (layout_.expert.dp_attention) {
+    const std::size_t listed = ops.size();
+    opmodel::step_ops(m, scenario_, global, ops);
+    if (dense >= 0 && ops.size() != listed) throw std::logic_error("split_step_s: op lists differ between batches");
+  }
   const double load = max_load_factor(layout_, global.tokens * double(m.experts_per_token));
   double experts = 0;
   const double stream = stream_of(ops);

@@ -111,6 +111,10 @@ struct MemoryPlan {
   // KV bytes on one device when the replica holds `blocks`.
   double device_kv_bytes(std::int64_t blocks) const { return double(blocks) * block_bytes / double(kv_ranks); }
   double kv_bytes() const { return device_kv_bytes(kv_blocks); }
+  // Everything one device holds when the replica holds `blocks`: weights, workspace, state and its KV.
+  double device_bytes(std::int64_t blocks) const {
+    return weights_bytes + workspace_bytes + state_bytes + device_kv_bytes(blocks);
+  }
 };
 
 struct SimResult {

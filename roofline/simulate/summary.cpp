@@ -58,9 +58,7 @@ Summary summarize(const SimResult& r) {
   s.peak_kv_blocks = r.peak_kv_blocks;
   s.peak_kv_use = double(s.peak_kv_blocks) / blocks;
   s.mean_kv_use = r.busy_s > 0 ? r.kv_block_s / r.busy_s / blocks : 0;  // over the time steps run
-  s.peak_memory_bytes =
-      r.memory.weights_bytes + r.memory.workspace_bytes + r.memory.state_bytes +
-      r.memory.device_kv_bytes(s.peak_kv_blocks);
+  s.peak_memory_bytes = r.memory.device_bytes(s.peak_kv_blocks);
   s.mean_in_system = s.duration_s > 0 ? r.request_s / s.duration_s : 0;
   const double stage_time = double(r.layout.pp) * r.busy_s;
   s.bubble_share = stage_time > 0 ? r.bubble_s / stage_time : 0;
