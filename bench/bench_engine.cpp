@@ -236,7 +236,7 @@ struct ColdAttention {
   static constexpr std::int64_t h = 32, hd = 128, kv = 8192, kvd = h * hd;
   static constexpr std::size_t bytes = std::size_t(2 * kv * kvd * 4);  // K and V read per call
   const std::int64_t copies = std::max<std::int64_t>(2, std::int64_t(kColdBytes / bytes) + 1);
-  engine::KvCache cache = engine::KvCache::contiguous(1, kvd, copies, kv);
+  engine::KvCache cache = engine::KvCache::contiguous(1, engine::KvRowDims{kvd, kvd}, copies, kv);
   const std::vector<float> q = random_floats(std::size_t(kvd), 5);
   std::vector<float> out = std::vector<float>(std::size_t(kvd));
   const engine::AttentionShape shape{h, h, hd, kvd, std::nullopt, 1.0f / std::sqrt(float(hd))};

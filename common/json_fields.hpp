@@ -48,6 +48,23 @@ struct JsonFields {
     if (!v) fail(key, "is required");
     return *v;
   }
+  // A count: an integer in [0, kMaxDim] (a number of layers or experts that may be none).
+  std::int64_t count(const nlohmann::json& obj, const char* key, std::int64_t fallback) const {
+    const nlohmann::json* v = find(obj, key);
+    if (!v) return fallback;
+    if (!v->is_number_integer() || (v->is_number_unsigned() ? v->get<std::uint64_t>() > std::uint64_t(kMaxDim)
+                                                            : v->get<std::int64_t>() < 0 || v->get<std::int64_t>() > kMaxDim))
+      fail(key, fmt::format("must be an integer in [0, {}], got {}", kMaxDim, v->dump()));
+    return v->get<std::int64_t>();
+  }
+  // A finite number >= 0.
+  double non_negative(const nlohmann::json& obj, const char* key, double fallback) const {
+    const nlohmann::json* v = find(obj, key);
+    if (!v) return fallback;
+    if (!v->is_number() || !(v->get<double>() >= 0) || !std::isfinite(v->get<double>()))
+      fail(key, fmt::format("must be a number >= 0, got {}", v->dump()));
+    return v->get<double>();
+  }
   bool flag(const char* key, bool fallback) const {
     const nlohmann::json* v = find(key);
     if (!v) return fallback;

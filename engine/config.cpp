@@ -25,8 +25,28 @@ std::optional<RopeScaling> read_rope_scaling(const Reader& r) {
   std::string type = r.text(*v, "rope_type");
   if (type.empty()) type = r.text(*v, "type");
   if (type == "default") return std::nullopt;
+  if (type == "yarn") {
+    RopeScaling s;
+    s.type = RopeScaling::Type::yarn;
+    s.factor = r.positive(*v, "factor", 1);
+    s.original_max_position_embeddings =
+        r.optional_dim(*v, "original_max_position_embeddings").value_or(r.optional_dim(r.j, "max_position_embeddings").value_or(0));
+    if (s.original_max_position_embeddings == 0)
+      r.fail("rope_scaling.original_max_position_embeddings", "is required for yarn (or max_position_embeddings)");
+    s.beta_fast = r.positive(*v, "beta_fast", 32);
+    s.beta_slow = r.positive(*v, "beta_slow", 1);
+    s.mscale = r.non_negative(*v, "mscale", 0);
+    s.mscale_all_dim = r.non_negative(*v, "mscale_all_dim", 0);
+    if (const json* t = r.find(*v, "truncate")) {
+      if (!t->is_boolean()) r.fail("rope_scaling.truncate", fmt::format("must be true or false, got {}", t->dump()));
+      s.truncate = t->get<bool>();
+    }
+    if (r.find(*v, "attention_factor"))
+      r.fail("rope_scaling.attention_factor", "is not supported (the factor follows from mscale and mscale_all_dim)");
+    return s;
+  }
   if (type != "llama3")
-    r.fail("rope_scaling.rope_type", fmt::format("'{}' is not supported (supported: default, llama3)", type));
+    r.fail("rope_scaling.rope_type", fmt::format("'{}' is not supported (supported: default, llama3, yarn)", type));
   RopeScaling s;
   s.factor = r.positive(*v, "factor", 8);
   s.low_freq_factor = r.positive(*v, "low_freq_factor", 1);
@@ -62,7 +82,79 @@ MoeConfig read_moe(const Reader& r, const Config& c, const char* experts_key, st
   return m;
 }
 
+// DeepSeek-V2/V3 (DeepseekV2Config, DeepseekV3Config): MLA attention, and a DeepSeekMoE MLP on layers i >=
+// first_k_dense_replace with i % moe_layer_freq == 0 (the others dense, of intermediate_size). V2 scores experts by
+// softmax, V3 by sigmoid with e_score_correction_bias for the choice; topk_method group_limited_greedy (V2) rates
+// a group by its best score, noaux_tc (V3) by its two best; V2 renormalizes (norm_topk_prob) or else scales by
+// routed_scaling_factor, V3 renormalizes when asked and then scales.
+void read_deepseek(const Reader& r, Config& c) {
+  const json& j = r.j;
+  MlaConfig a;
+  a.q_lora_rank = r.optional_dim(j, "q_lora_rank").value_or(0);
+  a.kv_lora_rank = r.required_dim("kv_lora_rank");
+  a.qk_nope_head_dim = r.required_dim("qk_nope_head_dim");
+  a.qk_rope_head_dim = r.required_dim("qk_rope_head_dim");
+  a.v_head_dim = r.required_dim("v_head_dim");
+  a.rope_interleave = c.model_type == "deepseek_v2" ? true : r.flag("rope_interleave", true);
+  if (a.qk_rope_head_dim % 2 != 0)
+    r.fail("qk_rope_head_dim", fmt::format("must be even for rotary embeddings, got {}", a.qk_rope_head_dim));
+  if (r.flag("attention_bias", false)) r.fail("attention_bias", "true is not supported for MLA");
+  c.mla = a;
+  c.head_dim = a.qk_nope_head_dim + a.qk_rope_head_dim;
+  c.n_kv_heads = c.n_heads;  // nominal: the cache holds the latent, not per-head K and V
+  const auto experts = r.optional_dim(j, "n_routed_experts");
+  if (!experts) return;
+  MoeConfig m;
+  m.experts = *experts;
+  m.top_k = r.required_dim("num_experts_per_tok");
+  m.hidden = r.required_dim("moe_intermediate_size");
+  if (m.top_k > m.experts)
+    r.fail("num_experts_per_tok", fmt::format("{} exceeds the {} experts (n_routed_experts)", m.top_k, m.experts));
+  m.shared_hidden = r.count(j, "n_shared_experts", 0) * m.hidden;
+  m.shared_gated = false;
+  const bool v3 = c.model_type == "deepseek_v3";
+  const std::string scoring = r.text(j, "scoring_func").empty() ? (v3 ? "sigmoid" : "softmax") : r.text(j, "scoring_func");
+  if (scoring != "softmax" && scoring != "sigmoid")
+    r.fail("scoring_func", fmt::format("'{}' is not supported (softmax or sigmoid)", scoring));
+  m.sigmoid = scoring == "sigmoid";
+  const std::string method = r.text(j, "topk_method").empty() ? (v3 ? "noaux_tc" : "greedy") : r.text(j, "topk_method");
+  if (method == "group_limited_greedy" || method == "noaux_tc") {
+    m.groups = r.optional_dim(j, "n_group").value_or(1);
+    m.top_groups = r.optional_dim(j, "topk_group").value_or(1);
+    m.top2_sum = method == "noaux_tc";
+    m.score_bias = method == "noaux_tc";
+  } else if (method != "greedy") {
+    r.fail("topk_method", fmt::format("'{}' is not supported (greedy, group_limited_greedy, noaux_tc)", method));
+  }
+  if (m.experts % m.groups != 0)
+    r.fail("n_group", fmt::format("{} does not divide the {} experts (n_routed_experts)", m.groups, m.experts));
+  if (m.top_groups > m.groups) r.fail("topk_group", fmt::format("{} exceeds n_group = {}", m.top_groups, m.groups));
+  if (m.top2_sum && m.experts / m.groups < 2)
+    r.fail("n_group", fmt::format("noaux_tc rates a group by its two best experts: {} groups of {} experts leave one",
+                                  m.groups, m.experts));
+  if (m.top_k > m.top_groups * (m.experts / m.groups))
+    r.fail("num_experts_per_tok", fmt::format("{} exceeds the {} experts of the topk_group = {} groups chosen", m.top_k,
+                                              m.top_groups * (m.experts / m.groups), m.top_groups));
+  m.renormalize = r.flag("norm_topk_prob", v3);
+  const double factor = r.positive("routed_scaling_factor", 1);
+  m.scale = v3 || !m.renormalize ? factor : 1;
+  const std::int64_t first_dense = r.count(j, "first_k_dense_replace", 0), freq = r.optional_dim(j, "moe_layer_freq").value_or(1);
+  m.sparse.assign(std::size_t(c.n_layers), false);
+  for (std::int64_t i = first_dense; i < c.n_layers; ++i) m.sparse[std::size_t(i)] = i % freq == 0;
+  c.moe = m;
+}
+
 }  // namespace
+
+double Config::attention_scale() const {
+  double scale = 1.0 / std::sqrt(double(head_dim));
+  if (rope_scaling && rope_scaling->type == RopeScaling::Type::yarn && rope_scaling->mscale_all_dim > 0 &&
+      rope_scaling->factor > 1) {
+    const double m = 0.1 * rope_scaling->mscale_all_dim * std::log(rope_scaling->factor) + 1.0;  // yarn_get_mscale
+    scale *= m * m;
+  }
+  return scale;
+}
 
 Config parse_config(const std::string& json_text, const std::string& origin) {
   json j;
@@ -78,10 +170,11 @@ Config parse_config(const std::string& json_text, const std::string& origin) {
   if (c.model_type.empty()) r.fail("model_type", "is required");
   const bool llama = c.model_type == "llama", mistral = c.model_type == "mistral", qwen2 = c.model_type == "qwen2",
              qwen3 = c.model_type == "qwen3", mixtral = c.model_type == "mixtral",
-             qwen3_moe = c.model_type == "qwen3_moe", qwen2_moe = c.model_type == "qwen2_moe";
-  if (!(llama || mistral || qwen2 || qwen3 || mixtral || qwen2_moe || qwen3_moe))
+             qwen3_moe = c.model_type == "qwen3_moe", qwen2_moe = c.model_type == "qwen2_moe",
+             deepseek = c.model_type == "deepseek_v2" || c.model_type == "deepseek_v3";
+  if (!(llama || mistral || qwen2 || qwen3 || mixtral || qwen2_moe || qwen3_moe || deepseek))
     r.fail("model_type", fmt::format("'{}' is not supported by the engine (supported: llama, mistral, qwen2, qwen3, "
-                                     "mixtral, qwen2_moe, qwen3_moe)",
+                                     "mixtral, qwen2_moe, qwen3_moe, deepseek_v2, deepseek_v3)",
                                      c.model_type));
 
   c.dim = r.required_dim("hidden_size");
@@ -93,7 +186,9 @@ Config parse_config(const std::string& json_text, const std::string& origin) {
   if (c.n_heads % c.n_kv_heads != 0)
     r.fail("num_key_value_heads",
            fmt::format("{} does not divide num_attention_heads = {}", c.n_kv_heads, c.n_heads));
-  if (auto hd = r.optional_dim(j, "head_dim")) {
+  if (deepseek) {
+    // MLA's widths come from its own fields (read_deepseek); DeepseekV3Config's head_dim is the rope width.
+  } else if (auto hd = r.optional_dim(j, "head_dim")) {
     c.head_dim = *hd;
   } else {
     if (c.dim % c.n_heads != 0)
@@ -101,7 +196,8 @@ Config parse_config(const std::string& json_text, const std::string& origin) {
                                      c.dim, c.n_heads));
     c.head_dim = c.dim / c.n_heads;
   }
-  if (c.head_dim % 2 != 0) r.fail("head_dim", fmt::format("must be even for rotary embeddings, got {}", c.head_dim));
+  if (!deepseek && c.head_dim % 2 != 0)
+    r.fail("head_dim", fmt::format("must be even for rotary embeddings, got {}", c.head_dim));
   if (std::string act = r.text(j, "hidden_act"); !act.empty() && act != "silu")
     r.fail("hidden_act", fmt::format("'{}' is not supported (the SwiGLU MLP needs \"silu\")", act));
 
@@ -125,6 +221,7 @@ Config parse_config(const std::string& json_text, const std::string& origin) {
   if (mixtral) c.moe = read_moe(r, c, "num_local_experts", c.hidden_dim);
   if (qwen2_moe || qwen3_moe) c.moe = read_moe(r, c, "num_experts", r.required_dim("moe_intermediate_size"));
   if (qwen2_moe) c.moe->shared_hidden = r.optional_dim(j, "shared_expert_intermediate_size").value_or(0);
+  if (deepseek) read_deepseek(r, c);
   return c;
 }
 

@@ -32,6 +32,9 @@ void gemv(RowsOut y, const float* x, std::int64_t m, const Linear& w);
 // ---- element-wise ---------------------------------------------------------------------------------------
 // y[r, :] = x[r, :] / sqrt(mean(x[r, :]^2) + eps) * gamma   (Hugging Face LlamaRMSNorm, fp32)
 void rmsnorm(float* y, const float* x, const float* gamma, std::int64_t rows, std::int64_t d, float eps);
+// y.row(r)[:d] = RMSNorm of x[r * x_stride :][:d], rows of a wider buffer (MLA's c_kv inside kv_a_proj's output)
+void rmsnorm_strided(RowsOut y, const float* x, std::int64_t x_stride, const float* gamma, std::int64_t rows,
+                     std::int64_t d, float eps);
 // y = a + b, n elements (y may alias a)
 void add(float* y, const float* a, const float* b, std::int64_t n);
 // y = silu(gate) * up = gate / (1 + exp(-gate)) * up, n elements (y may alias gate)
@@ -49,6 +52,19 @@ void route_top_k(std::int32_t* experts, float* weights, const float* logits, std
 // tokens, ascending) and row_weight (their routing weights). offsets: [E + 1]; rows, row_weight: [tokens k].
 void group_by_expert(std::int64_t* offsets, std::int32_t* rows, float* row_weight, const std::int32_t* experts,
                      const float* weights, std::int64_t tokens, std::int64_t E, std::int64_t k);
+// DeepSeek-V2/V3 routing of `tokens` tokens over E experts: scores s = softmax (V2) or sigmoid (V3) of the logits
+// in fp32; the choice is made on s + bias (V3's e_score_correction_bias; none: s), only among the top_groups best
+// of `groups` equal groups of experts (rated by their best choice score, or the sum of their two best when
+// top2_sum; the other experts' choice scores set to 0, as transformers masks them), the k largest (ties to the
+// lower expert); weights = their s, divided by their sum (+1e-20) when renormalize, times scale.
+struct GroupedRouting {
+  std::int64_t k = 1, groups = 1, top_groups = 1;
+  bool sigmoid = false, top2_sum = false, renormalize = false;
+  float scale = 1;
+  const float* bias = nullptr;  // [E], or null
+};
+void route_grouped(std::int32_t* experts, float* weights, const float* logits, std::int64_t tokens, std::int64_t E,
+                   const GroupedRouting& r);
 // y[i, :] = x[rows[i], :] for i < n (d columns)
 void gather_rows(float* y, const float* x, const std::int32_t* rows, std::int64_t n, std::int64_t d);
 // y[rows[i], :] += w[i] * x[i, :] for i < n, in order (the caller zeroes y)
@@ -67,9 +83,15 @@ struct RopeTable {
 void rope(float* q, RowsOut k_out, const float* k, const std::int64_t* pos, std::int64_t tokens,
           std::int64_t n_heads, std::int64_t n_kv_heads, const RopeTable& table);
 
+// RoPE of `heads` vectors of 2 * table.half dims per token, in place at x + t * row_stride + head * head_stride:
+// interleaved pairs (2i, 2i + 1) (DeepSeek's MLA) or rotate-half pairs (i, i + half), both by angle pos[t] inv_freq[i].
+void rope_strided(float* x, std::int64_t row_stride, std::int64_t head_stride, std::int64_t heads,
+                  const std::int64_t* pos, std::int64_t tokens, const RopeTable& table, bool interleaved);
+
 // ---- attention ------------------------------------------------------------------------------------------
 // The cache of one sequence as runs of consecutive positions (one per KV block; one for a contiguous
-// cache). Rows are position-major: row p of a run holds all KV heads, k + p * row_stride + head * hd.
+// cache). Rows are position-major: row p of a run holds all KV heads, k + p * row_stride + head * hd (values:
+// v + p * v_stride() + head * vd()).
 struct KvRun {
   const float* k = nullptr;
   const float* v = nullptr;
@@ -79,7 +101,7 @@ struct KvRun {
 // are already in the cache, which holds start + q_len positions.
 struct AttentionSeq {
   const float* q = nullptr;  // [q_len, h*hd], rotated
-  float* out = nullptr;      // [q_len, h*hd]
+  float* out = nullptr;      // [q_len, h*vd]
   std::int64_t q_len = 0;
   std::int64_t start = 0;
   std::span<const KvRun> runs;
@@ -91,6 +113,13 @@ struct AttentionShape {
   float scale = 0;                      // 1 / sqrt(head_dim)
   float softcap = 0;                    // > 0: each scaled score becomes softcap tanh(score / softcap) before the
                                         // softmax (Gemma 2's attn_logit_softcapping)
+  // Values may be narrower than keys (MLA): vd values a head, KV head g's at v + p * v_row_stride + g * vd. 0 means
+  // as the keys (vd = head_dim, the V rows' stride = row_stride). MLA's absorbed form reads its values from the key
+  // rows themselves (KvRun.v = KvRun.k): the first vd = kv_lora_rank floats of each latent row.
+  std::int64_t v_dim = 0;
+  std::int64_t v_row_stride = 0;
+  std::int64_t vd() const { return v_dim > 0 ? v_dim : head_dim; }
+  std::int64_t v_stride() const { return v_row_stride > 0 ? v_row_stride : row_stride; }
 };
 // Keys query i (position p = start + i) attends to: [first_key(p), p].
 std::int64_t first_key(std::int64_t p, const std::optional<std::int64_t>& window);

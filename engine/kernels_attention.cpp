@@ -20,7 +20,7 @@ constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 struct PositionRows {
   std::vector<const float*> k, v;
 };
-PositionRows position_rows(const AttentionSeq& seq, std::int64_t row_stride) {
+PositionRows position_rows(const AttentionSeq& seq, std::int64_t row_stride, std::int64_t v_stride) {
   const std::int64_t total = seq.start + seq.q_len;
   PositionRows rows;
   rows.k.reserve(std::size_t(total));
@@ -28,7 +28,7 @@ PositionRows position_rows(const AttentionSeq& seq, std::int64_t row_stride) {
   for (const KvRun& run : seq.runs)
     for (std::int64_t p = 0; p < run.count && std::int64_t(rows.k.size()) < total; ++p) {
       rows.k.push_back(run.k + p * row_stride);
-      rows.v.push_back(run.v + p * row_stride);
+      rows.v.push_back(run.v + p * v_stride);
     }
   return rows;
 }
@@ -36,7 +36,7 @@ std::vector<PositionRows> all_rows(std::span<const AttentionSeq> seqs, const Att
   std::vector<PositionRows> rows;
   rows.reserve(seqs.size());
   for (const AttentionSeq& seq : seqs) {
-    rows.push_back(position_rows(seq, s.row_stride));
+    rows.push_back(position_rows(seq, s.row_stride, s.v_stride()));
   }
   return rows;
 }
@@ -92,13 +92,13 @@ void axpy(float* y, float a, const float* x, std::int64_t n) {
 }
 
 // o[head] += sum over positions c < P of prob[c * h + head] * (v_rows[c]'s row of head's KV head), every
-// head; o is [h][hd]. A head's output, 128 values at a time, stays in 8 registers while the P rows add
+// head; o is [h][vd]. A head's output, 128 values at a time, stays in 8 registers while the P rows add
 // into it, each read in address order: o is loaded and stored once per P rows (one position at a time,
 // the stores bound the V pass), and the rows' reads do not interleave (that cost the prefetcher).
 template <int P>
 void accumulate_values(float* o, const float* prob, const float* const* v_rows, const AttentionShape& s) {
   constexpr int kBlock = 8;  // vectors of 16 values held per head
-  const std::int64_t h = s.n_heads, hd = s.head_dim, rep = s.n_heads / s.n_kv_heads;
+  const std::int64_t h = s.n_heads, hd = s.vd(), rep = s.n_heads / s.n_kv_heads;
   for (std::int64_t head = 0; head < h; ++head) {
     float* oh = o + head * hd;
     const std::int64_t at = (head / rep) * hd;
@@ -145,14 +145,14 @@ void prefetch_run_start(const std::vector<const float*>& rows, std::int64_t j, s
 // heads, and leaves a partial softmax per head (max m, sum l, unnormalised output o). The merge rescales
 // the partials to the common max: l = sum l_c e^(m_c - m), o = sum o_c e^(m_c - m) / l.
 void attention_decode(std::span<const AttentionSeq> seqs, const AttentionShape& s) {
-  const std::int64_t h = s.n_heads, hd = s.head_dim;
+  const std::int64_t h = s.n_heads, vd = s.vd();  // vd: a head's values and output
   const auto rows = all_rows(seqs, s);
   const std::int64_t threads = omp_get_max_threads();
   const std::int64_t n_seq = std::int64_t(seqs.size());
   const std::int64_t chunks = std::max<std::int64_t>(1, (2 * threads + n_seq - 1) / n_seq);
   const std::int64_t items = n_seq * chunks;
-  // Per item and head: the output o[hd] (64-byte aligned rows: the V pass loads and stores them), m and l.
-  Buffer<float> partial_o(std::size_t(items * h * hd));
+  // Per item and head: the output o[vd] (64-byte aligned rows: the V pass loads and stores them), m and l.
+  Buffer<float> partial_o(std::size_t(items * h * vd));
   std::vector<float> partial_ml(std::size_t(items * h * 2));
 
   const bool parallel = items > 1;
@@ -165,14 +165,14 @@ void attention_decode(std::span<const AttentionSeq> seqs, const AttentionShape& 
       const AttentionSeq& seq = seqs[std::size_t(si)];
       const std::int64_t p = seq.start, lo = first_key(p, s.window), keys = p + 1 - lo;
       const std::int64_t j0 = lo + keys * c / chunks, j1 = lo + keys * (c + 1) / chunks, n = j1 - j0;
-      float* o = partial_o.data() + item * h * hd;
+      float* o = partial_o.data() + item * h * vd;
       float* ml = partial_ml.data() + item * h * 2;
       if (n == 0) {
         for (std::int64_t head = 0; head < h; ++head) {
           ml[2 * head] = kNegInf;
           ml[2 * head + 1] = 0;
         }
-        std::fill_n(o, h * hd, 0.0f);
+        std::fill_n(o, h * vd, 0.0f);
         continue;
       }
       scores.resize(std::size_t(h * n));
@@ -207,10 +207,10 @@ void attention_decode(std::span<const AttentionSeq> seqs, const AttentionShape& 
         ml[2 * head] = mx[head];
         ml[2 * head + 1] = l[head];
       }
-      std::fill_n(o, h * hd, 0.0f);
+      std::fill_n(o, h * vd, 0.0f);
       std::int64_t j = j0;
       for (; j + 8 <= j1; j += 8) {  // V rows in position order, 8 at a time
-        for (std::int64_t a = j + kAhead; a < std::min(j1, j + kAhead + 8); ++a) prefetch_run_start(vr, a, s.row_stride);
+        for (std::int64_t a = j + kAhead; a < std::min(j1, j + kAhead + 8); ++a) prefetch_run_start(vr, a, s.v_stride());
         accumulate_values<8>(o, scores.data() + (j - j0) * h, vr.data() + j, s);
       }
       for (; j < j1; ++j) accumulate_values<1>(o, scores.data() + (j - j0) * h, vr.data() + j, s);
@@ -220,8 +220,8 @@ void attention_decode(std::span<const AttentionSeq> seqs, const AttentionShape& 
     for (std::int64_t head = 0; head < h; ++head) {
       float m = kNegInf;
       for (std::int64_t c = 0; c < chunks; ++c) m = std::max(m, partial_ml[std::size_t(((si * chunks + c) * h + head) * 2)]);
-      float* out = seqs[std::size_t(si)].out + head * hd;
-      std::fill_n(out, hd, 0.0f);
+      float* out = seqs[std::size_t(si)].out + head * vd;
+      std::fill_n(out, vd, 0.0f);
       float l = 0;
       for (std::int64_t c = 0; c < chunks; ++c) {
         const std::int64_t at = (si * chunks + c) * h + head;
@@ -229,9 +229,9 @@ void attention_decode(std::span<const AttentionSeq> seqs, const AttentionShape& 
         if (ml[1] == 0) continue;
         const float w = std::exp(ml[0] - m);
         l += w * ml[1];
-        axpy(out, w, partial_o.data() + at * hd, hd);
+        axpy(out, w, partial_o.data() + at * vd, vd);
       }
-      for (std::int64_t d = 0; d < hd; ++d) out[d] /= l;
+      for (std::int64_t d = 0; d < vd; ++d) out[d] /= l;
     }
   }
 }
@@ -242,9 +242,9 @@ constexpr std::int64_t BR = 16, BC = 64;  // query positions and keys per tile
 // One work item: query positions [i0, i1) of one sequence, every head of KV head `g`.
 void attention_tile(const AttentionSeq& seq, const PositionRows& rows, const AttentionShape& s, std::int64_t g,
                     std::int64_t i0, std::int64_t i1, std::vector<float>& kt, std::vector<float>& o) {
-  const std::int64_t hd = s.head_dim, h = s.n_heads, rep = h / s.n_kv_heads, nq = i1 - i0;
+  const std::int64_t hd = s.head_dim, vd = s.vd(), h = s.n_heads, rep = h / s.n_kv_heads, nq = i1 - i0;
   kt.resize(std::size_t(hd * BC));
-  o.assign(std::size_t(rep * nq * hd), 0.0f);
+  o.assign(std::size_t(rep * nq * vd), 0.0f);
   std::vector<float> m(std::size_t(rep * nq), kNegInf), l(std::size_t(rep * nq), 0.0f);
   const std::int64_t lo = first_key(seq.start + i0, s.window), hi = seq.start + i1;  // keys [lo, hi)
   alignas(64) float sc[BC];
@@ -272,11 +272,11 @@ void attention_tile(const AttentionSeq& seq, const PositionRows& rows, const Att
           tile_max = std::max(tile_max, sc[j]);
         }
         const float m_new = std::max(m[row], tile_max), correction = std::exp(m[row] - m_new);
-        float* orow = o.data() + row * std::size_t(hd);
+        float* orow = o.data() + row * std::size_t(vd);
         if (correction != 1.0f)
-          for (std::int64_t d = 0; d < hd; ++d) orow[d] *= correction;
+          for (std::int64_t d = 0; d < vd; ++d) orow[d] *= correction;
         const float sum = simd::exp_shifted(sc, BC, m_new);
-        for (std::int64_t j = a; j < b; ++j) axpy(orow, sc[j - j0], rows.v[std::size_t(j)] + g * hd, hd);
+        for (std::int64_t j = a; j < b; ++j) axpy(orow, sc[j - j0], rows.v[std::size_t(j)] + g * vd, vd);
         l[row] = l[row] * correction + sum;
         m[row] = m_new;
       }
@@ -285,8 +285,8 @@ void attention_tile(const AttentionSeq& seq, const PositionRows& rows, const Att
   for (std::int64_t r = 0; r < rep; ++r)
     for (std::int64_t i = 0; i < nq; ++i) {
       const std::size_t row = std::size_t(r * nq + i);
-      float* out = seq.out + (i0 + i) * h * hd + (g * rep + r) * hd;
-      for (std::int64_t d = 0; d < hd; ++d) out[d] = o[row * std::size_t(hd) + std::size_t(d)] / l[row];
+      float* out = seq.out + (i0 + i) * h * vd + (g * rep + r) * vd;
+      for (std::int64_t d = 0; d < vd; ++d) out[d] = o[row * std::size_t(vd) + std::size_t(d)] / l[row];
     }
 }
 
@@ -375,7 +375,7 @@ void softmax_scores(float* scores, std::span<const AttentionSeq> seqs, const Att
 
 void sv_product(std::span<const AttentionSeq> seqs, const float* scores, const AttentionShape& s) {
   const auto rows = all_rows(seqs, s);
-  const std::int64_t hd = s.head_dim, rep = s.n_heads / s.n_kv_heads;
+  const std::int64_t hd = s.vd(), rep = s.n_heads / s.n_kv_heads;
   for_each_row(seqs, s, [&](std::int64_t si, std::int64_t head, std::int64_t i, std::int64_t at, std::int64_t a,
                             std::int64_t b) {
     float* out = seqs[std::size_t(si)].out + (i * s.n_heads + head) * hd;

@@ -127,6 +127,32 @@ void rope(float* q, RowsOut k_out, const float* k, const std::int64_t* pos, std:
   }
 }
 
+void rope_strided(float* x, std::int64_t row_stride, std::int64_t head_stride, std::int64_t heads,
+                  const std::int64_t* pos, std::int64_t tokens, const RopeTable& table, bool interleaved) {
+  const std::int64_t half = table.half;
+  // Element pair i: (2i, 2i + 1) interleaved, (i, i + half) rotate-half; a' = a cos - b sin, b' = b cos + a sin.
+  const std::int64_t first = interleaved ? 2 : 1, second = interleaved ? 1 : half;
+#pragma omp parallel for schedule(static) if (tokens * heads * 2 * half >= kParallelElements)
+  for (std::int64_t t = 0; t < tokens; ++t) {
+    const float* c = table.cos + pos[t] * half;
+    const float* s = table.sin + pos[t] * half;
+    for (std::int64_t h = 0; h < heads; ++h) {
+      float* v = x + t * row_stride + h * head_stride;
+      for (std::int64_t i = 0; i < half; ++i) {
+        const float a = v[i * first], b = v[i * first + second];
+        v[i * first] = a * c[i] - b * s[i];
+        v[i * first + second] = b * c[i] + a * s[i];
+      }
+    }
+  }
+}
+
+void rmsnorm_strided(RowsOut y, const float* x, std::int64_t x_stride, const float* gamma, std::int64_t rows,
+                     std::int64_t d, float eps) {
+#pragma omp parallel for schedule(static) if (rows * d >= kParallelElements)
+  for (std::int64_t r = 0; r < rows; ++r) rmsnorm_row(y.row(r), x + r * x_stride, gamma, d, eps);
+}
+
 void softmax(float* x, std::int64_t rows, std::int64_t n) {
 #pragma omp parallel for schedule(static) if (rows * n >= kParallelElements)
   for (std::int64_t r = 0; r < rows; ++r) {

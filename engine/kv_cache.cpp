@@ -6,20 +6,21 @@
 
 namespace engine {
 
-KvCache::KvCache(std::int64_t layers, std::int64_t kv_dim, std::int64_t block_size, std::int64_t num_blocks)
-    : layers_(layers), kv_dim_(kv_dim), block_size_(block_size) {
-  if (layers < 1 || kv_dim < 1 || block_size < 1 || num_blocks < 1)
+KvCache::KvCache(std::int64_t layers, KvRowDims dims, std::int64_t block_size, std::int64_t num_blocks)
+    : layers_(layers), dims_(dims), block_size_(block_size) {
+  if (layers < 1 || dims.k < 1 || dims.v < 0 || block_size < 1 || num_blocks < 1)
     throw EngineError("kv cache", "size",
-                      fmt::format("layers {}, kv_dim {}, block_size {} and blocks {} must all be positive", layers,
-                                  kv_dim, block_size, num_blocks));
-  const auto elements = std::size_t(num_blocks * layers * block_size * kv_dim);
-  k_ = Buffer<float>(elements);
-  v_ = Buffer<float>(elements);
+                      fmt::format("layers {}, K row {}, block_size {} and blocks {} must all be positive (V row {} at "
+                                  "least 0)",
+                                  layers, dims.k, block_size, num_blocks, dims.v));
+  const auto positions = std::size_t(num_blocks * layers * block_size);
+  k_ = Buffer<float>(positions * std::size_t(dims.k));
+  if (dims.v > 0) v_ = Buffer<float>(positions * std::size_t(dims.v));
   for (std::int64_t b = num_blocks - 1; b >= 0; --b) free_.push_back(b);  // block 0 handed out first
 }
 
-KvCache KvCache::contiguous(std::int64_t layers, std::int64_t kv_dim, std::int64_t sequences, std::int64_t capacity) {
-  return KvCache(layers, kv_dim, capacity, sequences);
+KvCache KvCache::contiguous(std::int64_t layers, KvRowDims dims, std::int64_t sequences, std::int64_t capacity) {
+  return KvCache(layers, dims, capacity, sequences);
 }
 
 std::int64_t KvCache::add_sequence() {
@@ -53,26 +54,27 @@ void KvCache::set_length(std::int64_t seq, std::int64_t length) {
   length_[std::size_t(seq)] = length;
 }
 
-std::size_t KvCache::offset(std::int64_t block, std::int64_t layer, std::int64_t pos_in_block) const {
-  return std::size_t(((block * layers_ + layer) * block_size_ + pos_in_block) * kv_dim_);
+std::size_t KvCache::offset(std::int64_t block, std::int64_t layer, std::int64_t pos_in_block, std::int64_t width) const {
+  return std::size_t(((block * layers_ + layer) * block_size_ + pos_in_block) * width);
 }
 
 float* KvCache::k_row(std::int64_t seq, std::int64_t layer, std::int64_t pos) {
   const std::int64_t block = tables_[std::size_t(seq)][std::size_t(pos / block_size_)];
-  return k_.data() + offset(block, layer, pos % block_size_);
+  return k_.data() + offset(block, layer, pos % block_size_, dims_.k);
 }
 
 float* KvCache::v_row(std::int64_t seq, std::int64_t layer, std::int64_t pos) {
   const std::int64_t block = tables_[std::size_t(seq)][std::size_t(pos / block_size_)];
-  return v_.data() + offset(block, layer, pos % block_size_);
+  return dims_.v > 0 ? v_.data() + offset(block, layer, pos % block_size_, dims_.v) : nullptr;
 }
 
 void KvCache::runs(std::int64_t seq, std::int64_t layer, std::int64_t length, std::vector<KvRun>& out) const {
   out.clear();
   const auto& table = tables_[std::size_t(seq)];
   for (std::int64_t start = 0, i = 0; start < length; start += block_size_, ++i) {
-    const std::size_t at = offset(table[std::size_t(i)], layer, 0);
-    out.push_back({k_.data() + at, v_.data() + at, std::min(block_size_, length - start)});
+    const std::int64_t block = table[std::size_t(i)];
+    const float* v = dims_.v > 0 ? v_.data() + offset(block, layer, 0, dims_.v) : nullptr;
+    out.push_back({k_.data() + offset(block, layer, 0, dims_.k), v, std::min(block_size_, length - start)});
   }
 }
 

@@ -12,13 +12,49 @@
 namespace engine {
 namespace {
 
-// inv_freq[i] = theta^(-2i / hd); Llama 3's rope_scaling divides the low frequencies by `factor` and
-// blends the band between (the transformers "llama3" rope_type).
-std::vector<float> inverse_frequencies(const Config& c) {
-  const std::int64_t half = c.head_dim / 2;
+// yarn (transformers' _compute_yarn_parameters): each frequency blends its extrapolated (theta^(-2i/d)) and
+// interpolated (/ factor) values by a linear ramp over the dims between the two that turn beta_fast and beta_slow
+// times over the original context: dim(n) = d ln(L / (2 pi n)) / (2 ln theta).
+std::vector<float> yarn_frequencies(const Config& c, const RopeScaling& s) {
+  const std::int64_t d = c.rope_dim(), half = d / 2;
+  const double L = double(s.original_max_position_embeddings), base = c.rope_theta;
+  auto correction_dim = [&](double rotations) {
+    return double(d) * std::log(L / (rotations * 2 * std::numbers::pi)) / (2 * std::log(base));
+  };
+  double low = correction_dim(s.beta_fast), high = correction_dim(s.beta_slow);
+  if (s.truncate) {
+    low = std::floor(low);
+    high = std::ceil(high);
+  }
+  low = std::max(low, 0.0);
+  high = std::min(high, double(d - 1));
+  if (low == high) high += 0.001;
   std::vector<float> f(static_cast<std::size_t>(half));
   for (std::int64_t i = 0; i < half; ++i) {
-    double freq = 1.0 / std::pow(c.rope_theta, double(2 * i) / double(c.head_dim));
+    const double extrapolated = 1.0 / std::pow(base, double(2 * i) / double(d)), interpolated = extrapolated / s.factor;
+    const double keep = 1 - std::clamp((double(i) - low) / (high - low), 0.0, 1.0);  // 1: extrapolated
+    f[std::size_t(i)] = float(interpolated * (1 - keep) + extrapolated * keep);
+  }
+  return f;
+}
+
+// yarn's factor on cos and sin: mscale(factor, mscale) / mscale(factor, mscale_all_dim) when both are given, else
+// mscale(factor, 1), with mscale(s, m) = 0.1 m ln s + 1 (1 for s <= 1). 1 without yarn.
+float rope_attention_factor(const Config& c) {
+  if (!c.rope_scaling || c.rope_scaling->type != RopeScaling::Type::yarn) return 1;
+  const RopeScaling& s = *c.rope_scaling;
+  auto mscale = [&](double m) { return s.factor <= 1 ? 1.0 : 0.1 * m * std::log(s.factor) + 1.0; };
+  return float(s.mscale > 0 && s.mscale_all_dim > 0 ? mscale(s.mscale) / mscale(s.mscale_all_dim) : mscale(1));
+}
+
+// inv_freq[i] = theta^(-2i / d) over the rotated dims d; Llama 3's rope_scaling divides the low frequencies by
+// `factor` and blends the band between (the transformers "llama3" rope_type); yarn as above.
+std::vector<float> inverse_frequencies(const Config& c) {
+  if (c.rope_scaling && c.rope_scaling->type == RopeScaling::Type::yarn) return yarn_frequencies(c, *c.rope_scaling);
+  const std::int64_t half = c.rope_dim() / 2;
+  std::vector<float> f(static_cast<std::size_t>(half));
+  for (std::int64_t i = 0; i < half; ++i) {
+    double freq = 1.0 / std::pow(c.rope_theta, double(2 * i) / double(c.rope_dim()));
     if (c.rope_scaling) {
       const RopeScaling& s = *c.rope_scaling;
       const double old_len = double(s.original_max_position_embeddings);
@@ -38,14 +74,9 @@ std::vector<float> inverse_frequencies(const Config& c) {
 
 }  // namespace
 
-template <class T>
-T* Model::sized(Buffer<T>& b, std::int64_t n) {
-  if (std::int64_t(b.size()) < n) b = Buffer<T>(std::size_t(n));
-  return b.data();
-}
-
-Model::Model(const Weights& w, AttentionKind attention) : w_(w), attention_(attention) {
+Model::Model(const Weights& w, AttentionKind attention, MlaForm mla) : w_(w), attention_(attention), mla_(mla) {
   inv_freq_ = inverse_frequencies(w.config);
+  rope_factor_ = rope_attention_factor(w.config);
 }
 
 void Model::ensure_rope(std::int64_t positions) {
@@ -56,8 +87,8 @@ void Model::ensure_rope(std::int64_t positions) {
     for (std::int64_t i = 0; i < half; ++i) {
       // HF: freqs = position * inv_freq in fp32, then cos and sin
       const float angle = float(p) * inv_freq_[std::size_t(i)];
-      c[std::size_t(p * half + i)] = std::cos(angle);
-      s[std::size_t(p * half + i)] = std::sin(angle);
+      c[std::size_t(p * half + i)] = std::cos(angle) * rope_factor_;  // yarn's attention factor (1 otherwise)
+      s[std::size_t(p * half + i)] = std::sin(angle) * rope_factor_;
     }
   cos_ = std::move(c);
   sin_ = std::move(s);
@@ -87,7 +118,13 @@ void Model::moe_mlp(const LayerWeights& lw, const float* xb, float* out, std::in
   at.op = op::router;
   timed(probe, at, [&] {
     linear(RowsOut{logits, E, nullptr}, xb, T, lw.router);
-    route_top_k(route_experts_.data(), route_weights_.data(), logits, T, E, k, m.renormalize);
+    if (m.deepseek_routing()) {
+      const GroupedRouting r{k, m.groups, m.top_groups, m.sigmoid, m.top2_sum, m.renormalize, float(m.scale),
+                             lw.router_bias.empty() ? nullptr : lw.router_bias.data()};
+      route_grouped(route_experts_.data(), route_weights_.data(), logits, T, E, r);
+    } else {
+      route_top_k(route_experts_.data(), route_weights_.data(), logits, T, E, k, m.renormalize);
+    }
     group_by_expert(expert_offsets_.data(), route_rows_.data(), row_weights_.data(), route_experts_.data(),
                     route_weights_.data(), T, E, k);
   });
@@ -117,7 +154,7 @@ void Model::moe_mlp(const LayerWeights& lw, const float* xb, float* out, std::in
     scatter_add_rows(out, ys, route_rows_.data(), row_weights_.data(), R, d);
   });
   if (m.shared_hidden == 0) return;
-  // The shared expert, scaled by its sigmoid gate and added (Qwen2MoeSparseMoeBlock).
+  // The shared expert, scaled by its sigmoid gate (Qwen2MoeSparseMoeBlock) or not (DeepSeek), and added.
   const std::int64_t fs = m.shared_hidden;
   float* g = sized(shared_g_, T);
   float* sg = sized(shared_gate_, T * fs);
@@ -125,10 +162,13 @@ void Model::moe_mlp(const LayerWeights& lw, const float* xb, float* out, std::in
   float* sy = sized(shared_y_, T * d);
   at.experts = 0;
   at.op = op::shared_gate;
-  timed(probe, at, [&] {
-    linear(RowsOut{g, 1, nullptr}, xb, T, lw.s_router);
-    for (std::int64_t t = 0; t < T; ++t) g[t] = 1.0f / (1.0f + std::exp(-g[t]));
-  });
+  if (m.shared_gated)
+    timed(probe, at, [&] {
+      linear(RowsOut{g, 1, nullptr}, xb, T, lw.s_router);
+      for (std::int64_t t = 0; t < T; ++t) g[t] = 1.0f / (1.0f + std::exp(-g[t]));
+    });
+  else
+    std::fill_n(g, T, 1.0f);
   at.op = op::shared_gate_proj;
   timed(probe, at, [&] { linear(RowsOut{sg, fs, nullptr}, xb, T, lw.s_gate); });
   at.op = op::shared_up_proj;
@@ -141,6 +181,21 @@ void Model::moe_mlp(const LayerWeights& lw, const float* xb, float* out, std::in
     for (std::int64_t t = 0; t < T; ++t)
       for (std::int64_t c = 0; c < d; ++c) out[t * d + c] += g[t] * sy[t * d + c];
   });
+}
+
+void Model::attend(const AttentionShape& shape, KernelRecord at, Probe* probe) {
+  if (attention_ == AttentionKind::tiled) {
+    at.op = op::attention;
+    timed(probe, at, [&] { attention(seqs_, shape); });
+    return;
+  }
+  float* scores = sized(scores_, score_elements(seqs_, shape));
+  at.op = op::qk_matmul;
+  timed(probe, at, [&] { qk_scores(scores, seqs_, shape); });
+  at.op = op::softmax;
+  timed(probe, at, [&] { softmax_scores(scores, seqs_, shape); });
+  at.op = op::sv_matmul;
+  timed(probe, at, [&] { sv_product(seqs_, scores, shape); });
 }
 
 void Model::forward(KvCache& cache, std::span<const SequenceStep> step, float* logits, Phase phase, Probe* probe) {
@@ -168,7 +223,7 @@ void Model::forward(KvCache& cache, std::span<const SequenceStep> step, float* l
   float* xb2 = sized(xb2_, T * d);
   float* q = sized(q_, T * qd);
   float* k = sized(k_, T * kvd);
-  float* att = sized(att_, T * qd);
+  float* att = sized(att_, T * std::max(qd, c.attn_out_dim()));
   float* hb = sized(hb_, T * f);
   float* hb2 = sized(hb2_, T * f);
   pos_.resize(std::size_t(T));
@@ -189,9 +244,8 @@ void Model::forward(KvCache& cache, std::span<const SequenceStep> step, float* l
   auto rec = [&](std::string_view op, std::int64_t layer, std::int64_t rows) {
     return KernelRecord{op, layer, phase, B, max_q, max_start, rows, 0, 0};
   };
-  const RopeTable rope_table{c.head_dim / 2, cos_.data(), sin_.data()};
-  const AttentionShape shape{c.n_heads, c.n_kv_heads, c.head_dim, kvd, c.sliding_window,
-                             1.0f / std::sqrt(float(c.head_dim))};
+  const RopeTable rope_table{c.rope_dim() / 2, cos_.data(), sin_.data()};
+  const AttentionShape shape{c.n_heads, c.n_kv_heads, c.head_dim, kvd, c.sliding_window, float(c.attention_scale())};
   const float eps = float(c.rms_norm_eps);
   auto out = [](float* base, std::int64_t stride) { return RowsOut{base, stride, nullptr}; };
 
@@ -205,6 +259,10 @@ void Model::forward(KvCache& cache, std::span<const SequenceStep> step, float* l
         v_rows_[std::size_t(t)] = cache.v_row(step[std::size_t(i)].seq, l, pos_[std::size_t(t)]);
       }
     timed(probe, rec(op::attn_norm, l, T), [&] { rmsnorm(xb, x, lw.attn_norm.data(), T, d, eps); });
+    if (c.mla) {
+      mla_attention(lw, l, cache, step, xb, att, T, rec(op::attention, l, T), probe);
+      timed(probe, rec(op::o_proj, l, T), [&] { linear(out(xb2, d), att, T, lw.wo); });
+    } else {
     timed(probe, rec(op::q_proj, l, T), [&] { linear(out(q, qd), xb, T, lw.wq); });
     timed(probe, rec(op::k_proj, l, T), [&] { linear(out(k, kvd), xb, T, lw.wk); });
     timed(probe, rec(op::v_proj, l, T), [&] { linear(RowsOut{nullptr, 0, v_rows_.data()}, xb, T, lw.wv); });
@@ -223,15 +281,9 @@ void Model::forward(KvCache& cache, std::span<const SequenceStep> step, float* l
       seqs_[std::size_t(i)] = AttentionSeq{q + t * qd, att + t * qd, n, start, runs_[std::size_t(i)]};
       t += n;
     }
-    if (attention_ == AttentionKind::tiled) {
-      timed(probe, rec(op::attention, l, T), [&] { attention(seqs_, shape); });
-    } else {
-      float* scores = sized(scores_, score_elements(seqs_, shape));
-      timed(probe, rec(op::qk_matmul, l, T), [&] { qk_scores(scores, seqs_, shape); });
-      timed(probe, rec(op::softmax, l, T), [&] { softmax_scores(scores, seqs_, shape); });
-      timed(probe, rec(op::sv_matmul, l, T), [&] { sv_product(seqs_, scores, shape); });
-    }
+    attend(shape, rec(op::attention, l, T), probe);
     timed(probe, rec(op::o_proj, l, T), [&] { linear(out(xb2, d), att, T, lw.wo); });
+    }
     timed(probe, rec(op::attn_add, l, T), [&] { add(x, x, xb2, T * d); });
     timed(probe, rec(op::mlp_norm, l, T), [&] { rmsnorm(xb, x, lw.mlp_norm.data(), T, d, eps); });
     if (c.sparse(l)) {

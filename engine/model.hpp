@@ -1,7 +1,8 @@
 // Model: the Llama-family forward pass with Hugging Face LlamaForCausalLM semantics (RMSNorm with the
 // config's eps, rotate-half RoPE with rope_theta, grouped-query attention, SwiGLU MLP, tied or untied
 // embeddings); Qwen2 (q/k/v biases), Mistral (sliding window), Qwen3 (per-head q/k RMSNorm) and the sparse MoE
-// MLPs of Mixtral and Qwen3-MoE (a router, each token through its top-k experts) on the same path. Each kernel call is
+// MLPs of Mixtral, Qwen2/3-MoE and DeepSeek (a router, each token through its top-k experts, shared experts) on the
+// same path; DeepSeek's MLA attention (model_mla.cpp) in place of grouped-query attention. Each kernel call is
 // timed into the probe under its op name (op_names.hpp). Ops run unfused, in opmodel's default order.
 #pragma once
 
@@ -21,6 +22,12 @@ enum class AttentionKind {
   tiled,  // one fused kernel ("attention"), online softmax over key tiles
 };
 
+// Which form of MLA attention a step runs (DeepSeek): naive expands the latent cache into per-head K and V
+// (kv_b_proj) and attends over them; absorbed folds kv_b_proj into the query and the output (q_absorb, o_absorb)
+// and attends over the latent itself, one KV head of kv_lora_rank + qk_rope_head_dim. automatic: absorbed when
+// every sequence of the step brings one new token (decode), naive otherwise, as serving engines run them.
+enum class MlaForm { automatic, naive, absorbed };
+
 // One sequence's part of a step: its id in the KV cache and the new tokens it feeds.
 struct SequenceStep {
   std::int64_t seq = 0;
@@ -29,9 +36,10 @@ struct SequenceStep {
 
 class Model {
  public:
-  Model(const Weights& w, AttentionKind attention);
+  Model(const Weights& w, AttentionKind attention, MlaForm mla = MlaForm::automatic);
   const Config& config() const { return w_.config; }
   AttentionKind attention_kind() const { return attention_; }
+  MlaForm mla_form() const { return mla_; }
 
   // Runs one step over every sequence's new tokens, appending their K and V to the cache, and writes
   // logits[i, vocab] for sequence i's last new token. Throws EngineError for a token outside the
@@ -44,11 +52,22 @@ class Model {
   // every expert over its own tokens in one linear() call, plus sigmoid(xb . w_g) x the shared expert (Qwen2-MoE). Kernels timed as router, expert_* (`at`: the layer's
   // record, op and rows set per call).
   void moe_mlp(const LayerWeights& lw, const float* xb, float* out, std::int64_t T, KernelRecord at, Probe* probe);
+  // MLA attention of layer l over the step: att[T, h dv] from xb[T, dim], the step's latent rows written to the
+  // cache at k_rows_ (their positions pos_). Kernels timed under opmodel's MLA op names (`at`: the layer's record).
+  void mla_attention(const LayerWeights& lw, std::int64_t l, KvCache& cache, std::span<const SequenceStep> step,
+                     const float* xb, float* att, std::int64_t T, KernelRecord at, Probe* probe);
+  // Runs the attention kernel(s) of the model's AttentionKind over seqs_, timed.
+  void attend(const AttentionShape& shape, KernelRecord at, Probe* probe);
   template <class T>
-  static T* sized(Buffer<T>& b, std::int64_t n);  // grows b to n elements, returns its data
+  static T* sized(Buffer<T>& b, std::int64_t n) {  // grows b to n elements, returns its data
+    if (std::int64_t(b.size()) < n) b = Buffer<T>(std::size_t(n));
+    return b.data();
+  }
 
   const Weights& w_;
   AttentionKind attention_;
+  MlaForm mla_;
+  float rope_factor_ = 1;        // yarn's attention factor on cos and sin
   std::vector<float> inv_freq_;  // [head_dim / 2]
   Buffer<float> cos_, sin_;      // [positions, head_dim / 2]
   std::int64_t rope_positions_ = 0;
@@ -63,6 +82,10 @@ class Model {
   std::vector<std::int32_t> route_experts_, route_rows_;
   std::vector<float> route_weights_, row_weights_;
   std::vector<std::int64_t> expert_offsets_;
+  // MLA: q_a [T, q_lora]; kv_a's output [T, r + dr]; the absorbed query [T, h (r + dr)] and latent output
+  // [T, h r]; one head's gathered rows [T, max(dn, r)]; naive: the latent rows read [keys, r], kv_b's output
+  // [keys, h (dn + dv)], per-head K [keys, h (dn + dr)] and V [keys, h dv].
+  Buffer<float> mla_qa_, mla_ckv_, mla_q_, mla_out_, mla_rows_, mla_lat_, mla_kvb_, mla_k_, mla_v_;
   std::vector<std::int64_t> pos_;
   std::vector<std::int32_t> tokens_;  // the step's new tokens, sequence after sequence
   std::vector<float*> k_rows_, v_rows_;

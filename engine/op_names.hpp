@@ -14,7 +14,15 @@ inline constexpr std::string_view k_proj = "k_proj";
 inline constexpr std::string_view v_proj = "v_proj";
 inline constexpr std::string_view q_norm = "q_norm";  // Qwen3
 inline constexpr std::string_view k_norm = "k_norm";  // Qwen3
+inline constexpr std::string_view q_a_proj = "q_a_proj";    // MLA (DeepSeek)
+inline constexpr std::string_view q_a_norm = "q_a_norm";
+inline constexpr std::string_view q_b_proj = "q_b_proj";
+inline constexpr std::string_view kv_a_proj = "kv_a_proj";
+inline constexpr std::string_view kv_a_norm = "kv_a_norm";  // writes the latent into the cache
 inline constexpr std::string_view rope = "rope";
+inline constexpr std::string_view kv_b_proj = "kv_b_proj";  // MLA naive: the latent expanded to per-head K and V
+inline constexpr std::string_view q_absorb = "q_absorb";    // MLA absorbed: q_nope into the latent
+inline constexpr std::string_view o_absorb = "o_absorb";    // MLA absorbed: the latent output back to v_head_dim
 inline constexpr std::string_view qk_matmul = "qk_matmul";  // naive attention
 inline constexpr std::string_view softmax = "softmax";      // naive attention
 inline constexpr std::string_view sv_matmul = "sv_matmul";  // naive attention
@@ -41,9 +49,11 @@ inline constexpr std::string_view final_norm = "final_norm";
 inline constexpr std::string_view lm_head = "lm_head";
 
 // Every name the engine times, in execution order.
-inline constexpr std::array<std::string_view, 32> kTimed = {
+inline constexpr std::array<std::string_view, 40> kTimed = {
     embed,          attn_norm,      q_proj,           k_proj,      v_proj,           q_norm,         k_norm,
-    rope,           qk_matmul,      softmax,          sv_matmul,   attention,        o_proj,         attn_add,
+    q_a_proj,       q_a_norm,       q_b_proj,         kv_a_proj,   kv_a_norm,        rope,           kv_b_proj,
+    q_absorb,       qk_matmul,      softmax,          sv_matmul,   attention,        o_absorb,       o_proj,
+    attn_add,
     mlp_norm,       gate_proj,      up_proj,          act_mul,     down_proj,        router,         expert_gate_proj,
     expert_up_proj, expert_act_mul, expert_down_proj, shared_gate, shared_gate_proj, shared_up_proj, shared_act_mul,
     shared_down_proj, mlp_add, final_norm, lm_head};

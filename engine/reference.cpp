@@ -62,14 +62,14 @@ void rope(float* q, float* k, const std::int64_t* pos, std::int64_t tokens, std:
 }
 
 void attention(std::span<const AttentionSeq> seqs, const AttentionShape& s) {
-  const std::int64_t hd = s.head_dim, rep = s.n_heads / s.n_kv_heads;
+  const std::int64_t hd = s.head_dim, vd = s.vd(), rep = s.n_heads / s.n_kv_heads;
   for (const AttentionSeq& seq : seqs) {
     // Position j's row: walk the runs.
     std::vector<const float*> krow, vrow;
     for (const KvRun& run : seq.runs)
       for (std::int64_t p = 0; p < run.count; ++p) {
         krow.push_back(run.k + p * s.row_stride);
-        vrow.push_back(run.v + p * s.row_stride);
+        vrow.push_back(run.v + p * s.v_stride());
       }
     for (std::int64_t i = 0; i < seq.q_len; ++i) {
       const std::int64_t p = seq.start + i, lo = first_key(p, s.window);
@@ -86,10 +86,10 @@ void attention(std::span<const AttentionSeq> seqs, const AttentionShape& s) {
           m = std::max(m, score[std::size_t(j - lo)]);
         }
         for (auto& x : score) sum += x = std::exp(x - m);
-        float* out = seq.out + (i * s.n_heads + h) * hd;
-        for (std::int64_t d = 0; d < hd; ++d) {
+        float* out = seq.out + (i * s.n_heads + h) * vd;
+        for (std::int64_t d = 0; d < vd; ++d) {
           double o = 0;
-          for (std::int64_t j = lo; j <= p; ++j) o += score[std::size_t(j - lo)] * double(vrow[std::size_t(j)][g * hd + d]);
+          for (std::int64_t j = lo; j <= p; ++j) o += score[std::size_t(j - lo)] * double(vrow[std::size_t(j)][g * vd + d]);
           out[d] = float(o / sum);
         }
       }

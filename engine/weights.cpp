@@ -55,10 +55,12 @@ Buffer<float> uniform(std::int64_t n, std::uint64_t seed, float center, float bo
 struct MoeNames {
   std::string prefix;            // "block_sparse_moe." or "mlp."
   std::string gate, up, down;    // "w1", "w3", "w2" or "gate_proj", "up_proj", "down_proj"
+  std::string shared;            // the shared expert's module: "mlp.shared_expert." (Qwen2-MoE), "mlp.shared_experts."
 };
 MoeNames moe_names(const Config& c) {
-  if (c.model_type == "mixtral") return {"block_sparse_moe.", "w1", "w3", "w2"};
-  return {"mlp.", "gate_proj", "up_proj", "down_proj"};
+  if (c.model_type == "mixtral") return {"block_sparse_moe.", "w1", "w3", "w2", ""};
+  if (c.mla) return {"mlp.", "gate_proj", "up_proj", "down_proj", "mlp.shared_experts."};
+  return {"mlp.", "gate_proj", "up_proj", "down_proj", "mlp.shared_expert."};
 }
 
 }  // namespace
@@ -69,7 +71,10 @@ std::size_t Weights::bytes() const {
     n += (l.attn_norm.size() + l.mlp_norm.size() + l.q_norm.size() + l.k_norm.size()) * 4 + l.wq.weight_bytes() +
          l.wk.weight_bytes() + l.wv.weight_bytes() + l.wo.weight_bytes() + l.w_gate.weight_bytes() +
          l.w_up.weight_bytes() + l.w_down.weight_bytes() + l.router.weight_bytes() + l.s_gate.weight_bytes() +
-         l.s_up.weight_bytes() + l.s_down.weight_bytes() + l.s_router.weight_bytes();
+         l.s_up.weight_bytes() + l.s_down.weight_bytes() + l.s_router.weight_bytes() + l.router_bias.size() * 4 +
+         l.wq_a.weight_bytes() + l.wq_b.weight_bytes() + l.wkv_a.weight_bytes() + l.wkv_b.weight_bytes() +
+         (l.q_a_norm.size() + l.kv_a_norm.size()) * 4;
+    for (std::size_t h = 0; h < l.uk_t.size(); ++h) n += l.uk_t[h].weight_bytes() + l.uv[h].weight_bytes();
     for (std::size_t e = 0; e < l.e_gate.size(); ++e)
       n += l.e_gate[e].weight_bytes() + l.e_up[e].weight_bytes() + l.e_down[e].weight_bytes();
   }
@@ -80,19 +85,31 @@ double weight_bytes(const Config& c, const WeightOptions& o) {
   const double per = o.format == WeightFormat::f32 ? 4 : o.format == WeightFormat::bf16 ? 2 : 1;
   const double scale = o.format == WeightFormat::int8 ? 2.0 / double(o.group_size == 0 ? c.dim : o.group_size) : 0;
   auto matrix = [&](double n, double k) { return n * k * (per + scale); };
+  const double head_per = o.format == WeightFormat::int8 ? 4 : per;  // router, shared gate, lm_head: fp32 or as the layers
   const double d = double(c.dim), f = double(c.hidden_dim);
+  double attention = matrix(double(c.q_dim()), d) + 2 * matrix(double(c.kv_dim()), d) + matrix(d, double(c.q_dim()));
+  if (c.mla) {  // q (low-rank or full), kv_a, kv_b, o, the norms, and the absorbed copies of kv_b
+    const MlaConfig& a = *c.mla;
+    const double h = double(c.n_heads), rq = double(a.q_lora_rank), r = double(a.kv_lora_rank);
+    const double q = a.q_lora_rank > 0 ? matrix(rq, d) + 4 * rq + matrix(double(c.q_dim()), rq) : matrix(double(c.q_dim()), d);
+    const double kv_b = matrix(h * double(a.qk_nope_head_dim + a.v_head_dim), r);
+    attention = q + matrix(r + double(a.qk_rope_head_dim), d) + 4 * r + 2 * kv_b + matrix(d, double(c.attn_out_dim()));
+  }
+  attention += 2 * 4 * d + (c.qk_norm ? 2 * 4 * double(c.head_dim) : 0);  // the layer's norms (and q/k norms)
   double layers = 0;
   for (std::int64_t i = 0; i < c.n_layers; ++i) {
-    layers += matrix(double(c.q_dim()), d) + 2 * matrix(double(c.kv_dim()), d) + matrix(d, double(c.q_dim()));
-    if (c.sparse(i))  // router (fp32), experts, and the shared expert with its gate
-      layers += double(c.moe->experts) * (4 * d + 3 * matrix(double(c.moe->hidden), d)) +
-                3 * matrix(double(c.moe->shared_hidden), d) + (c.moe->shared_hidden > 0 ? 4 * d : 0);
+    layers += attention;
+    if (c.sparse(i))  // router (in lm_head's format), experts, and the shared expert with its gate
+      layers += double(c.moe->experts) * (head_per * d + 3 * matrix(double(c.moe->hidden), d)) +
+                3 * matrix(double(c.moe->shared_hidden), d) +
+                (c.moe->shared_hidden > 0 && c.moe->shared_gated ? head_per * d : 0) +
+                (c.moe->score_bias ? 4 * double(c.moe->experts) : 0);
     else
       layers += 3 * matrix(f, d);
   }
   const double vocab = double(c.vocab_size) * d;
-  const double head = c.tie_word_embeddings ? 0 : vocab * (o.format == WeightFormat::int8 ? 4 : per);
-  return layers + 4 * vocab + head;
+  const double head = c.tie_word_embeddings ? 0 : vocab * head_per;
+  return layers + 4 * vocab + head + 4 * d;  // + the final norm
 }
 
 Weights load_weights(const Config& c, const std::string& checkpoint, const WeightOptions& o) {
@@ -110,12 +127,33 @@ Weights load_weights(const Config& c, const std::string& checkpoint, const Weigh
     LayerWeights l;
     l.attn_norm = ck.read_f32(p + "input_layernorm.weight", {d});
     l.mlp_norm = ck.read_f32(p + "post_attention_layernorm.weight", {d});
-    const auto bq = bias(p + "self_attn.q_proj.bias", qd, c.qkv_bias), bk = bias(p + "self_attn.k_proj.bias", kvd, c.qkv_bias),
-               bv = bias(p + "self_attn.v_proj.bias", kvd, c.qkv_bias), bo = bias(p + "self_attn.o_proj.bias", d, c.o_bias);
-    l.wq = make(p + "q_proj", ck.read_f32(p + "self_attn.q_proj.weight", {qd, d}), qd, d, o.format, o, &bq);
-    l.wk = make(p + "k_proj", ck.read_f32(p + "self_attn.k_proj.weight", {kvd, d}), kvd, d, o.format, o, &bk);
-    l.wv = make(p + "v_proj", ck.read_f32(p + "self_attn.v_proj.weight", {kvd, d}), kvd, d, o.format, o, &bv);
-    l.wo = make(p + "o_proj", ck.read_f32(p + "self_attn.o_proj.weight", {d, qd}), d, qd, o.format, o, &bo);
+    if (c.mla) {
+      const MlaConfig& a = *c.mla;
+      const std::int64_t rq = a.q_lora_rank, r = a.kv_lora_rank, kvr = r + a.qk_rope_head_dim;
+      const std::int64_t kvb = c.n_heads * (a.qk_nope_head_dim + a.v_head_dim), od = c.attn_out_dim();
+      const std::string x = p + "self_attn.";
+      if (rq > 0) {
+        l.wq_a = make(x + "q_a_proj", ck.read_f32(x + "q_a_proj.weight", {rq, d}), rq, d, o.format, o, nullptr);
+        l.q_a_norm = ck.read_f32(x + "q_a_layernorm.weight", {rq});
+        l.wq_b = make(x + "q_b_proj", ck.read_f32(x + "q_b_proj.weight", {qd, rq}), qd, rq, o.format, o, nullptr);
+      } else {
+        l.wq = make(x + "q_proj", ck.read_f32(x + "q_proj.weight", {qd, d}), qd, d, o.format, o, nullptr);
+      }
+      l.wkv_a = make(x + "kv_a_proj_with_mqa", ck.read_f32(x + "kv_a_proj_with_mqa.weight", {kvr, d}), kvr, d, o.format, o,
+                     nullptr);
+      l.kv_a_norm = ck.read_f32(x + "kv_a_layernorm.weight", {r});
+      const Buffer<float> kv_b = ck.read_f32(x + "kv_b_proj.weight", {kvb, r});
+      l.wkv_b = make(x + "kv_b_proj", kv_b, kvb, r, o.format, o, nullptr);
+      absorb_mla(l, c, kv_b.data(), o.format, o);
+      l.wo = make(x + "o_proj", ck.read_f32(x + "o_proj.weight", {d, od}), d, od, o.format, o, nullptr);
+    } else {
+      const auto bq = bias(p + "self_attn.q_proj.bias", qd, c.qkv_bias), bk = bias(p + "self_attn.k_proj.bias", kvd, c.qkv_bias),
+                 bv = bias(p + "self_attn.v_proj.bias", kvd, c.qkv_bias), bo = bias(p + "self_attn.o_proj.bias", d, c.o_bias);
+      l.wq = make(p + "q_proj", ck.read_f32(p + "self_attn.q_proj.weight", {qd, d}), qd, d, o.format, o, &bq);
+      l.wk = make(p + "k_proj", ck.read_f32(p + "self_attn.k_proj.weight", {kvd, d}), kvd, d, o.format, o, &bk);
+      l.wv = make(p + "v_proj", ck.read_f32(p + "self_attn.v_proj.weight", {kvd, d}), kvd, d, o.format, o, &bv);
+      l.wo = make(p + "o_proj", ck.read_f32(p + "self_attn.o_proj.weight", {d, qd}), d, qd, o.format, o, &bo);
+    }
     if (c.qk_norm) {
       l.q_norm = ck.read_f32(p + "self_attn.q_norm.weight", {c.head_dim});
       l.k_norm = ck.read_f32(p + "self_attn.k_norm.weight", {c.head_dim});
@@ -124,6 +162,7 @@ Weights load_weights(const Config& c, const std::string& checkpoint, const Weigh
       const MoeNames m = moe_names(c);
       const std::int64_t E = c.moe->experts, fe = c.moe->hidden;
       l.router = make("router", ck.read_f32(p + m.prefix + "gate.weight", {E, d}), E, d, head_format(o), o, nullptr);
+      if (c.moe->score_bias) l.router_bias = ck.read_f32(p + m.prefix + "gate.e_score_correction_bias", {E});
       for (std::int64_t e = 0; e < E; ++e) {
         const std::string x = fmt::format("{}{}experts.{}.", p, m.prefix, e);
         l.e_gate.push_back(make(x + m.gate, ck.read_f32(x + m.gate + ".weight", {fe, d}), fe, d, o.format, o, nullptr));
@@ -131,12 +170,13 @@ Weights load_weights(const Config& c, const std::string& checkpoint, const Weigh
         l.e_down.push_back(make(x + m.down, ck.read_f32(x + m.down + ".weight", {d, fe}), d, fe, o.format, o, nullptr));
       }
       if (const std::int64_t fs = c.moe->shared_hidden; fs > 0) {
-        const std::string x = p + "mlp.shared_expert.";
+        const std::string x = p + m.shared;
         l.s_gate = make(x + "gate_proj", ck.read_f32(x + "gate_proj.weight", {fs, d}), fs, d, o.format, o, nullptr);
         l.s_up = make(x + "up_proj", ck.read_f32(x + "up_proj.weight", {fs, d}), fs, d, o.format, o, nullptr);
         l.s_down = make(x + "down_proj", ck.read_f32(x + "down_proj.weight", {d, fs}), d, fs, o.format, o, nullptr);
-        l.s_router = make("shared_expert_gate", ck.read_f32(p + "mlp.shared_expert_gate.weight", {1, d}), 1, d,
-                          head_format(o), o, nullptr);
+        if (c.moe->shared_gated)
+          l.s_router = make("shared_expert_gate", ck.read_f32(p + "mlp.shared_expert_gate.weight", {1, d}), 1, d,
+                            head_format(o), o, nullptr);
       }
       w.layers.push_back(std::move(l));
       continue;
@@ -175,10 +215,28 @@ Weights random_weights(const Config& c, std::uint64_t seed, const WeightOptions&
     LayerWeights l;
     l.attn_norm = uniform(d, next(), 1, 0.1f);
     l.mlp_norm = uniform(d, next(), 1, 0.1f);
-    l.wq = rand_linear("q_proj", qd, d, c.qkv_bias, o.format);
-    l.wk = rand_linear("k_proj", kvd, d, c.qkv_bias, o.format);
-    l.wv = rand_linear("v_proj", kvd, d, c.qkv_bias, o.format);
-    l.wo = rand_linear("o_proj", d, qd, c.o_bias, o.format);
+    if (c.mla) {
+      const MlaConfig& a = *c.mla;
+      const std::int64_t rq = a.q_lora_rank, r = a.kv_lora_rank, kvb = c.n_heads * (a.qk_nope_head_dim + a.v_head_dim);
+      if (rq > 0) {
+        l.wq_a = rand_linear("q_a_proj", rq, d, false, o.format);
+        l.q_a_norm = uniform(rq, next(), 1, 0.1f);
+        l.wq_b = rand_linear("q_b_proj", qd, rq, false, o.format);
+      } else {
+        l.wq = rand_linear("q_proj", qd, d, false, o.format);
+      }
+      l.wkv_a = rand_linear("kv_a_proj", r + a.qk_rope_head_dim, d, false, o.format);
+      l.kv_a_norm = uniform(r, next(), 1, 0.1f);
+      const Buffer<float> kv_b = uniform(kvb * r, next(), 0, 1.0f / std::sqrt(float(r)));
+      l.wkv_b = make("kv_b_proj", kv_b, kvb, r, o.format, o, nullptr);
+      absorb_mla(l, c, kv_b.data(), o.format, o);
+      l.wo = rand_linear("o_proj", d, c.attn_out_dim(), false, o.format);
+    } else {
+      l.wq = rand_linear("q_proj", qd, d, c.qkv_bias, o.format);
+      l.wk = rand_linear("k_proj", kvd, d, c.qkv_bias, o.format);
+      l.wv = rand_linear("v_proj", kvd, d, c.qkv_bias, o.format);
+      l.wo = rand_linear("o_proj", d, qd, c.o_bias, o.format);
+    }
     if (c.qk_norm) {
       l.q_norm = uniform(c.head_dim, next(), 1, 0.1f);
       l.k_norm = uniform(c.head_dim, next(), 1, 0.1f);
@@ -186,6 +244,7 @@ Weights random_weights(const Config& c, std::uint64_t seed, const WeightOptions&
     if (c.sparse(i)) {
       const std::int64_t E = c.moe->experts, fe = c.moe->hidden;
       l.router = rand_linear("router", E, d, false, head_format(o));
+      if (c.moe->score_bias) l.router_bias = uniform(E, next(), 0, 0.1f);
       for (std::int64_t e = 0; e < E; ++e) {
         l.e_gate.push_back(rand_linear("expert_gate_proj", fe, d, false, o.format));
         l.e_up.push_back(rand_linear("expert_up_proj", fe, d, false, o.format));
@@ -195,7 +254,7 @@ Weights random_weights(const Config& c, std::uint64_t seed, const WeightOptions&
         l.s_gate = rand_linear("shared_gate_proj", fs, d, false, o.format);
         l.s_up = rand_linear("shared_up_proj", fs, d, false, o.format);
         l.s_down = rand_linear("shared_down_proj", d, fs, false, o.format);
-        l.s_router = rand_linear("shared_gate", 1, d, false, head_format(o));
+        if (c.moe->shared_gated) l.s_router = rand_linear("shared_gate", 1, d, false, head_format(o));
       }
     } else {
       l.w_gate = rand_linear("gate_proj", f, d, c.mlp_bias, o.format);
@@ -241,9 +300,22 @@ void save_checkpoint(const Weights& w, const std::string& config_json_text, cons
     const LayerWeights& l = w.layers[std::size_t(i)];
     add(p + "input_layernorm.weight", {c.dim}, l.attn_norm.data());
     add(p + "post_attention_layernorm.weight", {c.dim}, l.mlp_norm.data());
-    add_linear(p + "self_attn.q_proj", l.wq);
-    add_linear(p + "self_attn.k_proj", l.wk);
-    add_linear(p + "self_attn.v_proj", l.wv);
+    if (c.mla) {
+      if (c.mla->q_lora_rank > 0) {
+        add_linear(p + "self_attn.q_a_proj", l.wq_a);
+        add(p + "self_attn.q_a_layernorm.weight", {c.mla->q_lora_rank}, l.q_a_norm.data());
+        add_linear(p + "self_attn.q_b_proj", l.wq_b);
+      } else {
+        add_linear(p + "self_attn.q_proj", l.wq);
+      }
+      add_linear(p + "self_attn.kv_a_proj_with_mqa", l.wkv_a);
+      add(p + "self_attn.kv_a_layernorm.weight", {c.mla->kv_lora_rank}, l.kv_a_norm.data());
+      add_linear(p + "self_attn.kv_b_proj", l.wkv_b);
+    } else {
+      add_linear(p + "self_attn.q_proj", l.wq);
+      add_linear(p + "self_attn.k_proj", l.wk);
+      add_linear(p + "self_attn.v_proj", l.wv);
+    }
     add_linear(p + "self_attn.o_proj", l.wo);
     if (c.qk_norm) {
       add(p + "self_attn.q_norm.weight", {c.head_dim}, l.q_norm.data());
@@ -252,6 +324,7 @@ void save_checkpoint(const Weights& w, const std::string& config_json_text, cons
     if (c.sparse(i)) {
       const MoeNames m = moe_names(c);
       add_linear(p + m.prefix + "gate", l.router);
+      if (c.moe->score_bias) add(p + m.prefix + "gate.e_score_correction_bias", {c.moe->experts}, l.router_bias.data());
       for (std::size_t e = 0; e < l.e_gate.size(); ++e) {
         const std::string x = fmt::format("{}{}experts.{}.", p, m.prefix, e);
         add_linear(x + m.gate, l.e_gate[e]);
@@ -259,10 +332,10 @@ void save_checkpoint(const Weights& w, const std::string& config_json_text, cons
         add_linear(x + m.down, l.e_down[e]);
       }
       if (c.moe->shared_hidden > 0) {
-        add_linear(p + "mlp.shared_expert.gate_proj", l.s_gate);
-        add_linear(p + "mlp.shared_expert.up_proj", l.s_up);
-        add_linear(p + "mlp.shared_expert.down_proj", l.s_down);
-        add_linear(p + "mlp.shared_expert_gate", l.s_router);
+        add_linear(p + m.shared + "gate_proj", l.s_gate);
+        add_linear(p + m.shared + "up_proj", l.s_up);
+        add_linear(p + m.shared + "down_proj", l.s_down);
+        if (c.moe->shared_gated) add_linear(p + "mlp.shared_expert_gate", l.s_router);
       }
       continue;
     }

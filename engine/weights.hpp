@@ -27,8 +27,16 @@ struct LayerWeights {
   // [moe_hidden, dim], [moe_hidden, dim], [dim, moe_hidden].
   Linear router;
   std::vector<Linear> e_gate, e_up, e_down;
-  // Qwen2-MoE's shared expert: [shared_hidden, dim] twice, [dim, shared_hidden], and its gate [1, dim] (fp32).
+  // The shared expert: [shared_hidden, dim] twice, [dim, shared_hidden]; Qwen2-MoE's gate [1, dim] (fp32).
   Linear s_gate, s_up, s_down, s_router;
+  Buffer<float> router_bias;  // DeepSeek-V3's e_score_correction_bias [experts]; empty otherwise
+  // MLA (DeepSeek), in place of wq, wk, wv: q_a [q_lora, dim], q_a_norm [q_lora], q_b [h (dn + dr), q_lora] (or wq
+  // [h (dn + dr), dim] without q_lora); kv_a [r + dr, dim], kv_a_norm [r], kv_b [h (dn + dv), r]; wo [dim, h dv].
+  // The absorbed form's per-head matrices, cut from kv_b (in the layers' format): uk_t[h] = W_UK[h]^T [r, dn],
+  // uv[h] = W_UV[h] [dv, r].
+  Linear wq_a, wq_b, wkv_a, wkv_b;
+  Buffer<float> q_a_norm, kv_a_norm;
+  std::vector<Linear> uk_t, uv;
 };
 
 struct Weights {
@@ -48,12 +56,16 @@ struct Weights {
 double weight_bytes(const Config& c, const WeightOptions& o);
 
 // Loads every tensor under its Hugging Face name (model.layers.N.self_attn.q_proj.weight, ...; experts as
-// block_sparse_moe.experts.E.w1/w3/w2 (Mixtral) or mlp.experts.E.gate_proj/up_proj/down_proj), checking each
-// shape against the config. Throws EngineError naming the file and tensor.
+// block_sparse_moe.experts.E.w1/w3/w2 (Mixtral) or mlp.experts.E.gate_proj/up_proj/down_proj; DeepSeek's
+// self_attn.kv_a_proj_with_mqa, mlp.shared_experts.*), checking each shape against the config. Throws EngineError
+// naming the file and tensor.
 Weights load_weights(const Config& c, const std::string& checkpoint, const WeightOptions& o);
 // Seeded, thread-count independent: projections uniform in +-1/sqrt(fan_in) (PyTorch's nn.Linear bound),
 // embedding uniform in +-1, norm weights 1 + uniform in +-0.1.
 Weights random_weights(const Config& c, std::uint64_t seed, const WeightOptions& o);
+// MLA's absorbed matrices of one layer from kv_b_proj's fp32 weights [h (dn + dv), r]: uk_t[h] [r, dn] and uv[h]
+// [dv, r], in `format` (int8: group_size inputs a scale, or per output channel when 0).
+void absorb_mla(LayerWeights& l, const Config& c, const float* kv_b, WeightFormat format, const WeightOptions& o);
 // Writes the weights (dequantized) as an HF-style checkpoint: dir/config.json and dir/model.safetensors.
 void save_checkpoint(const Weights& w, const std::string& config_json_text, const std::string& dir);
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Greedy tokens of the engine (`roofline run`) against scripts/hf_reference.py, a plain-PyTorch statement of
 # transformers' LlamaForCausalLM / MistralForCausalLM / Qwen2ForCausalLM / Qwen3ForCausalLM / MixtralForCausalLM /
-# Qwen3MoeForCausalLM forward pass, on random checkpoints laid out
+# Qwen2MoeForCausalLM / Qwen3MoeForCausalLM / DeepseekV2ForCausalLM / DeepseekV3ForCausalLM forward pass, on random checkpoints laid out
 # as save_pretrained writes them. Every case must give the same tokens for every sequence.
 #   check-hf-parity.sh [ROOFLINE_BINARY] [WORK_DIR]
 # Needs Debian's python3-torch (scripts/install-deps.sh --with-reference installs it).
@@ -83,6 +83,27 @@ qwen2_moe='{"model_type": "qwen2_moe", "hidden_size": 64, "num_hidden_layers": 3
   "num_experts": 8, "num_experts_per_tok": 2, "norm_topk_prob": false, "decoder_sparse_step": 1, "mlp_only_layers": [1],
   "vocab_size": 256, "rms_norm_eps": 1e-6, "rope_theta": 1000000.0, "max_position_embeddings": 512,
   "use_sliding_window": false}'
+# DeepSeek-V2 (V2-Lite's shape of MLA: a full q_proj): yarn RoPE with equal mscales, layer 0 dense, 8 experts
+# top-2 chosen within the 2 best of 4 groups (group_limited_greedy), softmax scores scaled, 2 shared experts.
+deepseek_v2='{"model_type": "deepseek_v2", "hidden_size": 64, "num_hidden_layers": 3, "num_attention_heads": 4,
+  "num_key_value_heads": 4, "q_lora_rank": null, "kv_lora_rank": 32, "qk_nope_head_dim": 16, "qk_rope_head_dim": 8,
+  "v_head_dim": 16, "intermediate_size": 128, "moe_intermediate_size": 32, "n_routed_experts": 8, "n_shared_experts": 2,
+  "num_experts_per_tok": 2, "topk_method": "group_limited_greedy", "n_group": 4, "topk_group": 2,
+  "norm_topk_prob": false, "routed_scaling_factor": 1.5, "scoring_func": "softmax", "first_k_dense_replace": 1,
+  "moe_layer_freq": 1, "vocab_size": 256, "rms_norm_eps": 1e-6, "rope_theta": 10000.0, "max_position_embeddings": 512,
+  "rope_scaling": {"type": "yarn", "factor": 4.0, "original_max_position_embeddings": 128, "beta_fast": 32,
+  "beta_slow": 1, "mscale": 0.707, "mscale_all_dim": 0.707}, "hidden_act": "silu"}'
+# DeepSeek-V3: q through q_a_proj/q_a_layernorm/q_b_proj, yarn with unequal mscales (cos and sin scaled, and the
+# softmax scale), 16 experts top-4 by sigmoid with the score-correction bias within 2 of 4 groups (noaux_tc),
+# renormalized and scaled, one shared expert, layer 0 dense.
+deepseek_v3='{"model_type": "deepseek_v3", "hidden_size": 64, "num_hidden_layers": 3, "num_attention_heads": 4,
+  "num_key_value_heads": 4, "q_lora_rank": 48, "kv_lora_rank": 32, "qk_nope_head_dim": 16, "qk_rope_head_dim": 16,
+  "v_head_dim": 24, "intermediate_size": 128, "moe_intermediate_size": 32, "n_routed_experts": 16, "n_shared_experts": 1,
+  "num_experts_per_tok": 4, "topk_method": "noaux_tc", "n_group": 4, "topk_group": 2, "norm_topk_prob": true,
+  "routed_scaling_factor": 2.5, "scoring_func": "sigmoid", "first_k_dense_replace": 1, "vocab_size": 256,
+  "rms_norm_eps": 1e-6, "rope_theta": 10000.0, "max_position_embeddings": 512, "rope_scaling": {"rope_type": "yarn",
+  "factor": 8.0, "original_max_position_embeddings": 64, "beta_fast": 32, "beta_slow": 1, "mscale": 1.0,
+  "mscale_all_dim": 0.8}, "hidden_act": "silu"}'
 
 long_prompt="3 14 15 92 65 35 89 79 32 38 46 26 43 38 32 79 50 28 84 19"
 case_ llama-gqa-f32 "$llama" "--dtype F32" "1 2 3 4 5; 9 8" 24 ""
@@ -99,6 +120,10 @@ case_ mixtral-top2-window "$mixtral" "--dtype F32 --seed 7" "$long_prompt; 9 8 7
 case_ mixtral-bf16-sharded "$mixtral" "--dtype BF16 --shards 3 --seed 8" "5 6 7 8; 1" 24 "--weight-format bf16"
 case_ qwen3-moe-top4-dense-layers "$qwen3_moe" "--dtype F32 --seed 9" "$long_prompt; 3 1 4" 24 "--attn naive"
 case_ qwen2-moe-shared-expert "$qwen2_moe" "--dtype BF16 --seed 10" "$long_prompt; 8 6" 24 ""
+case_ deepseek-v2-mla-yarn "$deepseek_v2" "--dtype F32 --seed 12" "$long_prompt; 5 4 3" 24 ""
+case_ deepseek-v2-mla-naive-decode "$deepseek_v2" "--dtype F32 --seed 12" "$long_prompt; 5 4 3" 24 "--mla naive --attn naive"
+case_ deepseek-v3-mla-absorbed-prefill "$deepseek_v3" "--dtype BF16 --seed 13" "$long_prompt; 2 7" 24 "--mla absorbed"
+case_ deepseek-v3-mla-paged "$deepseek_v3" "--dtype BF16 --seed 13" "$long_prompt; 2 7" 24 "--block-size 4 --attn naive"
 
 # The other direction: the engine's own --save-weights checkpoint, read by the reference.
 dir=$work/engine-saved
@@ -119,6 +144,16 @@ echo "$qwen2_moe" > "$dir/config.json"
 "$python" "$reference" generate --checkpoint "$dir/checkpoint" --prompt-ids "1 2 3; 4" --gen 16 > "$dir/reference.json"
 compare "engine-saved-random-moe" "$dir/reference.json" "$dir/engine.json"
 
+# The engine's own DeepSeek-V3 checkpoint (MLA's low-rank q, kv_a_proj_with_mqa, kv_b_proj, the router's bias and the
+# shared experts as transformers names them), read by the reference.
+dir=$work/engine-saved-deepseek
+rm -rf "$dir" && mkdir -p "$dir"
+echo "$deepseek_v3" > "$dir/config.json"
+"$roofline" run --model "$dir/config.json" --seed 12 --prompt-ids "1 2 3; 4" --gen 16 --format json \
+  --save-weights "$dir/checkpoint" -o "$dir/engine.json"
+"$python" "$reference" generate --checkpoint "$dir/checkpoint" --prompt-ids "1 2 3; 4" --gen 16 > "$dir/reference.json"
+compare "engine-saved-random-deepseek-v3" "$dir/reference.json" "$dir/engine.json"
+
 # control NAME CASE PYTHON_EDIT PROMPTS WHAT: the engine on case CASE's checkpoint under its config edited by
 # PYTHON_EDIT (a statement on j) must part from that case's reference; WHAT says how it was changed.
 control() {
@@ -137,10 +172,16 @@ control() {
     echo "parts  control: the engine $what gives tokens that differ from the reference, as they must"
   fi
 }
-# Controls, so that "same" means something: routing each token to one expert instead of two, and Mistral without
-# its window, must part from the reference.
+# Controls, so that "same" means something: routing each token to one expert instead of two, Mistral without
+# its window, DeepSeek-V3 with rotate-half RoPE instead of interleaved pairs, without its group-limited biased
+# choice, and without yarn must part from the reference.
 control control-top1 mixtral-top2-window 'j["num_experts_per_tok"] = 1' "$long_prompt; 9 8 7" "routing top-1"
 control control-no-window mistral-sliding-window 'del j["sliding_window"]' "$long_prompt; 1 2" "without its window"
+control control-rope-halves deepseek-v3-mla-paged 'j["rope_interleave"] = False' "$long_prompt; 2 7" \
+  "with rotate-half RoPE"
+control control-greedy-routing deepseek-v3-mla-paged 'j["topk_method"] = "greedy"' "$long_prompt; 2 7" \
+  "choosing experts greedily (no groups, no bias)"
+control control-no-yarn deepseek-v2-mla-yarn 'del j["rope_scaling"]' "$long_prompt; 5 4 3" "without yarn"
 
 if [ "$failures" -ne 0 ]; then
   echo "check-hf-parity: $failures case(s) differ (files in $work)" >&2

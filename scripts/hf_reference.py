@@ -18,6 +18,15 @@ from_pretrained runs it by default (weights upcast to float32):
     softmax in float32, top-k, the k weights renormalized to sum 1 (Mixtral always, Qwen2/3-MoE when norm_topk_prob),
     each token through its k experts' gated MLPs, weighted and summed; Qwen2-MoE's shared expert scaled by
     sigmoid(shared_expert_gate(x)) and added; Qwen2/3-MoE's dense layers (mlp_only_layers, decoder_sparse_step);
+  - DeepSeek-V2/V3 (modeling_deepseek_v2.py / modeling_deepseek_v3.py): MLA attention, q through q_proj or
+    q_a_proj -> q_a_layernorm -> q_b_proj, kv_a_proj_with_mqa -> [c_kv, k_pe], kv_a_layernorm(c_kv) -> kv_b_proj ->
+    per-head k_nope and v, RoPE on q_pe and the shared k_pe with the interleaved layout (view(d/2, 2).transpose,
+    then rotate_half), scale (nope + rope)^-0.5 times yarn's mscale(factor, mscale_all_dim)^2; yarn RoPE
+    (_compute_yarn_parameters: ramp between interpolated and extrapolated frequencies, cos and sin times the
+    attention factor); DeepSeekMoE: softmax (V2) or sigmoid (V3) scores, e_score_correction_bias for the choice
+    (noaux_tc), group-limited choice (n_group, topk_group; a group rated by its max, or by its two best for
+    noaux_tc), weights renormalized (norm_topk_prob) and scaled (routed_scaling_factor; V2 scales only when it
+    does not renormalize), shared experts added ungated; dense layers below first_k_dense_replace;
   - greedy search with RepetitionPenaltyLogitsProcessor (divide positive logits of seen tokens by the penalty,
     multiply negative ones).
 It also writes random checkpoints the way save_pretrained lays them out (safetensors, names as transformers writes
@@ -113,6 +122,16 @@ class Config:
         self.mlp_bias = llama and j.get("mlp_bias", False)
         self.window = j.get("sliding_window") if self.model_type in ("mistral", "mixtral") else None
         self.qk_norm = qwen3
+        self.mla = self.model_type in ("deepseek_v2", "deepseek_v3")
+        self.max_positions = j.get("max_position_embeddings")
+        self.rope_dim = self.head_dim
+        if self.mla:
+            self.q_lora = j.get("q_lora_rank") or 0
+            self.kv_lora, self.nope, self.rope_dim = j["kv_lora_rank"], j["qk_nope_head_dim"], j["qk_rope_head_dim"]
+            self.v_head = j["v_head_dim"]
+            self.head_dim = self.nope + self.rope_dim
+            self.kv_heads = self.heads
+            self.interleave = True if self.model_type == "deepseek_v2" else j.get("rope_interleave", True)
         # MoE: experts, k per token, expert width, whether the k weights are renormalized, tensor names.
         self.experts, self.top_k, self.expert_hidden, self.norm_topk, self.moe_prefix = 0, 0, 0, True, ""
         self.shared_hidden = (j.get("shared_expert_intermediate_size") or 0) if self.model_type == "qwen2_moe" else 0
@@ -127,6 +146,18 @@ class Config:
             self.norm_topk = j.get("norm_topk_prob", False)
             step, dense = j.get("decoder_sparse_step", 1), set(j.get("mlp_only_layers") or [])
             self.sparse_layers = {i for i in range(self.layers) if i not in dense and (i + 1) % step == 0}
+        elif self.mla and j.get("n_routed_experts"):
+            v3 = self.model_type == "deepseek_v3"
+            self.experts, self.top_k = j["n_routed_experts"], j["num_experts_per_tok"]
+            self.expert_hidden, self.moe_prefix = j["moe_intermediate_size"], "mlp."
+            self.shared_hidden = (j.get("n_shared_experts") or 0) * self.expert_hidden
+            self.scoring = j.get("scoring_func") or ("sigmoid" if v3 else "softmax")
+            self.topk_method = j.get("topk_method") or ("noaux_tc" if v3 else "greedy")
+            self.n_group, self.topk_group = j.get("n_group") or 1, j.get("topk_group") or 1
+            self.norm_topk = j.get("norm_topk_prob", v3)
+            self.routed_scale = j.get("routed_scaling_factor", 1.0)
+            first, freq = j.get("first_k_dense_replace") or 0, j.get("moe_layer_freq") or 1
+            self.sparse_layers = {i for i in range(first, self.layers) if i % freq == 0}
 
     def expert_names(self, layer, e):
         """gate, up, down of expert e of a layer, as each family names them."""
@@ -142,9 +173,22 @@ def parameter_shapes(c):
     q, kv = c.heads * c.head_dim, c.kv_heads * c.head_dim
     for i in range(c.layers):
         p = f"model.layers.{i}."
-        shapes += [(p + "input_layernorm.weight", (c.dim,)),
-                   (p + "self_attn.q_proj.weight", (q, c.dim)), (p + "self_attn.k_proj.weight", (kv, c.dim)),
-                   (p + "self_attn.v_proj.weight", (kv, c.dim)), (p + "self_attn.o_proj.weight", (c.dim, q))]
+        if c.mla:
+            a = p + "self_attn."
+            shapes += [(p + "input_layernorm.weight", (c.dim,))]
+            if c.q_lora:
+                shapes += [(a + "q_a_proj.weight", (c.q_lora, c.dim)), (a + "q_a_layernorm.weight", (c.q_lora,)),
+                           (a + "q_b_proj.weight", (q, c.q_lora))]
+            else:
+                shapes += [(a + "q_proj.weight", (q, c.dim))]
+            shapes += [(a + "kv_a_proj_with_mqa.weight", (c.kv_lora + c.rope_dim, c.dim)),
+                       (a + "kv_a_layernorm.weight", (c.kv_lora,)),
+                       (a + "kv_b_proj.weight", (c.heads * (c.nope + c.v_head), c.kv_lora)),
+                       (a + "o_proj.weight", (c.dim, c.heads * c.v_head))]
+        else:
+            shapes += [(p + "input_layernorm.weight", (c.dim,)),
+                       (p + "self_attn.q_proj.weight", (q, c.dim)), (p + "self_attn.k_proj.weight", (kv, c.dim)),
+                       (p + "self_attn.v_proj.weight", (kv, c.dim)), (p + "self_attn.o_proj.weight", (c.dim, q))]
         if c.qkv_bias:
             shapes += [(p + "self_attn.q_proj.bias", (q,)), (p + "self_attn.k_proj.bias", (kv,)),
                        (p + "self_attn.v_proj.bias", (kv,))]
@@ -155,16 +199,19 @@ def parameter_shapes(c):
         shapes += [(p + "post_attention_layernorm.weight", (c.dim,))]
         if i in c.sparse_layers:
             shapes += [(p + c.moe_prefix + "gate.weight", (c.experts, c.dim))]
+            if c.mla and c.topk_method == "noaux_tc":
+                shapes += [(p + "mlp.gate.e_score_correction_bias", (c.experts,))]
             for e in range(c.experts):
                 gate, up, down = c.expert_names(i, e)
                 shapes += [(gate + ".weight", (c.expert_hidden, c.dim)), (up + ".weight", (c.expert_hidden, c.dim)),
                            (down + ".weight", (c.dim, c.expert_hidden))]
             if c.shared_hidden:
-                s = p + "mlp.shared_expert."
+                s = p + ("mlp.shared_experts." if c.mla else "mlp.shared_expert.")
                 shapes += [(s + "gate_proj.weight", (c.shared_hidden, c.dim)),
                            (s + "up_proj.weight", (c.shared_hidden, c.dim)),
-                           (s + "down_proj.weight", (c.dim, c.shared_hidden)),
-                           (p + "mlp.shared_expert_gate.weight", (1, c.dim))]
+                           (s + "down_proj.weight", (c.dim, c.shared_hidden))]
+                if not c.mla:
+                    shapes += [(p + "mlp.shared_expert_gate.weight", (1, c.dim))]
             continue
         shapes += [(p + "mlp.gate_proj.weight", (c.hidden, c.dim)), (p + "mlp.up_proj.weight", (c.hidden, c.dim)),
                    (p + "mlp.down_proj.weight", (c.dim, c.hidden))]
@@ -177,9 +224,44 @@ def parameter_shapes(c):
     return shapes
 
 
+def yarn_get_mscale(scale, mscale=1.0):
+    return 1.0 if scale <= 1 else 0.1 * mscale * math.log(scale) + 1.0
+
+
+def yarn(c, s):
+    """transformers' _compute_yarn_parameters: (inv_freq, attention_factor)."""
+    dim, base, factor = c.rope_dim, c.theta, s["factor"]
+    original = s.get("original_max_position_embeddings") or c.max_positions
+    mscale, mscale_all_dim = s.get("mscale"), s.get("mscale_all_dim")
+    if mscale and mscale_all_dim:
+        attention_factor = float(yarn_get_mscale(factor, mscale) / yarn_get_mscale(factor, mscale_all_dim))
+    else:
+        attention_factor = yarn_get_mscale(factor)
+    beta_fast, beta_slow = s.get("beta_fast") or 32, s.get("beta_slow") or 1
+
+    def correction_dim(rotations):
+        return (dim * math.log(original / (rotations * 2 * math.pi))) / (2 * math.log(base))
+
+    low, high = correction_dim(beta_fast), correction_dim(beta_slow)
+    if s.get("truncate", True):
+        low, high = math.floor(low), math.ceil(high)
+    low, high = max(low, 0), min(high, dim - 1)
+    if low == high:
+        high += 0.001
+    ramp = torch.clamp((torch.arange(dim // 2, dtype=torch.float32) - low) / (high - low), 0, 1)
+    pos_freqs = base ** (torch.arange(0, dim, 2, dtype=torch.float) / dim)
+    extrapolation, interpolation = 1.0 / pos_freqs, 1.0 / (factor * pos_freqs)
+    extrapolation_factor = 1 - ramp
+    inv = interpolation * (1 - extrapolation_factor) + extrapolation * extrapolation_factor
+    return inv, attention_factor
+
+
 def inverse_frequencies(c):
-    inv = 1.0 / (c.theta ** (torch.arange(0, c.head_dim, 2, dtype=torch.int64).float() / c.head_dim))
+    """(inv_freq over the rotated dims, the factor on cos and sin)."""
     s = c.rope_scaling
+    if s and s.get("rope_type", s.get("type")) == "yarn":
+        return yarn(c, s)
+    inv = 1.0 / (c.theta ** (torch.arange(0, c.rope_dim, 2, dtype=torch.int64).float() / c.rope_dim))
     if s and s.get("rope_type", s.get("type")) == "llama3":  # transformers' _compute_llama3_parameters
         factor, low, high = s["factor"], s["low_freq_factor"], s["high_freq_factor"]
         old = s["original_max_position_embeddings"]
@@ -189,7 +271,7 @@ def inverse_frequencies(c):
         smoothed = (1 - smooth) * scaled / factor + smooth * scaled
         medium = ~(wavelen < old / high) * ~(wavelen > old / low)
         inv = torch.where(medium, smoothed, scaled)
-    return inv
+    return inv, 1.0
 
 
 def rotate_half(x):
@@ -232,13 +314,89 @@ def sparse_moe(c, w, layer, h):
     return out
 
 
+def deepseek_moe(c, w, layer, h):
+    """DeepseekV2Moe / DeepseekV3MoE over h [n, dim]."""
+    p = f"model.layers.{layer}.mlp."
+    logits = torch.nn.functional.linear(h.float(), w[p + "gate.weight"].float())   # [n, experts]
+    scores = logits.sigmoid() if c.scoring == "sigmoid" else logits.softmax(dim=-1, dtype=torch.float32)
+    choice = scores + w[p + "gate.e_score_correction_bias"] if c.topk_method == "noaux_tc" else scores
+    n = h.shape[0]
+    if c.topk_method in ("group_limited_greedy", "noaux_tc"):
+        grouped = choice.view(n, c.n_group, -1)
+        rating = grouped.topk(2, dim=-1)[0].sum(dim=-1) if c.topk_method == "noaux_tc" else grouped.max(dim=-1).values
+        group_idx = torch.topk(rating, k=c.topk_group, dim=-1, sorted=False)[1]
+        group_mask = torch.zeros_like(rating).scatter_(1, group_idx, 1)
+        score_mask = group_mask.unsqueeze(-1).expand(n, c.n_group, c.experts // c.n_group).reshape(n, -1)
+        choice = choice.masked_fill(~score_mask.bool(), 0.0)
+    chosen = torch.topk(choice, k=c.top_k, dim=-1, sorted=False)[1]
+    weights = scores.gather(1, chosen)
+    if c.model_type == "deepseek_v3":
+        if c.norm_topk:
+            weights = weights / (weights.sum(dim=-1, keepdim=True) + 1e-20)
+        weights = weights * c.routed_scale
+    elif c.top_k > 1 and c.norm_topk:
+        weights = weights / (weights.sum(dim=-1, keepdim=True) + 1e-20)
+    else:
+        weights = weights * c.routed_scale
+    out = torch.zeros_like(h)
+    for e in range(c.experts):
+        rows, slot = torch.where(chosen == e)
+        if rows.numel() == 0:
+            continue
+        gate, up, down = c.expert_names(layer, e)
+        out.index_add_(0, rows, gated_mlp(w, gate, up, down, h[rows]) * weights[rows, slot, None])
+    if c.shared_hidden:
+        s = p + "shared_experts."
+        out = out + gated_mlp(w, s + "gate_proj", s + "up_proj", s + "down_proj", h)
+    return out
+
+
+def rope_interleave(x, cos, sin):
+    """apply_rotary_pos_emb_interleave: pairs (2i, 2i+1) moved to (i, i + d/2), then rotate_half."""
+    *lead, d = x.shape
+    x = x.view(*lead, d // 2, 2).transpose(-1, -2).reshape(*lead, d)
+    return x * cos + rotate_half(x) * sin
+
+
+def mla_attention(c, w, p, h, cos, sin, mask):
+    """DeepseekV2Attention / DeepseekV3Attention over h [n, dim]: [n, dim] after o_proj."""
+    n, a = h.shape[0], p + "self_attn."
+    if c.q_lora:
+        q = linear(w, a + "q_b_proj", rms_norm(linear(w, a + "q_a_proj", h), w[a + "q_a_layernorm.weight"], c.eps))
+    else:
+        q = linear(w, a + "q_proj", h)
+    q = q.view(n, c.heads, c.head_dim).transpose(0, 1)                            # [heads, n, nope + rope]
+    q_pass, q_rot = torch.split(q, [c.nope, c.rope_dim], dim=-1)
+    compressed = linear(w, a + "kv_a_proj_with_mqa", h)                           # [n, kv_lora + rope]
+    k_pass, k_rot = torch.split(compressed, [c.kv_lora, c.rope_dim], dim=-1)
+    k_pass = linear(w, a + "kv_b_proj", rms_norm(k_pass, w[a + "kv_a_layernorm.weight"], c.eps))
+    k_pass = k_pass.view(n, c.heads, c.nope + c.v_head).transpose(0, 1)
+    k_pass, v = torch.split(k_pass, [c.nope, c.v_head], dim=-1)
+    k_rot = k_rot.view(1, n, c.rope_dim)
+    if c.interleave:
+        q_rot, k_rot = rope_interleave(q_rot, cos, sin), rope_interleave(k_rot, cos, sin)
+    else:
+        q_rot, k_rot = q_rot * cos + rotate_half(q_rot) * sin, k_rot * cos + rotate_half(k_rot) * sin
+    k_rot = k_rot.expand(c.heads, n, c.rope_dim)
+    query, key = torch.cat((q_pass, q_rot), dim=-1), torch.cat((k_pass, k_rot), dim=-1)
+    scaling = c.head_dim ** -0.5
+    s = c.rope_scaling
+    if s and s.get("mscale_all_dim"):
+        m = yarn_get_mscale(s["factor"], s["mscale_all_dim"])
+        scaling = scaling * m * m
+    scores = query @ key.transpose(1, 2) * scaling + mask                        # [heads, n, n]
+    attn = torch.softmax(scores, dim=-1, dtype=torch.float32) @ v                 # [heads, n, v_head]
+    return linear(w, a + "o_proj", attn.transpose(0, 1).reshape(n, c.heads * c.v_head))
+
+
 def forward(c, w, ids):
     """Logits [seq, vocab] of one sequence of token ids, every position recomputed (no cache)."""
     n = len(ids)
     x = w["model.embed_tokens.weight"][torch.tensor(ids)]                         # [n, dim]
-    freqs = torch.arange(n, dtype=torch.float32)[:, None] @ inverse_frequencies(c)[None, :]
+    inv_freq, attention_factor = inverse_frequencies(c)
+    freqs = torch.arange(n, dtype=torch.float32)[:, None] @ inv_freq[None, :]
     emb = torch.cat((freqs, freqs), dim=-1)
-    cos, sin = emb.cos(), emb.sin()                                               # [n, head_dim]
+    cos, sin = emb.cos() * attention_factor, emb.sin() * attention_factor       # [n, rotated dims]
     i, j = torch.arange(n)[:, None], torch.arange(n)[None, :]
     visible = j <= i
     if c.window is not None:
@@ -248,6 +406,14 @@ def forward(c, w, ids):
     for layer in range(c.layers):
         p = f"model.layers.{layer}."
         h = rms_norm(x, w[p + "input_layernorm.weight"], c.eps)
+        if c.mla:
+            x = x + mla_attention(c, w, p, h, cos, sin, mask)
+            h = rms_norm(x, w[p + "post_attention_layernorm.weight"], c.eps)
+            if layer in c.sparse_layers:
+                x = x + deepseek_moe(c, w, layer, h)
+            else:
+                x = x + gated_mlp(w, p + "mlp.gate_proj", p + "mlp.up_proj", p + "mlp.down_proj", h)
+            continue
         q = linear(w, p + "self_attn.q_proj", h).view(n, c.heads, c.head_dim)
         k = linear(w, p + "self_attn.k_proj", h).view(n, c.kv_heads, c.head_dim)
         if c.qk_norm:

@@ -85,7 +85,7 @@ TEST(EngineModel, TiledEqualsNaivePagedEqualsContiguous) {
   engine::Model tiled(w, engine::AttentionKind::tiled), naive(w, engine::AttentionKind::naive);
   const std::vector<std::vector<std::int32_t>> prompts = {{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20}};
   engine::KvCache paged(c.n_layers, c.kv_dim(), 3, 32), paged2(c.n_layers, c.kv_dim(), 3, 32);
-  engine::KvCache contiguous = engine::KvCache::contiguous(c.n_layers, c.kv_dim(), 1, 64);
+  engine::KvCache contiguous = engine::KvCache::contiguous(c.n_layers, engine::KvRowDims{c.kv_dim(), c.kv_dim()}, 1, 64);
   const auto a = run_steps(tiled, paged, prompts), b = run_steps(naive, paged2, prompts),
              d = run_steps(tiled, contiguous, prompts);
   expect_logits_near(a[0], b[0], 1e-4, "tiled vs naive");
@@ -229,7 +229,7 @@ TEST(EngineModel, ConfigErrorsNameTheField) {
   EXPECT_EQ(l3.rope_scaling->factor, 8.0);
   EXPECT_NE(engine_error_of([] {
               engine::parse_config(R"({"model_type":"llama","hidden_size":64,"intermediate_size":128,
-                "num_hidden_layers":1,"num_attention_heads":4,"vocab_size":10,"rope_scaling":{"rope_type":"yarn"}})",
+                "num_hidden_layers":1,"num_attention_heads":4,"vocab_size":10,"rope_scaling":{"rope_type":"longrope"}})",
                                    "c.json");
             }).find("rope_scaling.rope_type"),
             std::string::npos);
@@ -358,9 +358,9 @@ TEST(RunCommand, BadInputIsAClearErrorAndNoOutputFile) {
   r = run("run --model tiny --prompt-ids \"1 2\" --weights " + (dir / "trunc.safetensors").string() + " -o " + out);
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.out.find("trunc.safetensors"), std::string::npos) << r.out;
-  r = run("run --model deepseek-v2-lite --prompt-ids \"1 2\" -o " + out);  // MLA: not in the engine yet
+  r = run("run --model gpt-oss-20b --prompt-ids \"1 2\" -o " + out);  // not in the engine
   EXPECT_EQ(r.code, 1);
-  EXPECT_NE(r.out.find("'deepseek_v2' is not supported by the engine"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("'gpt_oss' is not supported by the engine"), std::string::npos) << r.out;
   r = run("run --model qwen3-235b-a22b --prompt-ids \"1 2\" -o " + out);  // 940 GB of fp32 weights
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.out.find("give --layers N"), std::string::npos) << r.out;

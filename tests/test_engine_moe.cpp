@@ -86,7 +86,7 @@ TEST(EngineMoe, OneExpertEqualsTheDenseModel) {
   engine::Weights w = engine::random_weights(c, 3, {});
   auto logits_of = [&](const engine::Weights& weights) {
     engine::Model model(weights, engine::AttentionKind::tiled);
-    engine::KvCache cache(c.n_layers, c.kv_dim(), 16, 64);
+    engine::KvCache cache(c.n_layers, engine::KvRowDims{c.cache_k_dim(), c.cache_v_dim()}, 16, 64);
     const std::vector<std::int32_t> tokens = {5, 9, 2, 77};
     const engine::SequenceStep step{cache.add_sequence(), tokens};
     std::vector<float> logits(std::size_t(c.vocab_size));
@@ -126,7 +126,7 @@ TEST(EngineMoe, ProbeNamesAreOpmodelsOpsForMoeSharedExpertsAndQwen3) {
     const engine::Config c = engine::parse_config(text, name);
     const engine::Weights w = engine::random_weights(c, 1, {});
     engine::Model model(w, engine::AttentionKind::tiled);
-    engine::KvCache cache(c.n_layers, c.kv_dim(), 16, 64);
+    engine::KvCache cache(c.n_layers, engine::KvRowDims{c.cache_k_dim(), c.cache_v_dim()}, 16, 64);
     engine::Probe probe;
     engine::generate(model, cache, {{1, 2, 3}}, 2, {}, &probe);
     std::set<std::string> timed, counted;

@@ -60,6 +60,8 @@ void add_run_options(po::options_description& desc) {
       ("group-size", po::value<std::string>()->default_value("128"), "int8: inputs per scale (0 = per output channel)")
       ("attn", po::value<std::string>()->default_value("flash"), "flash (tiled online softmax) | naive")
       ("kv", po::value<std::string>()->default_value("paged"), "paged | contiguous")
+      ("mla", po::value<std::string>()->default_value("auto"),
+       "MLA models: auto (absorbed for decode steps, naive for prefill) | naive | absorbed")
       ("block-size", po::value<std::string>()->default_value("16"), "paged KV cache: positions per block")
       ("threads", po::value<std::string>(), "threads (default: every CPU)")
       ("seed", po::value<std::string>()->default_value("0"), "seed of the random weights")
@@ -101,6 +103,9 @@ EngineRunSetup run_setup(const po::variables_map& vm) {
   const std::string attn = vm["attn"].as<std::string>(), kv = vm["kv"].as<std::string>();
   if (attn != "flash" && attn != "naive") throw UsageError("attn", "expected flash or naive, got '" + attn + "'");
   if (kv != "paged" && kv != "contiguous") throw UsageError("kv", "expected paged or contiguous, got '" + kv + "'");
+  const std::string mla = vm["mla"].as<std::string>();
+  if (mla != "auto" && mla != "naive" && mla != "absorbed")
+    throw UsageError("mla", "expected auto, naive or absorbed, got '" + mla + "'");
   EngineModelSource src{required(vm, "model"), std::nullopt};
   if (vm.count("layers")) src.layers = parse_integer("layers", vm["layers"].as<std::string>(), 1, 1 << 16);
   EngineRunSetup s;
@@ -127,6 +132,7 @@ EngineRunSetup run_setup(const po::variables_map& vm) {
   s.checkpoint = vm["weights"].as<std::string>();
   s.flash = attn == "flash";
   s.paged = kv == "paged";
+  s.mla = mla == "naive" ? engine::MlaForm::naive : mla == "absorbed" ? engine::MlaForm::absorbed : engine::MlaForm::automatic;
   if (vm.count("save-weights")) {
     s.save_weights = vm["save-weights"].as<std::string>();
     std::error_code ec;

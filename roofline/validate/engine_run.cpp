@@ -58,9 +58,10 @@ EngineRunReport run_engine(const EngineRunSetup& s) {
   std::int64_t longest = 0;
   for (const auto& p : s.prompts) longest = std::max(longest, std::int64_t(p.size()));
   const std::int64_t capacity = longest + s.gen, B = std::int64_t(s.prompts.size()), block = s.block_size;
-  engine::KvCache cache = s.paged ? engine::KvCache(c.n_layers, c.kv_dim(), block, B * ((capacity + block - 1) / block))
-                                  : engine::KvCache::contiguous(c.n_layers, c.kv_dim(), B, capacity);
-  engine::Model model(weights, s.flash ? engine::AttentionKind::tiled : engine::AttentionKind::naive);
+  const engine::KvRowDims dims{c.cache_k_dim(), c.cache_v_dim()};
+  engine::KvCache cache = s.paged ? engine::KvCache(c.n_layers, dims, block, B * ((capacity + block - 1) / block))
+                                  : engine::KvCache::contiguous(c.n_layers, dims, B, capacity);
+  engine::Model model(weights, s.flash ? engine::AttentionKind::tiled : engine::AttentionKind::naive, s.mla);
   engine::Probe probe;
   const engine::GenerationResult g = engine::generate(model, cache, s.prompts, s.gen, s.sampler, &probe);
 

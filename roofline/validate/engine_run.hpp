@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "engine/config.hpp"
+#include "engine/model.hpp"
 #include "engine/sampler.hpp"
 #include "engine/weights.hpp"
 #include "roofline/validate/engine_setup.hpp"
@@ -23,6 +24,7 @@ struct EngineRunSetup {
   engine::WeightOptions weights;
   bool flash = true;                  // tiled online-softmax attention; false: naive (scores in memory)
   bool paged = true;                  // paged KV cache; false: one contiguous region per sequence
+  engine::MlaForm mla = engine::MlaForm::automatic;  // MLA models: which form each step runs
   std::int64_t block_size = 16;       // paged: positions per block
   std::vector<std::vector<std::int32_t>> prompts;  // one per sequence
   std::int64_t gen = 16;              // new tokens per sequence

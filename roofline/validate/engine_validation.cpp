@@ -28,7 +28,10 @@ std::vector<ValidationRow> EngineValidation::rows(const opmodel::Scenario& base,
   wo.group_size = base.group_size;
   const engine::Config config = engine::parse_config(text.text, text.origin);
   const engine::Weights weights = engine_weights(config, checkpoint, seed, wo);
-  engine::Model engine_model(weights, tiled ? engine::AttentionKind::tiled : engine::AttentionKind::naive);
+  const engine::MlaForm mla = base.mla == opmodel::MlaForm::naive      ? engine::MlaForm::naive
+                              : base.mla == opmodel::MlaForm::absorbed ? engine::MlaForm::absorbed
+                                                                       : engine::MlaForm::automatic;
+  engine::Model engine_model(weights, tiled ? engine::AttentionKind::tiled : engine::AttentionKind::naive, mla);
   engine::Probe probe;
   time_engine(engine_model, points, timing, probe);
   const std::vector<Measurement> measured = measurements_from_records(probe.records);
@@ -59,8 +62,8 @@ void sweep_formats(const EngineValidation& ev, opmodel::Scenario base, double kv
                    const std::string& fitted_by, const std::function<void(const std::string&)>& progress,
                    ValidationReport& report) {
   const engine::Config config = engine::parse_config(ev.text.text, ev.text.origin);
-  // K and V rows of every layer, fp32 (the engine's KV cache).
-  const double kv_bytes_per_token = 2.0 * double(config.n_layers) * double(config.kv_dim()) * 4;
+  // K and V rows (MLA: the latent row) of every layer, fp32 (the engine's KV cache).
+  const double kv_bytes_per_token = double(config.n_layers) * double(config.cache_k_dim() + config.cache_v_dim()) * 4;
   const SweepPlan plan = sweep_plan(kv_bytes_per_token, kv_budget_gib * double(1ull << 30));
   std::vector<ValidationRow> rows;
   const auto start = std::chrono::steady_clock::now();

@@ -38,7 +38,7 @@ void time_engine(engine::Model& model, const std::vector<EnginePoint>& points, c
     max_logits = std::max(max_logits, pt.batch * c.vocab_size);
     tokens.push_back(step_tokens(pt, c.vocab_size));
   }
-  engine::KvCache cache(c.n_layers, c.kv_dim(), kBlock, blocks);
+  engine::KvCache cache(c.n_layers, engine::KvRowDims{c.cache_k_dim(), c.cache_v_dim()}, kBlock, blocks);
   std::vector<std::int64_t> ids;  // sequence ids, reused by every visit
   for (std::int64_t b = 0; b < max_batch; ++b) ids.push_back(cache.add_sequence());
   std::vector<float> logits(static_cast<std::size_t>(max_logits));
