@@ -1,4 +1,4 @@
-// bench_engine [rounds] [gemm|gemv|attention|probe|smallm|pages|core|moe ...]: the engine's kernels against the
+// bench_engine [rounds] [gemm|gemv|attention|probe|smallm|pages|core|moe|mla ...]: the engine's kernels against the
 // host's roofs and against reference libraries, in the same run (issues 4 and 19). Prints rates (medians over rounds of medians over repetitions) and each ratio to its
 // target as the median over rounds of the ratio within a round (see Contest):
 //   GEMM, prefill shapes (M=1024, K=4096, N=4096 and 11008): engine vs OpenBLAS sgemm (>= 0.95x), and Eigen;
@@ -9,7 +9,8 @@
 //   the probe: a decode step with and without it; GEMV against GEMM at batched-decode rows (M = 4..64); a
 //   streamed read on huge pages against 4 KiB pages; one core's GEMV rates warm and cold, and decode
 //   attention against a plain read of its cache; a MoE decode step (distinct experts against the op model's
-//   expectation, the experts' weight bytes/s against the DRAM read).
+//   expectation, the experts' weight bytes/s against the DRAM read); MLA's absorbed decode (the latent cache's
+//   bytes/s against the DRAM read, its FLOP rate, and the absorbed matrices' weight bytes/s).
 // OpenBLAS runs the kernels of this host's ISA (OPENBLAS_CORETYPE, printed). Weights and caches rotate over
 // copies totalling more than 4x the last-level cache this process can reach, so GEMV and attention
 // read from DRAM as they would in a real decode step. Libraries are switched with a pause between, so
@@ -222,12 +223,20 @@ void bench_gemv(int rounds) {
   }
 }
 
-double dram_read() {
+// The host's roofs, measured now (measure-host --quick): the DRAM read bandwidth and the fp32 FMA peak, all threads.
+struct HostRoofs {
+  double dram_read = 0, fp32_peak = 0;
+};
+HostRoofs host_roofs() {
   hardware::host::MeasureOptions o;
   o.quick = true;
   const auto m = hardware::host::measure_host(o);
-  return m.all.levels.back().read.max;
+  HostRoofs r{m.all.levels.back().read.max, 0};
+  for (const auto& p : m.all.peaks)
+    if (p.precision == hardware::Precision::fp32) r.fp32_peak = std::max(r.fp32_peak, p.flops_per_s.max);
+  return r;
 }
+double dram_read() { return host_roofs().dram_read; }
 
 // Decode attention over Llama-2-7B's heads (32 x 128) at 8192 cached positions, batch 1: a contiguous
 // cache holding copies of the sequence totalling more than kColdBytes, one query, and calls that rotate
@@ -339,6 +348,78 @@ void bench_moe(int rounds) {
     fmt::print("  batch {:>2}: distinct experts {:.1f} (median of {} steps) against {:.1f} expected; expert GEMMs read "
                "{:.1f} GB/s of weights, {:.2f} of the DRAM read ({:.1f} GB/s)\n",
                B, median(touched), touched.size(), expected, median(rate) / 1e9, median(rate) / dram, dram / 1e9);
+  }
+}
+
+// MLA absorbed decode: one layer of DeepSeek-V2-Lite's attention (16 heads; latent 512 + rope 64; nope, v 128), fp32,
+// batches of 1, 8 and 32 sequences at 4096 cached positions. The caches are not prefilled (the time does not depend
+// on the values) and rotate over sets of sequences whose latent rows total more than kColdBytes, so each step reads
+// its cache from DRAM. Per batch: the attention's latent read (B x 4096 x 576 x 4 bytes, read once) per second
+// against the DRAM read, its FLOP rate (per position and head 2 (r + dr) for the score and 2 r for the value), and
+// q_absorb / o_absorb's weight bytes per second (W_UK and W_UV: 2 x 16 x 128 x 512 x 4 bytes).
+void bench_mla(int rounds) {
+  fmt::print("\nMLA absorbed decode, one DeepSeek-V2-Lite attention layer (16 heads, latent 512 + 64), fp32, 4096 "
+             "cached positions\n");
+  std::string text;
+  for (const auto& f : opmodel::embedded_files())
+    if (f.name == "deepseek-v2-lite") text = std::string(f.text);
+  nlohmann::json j = nlohmann::json::parse(text);
+  j["num_hidden_layers"] = 1;  // layer 0 is dense (first_k_dense_replace): the attention is what is timed
+  j["vocab_size"] = 1024;
+  const engine::Config c = engine::parse_config(j.dump(), "deepseek-v2-lite, 1 layer");
+  const engine::Weights w = engine::random_weights(c, 6, {});
+  engine::Model model(w, engine::AttentionKind::tiled);
+  const engine::MlaConfig& a = *c.mla;
+  const double h = double(c.n_heads), r = double(a.kv_lora_rank), lat = double(c.cache_k_dim());
+  const std::int64_t context = 4096;
+  const HostRoofs roofs = host_roofs();
+  const double dram = roofs.dram_read;
+  fmt::print("  host roofs now: DRAM read {:.1f} GB/s, fp32 peak {:.1f} GFLOP/s; the absorbed attention's intensity is "
+             "{:.1f} FLOP/B (ridge {:.1f})\n",
+             dram / 1e9, roofs.fp32_peak / 1e9, h * (2 * lat + 2 * r) / (lat * 4), roofs.fp32_peak / dram);
+  for (std::int64_t B : {1, 8, 32}) {
+    const double latent_bytes = double(B * context) * lat * 4;
+    const std::int64_t sets = std::max<std::int64_t>(2, std::int64_t(double(kColdBytes) / latent_bytes) + 1);
+    engine::KvCache cache(c.n_layers, engine::KvRowDims{c.cache_k_dim(), c.cache_v_dim()}, 64,
+                          sets * B * (context / 64 + 1));
+    std::vector<std::int64_t> ids;
+    for (std::int64_t i = 0; i < sets * B; ++i) {
+      ids.push_back(cache.add_sequence());
+      cache.reserve(ids.back(), context + 1);
+    }
+    std::vector<std::int32_t> tokens(std::size_t(B), 11);
+    std::vector<float> logits(std::size_t(B * c.vocab_size));
+    std::vector<double> attention_rate, flop_rate, absorb_rate, roof_fraction;
+    for (int round = 0; round < rounds; ++round) {
+      engine::Probe probe;
+      for (std::int64_t step = 0; step < 4 * sets; ++step) {  // every set visited four times
+        std::vector<engine::SequenceStep> seqs;
+        for (std::int64_t b = 0; b < B; ++b) {
+          const std::int64_t id = ids[std::size_t((step % sets) * B + b)];
+          cache.set_length(id, context);
+          seqs.push_back({id, {&tokens[std::size_t(b)], 1}});
+        }
+        model.forward(cache, seqs, logits.data(), engine::Phase::decode, step < sets ? nullptr : &probe);  // warm-up
+      }
+      std::vector<double> att, absorb;
+      double q_ns = 0;
+      for (const auto& rec : probe.records) {
+        if (rec.op == engine::op::attention) att.push_back(double(rec.ns) * 1e-9);
+        if (rec.op == engine::op::q_absorb) q_ns = double(rec.ns);
+        if (rec.op == engine::op::o_absorb) absorb.push_back((q_ns + double(rec.ns)) * 1e-9);
+      }
+      const double t = median(att), keys = double(B * (context + 1));
+      attention_rate.push_back(latent_bytes / t);
+      flop_rate.push_back(keys * h * (2 * lat + 2 * r) / t);
+      // The roof: min(peak, intensity x bandwidth), i.e. the bound time max(FLOPs / peak, bytes / DRAM read).
+      roof_fraction.push_back(std::max(keys * h * (2 * lat + 2 * r) / roofs.fp32_peak, latent_bytes / dram) / t);
+      absorb_rate.push_back(2 * h * double(a.qk_nope_head_dim) * r * 4 / median(absorb));
+    }
+    fmt::print("  batch {:>2}: attention reads the latent at {:.1f} GB/s ({:.2f} of the DRAM read) at {:.1f} GFLOP/s "
+               "({:.2f} of the fp32 peak): {:.2f} of its roof; q_absorb + o_absorb read W_UK and W_UV at {:.1f} GB/s "
+               "({} cache sets rotated)\n",
+               B, median(attention_rate) / 1e9, median(attention_rate) / dram, median(flop_rate) / 1e9,
+               median(flop_rate) / roofs.fp32_peak, median(roof_fraction), median(absorb_rate) / 1e9, sets);
   }
 }
 
@@ -503,6 +584,7 @@ int main(int argc, char** argv) {
   if (wanted("pages")) bench_pages(rounds);
   if (wanted("core")) bench_core(rounds);
   if (wanted("moe")) bench_moe(rounds);
+  if (wanted("mla")) bench_mla(rounds);
   fmt::print("\n{} target(s) missed\n", failures);
   return failures ? 1 : 0;
 }

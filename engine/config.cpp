@@ -156,6 +156,21 @@ double Config::attention_scale() const {
   return scale;
 }
 
+std::vector<std::int64_t> Config::linear_input_widths() const {
+  std::vector<std::int64_t> k = {dim, attn_out_dim()};  // q/k/v (or q_a, kv_a), gate/up, experts' gate/up; o_proj
+  bool dense = !moe;
+  for (std::int64_t l = 0; l < n_layers; ++l) dense = dense || !sparse(l);
+  if (dense) k.push_back(hidden_dim);  // down_proj
+  if (moe) k.push_back(moe->hidden);   // experts' down
+  if (moe && moe->shared_hidden > 0) k.push_back(moe->shared_hidden);
+  if (mla) {  // q_b_proj, kv_b_proj and o_absorb, q_absorb
+    if (mla->q_lora_rank > 0) k.push_back(mla->q_lora_rank);
+    k.push_back(mla->kv_lora_rank);
+    k.push_back(mla->qk_nope_head_dim);
+  }
+  return k;
+}
+
 Config parse_config(const std::string& json_text, const std::string& origin) {
   json j;
   try {

@@ -87,6 +87,8 @@ struct Config {
   // The softmax scale: head_dim^-1/2, times yarn's mscale(factor, mscale_all_dim)^2 when mscale_all_dim is given
   // (DeepseekV3Attention).
   double attention_scale() const;
+  // The input width k of every quantized linear layer the model has (an int8 group must divide each).
+  std::vector<std::int64_t> linear_input_widths() const;
 };
 
 // Parses the text of a config.json; origin names it in errors. Throws EngineError.

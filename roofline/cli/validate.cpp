@@ -152,7 +152,7 @@ std::string engine_source(const EngineTiming& timing) {
 // The int8 pass of a sweep comes last, minutes in: a group size its layers cannot take is an error up front.
 void check_sweep_group_size(const ConfigText& text, std::int64_t g) {
   const engine::Config config = engine::parse_config(text.text, text.origin);
-  for (const std::int64_t width : {config.dim, config.q_dim(), config.hidden_dim})  // q/k/v/gate/up, o, down
+  for (const std::int64_t width : config.linear_input_widths())
     if (g > 0 && !engine::group_fits(g, width))
       throw UsageError("group-size", fmt::format("{} does not fit the int8 pass: it must divide every linear layer's "
                                                  "input width ({} here) and be a multiple of 16; 0 = per channel",
