@@ -1,5 +1,6 @@
 #include "engine/config.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <sstream>
@@ -144,10 +145,38 @@ void read_deepseek(const Reader& r, Config& c) {
   c.moe = m;
 }
 
+// Gemma 2 (Gemma2Config): layer i slides over sliding_window when layer_types says "sliding_attention", or by
+// default when i is even; attn_logit_softcapping (50) and final_logit_softcapping (30) as given (null: none).
+void read_gemma2(const Reader& r, Config& c) {
+  const json& j = r.j;
+  c.embed_scale = c.norm_plus_one = c.post_norms = c.gelu_tanh = true;
+  c.tie_word_embeddings = r.flag("tie_word_embeddings", true);
+  c.qkv_bias = c.o_bias = r.flag("attention_bias", false);
+  if (r.find(j, "query_pre_attn_scalar")) c.query_pre_attn_scalar = r.positive(j, "query_pre_attn_scalar", 1);
+  c.attn_softcap = r.positive(j, "attn_logit_softcapping", 0);
+  c.final_softcap = r.positive(j, "final_logit_softcapping", 0);
+  c.sliding_window = r.optional_dim(j, "sliding_window");
+  c.local.assign(std::size_t(c.n_layers), false);
+  if (const json* types = r.find(j, "layer_types")) {
+    if (!types->is_array() || std::int64_t(types->size()) != c.n_layers)
+      r.fail("layer_types", fmt::format("must list one type per layer ({}), got {}", c.n_layers, types->dump()));
+    for (std::int64_t i = 0; i < c.n_layers; ++i) {
+      const json& t = (*types)[std::size_t(i)];
+      if (!t.is_string() || (t != "sliding_attention" && t != "full_attention"))
+        r.fail("layer_types", fmt::format("{} is not sliding_attention or full_attention", t.dump()));
+      c.local[std::size_t(i)] = t == "sliding_attention";
+    }
+  } else {
+    for (std::int64_t i = 0; i < c.n_layers; ++i) c.local[std::size_t(i)] = i % 2 == 0;
+  }
+  if (!c.sliding_window && std::find(c.local.begin(), c.local.end(), true) != c.local.end())
+    r.fail("sliding_window", "is required: the model has sliding layers");
+}
+
 }  // namespace
 
 double Config::attention_scale() const {
-  double scale = 1.0 / std::sqrt(double(head_dim));
+  double scale = 1.0 / std::sqrt(query_pre_attn_scalar ? *query_pre_attn_scalar : double(head_dim));
   if (rope_scaling && rope_scaling->type == RopeScaling::Type::yarn && rope_scaling->mscale_all_dim > 0 &&
       rope_scaling->factor > 1) {
     const double m = 0.1 * rope_scaling->mscale_all_dim * std::log(rope_scaling->factor) + 1.0;  // yarn_get_mscale
@@ -186,10 +215,11 @@ Config parse_config(const std::string& json_text, const std::string& origin) {
   const bool llama = c.model_type == "llama", mistral = c.model_type == "mistral", qwen2 = c.model_type == "qwen2",
              qwen3 = c.model_type == "qwen3", mixtral = c.model_type == "mixtral",
              qwen3_moe = c.model_type == "qwen3_moe", qwen2_moe = c.model_type == "qwen2_moe",
-             deepseek = c.model_type == "deepseek_v2" || c.model_type == "deepseek_v3";
-  if (!(llama || mistral || qwen2 || qwen3 || mixtral || qwen2_moe || qwen3_moe || deepseek))
+             deepseek = c.model_type == "deepseek_v2" || c.model_type == "deepseek_v3",
+             gemma2 = c.model_type == "gemma2";
+  if (!(llama || mistral || qwen2 || qwen3 || mixtral || qwen2_moe || qwen3_moe || deepseek || gemma2))
     r.fail("model_type", fmt::format("'{}' is not supported by the engine (supported: llama, mistral, qwen2, qwen3, "
-                                     "mixtral, qwen2_moe, qwen3_moe, deepseek_v2, deepseek_v3)",
+                                     "mixtral, qwen2_moe, qwen3_moe, deepseek_v2, deepseek_v3, gemma2)",
                                      c.model_type));
 
   c.dim = r.required_dim("hidden_size");
@@ -213,8 +243,13 @@ Config parse_config(const std::string& json_text, const std::string& origin) {
   }
   if (!deepseek && c.head_dim % 2 != 0)
     r.fail("head_dim", fmt::format("must be even for rotary embeddings, got {}", c.head_dim));
-  if (std::string act = r.text(j, "hidden_act"); !act.empty() && act != "silu")
+  if (gemma2) {  // Gemma2Config's hidden_activation (hidden_act in older files): GeGLU's tanh approximation
+    for (const char* key : {"hidden_activation", "hidden_act"})
+      if (std::string act = r.text(j, key); !act.empty() && act != "gelu_pytorch_tanh")
+        r.fail(key, fmt::format("'{}' is not supported (Gemma 2's GeGLU needs \"gelu_pytorch_tanh\")", act));
+  } else if (std::string act = r.text(j, "hidden_act"); !act.empty() && act != "silu") {
     r.fail("hidden_act", fmt::format("'{}' is not supported (the SwiGLU MLP needs \"silu\")", act));
+  }
 
   c.max_seq_len = r.optional_dim(j, "max_position_embeddings").value_or(0);
   c.rms_norm_eps = r.positive(j, "rms_norm_eps", 1e-6);
@@ -237,6 +272,7 @@ Config parse_config(const std::string& json_text, const std::string& origin) {
   if (qwen2_moe || qwen3_moe) c.moe = read_moe(r, c, "num_experts", r.required_dim("moe_intermediate_size"));
   if (qwen2_moe) c.moe->shared_hidden = r.optional_dim(j, "shared_expert_intermediate_size").value_or(0);
   if (deepseek) read_deepseek(r, c);
+  if (gemma2) read_gemma2(r, c);
   return c;
 }
 

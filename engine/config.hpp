@@ -1,6 +1,6 @@
 // Config: the engine's own reading of a Hugging Face config.json (LlamaForCausalLM, MistralForCausalLM,
 // Qwen2ForCausalLM, Qwen3ForCausalLM, MixtralForCausalLM, Qwen2MoeForCausalLM, Qwen3MoeForCausalLM,
-// DeepseekV2ForCausalLM, DeepseekV3ForCausalLM). engine/ knows nothing of opmodel;
+// DeepseekV2ForCausalLM, DeepseekV3ForCausalLM, Gemma2ForCausalLM). engine/ knows nothing of opmodel;
 // both read the same file.
 #pragma once
 
@@ -52,7 +52,7 @@ struct MoeConfig {
 };
 
 struct Config {
-  std::string model_type;            // llama, mistral, qwen2, qwen3, mixtral, qwen2_moe, qwen3_moe, deepseek_v2/v3
+  std::string model_type;            // llama, mistral, qwen2, qwen3, mixtral, qwen2_moe, qwen3_moe, deepseek_v2/v3, gemma2
   std::int64_t dim = 0;              // hidden_size
   std::int64_t hidden_dim = 0;       // intermediate_size (SwiGLU width; Mixtral: each expert's)
   std::int64_t n_layers = 0;         // num_hidden_layers
@@ -70,6 +70,15 @@ struct Config {
   bool o_bias = false;    // Llama attention_bias
   bool mlp_bias = false;  // Llama mlp_bias
   bool qk_norm = false;   // Qwen3: RMSNorm over each head of q and k before RoPE
+  // Gemma 2 (Gemma2ForCausalLM): the embedding times sqrt(hidden_size); RMSNorms scale by (1 + w) (the engine stores
+  // 1 + w, so its norm kernel is the same); a norm after attention and after the MLP, each before its residual add;
+  // GeGLU with gelu_pytorch_tanh; the scores scaled by query_pre_attn_scalar^-1/2 and soft-capped; sliding layers
+  // (local[l]) beside global ones; the logits soft-capped.
+  bool embed_scale = false, norm_plus_one = false, post_norms = false, gelu_tanh = false;
+  std::optional<double> query_pre_attn_scalar;
+  double attn_softcap = 0, final_softcap = 0;  // 0: none
+  std::vector<bool> local;  // per layer: sliding (sliding_window); empty: every layer as sliding_window says
+  bool sliding(std::int64_t layer) const { return local.empty() ? bool(sliding_window) : bool(local[std::size_t(layer)]); }
   std::optional<MoeConfig> moe;
   std::optional<MlaConfig> mla;
 

@@ -39,6 +39,11 @@ void rmsnorm_strided(RowsOut y, const float* x, std::int64_t x_stride, const flo
 void add(float* y, const float* a, const float* b, std::int64_t n);
 // y = silu(gate) * up = gate / (1 + exp(-gate)) * up, n elements (y may alias gate)
 void silu_mul(float* y, const float* gate, const float* up, std::int64_t n);
+// y = gelu_tanh(gate) * up (Gemma's GeGLU, gelu_pytorch_tanh): gelu_tanh(g) = g/2 (1 + tanh(u)) = g / (1 + e^(-2u)),
+// u = sqrt(2/pi) (g + 0.044715 g^3); n elements (y may alias gate)
+void gelu_tanh_mul(float* y, const float* gate, const float* up, std::int64_t n);
+// x = cap tanh(x / cap), n elements (Gemma 2's final logit soft-cap)
+void softcap(float* x, std::int64_t n, float cap);
 // x[t, :] = table[tokens[t], :] for t < count
 void embed(float* x, const float* table, const std::int32_t* tokens, std::int64_t count, std::int64_t d);
 

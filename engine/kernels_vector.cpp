@@ -92,6 +92,26 @@ void silu_mul(float* y, const float* gate, const float* up, std::int64_t n) {
   for (std::int64_t i = vec; i < n; ++i) y[i] = gate[i] / (1.0f + std::exp(-gate[i])) * up[i];
 }
 
+void gelu_tanh_mul(float* y, const float* gate, const float* up, std::int64_t n) {
+  constexpr float k = 0.7978845608028654f, c = 0.044715f;  // sqrt(2 / pi)
+  const std::int64_t vec = n / 16 * 16;
+#pragma omp parallel for schedule(static) if (n >= kParallelElements)
+  for (std::int64_t i = 0; i < vec; i += 16) {
+    const v16f g = simd::load(gate + i);
+    const v16f u = k * (g + c * g * g * g);
+    simd::store(y + i, g / (1.0f + simd::exp(-2.0f * u)) * simd::load(up + i));
+  }
+  for (std::int64_t i = vec; i < n; ++i) {
+    const float g = gate[i], u = k * (g + c * g * g * g);
+    y[i] = g / (1.0f + std::exp(-2.0f * u)) * up[i];
+  }
+}
+
+void softcap(float* x, std::int64_t n, float cap) {
+#pragma omp parallel for schedule(static) if (n >= kParallelElements)
+  for (std::int64_t i = 0; i < n; ++i) x[i] = cap * std::tanh(x[i] / cap);
+}
+
 void embed(float* x, const float* table, const std::int32_t* tokens, std::int64_t count, std::int64_t d) {
   for (std::int64_t t = 0; t < count; ++t)
     std::memcpy(x + t * d, table + std::int64_t(tokens[t]) * d, std::size_t(d) * sizeof(float));

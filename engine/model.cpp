@@ -184,17 +184,21 @@ void Model::moe_mlp(const LayerWeights& lw, const float* xb, float* out, std::in
 }
 
 void Model::attend(const AttentionShape& shape, KernelRecord at, Probe* probe) {
+  // A model that mixes sliding and global layers (Gemma 2) times its sliding layers under opmodel's local_* names; a
+  // model whose every layer slides (Mistral) keeps the plain names, as opmodel does.
+  const std::vector<bool>& kinds = w_.config.local;
+  const bool local = shape.window && std::find(kinds.begin(), kinds.end(), false) != kinds.end();
   if (attention_ == AttentionKind::tiled) {
-    at.op = op::attention;
+    at.op = local ? op::local_attention : op::attention;
     timed(probe, at, [&] { attention(seqs_, shape); });
     return;
   }
   float* scores = sized(scores_, score_elements(seqs_, shape));
-  at.op = op::qk_matmul;
+  at.op = local ? op::local_qk_matmul : op::qk_matmul;
   timed(probe, at, [&] { qk_scores(scores, seqs_, shape); });
-  at.op = op::softmax;
+  at.op = local ? op::local_softmax : op::softmax;
   timed(probe, at, [&] { softmax_scores(scores, seqs_, shape); });
-  at.op = op::sv_matmul;
+  at.op = local ? op::local_sv_matmul : op::sv_matmul;
   timed(probe, at, [&] { sv_product(seqs_, scores, shape); });
 }
 
@@ -245,11 +249,18 @@ void Model::forward(KvCache& cache, std::span<const SequenceStep> step, float* l
     return KernelRecord{op, layer, phase, B, max_q, max_start, rows, 0, 0};
   };
   const RopeTable rope_table{c.rope_dim() / 2, cos_.data(), sin_.data()};
-  const AttentionShape shape{c.n_heads, c.n_kv_heads, c.head_dim, kvd, c.sliding_window, float(c.attention_scale())};
+  AttentionShape shape{c.n_heads, c.n_kv_heads, c.head_dim, kvd, c.sliding_window, float(c.attention_scale())};
+  shape.softcap = float(c.attn_softcap);
   const float eps = float(c.rms_norm_eps);
   auto out = [](float* base, std::int64_t stride) { return RowsOut{base, stride, nullptr}; };
 
-  timed(probe, rec(op::embed, -1, T), [&] { embed(x, w_.embed.data(), tokens.data(), T, d); });
+  timed(probe, rec(op::embed, -1, T), [&] {
+    embed(x, w_.embed.data(), tokens.data(), T, d);
+    if (c.embed_scale) {  // Gemma: times sqrt(hidden_size), the normalizer rounded to the hidden dtype first
+      const float normalizer = float(std::sqrt(double(d)));
+      for (std::int64_t i = 0; i < T * d; ++i) x[i] *= normalizer;
+    }
+  });
   for (std::int64_t l = 0; l < c.n_layers; ++l) {
     const LayerWeights& lw = w_.layers[std::size_t(l)];
     // Where this layer's new K and V rows go in the cache.
@@ -281,9 +292,12 @@ void Model::forward(KvCache& cache, std::span<const SequenceStep> step, float* l
       seqs_[std::size_t(i)] = AttentionSeq{q + t * qd, att + t * qd, n, start, runs_[std::size_t(i)]};
       t += n;
     }
+    shape.window = c.sliding(l) ? c.sliding_window : std::nullopt;
     attend(shape, rec(op::attention, l, T), probe);
     timed(probe, rec(op::o_proj, l, T), [&] { linear(out(xb2, d), att, T, lw.wo); });
     }
+    if (c.post_norms)
+      timed(probe, rec(op::post_attn_norm, l, T), [&] { rmsnorm(xb2, xb2, lw.post_attn_norm.data(), T, d, eps); });
     timed(probe, rec(op::attn_add, l, T), [&] { add(x, x, xb2, T * d); });
     timed(probe, rec(op::mlp_norm, l, T), [&] { rmsnorm(xb, x, lw.mlp_norm.data(), T, d, eps); });
     if (c.sparse(l)) {
@@ -291,9 +305,14 @@ void Model::forward(KvCache& cache, std::span<const SequenceStep> step, float* l
     } else {
       timed(probe, rec(op::gate_proj, l, T), [&] { linear(out(hb, f), xb, T, lw.w_gate); });
       timed(probe, rec(op::up_proj, l, T), [&] { linear(out(hb2, f), xb, T, lw.w_up); });
-      timed(probe, rec(op::act_mul, l, T), [&] { silu_mul(hb, hb, hb2, T * f); });
+      timed(probe, rec(op::act_mul, l, T), [&] {
+        if (c.gelu_tanh) gelu_tanh_mul(hb, hb, hb2, T * f);
+        else silu_mul(hb, hb, hb2, T * f);
+      });
       timed(probe, rec(op::down_proj, l, T), [&] { linear(out(xb2, d), hb, T, lw.w_down); });
     }
+    if (c.post_norms)
+      timed(probe, rec(op::post_mlp_norm, l, T), [&] { rmsnorm(xb2, xb2, lw.post_mlp_norm.data(), T, d, eps); });
     timed(probe, rec(op::mlp_add, l, T), [&] { add(x, x, xb2, T * d); });
   }
   timed(probe, rec(op::final_norm, -1, T), [&] { rmsnorm(xb, x, w_.final_norm.data(), T, d, eps); });
@@ -302,7 +321,10 @@ void Model::forward(KvCache& cache, std::span<const SequenceStep> step, float* l
     t += std::int64_t(step[std::size_t(i)].tokens.size());
     std::copy_n(xb + (t - 1) * d, d, last + i * d);
   }
-  timed(probe, rec(op::lm_head, -1, B), [&] { linear(out(logits, c.vocab_size), last, B, w_.lm_head); });
+  timed(probe, rec(op::lm_head, -1, B), [&] {
+    linear(out(logits, c.vocab_size), last, B, w_.lm_head);
+    if (c.final_softcap > 0) softcap(logits, B * c.vocab_size, float(c.final_softcap));
+  });
   for (const SequenceStep& s : step) cache.set_length(s.seq, cache.length(s.seq) + std::int64_t(s.tokens.size()));
 }
 

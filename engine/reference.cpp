@@ -34,6 +34,13 @@ void silu_mul(float* y, const float* gate, const float* up, std::int64_t n) {
   }
 }
 
+void gelu_tanh_mul(float* y, const float* gate, const float* up, std::int64_t n) {
+  for (std::int64_t i = 0; i < n; ++i) {
+    const double g = gate[i], u = std::sqrt(2.0 / 3.14159265358979323846) * (g + 0.044715 * g * g * g);
+    y[i] = float(0.5 * g * (1.0 + std::tanh(u)) * double(up[i]));
+  }
+}
+
 void softmax(float* x, std::int64_t rows, std::int64_t n) {
   for (std::int64_t r = 0; r < rows; ++r) {
     float* row = x + r * n;

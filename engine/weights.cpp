@@ -68,7 +68,8 @@ MoeNames moe_names(const Config& c) {
 std::size_t Weights::bytes() const {
   std::size_t n = (embed.size() + final_norm.size()) * 4 + lm_head.weight_bytes();
   for (const auto& l : layers) {
-    n += (l.attn_norm.size() + l.mlp_norm.size() + l.q_norm.size() + l.k_norm.size()) * 4 + l.wq.weight_bytes() +
+    n += (l.attn_norm.size() + l.mlp_norm.size() + l.q_norm.size() + l.k_norm.size() + l.post_attn_norm.size() +
+          l.post_mlp_norm.size()) * 4 + l.wq.weight_bytes() +
          l.wk.weight_bytes() + l.wv.weight_bytes() + l.wo.weight_bytes() + l.w_gate.weight_bytes() +
          l.w_up.weight_bytes() + l.w_down.weight_bytes() + l.router.weight_bytes() + l.s_gate.weight_bytes() +
          l.s_up.weight_bytes() + l.s_down.weight_bytes() + l.s_router.weight_bytes() + l.router_bias.size() * 4 +
@@ -95,7 +96,8 @@ double weight_bytes(const Config& c, const WeightOptions& o) {
     const double kv_b = matrix(h * double(a.qk_nope_head_dim + a.v_head_dim), r);
     attention = q + matrix(r + double(a.qk_rope_head_dim), d) + 4 * r + 2 * kv_b + matrix(d, double(c.attn_out_dim()));
   }
-  attention += 2 * 4 * d + (c.qk_norm ? 2 * 4 * double(c.head_dim) : 0);  // the layer's norms (and q/k norms)
+  // the layer's norms (and q/k norms, post-norms)
+  attention += (c.post_norms ? 4 : 2) * 4 * d + (c.qk_norm ? 2 * 4 * double(c.head_dim) : 0);
   double layers = 0;
   for (std::int64_t i = 0; i < c.n_layers; ++i) {
     layers += attention;
@@ -108,7 +110,7 @@ double weight_bytes(const Config& c, const WeightOptions& o) {
       layers += 3 * matrix(f, d);
   }
   const double vocab = double(c.vocab_size) * d;
-  const double head = c.tie_word_embeddings ? 0 : vocab * head_per;
+  const double head = vocab * head_per;  // tied too: lm_head keeps its own copy of the embedding, in its format
   return layers + 4 * vocab + head + 4 * d;  // + the final norm
 }
 
@@ -122,11 +124,24 @@ Weights load_weights(const Config& c, const std::string& checkpoint, const Weigh
   auto bias = [&](const std::string& name, std::int64_t n, bool present) {
     return present ? ck.read_f32(name, {n}) : Buffer<float>();
   };
+  // A norm's weight as the engine applies it: 1 + w for Gemma's (1 + w) RMSNorm, as float32 computes it.
+  auto norm = [&](const std::string& name, std::int64_t n) {
+    Buffer<float> b = ck.read_f32(name, {n});
+    if (c.norm_plus_one)
+      for (std::size_t i = 0; i < b.size(); ++i) b[i] = 1.0f + b[i];
+    return b;
+  };
   for (std::int64_t i = 0; i < c.n_layers; ++i) {
     const std::string p = fmt::format("model.layers.{}.", i);
     LayerWeights l;
-    l.attn_norm = ck.read_f32(p + "input_layernorm.weight", {d});
-    l.mlp_norm = ck.read_f32(p + "post_attention_layernorm.weight", {d});
+    l.attn_norm = norm(p + "input_layernorm.weight", d);
+    if (c.post_norms) {  // Gemma 2: post_attention_layernorm follows attention; pre_feedforward_layernorm feeds the MLP
+      l.post_attn_norm = norm(p + "post_attention_layernorm.weight", d);
+      l.mlp_norm = norm(p + "pre_feedforward_layernorm.weight", d);
+      l.post_mlp_norm = norm(p + "post_feedforward_layernorm.weight", d);
+    } else {
+      l.mlp_norm = norm(p + "post_attention_layernorm.weight", d);
+    }
     if (c.mla) {
       const MlaConfig& a = *c.mla;
       const std::int64_t rq = a.q_lora_rank, r = a.kv_lora_rank, kvr = r + a.qk_rope_head_dim;
@@ -188,7 +203,7 @@ Weights load_weights(const Config& c, const std::string& checkpoint, const Weigh
     l.w_down = make(p + "down_proj", ck.read_f32(p + "mlp.down_proj.weight", {d, f}), d, f, o.format, o, &bd);
     w.layers.push_back(std::move(l));
   }
-  w.final_norm = ck.read_f32("model.norm.weight", {d});
+  w.final_norm = norm("model.norm.weight", d);
   // Tied models may still carry lm_head.weight (a copy); use it when present, else the embedding.
   if (!c.tie_word_embeddings || ck.has("lm_head.weight"))
     w.lm_head = make("lm_head", ck.read_f32("lm_head.weight", {V, d}), V, d, head_format(o), o, nullptr);
@@ -215,6 +230,10 @@ Weights random_weights(const Config& c, std::uint64_t seed, const WeightOptions&
     LayerWeights l;
     l.attn_norm = uniform(d, next(), 1, 0.1f);
     l.mlp_norm = uniform(d, next(), 1, 0.1f);
+    if (c.post_norms) {
+      l.post_attn_norm = uniform(d, next(), 1, 0.1f);
+      l.post_mlp_norm = uniform(d, next(), 1, 0.1f);
+    }
     if (c.mla) {
       const MlaConfig& a = *c.mla;
       const std::int64_t rq = a.q_lora_rank, r = a.kv_lora_rank, kvb = c.n_heads * (a.qk_nope_head_dim + a.v_head_dim);
@@ -291,15 +310,29 @@ void save_checkpoint(const Weights& w, const std::string& config_json_text, cons
     add(name + ".weight", {l.n, l.k}, store.back().data());
     if (!l.bias.empty()) add(name + ".bias", {l.n}, l.bias.data());
   };
+  // A norm as the checkpoint holds it: w, where the engine applies 1 + w (Gemma).
+  auto add_norm = [&](const std::string& name, const Buffer<float>& g) {
+    if (!c.norm_plus_one) return add(name, {std::int64_t(g.size())}, g.data());
+    Buffer<float> b(g.size());
+    for (std::size_t i = 0; i < g.size(); ++i) b[i] = g[i] - 1.0f;
+    store.push_back(std::move(b));
+    add(name, {std::int64_t(g.size())}, store.back().data());
+  };
   std::size_t linears = 0;  // store must not reallocate: tensors point into it
-  for (const LayerWeights& l : w.layers) linears += 12 + 3 * l.e_gate.size();
+  for (const LayerWeights& l : w.layers) linears += 12 + 3 * l.e_gate.size() + 4;
   store.reserve(linears + 1);
   add("model.embed_tokens.weight", {c.vocab_size, c.dim}, w.embed.data());
   for (std::int64_t i = 0; i < c.n_layers; ++i) {
     const std::string p = fmt::format("model.layers.{}.", i);
     const LayerWeights& l = w.layers[std::size_t(i)];
-    add(p + "input_layernorm.weight", {c.dim}, l.attn_norm.data());
-    add(p + "post_attention_layernorm.weight", {c.dim}, l.mlp_norm.data());
+    add_norm(p + "input_layernorm.weight", l.attn_norm);
+    if (c.post_norms) {
+      add_norm(p + "post_attention_layernorm.weight", l.post_attn_norm);
+      add_norm(p + "pre_feedforward_layernorm.weight", l.mlp_norm);
+      add_norm(p + "post_feedforward_layernorm.weight", l.post_mlp_norm);
+    } else {
+      add_norm(p + "post_attention_layernorm.weight", l.mlp_norm);
+    }
     if (c.mla) {
       if (c.mla->q_lora_rank > 0) {
         add_linear(p + "self_attn.q_a_proj", l.wq_a);
@@ -343,7 +376,7 @@ void save_checkpoint(const Weights& w, const std::string& config_json_text, cons
     add_linear(p + "mlp.up_proj", l.w_up);
     add_linear(p + "mlp.down_proj", l.w_down);
   }
-  add("model.norm.weight", {c.dim}, w.final_norm.data());
+  add_norm("model.norm.weight", w.final_norm);
   if (!c.tie_word_embeddings) add_linear("lm_head", w.lm_head);
   write_safetensors((fs::path(dir) / "model.safetensors").string(), tensors);
   std::ofstream out(fs::path(dir) / "config.json");

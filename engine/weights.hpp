@@ -22,6 +22,9 @@ struct LayerWeights {
   Linear wq, wk, wv, wo;        // [q_dim, dim], [kv_dim, dim], [kv_dim, dim], [dim, q_dim]
   Buffer<float> q_norm, k_norm;  // [head_dim] each (Qwen3); empty otherwise
   Buffer<float> mlp_norm;       // [dim]
+  // Gemma 2: the norms after attention and after the MLP [dim] each; empty otherwise. Every norm weight of a
+  // norm_plus_one model is stored as 1 + w (Gemma's RMSNorm scales by 1 + w).
+  Buffer<float> post_attn_norm, post_mlp_norm;
   Linear w_gate, w_up, w_down;  // [hidden, dim], [hidden, dim], [dim, hidden]; empty in a MoE layer
   // MoE layers: the router [experts, dim] (in the activation precision, as lm_head), and each expert's
   // [moe_hidden, dim], [moe_hidden, dim], [dim, moe_hidden].

@@ -104,6 +104,14 @@ deepseek_v3='{"model_type": "deepseek_v3", "hidden_size": 64, "num_hidden_layers
   "rms_norm_eps": 1e-6, "rope_theta": 10000.0, "max_position_embeddings": 512, "rope_scaling": {"rope_type": "yarn",
   "factor": 8.0, "original_max_position_embeddings": 64, "beta_fast": 32, "beta_slow": 1, "mscale": 1.0,
   "mscale_all_dim": 0.8}, "hidden_act": "silu"}'
+# Gemma 2: sliding layers 0 and 2 (window 6) beside global ones, query_pre_attn_scalar, both soft-caps (a score
+# cap of 5 that binds: scores of random weights reach well past it), GQA, head_dim 32. Untied: with Gemma's sqrt(d)
+# embedding scale, tied random embeddings make every token its own successor, which would test little.
+gemma2='{"model_type": "gemma2", "hidden_size": 64, "num_hidden_layers": 3, "num_attention_heads": 4,
+  "num_key_value_heads": 2, "head_dim": 32, "intermediate_size": 128, "vocab_size": 256, "rms_norm_eps": 1e-6,
+  "rope_theta": 10000.0, "max_position_embeddings": 512, "sliding_window": 6, "query_pre_attn_scalar": 24,
+  "attn_logit_softcapping": 5.0, "final_logit_softcapping": 30.0, "hidden_activation": "gelu_pytorch_tanh",
+  "hidden_act": "gelu_pytorch_tanh", "tie_word_embeddings": false}'
 
 long_prompt="3 14 15 92 65 35 89 79 32 38 46 26 43 38 32 79 50 28 84 19"
 case_ llama-gqa-f32 "$llama" "--dtype F32" "1 2 3 4 5; 9 8" 24 ""
@@ -123,6 +131,8 @@ case_ qwen2-moe-shared-expert "$qwen2_moe" "--dtype BF16 --seed 10" "$long_promp
 case_ deepseek-v2-mla-yarn "$deepseek_v2" "--dtype F32 --seed 12" "$long_prompt; 5 4 3" 24 ""
 case_ deepseek-v2-mla-naive-decode "$deepseek_v2" "--dtype F32 --seed 12" "$long_prompt; 5 4 3" 24 "--mla naive --attn naive"
 case_ deepseek-v3-mla-absorbed-prefill "$deepseek_v3" "--dtype BF16 --seed 13" "$long_prompt; 2 7" 24 "--mla absorbed"
+case_ gemma2-alternating-softcap "$gemma2" "--dtype F32 --seed 14" "$long_prompt; 6 6 1" 24 ""
+case_ gemma2-naive-bf16 "$gemma2" "--dtype BF16 --seed 15" "$long_prompt; 9" 24 "--attn naive --kv contiguous"
 case_ deepseek-v3-mla-paged "$deepseek_v3" "--dtype BF16 --seed 13" "$long_prompt; 2 7" 24 "--block-size 4 --attn naive"
 
 # The other direction: the engine's own --save-weights checkpoint, read by the reference.
@@ -154,6 +164,15 @@ echo "$deepseek_v3" > "$dir/config.json"
 "$python" "$reference" generate --checkpoint "$dir/checkpoint" --prompt-ids "1 2 3; 4" --gen 16 > "$dir/reference.json"
 compare "engine-saved-random-deepseek-v3" "$dir/reference.json" "$dir/engine.json"
 
+# The engine's own Gemma 2 checkpoint (its four norms a layer written back as w where the engine applies 1 + w).
+dir=$work/engine-saved-gemma2
+rm -rf "$dir" && mkdir -p "$dir"
+echo "$gemma2" > "$dir/config.json"
+"$roofline" run --model "$dir/config.json" --seed 13 --prompt-ids "1 2 3; 4" --gen 16 --format json \
+  --save-weights "$dir/checkpoint" -o "$dir/engine.json"
+"$python" "$reference" generate --checkpoint "$dir/checkpoint" --prompt-ids "1 2 3; 4" --gen 16 > "$dir/reference.json"
+compare "engine-saved-random-gemma2" "$dir/reference.json" "$dir/engine.json"
+
 # control NAME CASE PYTHON_EDIT PROMPTS WHAT: the engine on case CASE's checkpoint under its config edited by
 # PYTHON_EDIT (a statement on j) must part from that case's reference; WHAT says how it was changed.
 control() {
@@ -181,6 +200,10 @@ control control-rope-halves deepseek-v3-mla-paged 'j["rope_interleave"] = False'
   "with rotate-half RoPE"
 control control-greedy-routing deepseek-v3-mla-paged 'j["topk_method"] = "greedy"' "$long_prompt; 2 7" \
   "choosing experts greedily (no groups, no bias)"
+control control-gemma-no-window gemma2-alternating-softcap 'del j["sliding_window"]; j["layer_types"] = ["full_attention"] * 3' \
+  "$long_prompt; 6 6 1" "with every Gemma 2 layer global"
+control control-gemma-no-softcap gemma2-alternating-softcap 'del j["attn_logit_softcapping"]' "$long_prompt; 6 6 1" \
+  "without the score soft-cap"
 control control-no-yarn deepseek-v2-mla-yarn 'del j["rope_scaling"]' "$long_prompt; 5 4 3" "without yarn"
 
 if [ "$failures" -ne 0 ]; then

@@ -27,6 +27,11 @@ from_pretrained runs it by default (weights upcast to float32):
     (noaux_tc), group-limited choice (n_group, topk_group; a group rated by its max, or by its two best for
     noaux_tc), weights renormalized (norm_topk_prob) and scaled (routed_scaling_factor; V2 scales only when it
     does not renormalize), shared experts added ungated; dense layers below first_k_dense_replace;
+  - Gemma 2 (modeling_gemma2.py): the embedding times sqrt(hidden_size) (the normalizer in the hidden dtype),
+    Gemma2RMSNorm x * rsqrt(mean(x^2) + eps) * (1 + w) in float32, post_attention_layernorm after attention and
+    pre_feedforward_layernorm / post_feedforward_layernorm around the MLP, GeGLU with gelu(approximate="tanh"),
+    scores times query_pre_attn_scalar^-0.5 then soft-capped (x / cap, tanh, * cap) before the mask, sliding
+    layers (layer_types, or the even layers) beside global ones, the logits soft-capped; embeddings tied;
   - greedy search with RepetitionPenaltyLogitsProcessor (divide positive logits of seen tokens by the penalty,
     multiply negative ones).
 It also writes random checkpoints the way save_pretrained lays them out (safetensors, names as transformers writes
@@ -122,6 +127,19 @@ class Config:
         self.mlp_bias = llama and j.get("mlp_bias", False)
         self.window = j.get("sliding_window") if self.model_type in ("mistral", "mixtral") else None
         self.qk_norm = qwen3
+        self.gemma2 = self.model_type == "gemma2"
+        self.local_layers = set()
+        self.attn_softcap = self.final_softcap = None
+        self.scaling = 1 / math.sqrt(self.head_dim)
+        if self.gemma2:
+            self.tied = j.get("tie_word_embeddings", True)
+            self.window = j.get("sliding_window")
+            types = j.get("layer_types") or ["sliding_attention" if (i + 1) % 2 else "full_attention"
+                                             for i in range(self.layers)]
+            self.local_layers = {i for i, t in enumerate(types) if t == "sliding_attention"}
+            self.attn_softcap = j.get("attn_logit_softcapping")
+            self.final_softcap = j.get("final_logit_softcapping")
+            self.scaling = j["query_pre_attn_scalar"] ** -0.5
         self.mla = self.model_type in ("deepseek_v2", "deepseek_v3")
         self.max_positions = j.get("max_position_embeddings")
         self.rope_dim = self.head_dim
@@ -197,6 +215,9 @@ def parameter_shapes(c):
         if c.qk_norm:
             shapes += [(p + "self_attn.q_norm.weight", (c.head_dim,)), (p + "self_attn.k_norm.weight", (c.head_dim,))]
         shapes += [(p + "post_attention_layernorm.weight", (c.dim,))]
+        if c.gemma2:
+            shapes += [(p + "pre_feedforward_layernorm.weight", (c.dim,)),
+                       (p + "post_feedforward_layernorm.weight", (c.dim,))]
         if i in c.sparse_layers:
             shapes += [(p + c.moe_prefix + "gate.weight", (c.experts, c.dim))]
             if c.mla and c.topk_method == "noaux_tc":
@@ -282,6 +303,16 @@ def rotate_half(x):
 def rms_norm(x, weight, eps):
     x = x.to(torch.float32)
     return weight * (x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps))
+
+
+def gemma_rms_norm(x, weight, eps):
+    """Gemma2RMSNorm: the normed x times (1 + w), in float32."""
+    x = x.float()
+    return (x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps)) * (1.0 + weight.float())
+
+
+def soft_cap(x, cap):
+    return torch.tanh(x / cap) * cap
 
 
 def linear(w, name, x):
@@ -389,22 +420,51 @@ def mla_attention(c, w, p, h, cos, sin, mask):
     return linear(w, a + "o_proj", attn.transpose(0, 1).reshape(n, c.heads * c.v_head))
 
 
+def gemma2_layer(c, w, p, x, cos, sin, mask):
+    """Gemma2DecoderLayer over x [n, dim]."""
+    n, groups = x.shape[0], c.heads // c.kv_heads
+    h = gemma_rms_norm(x, w[p + "input_layernorm.weight"], c.eps)
+    q = linear(w, p + "self_attn.q_proj", h).view(n, c.heads, c.head_dim).transpose(0, 1)
+    k = linear(w, p + "self_attn.k_proj", h).view(n, c.kv_heads, c.head_dim).transpose(0, 1)
+    v = linear(w, p + "self_attn.v_proj", h).view(n, c.kv_heads, c.head_dim).transpose(0, 1)
+    q, k = q * cos + rotate_half(q) * sin, k * cos + rotate_half(k) * sin
+    k, v = k.repeat_interleave(groups, dim=0), v.repeat_interleave(groups, dim=0)
+    scores = q @ k.transpose(1, 2) * c.scaling
+    if c.attn_softcap:
+        scores = soft_cap(scores, c.attn_softcap)
+    attn = torch.softmax(scores + mask, dim=-1, dtype=torch.float32) @ v
+    h = linear(w, p + "self_attn.o_proj", attn.transpose(0, 1).reshape(n, c.heads * c.head_dim))
+    x = x + gemma_rms_norm(h, w[p + "post_attention_layernorm.weight"], c.eps)
+    h = gemma_rms_norm(x, w[p + "pre_feedforward_layernorm.weight"], c.eps)
+    act = torch.nn.functional.gelu(linear(w, p + "mlp.gate_proj", h), approximate="tanh")
+    h = linear(w, p + "mlp.down_proj", act * linear(w, p + "mlp.up_proj", h))
+    return x + gemma_rms_norm(h, w[p + "post_feedforward_layernorm.weight"], c.eps)
+
+
 def forward(c, w, ids):
     """Logits [seq, vocab] of one sequence of token ids, every position recomputed (no cache)."""
     n = len(ids)
     x = w["model.embed_tokens.weight"][torch.tensor(ids)]                         # [n, dim]
+    if c.gemma2:
+        x = x * torch.tensor(c.dim ** 0.5, dtype=x.dtype)
     inv_freq, attention_factor = inverse_frequencies(c)
     freqs = torch.arange(n, dtype=torch.float32)[:, None] @ inv_freq[None, :]
     emb = torch.cat((freqs, freqs), dim=-1)
     cos, sin = emb.cos() * attention_factor, emb.sin() * attention_factor       # [n, rotated dims]
     i, j = torch.arange(n)[:, None], torch.arange(n)[None, :]
     visible = j <= i
+    mask = torch.zeros(n, n).masked_fill(~visible, torch.finfo(torch.float32).min)
     if c.window is not None:
         visible &= j > i - c.window
-    mask = torch.zeros(n, n).masked_fill(~visible, torch.finfo(torch.float32).min)
+    window_mask = torch.zeros(n, n).masked_fill(~visible, torch.finfo(torch.float32).min)
+    if not c.gemma2:
+        mask = window_mask
     groups = c.heads // c.kv_heads
     for layer in range(c.layers):
         p = f"model.layers.{layer}."
+        if c.gemma2:
+            x = gemma2_layer(c, w, p, x, cos, sin, window_mask if layer in c.local_layers else mask)
+            continue
         h = rms_norm(x, w[p + "input_layernorm.weight"], c.eps)
         if c.mla:
             x = x + mla_attention(c, w, p, h, cos, sin, mask)
@@ -432,9 +492,10 @@ def forward(c, w, ids):
             x = x + sparse_moe(c, w, layer, h)
         else:
             x = x + gated_mlp(w, p + "mlp.gate_proj", p + "mlp.up_proj", p + "mlp.down_proj", h)
-    x = rms_norm(x, w["model.norm.weight"], c.eps)
+    x = (gemma_rms_norm if c.gemma2 else rms_norm)(x, w["model.norm.weight"], c.eps)
     head = w["model.embed_tokens.weight"] if c.tied else w["lm_head.weight"]
-    return x @ head.T
+    logits = x @ head.T
+    return soft_cap(logits, c.final_softcap) if c.final_softcap else logits
 
 
 def greedy(c, w, prompt, gen, penalty):
@@ -463,7 +524,8 @@ def make(args):
     tensors = []
     for name, shape in parameter_shapes(c):
         if name.endswith("norm.weight"):
-            t = 1 + 0.1 * torch.randn(shape)          # not ones, so that a norm weight left out shows
+            # not ones, so that a norm weight left out shows; Gemma's norms scale by 1 + w, so w is near 0 there
+            t = (0 if c.gemma2 else 1) + 0.1 * torch.randn(shape)
         else:
             t = args.std * torch.randn(shape)
         tensors.append((name, t.to(DTYPES[args.dtype])))
