@@ -1,11 +1,12 @@
-// bench_engine [rounds] [gemm|gemv|attention|probe|smallm|pages|core|moe|mla ...]: the engine's kernels against the
+// bench_engine [rounds] [gemm|gemv|attention|prefill|probe|smallm|pages|core|moe|mla ...]: the engine's kernels against the
 // host's roofs and against reference libraries, in the same run (issues 4 and 19). Prints rates (medians over rounds of medians over repetitions) and each ratio to its
 // target as the median over rounds of the ratio within a round (see Contest):
 //   GEMM, prefill shapes (M=1024, K=4096, N=4096 and 11008): engine vs OpenBLAS sgemm (>= 0.95x), and Eigen;
 //   GEMV, decode shapes (M=1, K=4096, N=4096 and 11008): engine f32 vs OpenBLAS sgemv weight bytes/s
 //   (>= 0.95x); engine bf16 and int8 (group 128) vs engine f32 bytes/s (>= 0.85x each);
 //   decode attention over a long cache (Llama-2-7B heads, 8192 positions) vs the DRAM read bandwidth that
-//   measure-host measures in the same round, best call against best repetition (>= 0.80x);
+//   measure-host measures in the same round, best call against best repetition (>= 0.80x); prefill attention at
+//   128 to 2048 tokens against the fp32 peak;
 //   the probe: a decode step with and without it; GEMV against GEMM at batched-decode rows (M = 4..64); a
 //   streamed read on huge pages against 4 KiB pages; one core's GEMV rates warm and cold, and decode
 //   attention against a plain read of its cache; a MoE decode step (distinct experts against the op model's
@@ -299,6 +300,44 @@ void bench_attention(int rounds) {
   check("decode attention bytes/s / DRAM read (median of rounds)", median(ratio), 0.80);
 }
 
+// Prefill attention at the validated shapes: Llama-2-7B's heads (32 x 128, MHA), one prompt of 128, 512 and 2048
+// tokens, fp32, paged cache (blocks of 16). The work: causal pairs n (n + 1) / 2 per head, 4 hd FLOP each (QK^T and
+// PV); the roof is the fp32 peak measured in the same run (K and V, at most 2 x 2048 x 4096 x 4 bytes, are read at far
+// above the ridge). Prints GFLOP/s and the fraction of the peak, median of 5 calls a round, median of rounds.
+void bench_prefill_attention(int rounds) {
+  const std::int64_t h = 32, hd = 128;
+  const HostRoofs roofs = host_roofs();
+  fmt::print("\nPrefill attention, 32 heads x 128, fp32 (host fp32 peak {:.1f} GFLOP/s, measured now)\n",
+             roofs.fp32_peak / 1e9);
+  for (std::int64_t n : {128, 512, 2048}) {
+    engine::KvCache cache(1, h * hd, 16, n / 16 + 1);
+    const std::int64_t id = cache.add_sequence();
+    cache.reserve(id, n);
+    cache.set_length(id, n);
+    const auto kv = random_floats(std::size_t(h * hd), 9);
+    for (std::int64_t p = 0; p < n; ++p) {
+      std::copy(kv.begin(), kv.end(), cache.k_row(id, 0, p));
+      std::copy(kv.begin(), kv.end(), cache.v_row(id, 0, p));
+    }
+    std::vector<engine::KvRun> runs;
+    cache.runs(id, 0, n, runs);
+    const auto q = random_floats(std::size_t(n * h * hd), 10);
+    std::vector<float> out(q.size());
+    const engine::AttentionSeq seq{q.data(), out.data(), n, 0, runs};
+    const engine::AttentionShape shape{h, h, hd, h * hd, std::nullopt, 1.0f / std::sqrt(float(hd))};
+    const double flops = 4.0 * double(hd) * double(h) * double(n) * double(n + 1) / 2;
+    std::vector<double> rate;
+    for (int r = 0; r < rounds; ++r) {
+      engine::attention({&seq, 1}, shape);  // warm-up
+      std::vector<double> t;
+      for (int k = 0; k < 5; ++k) t.push_back(seconds([&] { engine::attention({&seq, 1}, shape); }));
+      rate.push_back(flops / median(t));
+    }
+    fmt::print("  {:>4} tokens: {:.1f} GFLOP/s, {:.2f} of the fp32 peak\n", n, median(rate) / 1e9,
+               median(rate) / roofs.fp32_peak);
+  }
+}
+
 // A MoE decode step: one layer of Qwen3-30B-A3B's shapes (128 experts of 768 x 2048, top-8, fp32), batches of 1
 // to 32 sequences decoding after a 32-token prompt. Per batch: the distinct experts the router touched (the probe's
 // count, median over steps) against the op model's expectation under uniform routing, E (1 - (1 - k/E)^B); and the
@@ -579,6 +618,7 @@ int main(int argc, char** argv) {
   if (wanted("gemm")) bench_gemm(rounds);
   if (wanted("gemv")) bench_gemv(rounds);
   if (wanted("attention")) bench_attention(rounds);
+  if (wanted("prefill")) bench_prefill_attention(rounds);
   if (wanted("probe")) bench_probe(rounds);
   if (wanted("smallm")) bench_small_m(rounds);
   if (wanted("pages")) bench_pages(rounds);
