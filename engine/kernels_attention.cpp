@@ -237,56 +237,147 @@ void attention_decode(std::span<const AttentionSeq> seqs, const AttentionShape& 
 }
 
 // ---- prefill: tiles of queries against tiles of keys, online softmax -----------------------------------
-constexpr std::int64_t BR = 16, BC = 64;  // query positions and keys per tile
+constexpr std::int64_t BR = 64, BC = 64;  // query positions and keys per tile
+constexpr int kRows = 4;                  // query rows of a register tile
+constexpr int kCols = int(BC / 16);       // vectors across a key tile (scores) or 64 value columns (outputs)
 
-// One work item: query positions [i0, i1) of one sequence, every head of KV head `g`.
+// sc[r][j] = scale * q_rows[r] . K[j] for R query rows and the tile's BC keys, K given transposed (kt[d][j]). A
+// register tile of R x BC scores: each d loads kCols vectors of kt and broadcasts R query values for R x kCols
+// FMAs, so the FMAs, not the loads, bound it (the row-at-a-time loop it replaced loaded once per FMA).
+template <int R>
+void tile_scores(float* sc, const float* const* q_rows, const float* kt, std::int64_t hd, float scale) {
+  v16f acc[R][kCols] = {};
+  for (std::int64_t d = 0; d < hd; ++d) {
+    v16f k[kCols];
+#pragma GCC unroll 4
+    for (int c = 0; c < kCols; ++c) k[c] = simd::load(kt + d * BC + 16 * c);
+#pragma GCC unroll 4
+    for (int r = 0; r < R; ++r) {
+      const v16f q = simd::broadcast(q_rows[r][d]);
+#pragma GCC unroll 4
+      for (int c = 0; c < kCols; ++c) acc[r][c] += q * k[c];
+    }
+  }
+  for (int r = 0; r < R; ++r)
+    for (int c = 0; c < kCols; ++c) simd::store(sc + r * BC + 16 * c, acc[r][c] * scale);
+}
+
+// o_rows[r][:vd] += sum over j < n of p[r * BC + j] v_rows[j][:vd], R rows. A register tile of R rows x 64 output
+// columns stays in registers over the tile's keys: per key kCols loads of V and R broadcasts of P for R x kCols FMAs
+// (the axpy per key it replaced loaded and stored the output row for every key).
+template <int R>
+void tile_values(float* const* o_rows, const float* p, const float* const* v_rows, std::int64_t n, std::int64_t vd) {
+  std::int64_t c0 = 0;
+  for (; c0 + 16 * kCols <= vd; c0 += 16 * kCols) {
+    v16f acc[R][kCols];
+    for (int r = 0; r < R; ++r)
+      for (int c = 0; c < kCols; ++c) acc[r][c] = simd::load(o_rows[r] + c0 + 16 * c);
+    for (std::int64_t j = 0; j < n; ++j) {
+      v16f v[kCols];
+#pragma GCC unroll 4
+      for (int c = 0; c < kCols; ++c) v[c] = simd::load(v_rows[j] + c0 + 16 * c);
+#pragma GCC unroll 4
+      for (int r = 0; r < R; ++r) {
+        const v16f pr = simd::broadcast(p[r * BC + j]);
+#pragma GCC unroll 4
+        for (int c = 0; c < kCols; ++c) acc[r][c] += pr * v[c];
+      }
+    }
+    for (int r = 0; r < R; ++r)
+      for (int c = 0; c < kCols; ++c) simd::store(o_rows[r] + c0 + 16 * c, acc[r][c]);
+  }
+  for (; c0 + 16 <= vd; c0 += 16)
+    for (int r = 0; r < R; ++r) {
+      v16f acc = simd::load(o_rows[r] + c0);
+      for (std::int64_t j = 0; j < n; ++j) acc += p[r * BC + j] * simd::load(v_rows[j] + c0);
+      simd::store(o_rows[r] + c0, acc);
+    }
+  for (; c0 < vd; ++c0)
+    for (int r = 0; r < R; ++r)
+      for (std::int64_t j = 0; j < n; ++j) o_rows[r][c0] += p[r * BC + j] * v_rows[j][c0];
+}
+
+// kt[d][j] = k_rows[j][at + d] for the tile's nk keys (zero past them), d < hd. Whole 16 x 16 blocks go through
+// registers (16 row loads, simd::transpose16, 16 contiguous stores): element by element the stores land BC floats
+// apart, and with 16 query rows an item the packing took about as long as the FMAs it feeds.
+void pack_keys(float* kt, const float* const* k_rows, std::int64_t nk, std::int64_t at, std::int64_t hd) {
+  const std::int64_t nk16 = nk / 16 * 16, hd16 = hd / 16 * 16;
+  for (std::int64_t j = 0; j < nk16; j += 16)
+    for (std::int64_t d = 0; d < hd16; d += 16) {
+      v16f r[16];
+      for (int t = 0; t < 16; ++t) r[t] = simd::load(k_rows[j + t] + at + d);
+      simd::transpose16(r);
+      for (int t = 0; t < 16; ++t) simd::store(kt + (d + t) * BC + j, r[t]);
+    }
+  for (std::int64_t j = 0; j < BC; ++j)
+    for (std::int64_t d = j < nk16 ? hd16 : 0; d < hd; ++d) kt[d * BC + j] = j < nk ? k_rows[j][at + d] : 0.0f;
+}
+
+// One work item: query positions [i0, i1) of one sequence, every head of KV head `g`. Per key tile: K packed
+// transposed once for the group's heads; per head the scores of all the item's rows (tile_scores), then per row the
+// mask, the soft-cap and the online-softmax update (rescaling the row's output by e^(m_old - m_new)), then O += P V
+// (tile_values). Outputs live in o [rep][nq][vd] (64-byte aligned rows) until the last tile divides them by l.
 void attention_tile(const AttentionSeq& seq, const PositionRows& rows, const AttentionShape& s, std::int64_t g,
-                    std::int64_t i0, std::int64_t i1, std::vector<float>& kt, std::vector<float>& o) {
+                    std::int64_t i0, std::int64_t i1, std::vector<float>& kt, Buffer<float>& o) {
   const std::int64_t hd = s.head_dim, vd = s.vd(), h = s.n_heads, rep = h / s.n_kv_heads, nq = i1 - i0;
+  const std::int64_t vd_padded = (vd + 15) / 16 * 16;
   kt.resize(std::size_t(hd * BC));
-  o.assign(std::size_t(rep * nq * vd), 0.0f);
+  if (std::int64_t(o.size()) < rep * BR * vd_padded) o = Buffer<float>(std::size_t(rep * BR * vd_padded));
+  std::fill_n(o.data(), rep * nq * vd_padded, 0.0f);
   std::vector<float> m(std::size_t(rep * nq), kNegInf), l(std::size_t(rep * nq), 0.0f);
   const std::int64_t lo = first_key(seq.start + i0, s.window), hi = seq.start + i1;  // keys [lo, hi)
-  alignas(64) float sc[BC];
+  alignas(64) float sc[BR * BC];
+  const float* q_rows[BR];
+  float* o_rows[BR];
+  const float* v_rows[BC];
   for (std::int64_t j0 = lo; j0 < hi; j0 += BC) {
     const std::int64_t nk = std::min(BC, hi - j0);
-    for (std::int64_t j = 0; j < BC; ++j)  // kt[d][j] = K[j0 + j][g][d], zero past the tile
-      for (std::int64_t d = 0; d < hd; ++d)
-        kt[std::size_t(d * BC + j)] = j < nk ? rows.k[std::size_t(j0 + j)][g * hd + d] : 0.0f;
+    pack_keys(kt.data(), rows.k.data() + j0, nk, g * hd, hd);
+    for (std::int64_t j = 0; j < nk; ++j) v_rows[j] = rows.v[std::size_t(j0 + j)] + g * vd;
     for (std::int64_t r = 0; r < rep; ++r) {
       const std::int64_t head = g * rep + r;
       for (std::int64_t i = 0; i < nq; ++i) {
-        const std::int64_t p = seq.start + i0 + i, a = std::max(j0, first_key(p, s.window)), b = std::min(j0 + nk, p + 1);
-        if (a >= b) continue;  // no visible key in this tile
-        const float* q = seq.q + (i0 + i) * h * hd + head * hd;
-        v16f acc[BC / 16] = {};
-        for (std::int64_t d = 0; d < hd; ++d)
-          for (std::int64_t c = 0; c < BC / 16; ++c) acc[c] += q[d] * simd::load(kt.data() + d * BC + c * 16);
-        for (std::int64_t c = 0; c < BC / 16; ++c) simd::store(sc + c * 16, acc[c] * s.scale);
-        if (s.softcap > 0)
-          for (std::int64_t j = 0; j < BC; ++j) sc[j] = s.softcap * std::tanh(sc[j] / s.softcap);
-        const std::size_t row = std::size_t(r * nq + i);
-        float tile_max = kNegInf;
-        for (std::int64_t j = 0; j < BC; ++j) {
-          if (j0 + j < a || j0 + j >= b) sc[j] = kNegInf;  // masked: exp gives 0
-          tile_max = std::max(tile_max, sc[j]);
-        }
-        const float m_new = std::max(m[row], tile_max), correction = std::exp(m[row] - m_new);
-        float* orow = o.data() + row * std::size_t(vd);
-        if (correction != 1.0f)
-          for (std::int64_t d = 0; d < vd; ++d) orow[d] *= correction;
-        const float sum = simd::exp_shifted(sc, BC, m_new);
-        for (std::int64_t j = a; j < b; ++j) axpy(orow, sc[j - j0], rows.v[std::size_t(j)] + g * vd, vd);
-        l[row] = l[row] * correction + sum;
-        m[row] = m_new;
+        q_rows[i] = seq.q + (i0 + i) * h * hd + head * hd;
+        o_rows[i] = o.data() + (r * nq + i) * vd_padded;
       }
+      std::int64_t i = 0;
+      for (; i + kRows <= nq; i += kRows) tile_scores<kRows>(sc + i * BC, q_rows + i, kt.data(), hd, s.scale);
+      for (; i < nq; ++i) tile_scores<1>(sc + i * BC, q_rows + i, kt.data(), hd, s.scale);
+      for (i = 0; i < nq; ++i) {
+        float* row = sc + i * BC;
+        const std::int64_t p = seq.start + i0 + i, a = std::max(j0, first_key(p, s.window)), b = std::min(j0 + nk, p + 1);
+        if (a >= b) {  // no visible key in this tile: the row's P is zero, its state unchanged
+          std::fill_n(row, BC, 0.0f);
+          continue;
+        }
+        if (s.softcap > 0)
+          for (std::int64_t j = 0; j < BC; ++j) row[j] = s.softcap * std::tanh(row[j] / s.softcap);
+        for (std::int64_t j = 0; j < a - j0; ++j) row[j] = kNegInf;  // masked: exp gives 0
+        for (std::int64_t j = b - j0; j < BC; ++j) row[j] = kNegInf;
+        v16f vmax = simd::load(row);
+        for (int c = 1; c < kCols; ++c) {
+          const v16f x = simd::load(row + 16 * c);
+          vmax = vmax > x ? vmax : x;
+        }
+        float tile_max = kNegInf;
+        for (int lane = 0; lane < 16; ++lane) tile_max = std::max(tile_max, vmax[lane]);
+        const std::size_t at = std::size_t(r * nq + i);
+        const float m_new = std::max(m[at], tile_max), correction = std::exp(m[at] - m_new);
+        if (correction != 1.0f)  // the row's output padded to whole vectors (the padding stays zero)
+          for (std::int64_t d = 0; d < vd_padded; d += 16) simd::store(o_rows[i] + d, simd::load(o_rows[i] + d) * correction);
+        l[at] = l[at] * correction + simd::exp_shifted(row, BC, m_new);
+        m[at] = m_new;
+      }
+      for (i = 0; i + kRows <= nq; i += kRows) tile_values<kRows>(o_rows + i, sc + i * BC, v_rows, nk, vd);
+      for (; i < nq; ++i) tile_values<1>(o_rows + i, sc + i * BC, v_rows, nk, vd);
     }
   }
   for (std::int64_t r = 0; r < rep; ++r)
     for (std::int64_t i = 0; i < nq; ++i) {
-      const std::size_t row = std::size_t(r * nq + i);
+      const std::size_t at = std::size_t(r * nq + i);
       float* out = seq.out + (i0 + i) * h * vd + (g * rep + r) * vd;
-      for (std::int64_t d = 0; d < vd; ++d) out[d] = o[row * std::size_t(vd) + std::size_t(d)] / l[row];
+      const float* orow = o.data() + std::int64_t(at) * vd_padded;
+      for (std::int64_t d = 0; d < vd; ++d) out[d] = orow[d] / l[at];
     }
 }
 
@@ -302,7 +393,8 @@ void attention_tiled(std::span<const AttentionSeq> seqs, const AttentionShape& s
         items.push_back({si, g, i0, std::min(seqs[std::size_t(si)].q_len, i0 + BR)});
 #pragma omp parallel
   {
-    std::vector<float> kt, o;
+    std::vector<float> kt;
+    Buffer<float> o;
 #pragma omp for schedule(dynamic, 1)
     for (std::size_t n = 0; n < items.size(); ++n) {
       const Item& it = items[n];
