@@ -6,7 +6,7 @@
 //   (>= 0.95x); engine bf16 and int8 (group 128) vs engine f32 bytes/s (>= 0.85x each);
 //   decode attention over a long cache (Llama-2-7B heads, 8192 positions) vs the DRAM read bandwidth that
 //   measure-host measures in the same round, best call against best repetition (>= 0.80x); prefill attention at
-//   128 to 2048 tokens against the fp32 peak;
+//   16 to 2048 tokens against the fp32 peak;
 //   the probe: a decode step with and without it; GEMV against GEMM at batched-decode rows (M = 4..64); a
 //   streamed read on huge pages against 4 KiB pages; one core's GEMV rates warm and cold, and decode
 //   attention against a plain read of its cache; a MoE decode step (distinct experts against the op model's
@@ -300,8 +300,8 @@ void bench_attention(int rounds) {
   check("decode attention bytes/s / DRAM read (median of rounds)", median(ratio), 0.80);
 }
 
-// Prefill attention at the validated shapes: Llama-2-7B's heads (32 x 128, MHA), one prompt of 128, 512 and 2048
-// tokens, fp32, paged cache (blocks of 16). The work: causal pairs n (n + 1) / 2 per head, 4 hd FLOP each (QK^T and
+// Prefill attention at the validated shapes: Llama-2-7B's heads (32 x 128, MHA), one prompt of 16, 64, 128, 512 and
+// 2048 tokens, fp32, paged cache (blocks of 16). The work: causal pairs n (n + 1) / 2 per head, 4 hd FLOP each (QK^T and
 // PV); the roof is the fp32 peak measured in the same run (K and V, at most 2 x 2048 x 4096 x 4 bytes, are read at far
 // above the ridge). Prints GFLOP/s and the fraction of the peak, median of 5 calls a round, median of rounds.
 void bench_prefill_attention(int rounds) {
@@ -309,7 +309,7 @@ void bench_prefill_attention(int rounds) {
   const HostRoofs roofs = host_roofs();
   fmt::print("\nPrefill attention, 32 heads x 128, fp32 (host fp32 peak {:.1f} GFLOP/s, measured now)\n",
              roofs.fp32_peak / 1e9);
-  for (std::int64_t n : {128, 512, 2048}) {
+  for (std::int64_t n : {16, 64, 128, 512, 2048}) {
     engine::KvCache cache(1, h * hd, 16, n / 16 + 1);
     const std::int64_t id = cache.add_sequence();
     cache.reserve(id, n);

@@ -241,25 +241,37 @@ constexpr std::int64_t BR = 64, BC = 64;  // query positions and keys per tile
 constexpr int kRows = 4;                  // query rows of a register tile
 constexpr int kCols = int(BC / 16);       // vectors across a key tile (scores) or 64 value columns (outputs)
 
-// sc[r][j] = scale * q_rows[r] . K[j] for R query rows and the tile's BC keys, K given transposed (kt[d][j]). A
-// register tile of R x BC scores: each d loads kCols vectors of kt and broadcasts R query values for R x kCols
-// FMAs, so the FMAs, not the loads, bound it (the row-at-a-time loop it replaced loaded once per FMA).
-template <int R>
+// sc[r][j] = scale * q_rows[r] . K[j] for R query rows and the first 16 C keys of the tile, K given transposed
+// (kt[d][j]). A register tile of R x 16 C scores: each d loads C vectors of kt and broadcasts R query values for
+// R x C FMAs, so the FMAs, not the loads, bound it (the row-at-a-time loop it replaced loaded once per FMA).
+template <int R, int C>
 void tile_scores(float* sc, const float* const* q_rows, const float* kt, std::int64_t hd, float scale) {
-  v16f acc[R][kCols] = {};
+  v16f acc[R][C] = {};
   for (std::int64_t d = 0; d < hd; ++d) {
-    v16f k[kCols];
+    v16f k[C];
 #pragma GCC unroll 4
-    for (int c = 0; c < kCols; ++c) k[c] = simd::load(kt + d * BC + 16 * c);
+    for (int c = 0; c < C; ++c) k[c] = simd::load(kt + d * BC + 16 * c);
 #pragma GCC unroll 4
     for (int r = 0; r < R; ++r) {
       const v16f q = simd::broadcast(q_rows[r][d]);
 #pragma GCC unroll 4
-      for (int c = 0; c < kCols; ++c) acc[r][c] += q * k[c];
+      for (int c = 0; c < C; ++c) acc[r][c] += q * k[c];
     }
   }
   for (int r = 0; r < R; ++r)
-    for (int c = 0; c < kCols; ++c) simd::store(sc + r * BC + 16 * c, acc[r][c] * scale);
+    for (int c = 0; c < C; ++c) simd::store(sc + r * BC + 16 * c, acc[r][c] * scale);
+}
+
+// The scores of R rows against the tile's first nk keys only, in whole vectors: a short prompt's one tile of 16
+// keys computes 16 columns, not 64 (the columns past nk are masked before they are read).
+template <int R>
+void tile_scores(float* sc, const float* const* q_rows, const float* kt, std::int64_t hd, float scale, std::int64_t nk) {
+  switch ((nk + 15) / 16) {
+    case 1: return tile_scores<R, 1>(sc, q_rows, kt, hd, scale);
+    case 2: return tile_scores<R, 2>(sc, q_rows, kt, hd, scale);
+    case 3: return tile_scores<R, 3>(sc, q_rows, kt, hd, scale);
+    default: return tile_scores<R, kCols>(sc, q_rows, kt, hd, scale);
+  }
 }
 
 // o_rows[r][:vd] += sum over j < n of p[r * BC + j] v_rows[j][:vd], R rows. A register tile of R rows x 64 output
@@ -297,7 +309,7 @@ void tile_values(float* const* o_rows, const float* p, const float* const* v_row
       for (std::int64_t j = 0; j < n; ++j) o_rows[r][c0] += p[r * BC + j] * v_rows[j][c0];
 }
 
-// kt[d][j] = k_rows[j][at + d] for the tile's nk keys (zero past them), d < hd. Whole 16 x 16 blocks go through
+// kt[d][j] = k_rows[j][at + d] for the tile's nk keys (zero past them, up to a whole vector), d < hd. Whole 16 x 16 blocks go through
 // registers (16 row loads, simd::transpose16, 16 contiguous stores): element by element the stores land BC floats
 // apart, and with 16 query rows an item the packing took about as long as the FMAs it feeds.
 void pack_keys(float* kt, const float* const* k_rows, std::int64_t nk, std::int64_t at, std::int64_t hd) {
@@ -309,7 +321,7 @@ void pack_keys(float* kt, const float* const* k_rows, std::int64_t nk, std::int6
       simd::transpose16(r);
       for (int t = 0; t < 16; ++t) simd::store(kt + (d + t) * BC + j, r[t]);
     }
-  for (std::int64_t j = 0; j < BC; ++j)
+  for (std::int64_t j = 0; j < (nk + 15) / 16 * 16; ++j)
     for (std::int64_t d = j < nk16 ? hd16 : 0; d < hd; ++d) kt[d * BC + j] = j < nk ? k_rows[j][at + d] : 0.0f;
 }
 
@@ -324,7 +336,9 @@ void attention_tile(const AttentionSeq& seq, const PositionRows& rows, const Att
   kt.resize(std::size_t(hd * BC));
   if (std::int64_t(o.size()) < rep * BR * vd_padded) o = Buffer<float>(std::size_t(rep * BR * vd_padded));
   std::fill_n(o.data(), rep * nq * vd_padded, 0.0f);
-  std::vector<float> m(std::size_t(rep * nq), kNegInf), l(std::size_t(rep * nq), 0.0f);
+  thread_local std::vector<float> m, l;  // per head and row: the running max and sum
+  m.assign(std::size_t(rep * nq), kNegInf);
+  l.assign(std::size_t(rep * nq), 0.0f);
   const std::int64_t lo = first_key(seq.start + i0, s.window), hi = seq.start + i1;  // keys [lo, hi)
   alignas(64) float sc[BR * BC];
   const float* q_rows[BR];
@@ -341,8 +355,8 @@ void attention_tile(const AttentionSeq& seq, const PositionRows& rows, const Att
         o_rows[i] = o.data() + (r * nq + i) * vd_padded;
       }
       std::int64_t i = 0;
-      for (; i + kRows <= nq; i += kRows) tile_scores<kRows>(sc + i * BC, q_rows + i, kt.data(), hd, s.scale);
-      for (; i < nq; ++i) tile_scores<1>(sc + i * BC, q_rows + i, kt.data(), hd, s.scale);
+      for (; i + kRows <= nq; i += kRows) tile_scores<kRows>(sc + i * BC, q_rows + i, kt.data(), hd, s.scale, nk);
+      for (; i < nq; ++i) tile_scores<1>(sc + i * BC, q_rows + i, kt.data(), hd, s.scale, nk);
       for (i = 0; i < nq; ++i) {
         float* row = sc + i * BC;
         const std::int64_t p = seq.start + i0 + i, a = std::max(j0, first_key(p, s.window)), b = std::min(j0 + nk, p + 1);
