@@ -135,6 +135,26 @@ void check(const char* what, double ratio, double target) {
   if (ratio < target) ++failures;
 }
 
+// The host's roofs, measured now (measure-host --quick): the DRAM read bandwidth and the fp32 FMA peak, all threads.
+struct HostRoofs {
+  double dram_read = 0, fp32_peak = 0, bf16_peak = 0, int8_peak = 0;  // 0: no probe kernel for it on this ISA
+};
+HostRoofs host_roofs() {
+  hardware::host::MeasureOptions o;
+  o.quick = true;
+  const auto m = hardware::host::measure_host(o);
+  HostRoofs r{m.all.levels.back().read.max, 0, 0, 0};
+  for (const auto& p : m.all.peaks) {
+    double* peak = p.precision == hardware::Precision::fp32   ? &r.fp32_peak
+                   : p.precision == hardware::Precision::bf16 ? &r.bf16_peak
+                   : p.precision == hardware::Precision::int8 ? &r.int8_peak
+                                                              : nullptr;
+    if (peak) *peak = std::max(*peak, p.flops_per_s.max);
+  }
+  return r;
+}
+double dram_read() { return host_roofs().dram_read; }
+
 void bench_gemm(int rounds) {
   fmt::print("GEMM, prefill shapes, fp32, {} threads (GFLOP/s, median)\n", omp_get_max_threads());
   const std::int64_t M = 1024, K = 4096;
@@ -159,6 +179,24 @@ void bench_gemm(int rounds) {
     fmt::print("  M={} N={} K={}: engine {:.1f}, OpenBLAS {:.1f}, Eigen {:.1f}\n", M, N, K, flops / t.time(0) / 1e9,
                flops / t.time(1) / 1e9, flops / t.time(2) / 1e9);
     check(fmt::format("engine GEMM / OpenBLAS sgemm, N={}", N).c_str(), t.ratio(1, 0), 0.95);  // issue 19: against OpenBLAS at its best
+  }
+  // bf16 and int8 weights: the engine dequantizes them while it packs W and multiplies in fp32, so its roof is the fp32
+  // peak; the bf16 and int8 peaks (dot-product instructions, where the ISA has them) are what a kernel computing in
+  // those formats could reach.
+  const HostRoofs roofs = host_roofs();
+  const std::int64_t N = 4096;
+  const auto wf = random_floats(std::size_t(N * K), 1), xf = random_floats(std::size_t(M * K), 2);
+  std::vector<float> y(std::size_t(M * N));
+  for (auto f : {engine::WeightFormat::bf16, engine::WeightFormat::int8}) {
+    const engine::Linear w = engine::make_linear("w", wf.data(), N, K, f, f == engine::WeightFormat::int8 ? 128 : 0, nullptr);
+    const auto t = contest({[&] { engine::gemm({y.data(), N, nullptr}, xf.data(), M, w); }}, rounds, 5);
+    const double rate = 2.0 * double(M) * double(N) * double(K) / t.time(0);
+    const double own = f == engine::WeightFormat::bf16 ? roofs.bf16_peak : roofs.int8_peak;
+    fmt::print("  {} weights, M={} N={} K={}: engine {:.1f} GFLOP/s, {:.2f} of the fp32 peak ({:.1f}), {} of the {} peak "
+               "({})\n",
+               engine::to_string(f), M, N, K, rate / 1e9, rate / roofs.fp32_peak, roofs.fp32_peak / 1e9,
+               own > 0 ? fmt::format("{:.2f}", rate / own) : "n/a", f == engine::WeightFormat::bf16 ? "bf16" : "int8",
+               own > 0 ? fmt::format("{:.1f}", own / 1e9) : "not measured");
   }
 }
 
@@ -224,20 +262,6 @@ void bench_gemv(int rounds) {
   }
 }
 
-// The host's roofs, measured now (measure-host --quick): the DRAM read bandwidth and the fp32 FMA peak, all threads.
-struct HostRoofs {
-  double dram_read = 0, fp32_peak = 0;
-};
-HostRoofs host_roofs() {
-  hardware::host::MeasureOptions o;
-  o.quick = true;
-  const auto m = hardware::host::measure_host(o);
-  HostRoofs r{m.all.levels.back().read.max, 0};
-  for (const auto& p : m.all.peaks)
-    if (p.precision == hardware::Precision::fp32) r.fp32_peak = std::max(r.fp32_peak, p.flops_per_s.max);
-  return r;
-}
-double dram_read() { return host_roofs().dram_read; }
 
 // Decode attention over Llama-2-7B's heads (32 x 128) at 8192 cached positions, batch 1: a contiguous
 // cache holding copies of the sequence totalling more than kColdBytes, one query, and calls that rotate

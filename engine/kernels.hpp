@@ -24,7 +24,7 @@ struct RowsOut {
 inline constexpr std::int64_t kGemvMaxRows = 8;  // up to this many rows stream W once per 4-row block
 // Dispatches to gemv (m <= kGemvMaxRows) or gemm.
 void linear(RowsOut y, const float* x, std::int64_t m, const Linear& w);
-// Packed, register-blocked GEMM (BLIS-style loops, 12x32 micro-tile); threads split the outputs n.
+// Packed, register-blocked GEMM (BLIS-style loops, 14x32 micro-tile); threads split the outputs n.
 void gemm(RowsOut y, const float* x, std::int64_t m, const Linear& w);
 // Streams each weight row once for all m rows of x; threads split the outputs n.
 void gemv(RowsOut y, const float* x, std::int64_t m, const Linear& w);

@@ -25,9 +25,11 @@ using simd::v16f;
 // ---- GEMM ----------------------------------------------------------------------------------------------
 // Goto/BLIS blocking: a KC x NC block of W^T is packed into NR-wide panels (dequantized: the micro-kernel
 // is fp32 only), an MC x KC block of x into MR-tall panels, and an MR x NR tile of y is accumulated in
-// registers: 12 x 32 = 24 vector accumulators, 2 vector loads and 12 broadcasts per 24 FMAs. A packed W
-// panel (KC x NR x 4 B = 32 KiB) stays in L1 while the x panels (MC x KC x 4 B = 240 KiB) stream from L2.
-constexpr std::int64_t MR = 12, NR = 32, KC = 256, MC = 240, NC = 2048;
+// registers: 14 x 32 = 28 vector accumulators, 2 vector loads and 14 broadcasts per 28 FMAs (of the 32 vector
+// registers; 14 rows against 12 gained 2-3% of OpenBLAS's rate in `bench_engine 3 gemm`, binaries alternating).
+// A packed W panel (KC x NR x 4 B = 32 KiB) stays in L1 while the x panels (MC x KC x 4 B = 224 KiB) stream
+// from L2.
+constexpr std::int64_t MR = 14, NR = 32, KC = 256, MC = 224, NC = 2048;
 
 // W[row][col .. col + 16) as fp32; int8 dequantized with scale group g (the 16 columns lie in one group).
 inline v16f load_w16(const Linear& w, std::int64_t row, std::int64_t col, std::int64_t g) {
@@ -99,7 +101,7 @@ inline void accumulate(v16f (&c)[MR][2], const float* a, const float* b, std::in
   for (std::int64_t kk = 0; kk < kc; ++kk) {
     const v16f b0 = simd::load(b + kk * NR), b1 = simd::load(b + kk * NR + 16);
     const float* ak = a + kk * MR;
-#pragma GCC unroll 12
+#pragma GCC unroll 14
     for (int i = 0; i < MR; ++i) {
       c[i][0] += ak[i] * b0;
       c[i][1] += ak[i] * b1;
