@@ -395,6 +395,12 @@ void attention_tile(const AttentionSeq& seq, const PositionRows& rows, const Att
     }
 }
 
+// Query rows a work item takes: BR, or 16 for a sequence of fewer than 256 positions. An item computes every row
+// against every key up to its last row, so the causal triangle it masks is about rows^2 / 2 of rows x keys pairs:
+// half the work of a 64-token prompt in one 64-row item, an eighth in four 16-row items. Long sequences take BR rows,
+// each packed key tile then serving four times the rows.
+std::int64_t rows_per_item(const AttentionSeq& seq) { return seq.start + seq.q_len < 256 ? 16 : BR; }
+
 void attention_tiled(std::span<const AttentionSeq> seqs, const AttentionShape& s) {
   const auto rows = all_rows(seqs, s);
   struct Item {
@@ -403,8 +409,8 @@ void attention_tiled(std::span<const AttentionSeq> seqs, const AttentionShape& s
   std::vector<Item> items;
   for (std::int64_t si = 0; si < std::int64_t(seqs.size()); ++si)
     for (std::int64_t g = 0; g < s.n_kv_heads; ++g)
-      for (std::int64_t i0 = 0; i0 < seqs[std::size_t(si)].q_len; i0 += BR)
-        items.push_back({si, g, i0, std::min(seqs[std::size_t(si)].q_len, i0 + BR)});
+      for (std::int64_t i0 = 0, br = rows_per_item(seqs[std::size_t(si)]); i0 < seqs[std::size_t(si)].q_len; i0 += br)
+        items.push_back({si, g, i0, std::min(seqs[std::size_t(si)].q_len, i0 + br)});
 #pragma omp parallel
   {
     std::vector<float> kt;

@@ -135,43 +135,25 @@ case_ gemma2-alternating-softcap "$gemma2" "--dtype F32 --seed 14" "$long_prompt
 case_ gemma2-naive-bf16 "$gemma2" "--dtype BF16 --seed 15" "$long_prompt; 9" 24 "--attn naive --kv contiguous"
 case_ deepseek-v3-mla-paged "$deepseek_v3" "--dtype BF16 --seed 13" "$long_prompt; 2 7" 24 "--block-size 4 --attn naive"
 
-# The other direction: the engine's own --save-weights checkpoint, read by the reference.
-dir=$work/engine-saved
-rm -rf "$dir" && mkdir -p "$dir"
-echo "$llama" > "$dir/config.json"
-"$roofline" run --model "$dir/config.json" --seed 9 --prompt-ids "1 2 3; 4" --gen 16 --format json \
-  --save-weights "$dir/checkpoint" -o "$dir/engine.json"
-"$python" "$reference" generate --checkpoint "$dir/checkpoint" --prompt-ids "1 2 3; 4" --gen 16 > "$dir/reference.json"
-compare "engine-saved-random-weights" "$dir/reference.json" "$dir/engine.json"
-
-# The engine's own MoE checkpoint (router, expert and shared-expert names as Qwen2-MoE writes them), read by the
-# reference.
-dir=$work/engine-saved-moe
-rm -rf "$dir" && mkdir -p "$dir"
-echo "$qwen2_moe" > "$dir/config.json"
-"$roofline" run --model "$dir/config.json" --seed 11 --prompt-ids "1 2 3; 4" --gen 16 --format json \
-  --save-weights "$dir/checkpoint" -o "$dir/engine.json"
-"$python" "$reference" generate --checkpoint "$dir/checkpoint" --prompt-ids "1 2 3; 4" --gen 16 > "$dir/reference.json"
-compare "engine-saved-random-moe" "$dir/reference.json" "$dir/engine.json"
-
-# The engine's own DeepSeek-V3 checkpoint (MLA's low-rank q, kv_a_proj_with_mqa, kv_b_proj, the router's bias and the
-# shared experts as transformers names them), read by the reference.
-dir=$work/engine-saved-deepseek
-rm -rf "$dir" && mkdir -p "$dir"
-echo "$deepseek_v3" > "$dir/config.json"
-"$roofline" run --model "$dir/config.json" --seed 12 --prompt-ids "1 2 3; 4" --gen 16 --format json \
-  --save-weights "$dir/checkpoint" -o "$dir/engine.json"
-"$python" "$reference" generate --checkpoint "$dir/checkpoint" --prompt-ids "1 2 3; 4" --gen 16 > "$dir/reference.json"
-compare "engine-saved-random-deepseek-v3" "$dir/reference.json" "$dir/engine.json"
-
-# The engine's own Gemma 2 checkpoint (its four norms a layer written back as w where the engine applies 1 + w).
-dir=$work/engine-saved-gemma2
-rm -rf "$dir" && mkdir -p "$dir"
-echo "$gemma2" > "$dir/config.json"
-"$roofline" run --model "$dir/config.json" --seed 13 --prompt-ids "1 2 3; 4" --gen 16 --format json \
-  --save-weights "$dir/checkpoint" -o "$dir/engine.json"
-"$python" "$reference" generate --checkpoint "$dir/checkpoint" --prompt-ids "1 2 3; 4" --gen 16 > "$dir/reference.json"
-compare "engine-saved-random-gemma2" "$dir/reference.json" "$dir/engine.json"
+# saved NAME CONFIG SEED: the other direction, the engine's own --save-weights checkpoint of seeded random weights,
+# read by the reference.
+saved() {
+  local name=$1 config=$2 seed=$3
+  local dir=$work/$name
+  rm -rf "$dir" && mkdir -p "$dir"
+  echo "$config" > "$dir/config.json"
+  "$roofline" run --model "$dir/config.json" --seed "$seed" --prompt-ids "1 2 3; 4" --gen 16 --format json \
+    --save-weights "$dir/checkpoint" -o "$dir/engine.json"
+  "$python" "$reference" generate --checkpoint "$dir/checkpoint" --prompt-ids "1 2 3; 4" --gen 16 > "$dir/reference.json"
+  compare "$name" "$dir/reference.json" "$dir/engine.json"
+}
+saved engine-saved-random-weights "$llama" 9
+# MoE: router, expert and shared-expert names as Qwen2-MoE writes them.
+saved engine-saved-random-moe "$qwen2_moe" 11
+# DeepSeek-V3: MLA's low-rank q, kv_a_proj_with_mqa, kv_b_proj, the router's bias and the shared experts.
+saved engine-saved-random-deepseek-v3 "$deepseek_v3" 12
+# Gemma 2: its four norms a layer written back as w where the engine applies 1 + w.
+saved engine-saved-random-gemma2 "$gemma2" 13
 
 # control NAME CASE PYTHON_EDIT PROMPTS WHAT: the engine on case CASE's checkpoint under its config edited by
 # PYTHON_EDIT (a statement on j) must part from that case's reference; WHAT says how it was changed.

@@ -324,13 +324,8 @@ def gated_mlp(w, gate, up, down, h):
     return linear(w, down, torch.nn.functional.silu(linear(w, gate, h)) * linear(w, up, h))
 
 
-def sparse_moe(c, w, layer, h):
-    """A sparse MoE block over h [n, dim]: each token through its top-k experts, weighted."""
-    logits = linear(w, f"model.layers.{layer}.{c.moe_prefix}gate", h)            # [n, experts]
-    weights = torch.softmax(logits, dim=1, dtype=torch.float32)
-    weights, chosen = torch.topk(weights, c.top_k, dim=-1)
-    if c.norm_topk:
-        weights = weights / weights.sum(dim=-1, keepdim=True)
+def experts_sum(c, w, layer, h, chosen, weights):
+    """Each token through its chosen experts [n, k], weighted [n, k] and summed, expert by expert (index_add_)."""
     out = torch.zeros_like(h)
     for e in range(c.experts):
         rows, slot = torch.where(chosen == e)
@@ -338,6 +333,17 @@ def sparse_moe(c, w, layer, h):
             continue
         gate, up, down = c.expert_names(layer, e)
         out.index_add_(0, rows, gated_mlp(w, gate, up, down, h[rows]) * weights[rows, slot, None])
+    return out
+
+
+def sparse_moe(c, w, layer, h):
+    """A sparse MoE block over h [n, dim]: each token through its top-k experts, weighted."""
+    logits = linear(w, f"model.layers.{layer}.{c.moe_prefix}gate", h)            # [n, experts]
+    weights = torch.softmax(logits, dim=1, dtype=torch.float32)
+    weights, chosen = torch.topk(weights, c.top_k, dim=-1)
+    if c.norm_topk:
+        weights = weights / weights.sum(dim=-1, keepdim=True)
+    out = experts_sum(c, w, layer, h, chosen, weights)
     if c.shared_hidden:
         p = f"model.layers.{layer}.mlp."
         shared = gated_mlp(w, p + "shared_expert.gate_proj", p + "shared_expert.up_proj", p + "shared_expert.down_proj", h)
@@ -369,13 +375,7 @@ def deepseek_moe(c, w, layer, h):
         weights = weights / (weights.sum(dim=-1, keepdim=True) + 1e-20)
     else:
         weights = weights * c.routed_scale
-    out = torch.zeros_like(h)
-    for e in range(c.experts):
-        rows, slot = torch.where(chosen == e)
-        if rows.numel() == 0:
-            continue
-        gate, up, down = c.expert_names(layer, e)
-        out.index_add_(0, rows, gated_mlp(w, gate, up, down, h[rows]) * weights[rows, slot, None])
+    out = experts_sum(c, w, layer, h, chosen, weights)
     if c.shared_hidden:
         s = p + "shared_experts."
         out = out + gated_mlp(w, s + "gate_proj", s + "up_proj", s + "down_proj", h)

@@ -20,6 +20,7 @@
 #include "engine/weights.hpp"
 #include "opmodel/model_config.hpp"
 #include "opmodel/step_ops.hpp"
+#include "engine_support.hpp"
 
 namespace {
 
@@ -40,10 +41,7 @@ std::string error_of(const std::string& edit) {
 }
 
 TEST(EngineGemma, GeluTanhAndSoftCapMatchTheirDefinitions) {
-  std::mt19937 gen(3);
-  std::uniform_real_distribution<float> u(-6, 6);
-  std::vector<float> gate(1000), up(1000);
-  for (std::size_t i = 0; i < gate.size(); ++i) gate[i] = u(gen), up[i] = u(gen);
+  std::vector<float> gate = random_vector(1000, 3, 6.0f), up = random_vector(1000, 4, 6.0f);
   gate[0] = -100;  // e^(-2u) saturates: gelu(-100) = -0
   gate[1] = 100;
   std::vector<float> got(gate.size()), want(gate.size());
@@ -96,22 +94,12 @@ TEST(EngineGemma, ProbeNamesAreOpmodelsGemma2Ops) {
   const engine::Weights w = engine::random_weights(c, 1, {});
   for (const bool flash : {true, false}) {
     SCOPED_TRACE(flash ? "flash" : "naive");
-    engine::Model model(w, flash ? engine::AttentionKind::tiled : engine::AttentionKind::naive);
-    engine::KvCache cache(c.n_layers, engine::KvRowDims{c.cache_k_dim(), c.cache_v_dim()}, 16, 64);
-    engine::Probe probe;
-    engine::generate(model, cache, {{1, 2, 3}}, 2, {}, &probe);
-    std::set<std::string> timed, counted;
-    std::int64_t local_calls = 0;
-    for (const auto& r : probe.records) {
-      timed.insert(std::string(r.op));
-      local_calls += r.op == (flash ? "local_attention" : "local_softmax") ? 1 : 0;
-    }
     opmodel::Scenario s;
     s.attention = flash ? opmodel::AttentionImpl::flash : opmodel::AttentionImpl::naive;
-    opmodel::OpList ops;
-    opmodel::step_ops(m, s, ops);
-    for (const auto& op : ops) counted.insert(std::string(op.name));
-    EXPECT_EQ(timed, counted);
+    const auto ops = timed_and_counted(w, m, flash ? engine::AttentionKind::tiled : engine::AttentionKind::naive, s, 2);
+    EXPECT_EQ(ops.timed, ops.counted);
+    std::int64_t local_calls = 0;
+    for (const auto& r : ops.records) local_calls += r.op == (flash ? "local_attention" : "local_softmax") ? 1 : 0;
     EXPECT_EQ(local_calls, 2 * 2);  // layers 0 and 2, in the prefill and the decode step
   }
 }

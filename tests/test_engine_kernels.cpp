@@ -9,27 +9,11 @@
 #include "engine/kernels.hpp"
 #include "engine/kv_cache.hpp"
 #include "engine/reference.hpp"
+#include "engine_support.hpp"
 
 namespace {
 
 using engine::WeightFormat;
-
-std::vector<float> random_vector(std::size_t n, unsigned seed, float scale = 1.0f) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> u(-scale, scale);
-  std::vector<float> v(n);
-  for (auto& x : v) x = u(rng);
-  return v;
-}
-
-// Largest |a - b| / (tol_abs + tol_rel * |b|) must stay <= 1.
-void expect_close(const std::vector<float>& got, const std::vector<float>& want, double rel, double abs_tol,
-                  const std::string& what) {
-  ASSERT_EQ(got.size(), want.size());
-  for (std::size_t i = 0; i < got.size(); ++i)
-    ASSERT_LE(std::fabs(double(got[i]) - double(want[i])), abs_tol + rel * std::fabs(double(want[i])))
-        << what << " at " << i << ": got " << got[i] << ", want " << want[i];
-}
 
 struct LinearCase {
   std::int64_t m, n, k;

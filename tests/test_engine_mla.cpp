@@ -21,23 +21,9 @@
 #include "engine/weights.hpp"
 #include "opmodel/model_config.hpp"
 #include "opmodel/step_ops.hpp"
+#include "engine_support.hpp"
 
 namespace {
-
-std::vector<float> randoms(std::size_t n, unsigned seed, float bound = 1.0f) {
-  std::mt19937 gen(seed);
-  std::uniform_real_distribution<float> u(-bound, bound);
-  std::vector<float> v(n);
-  for (float& x : v) x = u(gen);
-  return v;
-}
-
-void expect_close(const std::vector<float>& got, const std::vector<float>& want, double rel, double abs,
-                  const std::string& what) {
-  ASSERT_EQ(got.size(), want.size()) << what;
-  for (std::size_t i = 0; i < got.size(); ++i)
-    ASSERT_NEAR(got[i], want[i], abs + rel * std::abs(want[i])) << what << " at " << i;
-}
 
 std::string error_of(const std::string& json_text) {
   try {
@@ -66,11 +52,11 @@ TEST(EngineMla, AttentionWithValuesNarrowerThanKeysMatchesReference) {
     engine::AttentionShape s{h, g, hd, g * hd, std::nullopt, 1.0f / std::sqrt(float(hd))};
     s.v_dim = vd;
     s.v_row_stride = shared_rows ? 0 : g * vd;
-    const auto k = randoms(std::size_t(keys * g * hd), 1, 2.0f), v = randoms(std::size_t(keys * g * vd), 2);
+    const auto k = random_vector(std::size_t(keys * g * hd), 1, 2.0f), v = random_vector(std::size_t(keys * g * vd), 2);
     const engine::KvRun run{k.data(), shared_rows ? k.data() : v.data(), keys};
     for (const std::int64_t q_len : {std::int64_t{1}, std::int64_t{30}}) {
       const std::int64_t start = keys - q_len;
-      const auto q = randoms(std::size_t(q_len * h * hd), 3, 2.0f);
+      const auto q = random_vector(std::size_t(q_len * h * hd), 3, 2.0f);
       std::vector<float> want(std::size_t(q_len * h * vd)), fused(want.size()), naive(want.size());
       const engine::AttentionSeq ref{q.data(), want.data(), q_len, start, {&run, 1}};
       engine::reference::attention({&ref, 1}, s);
@@ -96,9 +82,9 @@ TEST(EngineMla, AbsorbedDecodeEqualsNaiveAtTheKernelLevel) {
   const engine::MlaConfig& a = *c.mla;
   const std::int64_t h = c.n_heads, r = a.kv_lora_rank, dn = a.qk_nope_head_dim, dr = a.qk_rope_head_dim,
                      dv = a.v_head_dim, qk = dn + dr, lat = r + dr, keys = 37;
-  const auto kv_b = randoms(std::size_t(h * (dn + dv) * r), 4, 0.3f);
-  const auto latent = randoms(std::size_t(keys * lat), 5);
-  const auto q = randoms(std::size_t(h * qk), 6);  // one token: per head [q_nope ; q_pe]
+  const auto kv_b = random_vector(std::size_t(h * (dn + dv) * r), 4, 0.3f);
+  const auto latent = random_vector(std::size_t(keys * lat), 5);
+  const auto q = random_vector(std::size_t(h * qk), 6);  // one token: per head [q_nope ; q_pe]
   const float scale = float(c.attention_scale());
   engine::LayerWeights l;
   engine::absorb_mla(l, c, kv_b.data(), engine::WeightFormat::f32, {});
@@ -284,19 +270,10 @@ TEST(EngineMla, ConfigErrorsNameTheField) {
 TEST(EngineMla, ProbeNamesAreOpmodelsMlaOps) {
   const engine::Config c = engine::parse_config(kV3, "v3.json");
   const opmodel::ModelConfig m = opmodel::parse_model_config(nlohmann::json::parse(kV3), "v3", "v3.json");
-  const engine::Weights w = engine::random_weights(c, 1, {});
-  engine::Model model(w, engine::AttentionKind::tiled);
-  engine::KvCache cache(c.n_layers, engine::KvRowDims{c.cache_k_dim(), c.cache_v_dim()}, 16, 64);
-  engine::Probe probe;
-  engine::generate(model, cache, {{1, 2, 3}}, 3, {}, &probe);
-  std::set<std::string> timed, counted;
-  for (const auto& r : probe.records) timed.insert(std::string(r.op));
-  opmodel::OpList ops;
-  opmodel::step_ops(m, opmodel::Scenario{}, ops);
-  for (const auto& op : ops) counted.insert(std::string(op.name));
-  EXPECT_EQ(timed, counted);
+  const auto ops = timed_and_counted(engine::random_weights(c, 1, {}), m, engine::AttentionKind::tiled, {}, 3);
+  EXPECT_EQ(ops.timed, ops.counted);
   for (const char* op : {"q_a_proj", "q_a_norm", "q_b_proj", "kv_a_proj", "kv_a_norm", "kv_b_proj", "q_absorb", "o_absorb"})
-    EXPECT_TRUE(timed.count(op)) << op;
+    EXPECT_TRUE(ops.timed.count(op)) << op;
 }
 
 }  // namespace

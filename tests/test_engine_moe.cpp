@@ -20,6 +20,7 @@
 #include "engine/weights.hpp"
 #include "opmodel/model_config.hpp"
 #include "opmodel/step_ops.hpp"
+#include "engine_support.hpp"
 
 namespace {
 
@@ -124,17 +125,8 @@ TEST(EngineMoe, ProbeNamesAreOpmodelsOpsForMoeSharedExpertsAndQwen3) {
     }
     ASSERT_FALSE(text.empty());
     const engine::Config c = engine::parse_config(text, name);
-    const engine::Weights w = engine::random_weights(c, 1, {});
-    engine::Model model(w, engine::AttentionKind::tiled);
-    engine::KvCache cache(c.n_layers, engine::KvRowDims{c.cache_k_dim(), c.cache_v_dim()}, 16, 64);
-    engine::Probe probe;
-    engine::generate(model, cache, {{1, 2, 3}}, 2, {}, &probe);
-    std::set<std::string> timed, counted;
-    for (const auto& r : probe.records) timed.insert(std::string(r.op));
-    opmodel::OpList ops;
-    opmodel::step_ops(m, opmodel::Scenario{}, ops);
-    for (const auto& op : ops) counted.insert(std::string(op.name));
-    EXPECT_EQ(timed, counted);
+    const auto ops = timed_and_counted(engine::random_weights(c, 1, {}), m, engine::AttentionKind::tiled, {}, 2);
+    EXPECT_EQ(ops.timed, ops.counted);
   }
 }
 
