@@ -114,11 +114,13 @@ void read_deepseek(const Reader& r, Config& c) {
   m.shared_hidden = r.count(j, "n_shared_experts", 0) * m.hidden;
   m.shared_gated = false;
   const bool v3 = c.model_type == "deepseek_v3";
-  const std::string scoring = r.text(j, "scoring_func").empty() ? (v3 ? "sigmoid" : "softmax") : r.text(j, "scoring_func");
+  std::string scoring = r.text(j, "scoring_func");
+  if (scoring.empty()) scoring = v3 ? "sigmoid" : "softmax";
   if (scoring != "softmax" && scoring != "sigmoid")
     r.fail("scoring_func", fmt::format("'{}' is not supported (softmax or sigmoid)", scoring));
   m.sigmoid = scoring == "sigmoid";
-  const std::string method = r.text(j, "topk_method").empty() ? (v3 ? "noaux_tc" : "greedy") : r.text(j, "topk_method");
+  std::string method = r.text(j, "topk_method");
+  if (method.empty()) method = v3 ? "noaux_tc" : "greedy";
   if (method == "group_limited_greedy" || method == "noaux_tc") {
     m.groups = r.optional_dim(j, "n_group").value_or(1);
     m.top_groups = r.optional_dim(j, "topk_group").value_or(1);
@@ -177,9 +179,8 @@ void read_gemma2(const Reader& r, Config& c) {
 
 double Config::attention_scale() const {
   double scale = 1.0 / std::sqrt(query_pre_attn_scalar ? *query_pre_attn_scalar : double(head_dim));
-  if (rope_scaling && rope_scaling->type == RopeScaling::Type::yarn && rope_scaling->mscale_all_dim > 0 &&
-      rope_scaling->factor > 1) {
-    const double m = 0.1 * rope_scaling->mscale_all_dim * std::log(rope_scaling->factor) + 1.0;  // yarn_get_mscale
+  if (rope_scaling && rope_scaling->type == RopeScaling::Type::yarn && rope_scaling->mscale_all_dim > 0) {
+    const double m = rope_scaling->yarn_mscale(rope_scaling->mscale_all_dim);
     scale *= m * m;
   }
   return scale;

@@ -4,6 +4,7 @@
 // both read the same file.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -21,6 +22,8 @@ struct RopeScaling {
   double beta_fast = 32, beta_slow = 1;  // yarn: the ramp between extrapolated and interpolated frequencies
   double mscale = 0, mscale_all_dim = 0;  // yarn: 0 = absent
   bool truncate = true;                   // yarn: the ramp's ends rounded to whole dimensions
+  // yarn_get_mscale: 0.1 m ln(factor) + 1, or 1 when the factor does not stretch the context.
+  double yarn_mscale(double m) const { return factor <= 1 ? 1.0 : 0.1 * m * std::log(factor) + 1.0; }
 };
 
 // DeepSeek's multi-head latent attention (MLA): each position caches one latent row, c_kv (kv_lora_rank, after
@@ -48,7 +51,6 @@ struct MoeConfig {
   bool sigmoid = false, score_bias = false, top2_sum = false;
   std::int64_t groups = 1, top_groups = 1;
   double scale = 1;
-  bool deepseek_routing() const { return sigmoid || score_bias || groups > 1 || scale != 1; }
 };
 
 struct Config {

@@ -48,28 +48,26 @@ void softcap(float* x, std::int64_t n, float cap);
 void embed(float* x, const float* table, const std::int32_t* tokens, std::int64_t count, std::int64_t d);
 
 // ---- mixture of experts ---------------------------------------------------------------------------------
-// Routing of `tokens` tokens over E experts (Mixtral, Qwen3-MoE): softmax of each token's E logits in fp32,
-// its k largest (ties to the lower expert), their weights divided by their sum when `renormalize`.
-// experts, weights: [tokens, k].
-void route_top_k(std::int32_t* experts, float* weights, const float* logits, std::int64_t tokens, std::int64_t E,
-                 std::int64_t k, bool renormalize);
-// The tokens x k routed rows grouped by expert: expert e's rows are [offsets[e], offsets[e + 1]) of rows (their
-// tokens, ascending) and row_weight (their routing weights). offsets: [E + 1]; rows, row_weight: [tokens k].
-void group_by_expert(std::int64_t* offsets, std::int32_t* rows, float* row_weight, const std::int32_t* experts,
-                     const float* weights, std::int64_t tokens, std::int64_t E, std::int64_t k);
-// DeepSeek-V2/V3 routing of `tokens` tokens over E experts: scores s = softmax (V2) or sigmoid (V3) of the logits
-// in fp32; the choice is made on s + bias (V3's e_score_correction_bias; none: s), only among the top_groups best
-// of `groups` equal groups of experts (rated by their best choice score, or the sum of their two best when
-// top2_sum; the other experts' choice scores set to 0, as transformers masks them), the k largest (ties to the
-// lower expert); weights = their s, divided by their sum (+1e-20) when renormalize, times scale.
-struct GroupedRouting {
+// How a router picks each token's k experts and their weights from its E logits (fp32). Mixtral and Qwen2/3-MoE:
+// softmax scores, the k largest, renormalized or not. DeepSeek-V2/V3 add: sigmoid scores (V3); the choice made on
+// the scores plus a learnt bias (V3's e_score_correction_bias) and only among the top_groups best of `groups` equal
+// groups of experts (rated by their best choice score, or the sum of their two best when top2_sum; the other
+// experts' choice scores set to 0, as transformers masks them); the weights scaled (routed_scaling_factor).
+struct Routing {
   std::int64_t k = 1, groups = 1, top_groups = 1;
   bool sigmoid = false, top2_sum = false, renormalize = false;
   float scale = 1;
   const float* bias = nullptr;  // [E], or null
 };
-void route_grouped(std::int32_t* experts, float* weights, const float* logits, std::int64_t tokens, std::int64_t E,
-                   const GroupedRouting& r);
+// Routing of `tokens` tokens over E experts: each token's k largest choice scores (ties to the lower expert);
+// weights = their scores (not choice scores), divided by their sum (+1e-20) when renormalize, times scale.
+// experts, weights: [tokens, k].
+void route_top_k(std::int32_t* experts, float* weights, const float* logits, std::int64_t tokens, std::int64_t E,
+                 const Routing& r);
+// The tokens x k routed rows grouped by expert: expert e's rows are [offsets[e], offsets[e + 1]) of rows (their
+// tokens, ascending) and row_weight (their routing weights). offsets: [E + 1]; rows, row_weight: [tokens k].
+void group_by_expert(std::int64_t* offsets, std::int32_t* rows, float* row_weight, const std::int32_t* experts,
+                     const float* weights, std::int64_t tokens, std::int64_t E, std::int64_t k);
 // y[i, :] = x[rows[i], :] for i < n (d columns)
 void gather_rows(float* y, const float* x, const std::int32_t* rows, std::int64_t n, std::int64_t d);
 // y[rows[i], :] += w[i] * x[i, :] for i < n, in order (the caller zeroes y)

@@ -26,7 +26,8 @@ using simd::v16f;
 // Goto/BLIS blocking: a KC x NC block of W^T is packed into NR-wide panels (dequantized: the micro-kernel
 // is fp32 only), an MC x KC block of x into MR-tall panels, and an MR x NR tile of y is accumulated in
 // registers: 14 x 32 = 28 vector accumulators, 2 vector loads and 14 broadcasts per 28 FMAs (of the 32 vector
-// registers; 14 rows against 12 gained 2-3% of OpenBLAS's rate in `bench_engine 3 gemm`, binaries alternating).
+// registers; `bench_engine 3 gemm`, 14- and 12-row binaries alternating three times: medians 0.934 / 0.911 and
+// 0.910 / 0.892 of OpenBLAS's rate at N = 4096 / 11008).
 // A packed W panel (KC x NR x 4 B = 32 KiB) stays in L1 while the x panels (MC x KC x 4 B = 224 KiB) stream
 // from L2.
 constexpr std::int64_t MR = 14, NR = 32, KC = 256, MC = 224, NC = 2048;
@@ -120,8 +121,8 @@ inline void micro_kernel(float* tile, const float* a, const float* b, std::int64
 }
 
 // A whole MR x NR tile straight into y: the accumulators start from y's values (or zero for the first K block)
-// and the last K block adds the bias, so no tile buffer is written and read back element by element (that cost
-// about a tenth of the micro-kernel's time at KC = 256).
+// and the last K block adds the bias, so no tile buffer is written and read back element by element (no change
+// `bench_engine 3 gemm` could tell from its noise; partial tiles at the edges still take that path).
 inline void micro_kernel_into(RowsOut y, std::int64_t m0, std::int64_t n0, const float* a, const float* b,
                               std::int64_t kc, bool first, const float* bias) {
   v16f c[MR][2];

@@ -8,39 +8,12 @@
 namespace engine {
 
 void route_top_k(std::int32_t* experts, float* weights, const float* logits, std::int64_t tokens, std::int64_t E,
-                 std::int64_t k, bool renormalize) {
-  std::vector<float> p(static_cast<std::size_t>(E));
-  for (std::int64_t t = 0; t < tokens; ++t) {
-    const float* z = logits + t * E;
-    const float top = *std::max_element(z, z + E);
-    float sum = 0;
-    for (std::int64_t e = 0; e < E; ++e) sum += p[std::size_t(e)] = std::exp(z[e] - top);
-    for (float& v : p) v /= sum;
-    std::int32_t* chosen = experts + t * k;
-    float* w = weights + t * k;
-    // k passes of a max search: k is small (2 to 10) and this keeps the lower expert on ties.
-    float kept = 0;
-    for (std::int64_t j = 0; j < k; ++j) {
-      std::int64_t best = -1;
-      for (std::int64_t e = 0; e < E; ++e) {
-        if (std::find(chosen, chosen + j, std::int32_t(e)) != chosen + j) continue;
-        if (best < 0 || p[std::size_t(e)] > p[std::size_t(best)]) best = e;
-      }
-      chosen[j] = std::int32_t(best);
-      w[j] = p[std::size_t(best)];
-      kept += w[j];
-    }
-    if (renormalize)
-      for (std::int64_t j = 0; j < k; ++j) w[j] /= kept;
-  }
-}
-
-void route_grouped(std::int32_t* experts, float* weights, const float* logits, std::int64_t tokens, std::int64_t E,
-                   const GroupedRouting& r) {
+                 const Routing& r) {
   const std::int64_t per_group = E / r.groups;
   std::vector<float> score(static_cast<std::size_t>(E)), choice(score.size()), group_rate(std::size_t(r.groups));
   std::vector<char> group_kept(std::size_t(r.groups));
-  // The index of the largest of n values v[i] (i not yet taken), ties to the lower index.
+  // The index of the largest of n values v[i] (i not yet taken), ties to the lower index: k passes of a max
+  // search, as k is small (1 to 10).
   auto best_of = [](const float* v, std::int64_t n, auto&& taken) {
     std::int64_t best = -1;
     for (std::int64_t i = 0; i < n; ++i)

@@ -38,13 +38,13 @@ std::vector<float> yarn_frequencies(const Config& c, const RopeScaling& s) {
   return f;
 }
 
-// yarn's factor on cos and sin: mscale(factor, mscale) / mscale(factor, mscale_all_dim) when both are given, else
-// mscale(factor, 1), with mscale(s, m) = 0.1 m ln s + 1 (1 for s <= 1). 1 without yarn.
+// yarn's factor on cos and sin: mscale(mscale) / mscale(mscale_all_dim) when both are given, else mscale(1)
+// (transformers' attention_factor). 1 without yarn.
 float rope_attention_factor(const Config& c) {
   if (!c.rope_scaling || c.rope_scaling->type != RopeScaling::Type::yarn) return 1;
   const RopeScaling& s = *c.rope_scaling;
-  auto mscale = [&](double m) { return s.factor <= 1 ? 1.0 : 0.1 * m * std::log(s.factor) + 1.0; };
-  return float(s.mscale > 0 && s.mscale_all_dim > 0 ? mscale(s.mscale) / mscale(s.mscale_all_dim) : mscale(1));
+  if (s.mscale > 0 && s.mscale_all_dim > 0) return float(s.yarn_mscale(s.mscale) / s.yarn_mscale(s.mscale_all_dim));
+  return float(s.yarn_mscale(1));
 }
 
 // inv_freq[i] = theta^(-2i / d) over the rotated dims d; Llama 3's rope_scaling divides the low frequencies by
@@ -77,6 +77,8 @@ std::vector<float> inverse_frequencies(const Config& c) {
 Model::Model(const Weights& w, AttentionKind attention, MlaForm mla) : w_(w), attention_(attention), mla_(mla) {
   inv_freq_ = inverse_frequencies(w.config);
   rope_factor_ = rope_attention_factor(w.config);
+  const std::vector<bool>& sliding = w.config.local;
+  local_names_ = std::find(sliding.begin(), sliding.end(), false) != sliding.end();
 }
 
 void Model::ensure_rope(std::int64_t positions) {
@@ -118,13 +120,9 @@ void Model::moe_mlp(const LayerWeights& lw, const float* xb, float* out, std::in
   at.op = op::router;
   timed(probe, at, [&] {
     linear(RowsOut{logits, E, nullptr}, xb, T, lw.router);
-    if (m.deepseek_routing()) {
-      const GroupedRouting r{k, m.groups, m.top_groups, m.sigmoid, m.top2_sum, m.renormalize, float(m.scale),
-                             lw.router_bias.empty() ? nullptr : lw.router_bias.data()};
-      route_grouped(route_experts_.data(), route_weights_.data(), logits, T, E, r);
-    } else {
-      route_top_k(route_experts_.data(), route_weights_.data(), logits, T, E, k, m.renormalize);
-    }
+    const Routing r{k, m.groups, m.top_groups, m.sigmoid, m.top2_sum, m.renormalize, float(m.scale),
+                    lw.router_bias.empty() ? nullptr : lw.router_bias.data()};
+    route_top_k(route_experts_.data(), route_weights_.data(), logits, T, E, r);
     group_by_expert(expert_offsets_.data(), route_rows_.data(), row_weights_.data(), route_experts_.data(),
                     route_weights_.data(), T, E, k);
   });
@@ -156,19 +154,17 @@ void Model::moe_mlp(const LayerWeights& lw, const float* xb, float* out, std::in
   if (m.shared_hidden == 0) return;
   // The shared expert, scaled by its sigmoid gate (Qwen2MoeSparseMoeBlock) or not (DeepSeek), and added.
   const std::int64_t fs = m.shared_hidden;
-  float* g = sized(shared_g_, T);
+  float* g = m.shared_gated ? sized(shared_g_, T) : nullptr;  // [T]: each token's gate, when there is one
   float* sg = sized(shared_gate_, T * fs);
   float* su = sized(shared_up_, T * fs);
   float* sy = sized(shared_y_, T * d);
   at.experts = 0;
   at.op = op::shared_gate;
-  if (m.shared_gated)
+  if (g)
     timed(probe, at, [&] {
       linear(RowsOut{g, 1, nullptr}, xb, T, lw.s_router);
       for (std::int64_t t = 0; t < T; ++t) g[t] = 1.0f / (1.0f + std::exp(-g[t]));
     });
-  else
-    std::fill_n(g, T, 1.0f);
   at.op = op::shared_gate_proj;
   timed(probe, at, [&] { linear(RowsOut{sg, fs, nullptr}, xb, T, lw.s_gate); });
   at.op = op::shared_up_proj;
@@ -178,16 +174,48 @@ void Model::moe_mlp(const LayerWeights& lw, const float* xb, float* out, std::in
   at.op = op::shared_down_proj;
   timed(probe, at, [&] {
     linear(RowsOut{sy, d, nullptr}, sg, T, lw.s_down);
-    for (std::int64_t t = 0; t < T; ++t)
-      for (std::int64_t c = 0; c < d; ++c) out[t * d + c] += g[t] * sy[t * d + c];
+    for (std::int64_t t = 0; t < T; ++t) {
+      const float scale = g ? g[t] : 1.0f;
+      for (std::int64_t c = 0; c < d; ++c) out[t * d + c] += scale * sy[t * d + c];
+    }
   });
 }
 
+void Model::gqa_attention(const LayerWeights& lw, std::int64_t l, KvCache& cache, std::span<const SequenceStep> step,
+                          const float* xb, float* att, std::int64_t T, KernelRecord at, Probe* probe) {
+  const Config& c = w_.config;
+  const std::int64_t qd = c.q_dim(), kvd = c.kv_dim();
+  const float eps = float(c.rms_norm_eps);
+  auto time = [&](std::string_view op, auto&& f) {
+    at.op = op;
+    timed(probe, at, f);
+  };
+  float* q = sized(q_, T * qd);   // [T, h, hd]
+  float* k = sized(k_, T * kvd);  // [T, g, hd], before RoPE writes it to the cache
+  time(op::q_proj, [&] { linear(RowsOut{q, qd, nullptr}, xb, T, lw.wq); });
+  time(op::k_proj, [&] { linear(RowsOut{k, kvd, nullptr}, xb, T, lw.wk); });
+  time(op::v_proj, [&] { linear(RowsOut{nullptr, 0, v_rows_.data()}, xb, T, lw.wv); });
+  if (c.qk_norm) {  // each head's q and k over head_dim, before RoPE
+    time(op::q_norm, [&] { rmsnorm(q, q, lw.q_norm.data(), T * c.n_heads, c.head_dim, eps); });
+    time(op::k_norm, [&] { rmsnorm(k, k, lw.k_norm.data(), T * c.n_kv_heads, c.head_dim, eps); });
+  }
+  const RopeTable table{c.head_dim / 2, cos_.data(), sin_.data()};
+  time(op::rope, [&] { rope(q, RowsOut{nullptr, 0, k_rows_.data()}, k, pos_.data(), T, c.n_heads, c.n_kv_heads, table); });
+  for (std::int64_t t = 0, i = 0; i < std::int64_t(step.size()); ++i) {
+    const SequenceStep& s = step[std::size_t(i)];
+    const std::int64_t start = cache.length(s.seq), n = std::int64_t(s.tokens.size());
+    cache.runs(s.seq, l, start + n, runs_[std::size_t(i)]);
+    seqs_[std::size_t(i)] = AttentionSeq{q + t * qd, att + t * qd, n, start, runs_[std::size_t(i)]};
+    t += n;
+  }
+  AttentionShape shape{c.n_heads, c.n_kv_heads, c.head_dim, kvd, c.sliding(l) ? c.sliding_window : std::nullopt,
+                       float(c.attention_scale())};
+  shape.softcap = float(c.attn_softcap);
+  attend(shape, at, probe);
+}
+
 void Model::attend(const AttentionShape& shape, KernelRecord at, Probe* probe) {
-  // A model that mixes sliding and global layers (Gemma 2) times its sliding layers under opmodel's local_* names; a
-  // model whose every layer slides (Mistral) keeps the plain names, as opmodel does.
-  const std::vector<bool>& kinds = w_.config.local;
-  const bool local = shape.window && std::find(kinds.begin(), kinds.end(), false) != kinds.end();
+  const bool local = shape.window && local_names_;
   if (attention_ == AttentionKind::tiled) {
     at.op = local ? op::local_attention : op::attention;
     timed(probe, at, [&] { attention(seqs_, shape); });
@@ -204,7 +232,7 @@ void Model::attend(const AttentionShape& shape, KernelRecord at, Probe* probe) {
 
 void Model::forward(KvCache& cache, std::span<const SequenceStep> step, float* logits, Phase phase, Probe* probe) {
   const Config& c = w_.config;
-  const std::int64_t d = c.dim, qd = c.q_dim(), kvd = c.kv_dim(), f = c.hidden_dim, B = std::int64_t(step.size());
+  const std::int64_t d = c.dim, f = c.hidden_dim, B = std::int64_t(step.size());
   if (B == 0) throw EngineError("forward", "batch", "no sequences in the step");
   // Check everything before touching the cache.
   std::int64_t T = 0, max_q = 0, max_start = 0, max_pos = 0;
@@ -225,9 +253,7 @@ void Model::forward(KvCache& cache, std::span<const SequenceStep> step, float* l
   float* x = sized(x_, T * d);
   float* xb = sized(xb_, T * d);
   float* xb2 = sized(xb2_, T * d);
-  float* q = sized(q_, T * qd);
-  float* k = sized(k_, T * kvd);
-  float* att = sized(att_, T * std::max(qd, c.attn_out_dim()));
+  float* att = sized(att_, T * c.attn_out_dim());
   float* hb = sized(hb_, T * f);
   float* hb2 = sized(hb2_, T * f);
   pos_.resize(std::size_t(T));
@@ -248,9 +274,6 @@ void Model::forward(KvCache& cache, std::span<const SequenceStep> step, float* l
   auto rec = [&](std::string_view op, std::int64_t layer, std::int64_t rows) {
     return KernelRecord{op, layer, phase, B, max_q, max_start, rows, 0, 0};
   };
-  const RopeTable rope_table{c.rope_dim() / 2, cos_.data(), sin_.data()};
-  AttentionShape shape{c.n_heads, c.n_kv_heads, c.head_dim, kvd, c.sliding_window, float(c.attention_scale())};
-  shape.softcap = float(c.attn_softcap);
   const float eps = float(c.rms_norm_eps);
   auto out = [](float* base, std::int64_t stride) { return RowsOut{base, stride, nullptr}; };
 
@@ -270,32 +293,11 @@ void Model::forward(KvCache& cache, std::span<const SequenceStep> step, float* l
         v_rows_[std::size_t(t)] = cache.v_row(step[std::size_t(i)].seq, l, pos_[std::size_t(t)]);
       }
     timed(probe, rec(op::attn_norm, l, T), [&] { rmsnorm(xb, x, lw.attn_norm.data(), T, d, eps); });
-    if (c.mla) {
+    if (c.mla)
       mla_attention(lw, l, cache, step, xb, att, T, rec(op::attention, l, T), probe);
-      timed(probe, rec(op::o_proj, l, T), [&] { linear(out(xb2, d), att, T, lw.wo); });
-    } else {
-    timed(probe, rec(op::q_proj, l, T), [&] { linear(out(q, qd), xb, T, lw.wq); });
-    timed(probe, rec(op::k_proj, l, T), [&] { linear(out(k, kvd), xb, T, lw.wk); });
-    timed(probe, rec(op::v_proj, l, T), [&] { linear(RowsOut{nullptr, 0, v_rows_.data()}, xb, T, lw.wv); });
-    if (c.qk_norm) {  // each head's q and k over head_dim, before RoPE
-      timed(probe, rec(op::q_norm, l, T), [&] { rmsnorm(q, q, lw.q_norm.data(), T * c.n_heads, c.head_dim, eps); });
-      timed(probe, rec(op::k_norm, l, T), [&] { rmsnorm(k, k, lw.k_norm.data(), T * c.n_kv_heads, c.head_dim, eps); });
-    }
-    timed(probe, rec(op::rope, l, T), [&] {
-      rope(q, RowsOut{nullptr, 0, k_rows_.data()}, k, pos_.data(), T, c.n_heads, c.n_kv_heads, rope_table);
-    });
-
-    for (std::int64_t t = 0, i = 0; i < B; ++i) {
-      const SequenceStep& s = step[std::size_t(i)];
-      const std::int64_t start = cache.length(s.seq), n = std::int64_t(s.tokens.size());
-      cache.runs(s.seq, l, start + n, runs_[std::size_t(i)]);
-      seqs_[std::size_t(i)] = AttentionSeq{q + t * qd, att + t * qd, n, start, runs_[std::size_t(i)]};
-      t += n;
-    }
-    shape.window = c.sliding(l) ? c.sliding_window : std::nullopt;
-    attend(shape, rec(op::attention, l, T), probe);
+    else
+      gqa_attention(lw, l, cache, step, xb, att, T, rec(op::attention, l, T), probe);
     timed(probe, rec(op::o_proj, l, T), [&] { linear(out(xb2, d), att, T, lw.wo); });
-    }
     if (c.post_norms)
       timed(probe, rec(op::post_attn_norm, l, T), [&] { rmsnorm(xb2, xb2, lw.post_attn_norm.data(), T, d, eps); });
     timed(probe, rec(op::attn_add, l, T), [&] { add(x, x, xb2, T * d); });

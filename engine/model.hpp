@@ -56,6 +56,10 @@ class Model {
   // cache at k_rows_ (their positions pos_). Kernels timed under opmodel's MLA op names (`at`: the layer's record).
   void mla_attention(const LayerWeights& lw, std::int64_t l, KvCache& cache, std::span<const SequenceStep> step,
                      const float* xb, float* att, std::int64_t T, KernelRecord at, Probe* probe);
+  // Grouped-query attention of layer l: att[T, h hd] from xb[T, dim], the step's K and V rows written to the cache at
+  // k_rows_ and v_rows_. Kernels timed as q_proj ... rope and the attention ops (`at`: the layer's record).
+  void gqa_attention(const LayerWeights& lw, std::int64_t l, KvCache& cache, std::span<const SequenceStep> step,
+                     const float* xb, float* att, std::int64_t T, KernelRecord at, Probe* probe);
   // Runs the attention kernel(s) of the model's AttentionKind over seqs_, timed.
   void attend(const AttentionShape& shape, KernelRecord at, Probe* probe);
   template <class T>
@@ -68,6 +72,9 @@ class Model {
   AttentionKind attention_;
   MlaForm mla_;
   float rope_factor_ = 1;        // yarn's attention factor on cos and sin
+  // Sliding layers are timed under opmodel's local_* names when the model also has global layers (Gemma 2); a model
+  // whose every layer slides (Mistral) keeps the plain names, as opmodel does.
+  bool local_names_ = false;
   std::vector<float> inv_freq_;  // [head_dim / 2]
   Buffer<float> cos_, sin_;      // [positions, head_dim / 2]
   std::int64_t rope_positions_ = 0;

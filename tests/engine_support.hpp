@@ -10,6 +10,10 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
+#include "engine/config.hpp"
+#include "engine/error.hpp"
 #include "engine/generate.hpp"
 #include "engine/model.hpp"
 #include "engine/weights.hpp"
@@ -33,6 +37,22 @@ inline void expect_close(const std::vector<float>& got, const std::vector<float>
   for (std::size_t i = 0; i < got.size(); ++i)
     ASSERT_LE(std::fabs(double(got[i]) - double(want[i])), abs_tol + rel * std::fabs(double(want[i])))
         << what << " at " << i << ": got " << got[i] << ", want " << want[i];
+}
+
+// What engine::parse_config says of json_text read as `origin`: the EngineError's message, or "no error".
+inline std::string config_error(const std::string& json_text, const std::string& origin) {
+  try {
+    engine::parse_config(json_text, origin);
+  } catch (const engine::EngineError& e) {
+    return e.what();
+  }
+  return "no error";
+}
+// The same for the config `base` with the JSON merge patch `edit` applied.
+inline std::string patched_config_error(const std::string& base, const std::string& edit, const std::string& origin) {
+  nlohmann::json j = nlohmann::json::parse(base);
+  j.merge_patch(nlohmann::json::parse(edit));
+  return config_error(j.dump(), origin);
 }
 
 // The op names the engine times generating `gen` tokens after a 3-token prompt (a prefill and gen - 1 decode

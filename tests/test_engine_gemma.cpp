@@ -29,17 +29,6 @@ const std::string kGemma2 = R"({"model_type": "gemma2", "hidden_size": 64, "num_
     "sliding_window": 6, "query_pre_attn_scalar": 24, "attn_logit_softcapping": 50.0, "final_logit_softcapping": 30.0,
     "hidden_activation": "gelu_pytorch_tanh"})";
 
-std::string error_of(const std::string& edit) {
-  nlohmann::json j = nlohmann::json::parse(kGemma2);
-  j.merge_patch(nlohmann::json::parse(edit));
-  try {
-    engine::parse_config(j.dump(), "gemma.json");
-  } catch (const engine::EngineError& e) {
-    return e.what();
-  }
-  return "no error";
-}
-
 TEST(EngineGemma, GeluTanhAndSoftCapMatchTheirDefinitions) {
   std::vector<float> gate = random_vector(1000, 3, 6.0f), up = random_vector(1000, 4, 6.0f);
   gate[0] = -100;  // e^(-2u) saturates: gelu(-100) = -0
@@ -76,6 +65,7 @@ TEST(EngineGemma, ConfigDefaultsAndLayerKinds) {
 }
 
 TEST(EngineGemma, ConfigErrorsNameTheField) {
+  auto error_of = [](const std::string& edit) { return patched_config_error(kGemma2, edit, "gemma.json"); };
   EXPECT_NE(error_of(R"({"hidden_activation": "gelu"})").find("'hidden_activation': 'gelu' is not supported"),
             std::string::npos);
   EXPECT_NE(error_of(R"({"layer_types": ["full_attention"]})").find("'layer_types': must list one type per layer (4)"),

@@ -25,15 +25,6 @@
 
 namespace {
 
-std::string error_of(const std::string& json_text) {
-  try {
-    engine::parse_config(json_text, "deepseek.json");
-  } catch (const engine::EngineError& e) {
-    return e.what();
-  }
-  return "no error";
-}
-
 // A V3-style config: low-rank q, yarn, 16 experts in 4 groups, sigmoid routing with a bias, one shared expert.
 const std::string kV3 = R"({"model_type": "deepseek_v3", "hidden_size": 64, "num_hidden_layers": 2,
     "num_attention_heads": 4, "q_lora_rank": 48, "kv_lora_rank": 32, "qk_nope_head_dim": 16, "qk_rope_head_dim": 16,
@@ -161,7 +152,7 @@ TEST(EngineMla, GroupedRoutingChoosesWithinTheBestGroups) {
   auto sig = [](float z) { return 1.0f / (1.0f + std::exp(-z)); };
   std::int32_t experts[2];
   float weights[2];
-  engine::GroupedRouting r;
+  engine::Routing r;
   r.k = 2;
   r.groups = 4;
   r.top_groups = 2;
@@ -170,13 +161,13 @@ TEST(EngineMla, GroupedRoutingChoosesWithinTheBestGroups) {
   r.scale = 2.5f;
   r.renormalize = true;
   // Group sums: g0 1.462, g1 1.245, g2 0.238, g3 0.999: groups 0 and 1 are kept, expert 6 (the best) is not.
-  engine::route_grouped(experts, weights, logits.data(), 1, 8, r);
+  engine::route_top_k(experts, weights, logits.data(), 1, 8, r);
   EXPECT_EQ(experts[0], 0);  // ties to the lower expert
   EXPECT_EQ(experts[1], 1);
   EXPECT_NEAR(weights[0], 2.5 * 0.5, 1e-6);
   // Rated by their best expert instead (V2), group 3 wins and expert 6 is chosen first.
   r.top2_sum = false;
-  engine::route_grouped(experts, weights, logits.data(), 1, 8, r);
+  engine::route_top_k(experts, weights, logits.data(), 1, 8, r);
   EXPECT_EQ(experts[0], 6);
   EXPECT_EQ(experts[1], 0);
   EXPECT_NEAR(weights[0], 2.5 * sig(3) / (sig(3) + sig(1)), 1e-6);
@@ -186,14 +177,14 @@ TEST(EngineMla, GroupedRoutingChoosesWithinTheBestGroups) {
   r.bias = bias.data();
   r.renormalize = false;
   r.scale = 1;
-  engine::route_grouped(experts, weights, logits.data(), 1, 8, r);
+  engine::route_top_k(experts, weights, logits.data(), 1, 8, r);
   EXPECT_EQ(experts[0], 3);
   EXPECT_NEAR(weights[0], sig(0.5f), 1e-6);
   // Softmax scores, no groups, no renormalization: the plain top-k of softmax, times the scale.
-  engine::GroupedRouting v2;
+  engine::Routing v2;
   v2.k = 2;
   v2.scale = 1.5f;
-  engine::route_grouped(experts, weights, logits.data(), 1, 8, v2);
+  engine::route_top_k(experts, weights, logits.data(), 1, 8, v2);
   double sum = 0;
   for (float z : logits) sum += std::exp(double(z));
   EXPECT_EQ(experts[0], 6);
@@ -243,11 +234,7 @@ TEST(EngineMla, ConfigReadsMlaRoutingAndYarn) {
 }
 
 TEST(EngineMla, ConfigErrorsNameTheField) {
-  auto with = [](const std::string& edit) {
-    nlohmann::json j = nlohmann::json::parse(kV3);
-    j.merge_patch(nlohmann::json::parse(edit));
-    return error_of(j.dump());
-  };
+  auto with = [](const std::string& edit) { return patched_config_error(kV3, edit, "deepseek.json"); };
   EXPECT_NE(with(R"({"n_group": 3})").find("'n_group': 3 does not divide the 16 experts"), std::string::npos);
   EXPECT_NE(with(R"({"topk_group": 5})").find("'topk_group': 5 exceeds n_group = 4"), std::string::npos);
   EXPECT_NE(with(R"({"n_group": 16, "topk_group": 2})").find("'n_group'"), std::string::npos);  // groups of one

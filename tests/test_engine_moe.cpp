@@ -24,15 +24,6 @@
 
 namespace {
 
-std::string error_of(const std::string& json_text) {
-  try {
-    engine::parse_config(json_text, "moe.json");
-  } catch (const engine::EngineError& e) {
-    return e.what();
-  }
-  return "no error";
-}
-
 TEST(EngineMoe, RoutesToTheTopKWithSoftmaxWeights) {
   // One token, logits 0..3: softmax p_i = e^i / sum; the top two are experts 3 and 2.
   const std::vector<float> logits = {0, 1, 2, 3};
@@ -40,17 +31,17 @@ TEST(EngineMoe, RoutesToTheTopKWithSoftmaxWeights) {
   for (float z : logits) sum += std::exp(double(z));
   std::int32_t experts[2];
   float weights[2];
-  engine::route_top_k(experts, weights, logits.data(), 1, 4, 2, false);
+  engine::route_top_k(experts, weights, logits.data(), 1, 4, {.k = 2});
   EXPECT_EQ(experts[0], 3);
   EXPECT_EQ(experts[1], 2);
   EXPECT_NEAR(weights[0], std::exp(3.0) / sum, 1e-6);
   EXPECT_NEAR(weights[1], std::exp(2.0) / sum, 1e-6);
-  engine::route_top_k(experts, weights, logits.data(), 1, 4, 2, true);  // divided by their sum
+  engine::route_top_k(experts, weights, logits.data(), 1, 4, {.k = 2, .renormalize = true});  // divided by their sum
   EXPECT_NEAR(weights[0], std::exp(3.0) / (std::exp(3.0) + std::exp(2.0)), 1e-6);
   EXPECT_NEAR(weights[0] + weights[1], 1, 1e-6);
   // Ties go to the lower expert.
   const std::vector<float> tied = {1, 1, 0};
-  engine::route_top_k(experts, weights, tied.data(), 1, 3, 1, true);
+  engine::route_top_k(experts, weights, tied.data(), 1, 3, {.k = 1, .renormalize = true});
   EXPECT_EQ(experts[0], 0);
   EXPECT_FLOAT_EQ(weights[0], 1);
 }
@@ -133,12 +124,12 @@ TEST(EngineMoe, ProbeNamesAreOpmodelsOpsForMoeSharedExpertsAndQwen3) {
 TEST(EngineMoe, ConfigErrorsNameTheField) {
   const std::string base = R"({"model_type": "qwen3_moe", "hidden_size": 64, "num_hidden_layers": 2,
       "num_attention_heads": 4, "intermediate_size": 96, "moe_intermediate_size": 32, "vocab_size": 100, )";
-  EXPECT_NE(error_of(base + R"("num_experts": 4, "num_experts_per_tok": 5})").find("'num_experts_per_tok'"),
-            std::string::npos);
-  EXPECT_NE(error_of(base + R"("num_experts": 4, "num_experts_per_tok": 2, "mlp_only_layers": [2]})")
+  auto error_of = [&](const std::string& rest) { return config_error(base + rest, "moe.json"); };
+  EXPECT_NE(error_of(R"("num_experts": 4, "num_experts_per_tok": 5})").find("'num_experts_per_tok'"), std::string::npos);
+  EXPECT_NE(error_of(R"("num_experts": 4, "num_experts_per_tok": 2, "mlp_only_layers": [2]})")
                 .find("2 is not a layer index in [0, 2)"),
             std::string::npos);
-  EXPECT_NE(error_of(base + R"("num_experts_per_tok": 2})").find("'num_experts'"), std::string::npos);
+  EXPECT_NE(error_of(R"("num_experts_per_tok": 2})").find("'num_experts'"), std::string::npos);
   const engine::Config c = engine::parse_config(base + R"("num_experts": 4, "num_experts_per_tok": 2,
       "decoder_sparse_step": 2})", "ok.json");
   ASSERT_TRUE(c.moe);
