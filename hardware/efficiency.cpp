@@ -31,7 +31,8 @@ struct FigureKey {
   const char* key;
   std::optional<Figure> Efficiency::*slot;
 };
-constexpr std::array<FigureKey, 5> kFigures = {{{"gemm_fixed_s", &Efficiency::gemm_fixed_s},
+constexpr std::array<FigureKey, 6> kFigures = {{{"gemm_fixed_s", &Efficiency::gemm_fixed_s},
+                                                {"gemm_fp8_fixed_s", &Efficiency::gemm_fp8_fixed_s},
                                                 {"kernel_launch_s", &Efficiency::kernel_launch_s},
                                                 {"graph_launch_s", &Efficiency::graph_launch_s},
                                                 {"step_overhead_s", &Efficiency::step_overhead_s},
@@ -68,7 +69,7 @@ Efficiency parse_efficiency(const json& j, const std::string& origin, const json
     }
     if (!known)
       r.fail(field, "unknown field (expected gemm, gemm_fp8, gemv, attention_prefill, attention_decode, elementwise, "
-                    "gemm_fixed_s, kernel_launch_s, graph_launch_s, step_overhead_s, sm_count)");
+                    "gemm_fixed_s, gemm_fp8_fixed_s, kernel_launch_s, graph_launch_s, step_overhead_s, sm_count)");
   }
   if (e.sm_count && (e.sm_count->value != std::floor(e.sm_count->value) || e.sm_count->value > 1e6))
     r.fail("efficiency.sm_count.value", fmt::format("must be a whole number of SMs, got {}", e.sm_count->value));
@@ -107,7 +108,11 @@ Calibration shipped_calibration(const Efficiency& e, const std::string& profile_
     x.compute_efficiency = value(f.compute);
     x.memory_efficiency = value(f.memory);
     x.overhead_s = std::string(phase) == "decode" ? graph : eager;
-    if (kind == KernelClass::gemm && e.gemm_fixed_s) x.overhead_s += e.gemm_fixed_s->value;
+    if (kind == KernelClass::gemm) {
+      const bool fp8 = weights == "fp8" || weights == "fp8_block";
+      const std::optional<Figure>& fixed = fp8 && e.gemm_fp8_fixed_s ? e.gemm_fp8_fixed_s : e.gemm_fixed_s;
+      if (fixed) x.overhead_s += fixed->value;
+    }
     c.fits.push_back(x);
   };
   auto add = [&](KernelClass kind, const std::string& weights, const Efficiency::Fractions& f, bool needs_compute) {

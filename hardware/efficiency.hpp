@@ -33,6 +33,8 @@ struct Efficiency {
   Fractions elementwise;        // norms, activations, adds: read and write streams
   std::optional<Figure> gemm_fixed_s;     // a GEMM's fixed time beyond its work (pipeline fill and drain), from a
                                           // size sweep: t(1024^3) - FLOPs / (peak x the large-size fraction)
+  std::optional<Figure> gemm_fp8_fixed_s;  // the same for fp8 GEMMs where their library path differs (gemm_fixed_s
+                                           // where absent)
   std::optional<Figure> kernel_launch_s;  // per kernel launched on a stream
   std::optional<Figure> graph_launch_s;   // per kernel node of a CUDA graph (decode steps)
   std::optional<Figure> step_overhead_s;  // the serving framework's scheduling and sampling per step

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates docs/fidelity/fidelity.md: the published end-to-end measurements of docs/fidelity/measurements.csv
-# against roofline's bound and expected figures (`roofline fidelity`). Builds first if needed.
+# against roofline's bound and expected figures (`roofline fidelity`), then the measured GEMM kernels of
+# docs/fidelity/gemm-kernels.csv against the presets' GEMM figures. Builds first if needed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [[ -x build/roofline/roofline ]] || bash scripts/build.sh
@@ -13,6 +14,16 @@ cd "$(dirname "$0")/.."
   echo "judged on; held_out: further measurements that check the model independently."
   echo
   build/roofline/roofline fidelity --table docs/fidelity/measurements.csv --format markdown
+  echo
+  echo "## GEMM kernels: measured kernel times against the presets' GEMM figures"
+  echo
+  echo "\`roofline fidelity --kernels docs/fidelity/gemm-kernels.csv\`: OpenXLA's measured matmul table"
+  echo "(kDefaultMatmulPTable: b in {1,2,4} x m, n, k in {256, ..., 4096}, median kernel time of 5 runs) against the"
+  echo "expected kernel time of each shape. The B200 and MI300X figures are fitted to these rows"
+  echo "(scripts/fit-gemm-figures.py, on the compute-dominated shapes); the H100's come from other sources and are"
+  echo "checked here. error = expected / measured - 1."
+  echo
+  build/roofline/roofline fidelity --kernels docs/fidelity/gemm-kernels.csv --format markdown
 } > docs/fidelity/fidelity.md.tmp
 mv docs/fidelity/fidelity.md.tmp docs/fidelity/fidelity.md
 echo "wrote docs/fidelity/fidelity.md"

@@ -432,6 +432,22 @@ TEST(Efficiency, CollectivesAreAttainedFractionsOfTheLink) {
                          "attained fraction (an all-to-all cannot beat the link)");
 }
 
+// fp8 GEMMs take their own fixed time where one is given (another library path), the 16-bit one where not.
+TEST(Efficiency, Fp8GemmsTakeTheirOwnFixedTime) {
+  json j = minimal_profile();
+  j["efficiency"] = {{"gemm", {{"compute", 0.5}}}, {"gemm_fp8", {{"compute", 0.6}}}, {"gemm_fixed_s", 5e-6},
+                     {"kernel_launch_s", 2e-6}};
+  const auto shared = hardware::parse_profile(j, "mine.json");
+  EXPECT_DOUBLE_EQ(shared.shipped->find({hardware::KernelClass::gemm, "", "fp8", "prefill"})->overhead_s, 7e-6);
+  j["efficiency"]["gemm_fp8_fixed_s"] = 30e-6;
+  const auto own = hardware::parse_profile(j, "mine.json");
+  EXPECT_DOUBLE_EQ(own.shipped->find({hardware::KernelClass::gemm, "", "fp8", "prefill"})->overhead_s, 32e-6);
+  EXPECT_DOUBLE_EQ(own.shipped->find({hardware::KernelClass::gemm, "", "fp8_block", "prefill"})->overhead_s, 32e-6);
+  EXPECT_DOUBLE_EQ(own.shipped->find({hardware::KernelClass::gemm, "", "fp16", "prefill"})->overhead_s, 7e-6);
+  EXPECT_DOUBLE_EQ(hardware::parse_profile(hardware::to_json(own), "again.json").efficiency->gemm_fp8_fixed_s->value,
+                   30e-6);
+}
+
 TEST(Efficiency, BadFiguresNameTheirField) {
   json j = minimal_profile();
   j["efficiency"] = {{"gemm", {{"compute", 1.2}}}};

@@ -13,7 +13,10 @@
 #include "roofline/core/analysis.hpp"
 #include "roofline/core/expected_time.hpp"
 #include "roofline/core/explore.hpp"
+#include "roofline/core/gemm_fidelity.hpp"
+#include "common/text_file.hpp"
 #include "roofline/present/analysis_output.hpp"
+#include "test_support.hpp"
 
 using namespace roofline;
 using nlohmann::json;
@@ -369,4 +372,59 @@ TEST(ExpectedTime, ExpertOpsAreClassedByTheirRowsPerExpert) {
   s.q_len = 2048;  // prefill: 16,384 routed rows, about 128 an expert
   opmodel::step_ops(m, s, ops);
   EXPECT_EQ(roofline::kernel_class(*ops.find(opmodel::op::expert_gate_proj), s), hardware::KernelClass::gemm);
+}
+
+// GEMM fidelity: a measured kernel time against the expected one, by hand on the H100 (bf16, 4096^3 once).
+TEST(GemmFidelity, ExpectedKernelTimeByHand) {
+  const std::string header = "hw,dtype,b,m,n,k,flops_per_s\n";
+  const auto rows = parse_gemm_csv(header + "h100-sxm,bf16,1,4096,4096,4096,7.8e14\n", "g.csv");
+  const GemmFidelity f = judge_gemm_kernels(rows, "g.csv");
+  ASSERT_EQ(f.points.size(), 1u);
+  const double flops = 2.0 * 4096 * 4096 * 4096, bytes = 3.0 * 4096 * 4096 * 2;
+  // Compute: the bf16 peak at the GEMM fraction, lowered by the tiles' quantization over 132 SMs; memory: the
+  // three operands from HBM (H100's L2 has no bandwidth figure) at the streaming fraction; the fixed time; no launch.
+  const double compute = flops / 989.5e12 / (0.803 * hardware::gemm_quantization(4096, 4096, 1, 132));
+  const double memory = bytes / 3.35e12 / 0.949;
+  EXPECT_NEAR(f.points[0].expected_s, 6.3e-6 + std::max(compute, memory), 1e-12);
+  EXPECT_DOUBLE_EQ(f.points[0].measured_s, flops / 7.8e14);
+  ASSERT_EQ(f.groups.size(), 1u);
+  EXPECT_DOUBLE_EQ(f.groups[0].median_abs_error, std::abs(f.points[0].error()));
+  EXPECT_EQ(f.groups[0].within_20, std::abs(f.points[0].error()) <= 0.2 ? 1u : 0u);
+}
+
+// The shipped GEMM figures reproduce the measured kernel table they were fitted to (and, on the H100, checked
+// against): a preset edit that breaks the GEMM model shows here.
+TEST(GemmFidelity, ShippedFiguresReproduceTheMeasuredTable) {
+  const std::string path = std::string(ROOFLINE_SOURCE_DIR) + "/docs/fidelity/gemm-kernels.csv";
+  const auto text = common::read_text_file(path);
+  ASSERT_TRUE(text.has_value()) << path;
+  const GemmFidelity f = judge_gemm_kernels(parse_gemm_csv(*text, path), path);
+  ASSERT_EQ(f.groups.size(), 4u);
+  for (const GemmGroup& g : f.groups) {
+    EXPECT_EQ(g.rows, 375u) << g.hw << " " << g.dtype;
+    EXPECT_LE(g.median_abs_error, g.hw == "mi300x" ? 0.15 : 0.10) << g.hw << " " << g.dtype;
+    EXPECT_LE(std::abs(g.mean_error), 0.15) << g.hw << " " << g.dtype;
+  }
+}
+
+TEST(GemmFidelity, BadTablesNameFileLineAndColumn) {
+  const std::string header = "hw,dtype,b,m,n,k,flops_per_s\n";
+  EXPECT_EQ(error_of([&] { parse_gemm_csv("hw,dtype\n", "g.csv"); }),
+            "g.csv: field 'header': must be 'hw,dtype,b,m,n,k,flops_per_s'");
+  EXPECT_EQ(error_of([&] { parse_gemm_csv(header + "h100-sxm,fp4,1,1,1,1,1e12\n", "g.csv"); }),
+            "g.csv:2: field 'column 'dtype'': expected bf16 or fp8, got 'fp4'");
+  EXPECT_NE(error_of([&] { parse_gemm_csv(header + "h100-sxm,bf16,1,0,1,1,1e12\n", "g.csv"); })
+                .find("g.csv:2: field 'column 'm''"),
+            std::string::npos);
+  EXPECT_EQ(error_of([&] { parse_gemm_csv(header + "h100-sxm,bf16,1,1,1,1,fast\n", "g.csv"); }),
+            "g.csv:2: field 'column 'flops_per_s'': expected a positive number, got 'fast'");
+  EXPECT_EQ(error_of([&] { parse_gemm_csv(header + "h100-sxm,bf16,1,1,1\n", "g.csv"); }),
+            "g.csv:2: expected 7 columns, got 5");
+  EXPECT_EQ(error_of([&] { parse_gemm_csv(header, "g.csv"); }), "g.csv: has no rows");
+  EXPECT_EQ(error_of([&] { judge_gemm_kernels(parse_gemm_csv(header + "h999,bf16,1,1,1,1,1e12\n", "g"), "g"); }),
+            "g row 1: field 'column 'hw'': unknown hardware preset 'h999'");
+  // A preset with no GEMM figures has nothing to expect with.
+  EXPECT_EQ(
+      error_of([&] { judge_gemm_kernels(parse_gemm_csv(header + "v100-sxm,bf16,1,1,1,1,1e12\n", "g"), "g"); }),
+      "g row 1: field 'column 'hw'': preset 'v100-sxm' has no GEMM figures to expect a bf16 GEMM with");
 }

@@ -66,7 +66,34 @@ std::string markdown(const reports::Table& t) {
   return out;
 }
 
+reports::Table gemm_groups_table(const GemmFidelity& f) {
+  using reports::Align;
+  reports::Table t({{"hw", Align::left}, {"dtype", Align::left}, {"shapes"}, {"median |error|"}, {"p90 |error|"},
+                    {"mean error"}, {"within 20%"}});
+  for (const GemmGroup& g : f.groups)
+    t.add_row({g.hw, g.dtype, std::to_string(g.rows), fmt::format("{:.1f}%", 100 * g.median_abs_error),
+               fmt::format("{:.1f}%", 100 * g.p90_abs_error), fmt::format("{:+.1f}%", 100 * g.mean_error),
+               fmt::format("{} of {}", g.within_20, g.rows)});
+  return t;
+}
+
 }  // namespace
+
+std::string render_table(const GemmFidelity& f) { return gemm_groups_table(f).render(); }
+std::string render_markdown(const GemmFidelity& f) { return markdown(gemm_groups_table(f)); }
+
+nlohmann::json to_json(const GemmFidelity& f) {
+  nlohmann::json points = nlohmann::json::array();
+  for (const GemmPoint& p : f.points)
+    points.push_back({{"hw", p.row.hw}, {"dtype", p.row.dtype}, {"b", p.row.b}, {"m", p.row.m}, {"n", p.row.n},
+                      {"k", p.row.k}, {"measured_s", p.measured_s}, {"expected_s", p.expected_s}, {"error", p.error()}});
+  nlohmann::json groups = nlohmann::json::array();
+  for (const GemmGroup& g : f.groups)
+    groups.push_back({{"hw", g.hw}, {"dtype", g.dtype}, {"shapes", g.rows}, {"median_abs_error", g.median_abs_error},
+                      {"p90_abs_error", g.p90_abs_error}, {"mean_error", g.mean_error},
+                      {"within_20_percent", g.within_20}});
+  return {{"schema_version", 1}, {"points", points}, {"groups", groups}};
+}
 
 std::string render_table(const Fidelity& f) {
   return points_table(f).render() + "\n" + groups_table(f).render();
