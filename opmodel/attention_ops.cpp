@@ -39,7 +39,7 @@ void attention_kernel(const AttentionNames& n, const AttentionWork& w, const Sce
     op.name = name;
     op.kind = OpKind::attention;
     op.unit = Unit::matrix;
-    op.compute = x.act_float;
+    op.compute = x.attn;
     op.count = count;
     op.flops = flops;
     return op;
@@ -52,7 +52,7 @@ void attention_kernel(const AttentionNames& n, const AttentionWork& w, const Sce
     out.push(op);
     return;
   }
-  const double score_bytes = w.pairs * x.a_float;  // the causal (unmasked) scores, in the float act dtype
+  const double score_bytes = w.pairs * x.a_attn;  // the causal (unmasked) scores, in the attention dtype
   OpCost qk = matmul(n.qk, qk_flops);
   qk.bytes.act_read = w.q_bytes + w.k_act;
   qk.bytes.kv_read = w.k_cache;

@@ -101,6 +101,11 @@ void validate(const Scenario& s) {
     if (is_weight_only(t))
       throw ModelError("scenario", field, fmt::format("{} is a weight format (activations and the KV cache take "
                                                       "fp32, fp16, bf16, fp8, int8, int4)", to_string(t)));
+  if (s.attention_dtype && (is_integer(*s.attention_dtype) || is_weight_only(*s.attention_dtype) ||
+                            is_block_float(*s.attention_dtype)))
+    throw ModelError("scenario", "attention_dtype",
+                     fmt::format("{} is not a float dtype attention computes in (fp32, fp16, bf16, fp8)",
+                                 to_string(*s.attention_dtype)));
   if (s.kv_len + s.q_len > kMaxTokens)
     throw ModelError("scenario", "kv_len",
                      fmt::format("context kv_len + q_len = {} exceeds {}", s.kv_len + s.q_len, kMaxTokens));

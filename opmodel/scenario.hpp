@@ -44,6 +44,9 @@ struct Scenario {
   DType weight_dtype = DType::fp16;
   DType act_dtype = DType::fp16;
   DType kv_dtype = DType::fp16;
+  // The dtype attention computes in, where it differs from the activations' float dtype: TensorRT-LLM's fp8
+  // recipe of 2024 (gpt_attention_plugin float16) runs fp8 GEMMs beside fp16 attention. A float dtype.
+  std::optional<DType> attention_dtype;
   std::int64_t group_size = 128;  // input elements per fp16 scale, for int8/int4 weights
   AttentionImpl attention = AttentionImpl::flash;
   Fusion fusion;
@@ -54,6 +57,9 @@ struct Scenario {
   DType attention_weights() const { return modules.attention.value_or(weight_dtype); }
   DType mlp_weights() const { return modules.mlp.value_or(weight_dtype); }
   DType expert_weights() const { return modules.experts.value_or(weight_dtype); }
+  // The float dtype of the activations (integer activations feed integer GEMMs only: fp16 elsewhere).
+  DType act_float() const { return is_integer(act_dtype) ? DType::fp16 : act_dtype; }
+  DType attention_compute() const { return attention_dtype.value_or(act_float()); }
 
   std::int64_t tokens() const { return batch * q_len; }  // T = B * q
 };

@@ -120,8 +120,10 @@ Shape shape_of(const ModelConfig& m, const Scenario& s, const BatchShape& b) {
   x.w0 = dense_weight_dtype(s);
   x.act = s.act_dtype;
   // Integer activations feed integer GEMMs only; attention and dense-weight GEMMs run in fp16.
-  x.act_float = is_integer(s.act_dtype) ? DType::fp16 : s.act_dtype;
+  x.act_float = s.act_float();
   x.a_float = bytes_of(x.act_float);
+  x.attn = s.attention_compute();
+  x.a_attn = bytes_of(x.attn);
   x.group = s.group_size;
   return x;
 }

@@ -20,7 +20,9 @@ struct Shape {
   SpanSum decode;
   double a, c;                           // activation and KV bytes per element
   double a_float;                        // bytes of the float dtype scores and dense-weight outputs use
-  DType act, act_float;                  // activation dtype; the float one attention and dense weights compute in
+  DType act, act_float;                  // activation dtype; the float one dense weights compute in
+  DType attn;                            // what attention computes in: the scenario's attention_dtype, else act_float
+  double a_attn;                         // bytes of an attention dtype element (the naive form's scores)
   DType w_attn, w_mlp, w_exp, w0;        // weights: attention, dense MLP/shared experts, routed experts, the rest
   std::int64_t group;                    // int8/int4 group size
 };

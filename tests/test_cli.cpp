@@ -370,6 +370,23 @@ TEST(Cli, NewFamiliesRunThroughAnalyzePlotAndSimulate) {
   r = run("analyze --model llama-2-7b --hw h100-sxm --batch 1 --prompt 64 --kvdtype mxfp4");
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.out.find("mxfp4 is a weight format"), std::string::npos) << r.out;
+  r = run("analyze --model llama-2-7b --hw h100-sxm --batch 1 --prompt 64 --attn-dtype int4");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.out.find("--attn-dtype': int4 is not a float dtype"), std::string::npos) << r.out;
+  // fp8 GEMMs beside fp16 attention: the JSON scenario says what attention computed in, and its op runs at fp16.
+  r = run("analyze --model llama-2-7b --hw h100-sxm --batch 1 --prompt 64 --phase prefill --wdtype fp8 --adtype fp8 "
+          "--attn-dtype fp16 --format json");
+  ASSERT_EQ(r.code, 0) << r.out;
+  const auto mixed = nlohmann::json::parse(r.out);
+  EXPECT_EQ(mixed["scenario"]["attention_dtype"], "fp16");
+  for (const auto& op : mixed["phases"][0]["ops"]) {
+    if (op["name"] == "attention") {
+      EXPECT_EQ(op["precision"], "fp16") << op;
+    }
+    if (op["name"] == "q_proj") {
+      EXPECT_EQ(op["precision"], "fp8") << op;
+    }
+  }
 }
 
 // validate joins measured times (a GPU profiler's export) with a new family's ops by name, as for the dense ones.

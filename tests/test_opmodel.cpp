@@ -1,6 +1,8 @@
 // opmodel/: config reading, every formula against a hand-derived value, and the invariants.
 #include <gtest/gtest.h>
 
+#include "test_support.hpp"
+
 #include <tuple>
 
 #include <nlohmann/json.hpp>
@@ -200,6 +202,28 @@ TEST(StepOps, FlashAttentionIsOneOpWithoutScores) {
   EXPECT_DOUBLE_EQ(get(naive, op::qk_matmul).flops + get(naive, op::softmax).flops +
                        get(naive, op::sv_matmul).flops,
                    att.flops);
+}
+
+// fp8 GEMMs beside fp16 attention (TensorRT-LLM's gpt_attention_plugin float16): only attention changes dtype;
+// the naive form's scores take its width. Integer activations attend in fp16 unless told otherwise.
+TEST(StepOps, AttentionComputesInItsOwnDtype) {
+  Scenario s = scenario(2, 3, 5);
+  s.weight_dtype = s.act_dtype = s.kv_dtype = DType::fp8;
+  const auto all_fp8 = ops_of(tiny(), s);
+  s.attention_dtype = DType::fp16;
+  const auto mixed = ops_of(tiny(), s);
+  EXPECT_EQ(get(all_fp8, op::qk_matmul).compute, DType::fp8);
+  EXPECT_EQ(get(mixed, op::qk_matmul).compute, DType::fp16);
+  EXPECT_EQ(get(mixed, op::sv_matmul).compute, DType::fp16);
+  EXPECT_EQ(get(mixed, op::q_proj).compute, DType::fp8);
+  EXPECT_DOUBLE_EQ(get(mixed, op::qk_matmul).bytes.act_write, 168 * 2);  // the causal scores, 2 B each
+  EXPECT_DOUBLE_EQ(get(all_fp8, op::qk_matmul).bytes.act_write, 168 * 1);
+  EXPECT_DOUBLE_EQ(get(mixed, op::qk_matmul).flops, get(all_fp8, op::qk_matmul).flops);
+  Scenario integer = scenario(2, 3, 5);
+  integer.act_dtype = DType::int8;
+  EXPECT_EQ(integer.attention_compute(), DType::fp16);
+  integer.attention_dtype = DType::bf16;
+  EXPECT_EQ(get(ops_of(tiny(), integer), op::qk_matmul).compute, DType::bf16);
 }
 
 TEST(StepOps, AttentionSpanCausalAndSlidingWindow) {
@@ -468,6 +492,11 @@ TEST(Scenario, ValidationAndFusionParsing) {
   s.kv_len = -1;
   EXPECT_THROW(validate(s), ModelError);
   s.kv_len = 0;
+  EXPECT_NO_THROW(validate(s));
+  s.attention_dtype = DType::int8;
+  EXPECT_EQ(error_of([&] { validate(s); }), "scenario: field 'attention_dtype': int8 is not a float dtype attention "
+                                            "computes in (fp32, fp16, bf16, fp8)");
+  s.attention_dtype = DType::fp8;
   EXPECT_NO_THROW(validate(s));
   const Fusion f = parse_fusion("qkv,swiglu");
   EXPECT_TRUE(f.qkv && f.swiglu && !f.add_norm);

@@ -98,6 +98,9 @@ void add_precision_options(po::options_description& desc) {
        "each step: decodes and speculative verification absorbed, prompt tokens naive)")
       ("adtype", po::value<std::string>()->default_value("fp16"), "activation dtype")
       ("kvdtype", po::value<std::string>()->default_value("fp16"), "KV cache dtype")
+      ("attn-dtype", po::value<std::string>(),
+       "dtype attention computes in, where not the activations' (fp8 GEMMs beside fp16 attention, as\n"
+       "TensorRT-LLM's gpt_attention_plugin float16 runs them): fp32 fp16 bf16 fp8")
       ("group-size", po::value<std::string>()->default_value("128"), "inputs per fp16 scale for int8/int4 weights")
       ("attn", po::value<std::string>()->default_value("flash"), "attention: naive (scores in memory) | flash (fused)")
       ("fuse", po::value<std::string>()->default_value("none"), "fusions: qkv,add_norm,swiglu | all | none");
@@ -141,6 +144,13 @@ void read_precision_options(const po::variables_map& vm, opmodel::Scenario& s) {
   s.weight_dtype = dtype_option(vm, "wdtype");
   s.act_dtype = dtype_option(vm, "adtype");
   s.kv_dtype = dtype_option(vm, "kvdtype");
+  if (vm.count("attn-dtype")) {
+    s.attention_dtype = dtype_option(vm, "attn-dtype");
+    const opmodel::DType t = *s.attention_dtype;
+    if (opmodel::is_integer(t) || opmodel::is_block_float(t))
+      throw UsageError("attn-dtype", fmt::format("{} is not a float dtype attention computes in (fp32, fp16, bf16, "
+                                                 "fp8)", opmodel::to_string(t)));
+  }
 
   const std::string attn = vm["attn"].as<std::string>();
   if (attn == "flash") s.attention = opmodel::AttentionImpl::flash;
@@ -243,7 +253,7 @@ MeasuredSelection measured_selection(const po::variables_map& vm, const Validati
 
 const std::vector<std::string>& analysis_option_names() {
   static const std::vector<std::string> names = {
-      "model", "batch", "prompt", "kv-len", "gen", "phase", "wdtype", "adtype", "kvdtype", "group-size", "attn",
+      "model", "batch", "prompt", "kv-len", "gen", "phase", "wdtype", "adtype", "kvdtype", "attn-dtype", "group-size", "attn",
       "fuse", "all-logits", "strict", "compare", "batch-sweep", "max-context"};
   return names;
 }

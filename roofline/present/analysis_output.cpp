@@ -42,6 +42,7 @@ json scenario_json(const Analysis& a) {
             {"kv_dtype", to_string(s.kv_dtype)},
             {"group_size", s.group_size},
             {"attention", to_string(s.attention)},
+            {"attention_dtype", to_string(s.attention_compute())},
             {"fusion", to_string(s.fusion)},
             {"all_logits", s.all_logits}};
   if (s.modules.attention || s.modules.mlp || s.modules.experts)
@@ -189,9 +190,10 @@ std::string_view expectation_kind(const hardware::Profile& hw) {
 std::string render_table(const Analysis& a) {
   std::string out;
   const auto& s = a.request.scenario;
-  out += fmt::format("{} on {} ({}): weights {}, activations {}, KV {}, attention {}, fusion {}\n", a.model.name,
+  out += fmt::format("{} on {} ({}): weights {}, activations {}, KV {}, attention {}{}, fusion {}\n", a.model.name,
                      a.hardware.name, a.hardware.description, opmodel::describe_weights(s), to_string(s.act_dtype),
-                     to_string(s.kv_dtype), to_string(s.attention), to_string(s.fusion));
+                     to_string(s.kv_dtype), to_string(s.attention),
+                     s.attention_dtype ? " in " + std::string(to_string(*s.attention_dtype)) : std::string(), to_string(s.fusion));
   if (!a.hardware.overrides.empty())
     out += fmt::format("hardware overrides: {}\n", fmt::join(a.hardware.overrides, "; "));
   for (const auto& w : a.warnings) out += fmt::format("warning: {}\n", w);

@@ -96,6 +96,9 @@ opmodel::Scenario scenario_of(const FidelityRow& r) {
   const opmodel::DType d = r.precision == "fp8" ? opmodel::DType::fp8 : opmodel::DType::fp16;
   s.batch = r.batch;
   s.weight_dtype = s.act_dtype = s.kv_dtype = d;
+  // The tables' engines attend in fp16 beside their fp8 GEMMs and KV cache (TensorRT-LLM v0.9 performance.md
+  // builds them with --gpt_attention_plugin float16 and no fp8 context FMHA).
+  s.attention_dtype = opmodel::DType::fp16;
   return s;
 }
 
