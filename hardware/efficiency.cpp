@@ -21,11 +21,12 @@ struct ClassKey {
   const char* key;
   Efficiency::Fractions Efficiency::*slot;
 };
-constexpr std::array<ClassKey, 6> kClasses = {{{"gemm", &Efficiency::gemm},
+constexpr std::array<ClassKey, 7> kClasses = {{{"gemm", &Efficiency::gemm},
                                                {"gemm_fp8", &Efficiency::gemm_fp8},
                                                {"gemv", &Efficiency::gemv},
                                                {"attention_prefill", &Efficiency::attention_prefill},
                                                {"attention_decode", &Efficiency::attention_decode},
+                                               {"attention_decode_fp8", &Efficiency::attention_decode_fp8},
                                                {"elementwise", &Efficiency::elementwise}}};
 struct FigureKey {
   const char* key;
@@ -68,7 +69,8 @@ Efficiency parse_efficiency(const json& j, const std::string& origin, const json
       e.*f.slot = r.figure(v, field);
     }
     if (!known)
-      r.fail(field, "unknown field (expected gemm, gemm_fp8, gemv, attention_prefill, attention_decode, elementwise, "
+      r.fail(field, "unknown field (expected gemm, gemm_fp8, gemv, attention_prefill, attention_decode, "
+                    "attention_decode_fp8, elementwise, "
                     "gemm_fixed_s, gemm_fp8_fixed_s, kernel_launch_s, graph_launch_s, step_overhead_s, sm_count)");
   }
   if (e.sm_count && (e.sm_count->value != std::floor(e.sm_count->value) || e.sm_count->value > 1e6))
@@ -135,6 +137,9 @@ Calibration shipped_calibration(const Efficiency& e, const std::string& profile_
   const std::optional<Figure> kv_stream = e.attention_decode.memory ? e.attention_decode.memory : e.gemv.memory;
   if (e.attention_prefill.compute) fit(KernelClass::attention, "", "prefill", {e.attention_prefill.compute, kv_stream});
   if (kv_stream) fit(KernelClass::attention, "", "decode", {e.attention_prefill.compute, kv_stream});
+  // An fp8 cache is dequantized on the way in: where that was measured, its decode streams at its own fraction.
+  if (e.attention_decode_fp8.memory)
+    fit(KernelClass::attention, "fp8", "decode", {e.attention_prefill.compute, e.attention_decode_fp8.memory});
   add(KernelClass::elementwise, "", e.elementwise, false);
   return c;
 }

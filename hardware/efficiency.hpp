@@ -30,6 +30,7 @@ struct Efficiency {
   Fractions gemv;               // a few rows: weights streamed once (decode projections)
   Fractions attention_prefill;  // FlashAttention-class fused attention over a prompt
   Fractions attention_decode;   // paged decode attention: the KV cache streamed
+  Fractions attention_decode_fp8;  // the same over an fp8 KV cache (dequantized on the CUDA cores)
   Fractions elementwise;        // norms, activations, adds: read and write streams
   std::optional<Figure> gemm_fixed_s;     // a GEMM's fixed time beyond its work (pipeline fill and drain), from a
                                           // size sweep: t(1024^3) - FLOPs / (peak x the large-size fraction)

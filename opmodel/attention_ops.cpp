@@ -40,6 +40,7 @@ void attention_kernel(const AttentionNames& n, const AttentionWork& w, const Sce
     op.kind = OpKind::attention;
     op.unit = Unit::matrix;
     op.compute = x.attn;
+    op.weights = x.kv;  // the format of the cache it reads: what a kernel's fit is keyed by
     op.count = count;
     op.flops = flops;
     return op;
@@ -256,6 +257,7 @@ void linear_attention_block(const ModelConfig& m, const Scenario&, const Shape& 
 
   OpCost rule = vector_op(op::linear_attention, x.T * nv * (7 * dk * dv + 3 * dv + 8 * dk), L);
   rule.kind = OpKind::attention;
+  rule.weights = x.kv;  // the recurrent state's format
   rule.bytes.weight_read = 2 * nv * bytes_of(x.w0);  // A_log, dt_bias
   rule.bytes.act_read = x.T * (conv + 2 * nv) * x.a;
   rule.bytes.act_write = x.T * nv * dv * x.a;

@@ -48,7 +48,8 @@ struct OpCost {
   // For block-float weights (fp8_block, mxfp4, nvfp4) compute is their format; a part with no tensor cores for it
   // runs the GEMM here instead, the weights up-converted (the activations' float dtype).
   std::optional<DType> upconvert;
-  DType weights = DType::fp32;  // a linear's weight format as stored (its module's; lm_head and routers dense)
+  DType weights = DType::fp32;  // a linear's weight format as stored (its module's; lm_head and routers dense);
+                                // attention's: the KV cache's format (what it streams)
   std::int64_t count = 1;       // instances in the step (layers, or 1 for per-step ops)
   double flops = 0;             // one instance
   Traffic bytes;                // one instance

@@ -114,6 +114,7 @@ Shape shape_of(const ModelConfig& m, const Scenario& s, const BatchShape& b) {
   x.V = double(m.vocab_size);
   x.a = bytes_of(s.act_dtype);
   x.c = bytes_of(s.kv_dtype);
+  x.kv = s.kv_dtype;
   x.w_attn = s.attention_weights();
   x.w_mlp = s.mlp_weights();
   x.w_exp = s.expert_weights();

@@ -19,6 +19,7 @@ struct Shape {
   double decode_tokens;                  // tokens of decode-like sequences, and their part of the global span
   SpanSum decode;
   double a, c;                           // activation and KV bytes per element
+  DType kv;                              // the KV cache's format
   double a_float;                        // bytes of the float dtype scores and dense-weight outputs use
   DType act, act_float;                  // activation dtype; the float one dense weights compute in
   DType attn;                            // what attention computes in: the scenario's attention_dtype, else act_float

@@ -392,6 +392,14 @@ TEST(Efficiency, PresetFiguresBecomeFitsWithTheirSources) {
       a100.shipped->find({hardware::KernelClass::attention, "attention", "fp16", "decode"});
   ASSERT_NE(decode, nullptr);
   EXPECT_DOUBLE_EQ(decode->memory_efficiency, 0.78);
+  // An fp8 cache streams at its own measured fraction where one is published (H100: FlashInfer's fp8 decode).
+  const auto& h100_decode = hardware::preset("h100-sxm").shipped;
+  EXPECT_DOUBLE_EQ(h100_decode->find({hardware::KernelClass::attention, "attention", "fp8", "decode"})->memory_efficiency,
+                   0.76);
+  EXPECT_DOUBLE_EQ(h100_decode->find({hardware::KernelClass::attention, "attention", "fp16", "decode"})->memory_efficiency,
+                   0.896);
+  EXPECT_DOUBLE_EQ(a100.shipped->find({hardware::KernelClass::attention, "attention", "fp8", "decode"})->memory_efficiency,
+                   0.78);  // none published for the SXM part: the cache's format changes nothing
   // fp8 weights take the fp8 GEMM fraction where published (H100), the 16-bit one's memory fraction beside it.
   const auto& h100 = hardware::preset("h100-sxm");
   EXPECT_DOUBLE_EQ(h100.shipped->find({hardware::KernelClass::gemm, "", "fp8", "prefill"})->compute_efficiency, 0.709);

@@ -374,6 +374,33 @@ TEST(ExpectedTime, ExpertOpsAreClassedByTheirRowsPerExpert) {
   EXPECT_EQ(roofline::kernel_class(*ops.find(opmodel::op::expert_gate_proj), s), hardware::KernelClass::gemm);
 }
 
+// Attention's fits are keyed by the KV cache's format: an fp8 cache decodes at its own measured fraction (the H100's
+// FlashInfer fp8 kernel, 0.76) while fp16 and fp8 weights alike leave the key alone.
+TEST(ExpectedTime, DecodeAttentionOverAnFp8CacheTakesItsOwnFraction) {
+  const auto m = opmodel::resolve_model("llama-2-7b");
+  const auto& h100 = hardware::preset("h100-sxm");
+  opmodel::Scenario s;
+  s.batch = 64;
+  s.kv_len = 4096;
+  auto decode_attention = [&](opmodel::DType kv) {
+    s.kv_dtype = kv;
+    opmodel::OpList ops;
+    opmodel::step_ops(m, s, ops);
+    const opmodel::OpCost& op = *ops.find(opmodel::op::attention);
+    EXPECT_EQ(kernel_weights(op, s), opmodel::to_string(kv));
+    const double stream = op.bytes.kv_read * double(op.count);  // far beyond the L2: HBM either way
+    const auto t = expected_op_time(op, s, {1, Phase::decode, stream}, h100, Roofs::of(h100));
+    const HierarchicalTimes roof = hierarchical_times(op, 989.5e12, stream, h100);
+    return std::pair{*t, roof.memory_s};
+  };
+  const auto [fp16_s, fp16_roof] = decode_attention(opmodel::DType::fp16);
+  const auto [fp8_s, fp8_roof] = decode_attention(opmodel::DType::fp8);
+  EXPECT_NEAR(fp16_s, 1.26e-6 + fp16_roof / 0.896, 1e-12);  // graph launch + the bf16 stream fraction
+  EXPECT_NEAR(fp8_s, 1.26e-6 + fp8_roof / 0.76, 1e-12);
+  s.weight_dtype = opmodel::DType::fp8;  // the weights' format does not key attention
+  EXPECT_NEAR(decode_attention(opmodel::DType::fp16).first, fp16_s, 1e-15);
+}
+
 // GEMM fidelity: a measured kernel time against the expected one, by hand on the H100 (bf16, 4096^3 once).
 TEST(GemmFidelity, ExpectedKernelTimeByHand) {
   const std::string header = "hw,dtype,b,m,n,k,flops_per_s\n";

@@ -30,7 +30,9 @@ hardware::KernelClass kernel_class(const opmodel::OpCost& op, const opmodel::Sce
 }
 
 std::string kernel_weights(const opmodel::OpCost& op, const opmodel::Scenario& s) {
-  if (op.kind == opmodel::OpKind::linear) return std::string(opmodel::to_string(op.weights));  // its module's format
+  // A linear's own format (its module's); attention's KV cache format, which its decode kernel streams.
+  if (op.kind == opmodel::OpKind::linear || op.kind == opmodel::OpKind::attention)
+    return std::string(opmodel::to_string(op.weights));
   const bool dense = op.kind == opmodel::OpKind::embedding;
   return std::string(opmodel::to_string(dense ? opmodel::dense_weight_dtype(s) : s.weight_dtype));
 }

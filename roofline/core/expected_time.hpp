@@ -35,8 +35,9 @@ double linear_rows(const opmodel::OpCost& op, const opmodel::Scenario& s);
 // group: each expert runs its own GEMV or GEMM over its tokens, as the engine's do.
 hardware::KernelClass kernel_class(const opmodel::OpCost& op, const opmodel::Scenario& s);
 hardware::KernelClass kernel_class(const opmodel::OpCost& op, double linear_rows);
-// The weight dtype a fit is keyed by: a linear's own format as stored (its module's under per-module formats; lm_head
-// and routers dense), the embedding's dense dtype, the scenario's weight dtype for the other ops.
+// The format a fit is keyed by: a linear's own weight format as stored (its module's under per-module formats;
+// lm_head and routers dense), attention's KV cache format, the embedding's dense dtype, the scenario's weight dtype
+// for the other ops.
 std::string kernel_weights(const opmodel::OpCost& op, const opmodel::Scenario& s);
 
 // The level a stream of `bytes` is served from: the innermost cache with a size and a bandwidth that holds
