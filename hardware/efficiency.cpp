@@ -32,8 +32,9 @@ struct FigureKey {
   const char* key;
   std::optional<Figure> Efficiency::*slot;
 };
-constexpr std::array<FigureKey, 6> kFigures = {{{"gemm_fixed_s", &Efficiency::gemm_fixed_s},
+constexpr std::array<FigureKey, 7> kFigures = {{{"gemm_fixed_s", &Efficiency::gemm_fixed_s},
                                                 {"gemm_fp8_fixed_s", &Efficiency::gemm_fp8_fixed_s},
+                                                {"attention_decode_fixed_s", &Efficiency::attention_decode_fixed_s},
                                                 {"kernel_launch_s", &Efficiency::kernel_launch_s},
                                                 {"graph_launch_s", &Efficiency::graph_launch_s},
                                                 {"step_overhead_s", &Efficiency::step_overhead_s},
@@ -71,7 +72,8 @@ Efficiency parse_efficiency(const json& j, const std::string& origin, const json
     if (!known)
       r.fail(field, "unknown field (expected gemm, gemm_fp8, gemv, attention_prefill, attention_decode, "
                     "attention_decode_fp8, elementwise, "
-                    "gemm_fixed_s, gemm_fp8_fixed_s, kernel_launch_s, graph_launch_s, step_overhead_s, sm_count)");
+                    "gemm_fixed_s, gemm_fp8_fixed_s, attention_decode_fixed_s, kernel_launch_s, graph_launch_s, "
+                    "step_overhead_s, sm_count)");
   }
   if (e.sm_count && (e.sm_count->value != std::floor(e.sm_count->value) || e.sm_count->value > 1e6))
     r.fail("efficiency.sm_count.value", fmt::format("must be a whole number of SMs, got {}", e.sm_count->value));
@@ -115,6 +117,8 @@ Calibration shipped_calibration(const Efficiency& e, const std::string& profile_
       const std::optional<Figure>& fixed = fp8 && e.gemm_fp8_fixed_s ? e.gemm_fp8_fixed_s : e.gemm_fixed_s;
       if (fixed) x.overhead_s += fixed->value;
     }
+    if (kind == KernelClass::attention && std::string(phase) == "decode" && e.attention_decode_fixed_s)
+      x.overhead_s += e.attention_decode_fixed_s->value;
     c.fits.push_back(x);
   };
   auto add = [&](KernelClass kind, const std::string& weights, const Efficiency::Fractions& f, bool needs_compute) {

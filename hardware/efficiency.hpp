@@ -3,9 +3,10 @@
 // user has not calibrated the profile (a profile's "calibration" always wins):
 //   expected = overhead + max(compute time / compute efficiency, memory time / memory efficiency)
 // per kernel class, the overhead being one kernel launch (eager in prefill, in a CUDA graph in decode, as serving
-// frameworks run them) and, for GEMMs, their fixed time beyond the work (what a size sweep shows small GEMMs lose), and GEMMs further lowered by wave and tile quantization over the SMs, for the best of the
-// output tiles a GEMM library picks from (Mt x Nt from 256x128 down to 64x64), K split s ways when the tiles are
-// fewer than the SMs:
+// frameworks run them) and, for GEMMs and decode attention, their fixed time beyond the work (the intercept of a
+// size sweep: what small calls lose). GEMMs are further lowered by wave and tile quantization over the SMs, for the
+// best of the output tiles a GEMM library picks from (Mt x Nt from 256x128 down to 64x64), K split s ways when the
+// tiles are fewer than the SMs:
 //   tiles = groups x ceil(M/Mt) x ceil(N/Nt); s = max(1, floor(SMs / tiles)); waves = ceil(tiles s / SMs);
 //   quantization = max over tiles of (M N groups / (tiles Mt Nt)) x (tiles s / (waves SMs))
 #pragma once
@@ -36,6 +37,8 @@ struct Efficiency {
                                           // size sweep: t(1024^3) - FLOPs / (peak x the large-size fraction)
   std::optional<Figure> gemm_fp8_fixed_s;  // the same for fp8 GEMMs where their library path differs (gemm_fixed_s
                                            // where absent)
+  std::optional<Figure> attention_decode_fixed_s;  // a decode attention call's fixed time beyond its stream (fill,
+                                                   // drain, the split-K merge), from a size sweep's intercept
   std::optional<Figure> kernel_launch_s;  // per kernel launched on a stream
   std::optional<Figure> graph_launch_s;   // per kernel node of a CUDA graph (decode steps)
   std::optional<Figure> step_overhead_s;  // the serving framework's scheduling and sampling per step

@@ -392,12 +392,15 @@ TEST(Efficiency, PresetFiguresBecomeFitsWithTheirSources) {
       a100.shipped->find({hardware::KernelClass::attention, "attention", "fp16", "decode"});
   ASSERT_NE(decode, nullptr);
   EXPECT_DOUBLE_EQ(decode->memory_efficiency, 0.78);
+  EXPECT_DOUBLE_EQ(decode->overhead_s, 1.34e-6 + 20.9e-6);  // a graph launch and the call's fixed time (its intercept)
+  EXPECT_DOUBLE_EQ(a100.shipped->find({hardware::KernelClass::attention, "attention", "fp16", "prefill"})->overhead_s,
+                   2.62e-6);  // a prompt's attention: one eager launch, no decode fixed time
   // An fp8 cache streams at its own measured fraction where one is published (H100: FlashInfer's fp8 decode).
   const auto& h100_decode = hardware::preset("h100-sxm").shipped;
   EXPECT_DOUBLE_EQ(h100_decode->find({hardware::KernelClass::attention, "attention", "fp8", "decode"})->memory_efficiency,
-                   0.76);
+                   0.786);
   EXPECT_DOUBLE_EQ(h100_decode->find({hardware::KernelClass::attention, "attention", "fp16", "decode"})->memory_efficiency,
-                   0.896);
+                   0.92);
   EXPECT_DOUBLE_EQ(a100.shipped->find({hardware::KernelClass::attention, "attention", "fp8", "decode"})->memory_efficiency,
                    0.78);  // none published for the SXM part: the cache's format changes nothing
   // fp8 weights take the fp8 GEMM fraction where published (H100), the 16-bit one's memory fraction beside it.
