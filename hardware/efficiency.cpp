@@ -32,13 +32,16 @@ struct FigureKey {
   const char* key;
   std::optional<Figure> Efficiency::*slot;
 };
-constexpr std::array<FigureKey, 7> kFigures = {{{"gemm_fixed_s", &Efficiency::gemm_fixed_s},
+constexpr std::array<FigureKey, 10> kFigures = {{{"gemm_fixed_s", &Efficiency::gemm_fixed_s},
                                                 {"gemm_fp8_fixed_s", &Efficiency::gemm_fp8_fixed_s},
                                                 {"attention_decode_fixed_s", &Efficiency::attention_decode_fixed_s},
                                                 {"kernel_launch_s", &Efficiency::kernel_launch_s},
                                                 {"graph_launch_s", &Efficiency::graph_launch_s},
                                                 {"step_overhead_s", &Efficiency::step_overhead_s},
-                                                {"sm_count", &Efficiency::sm_count}}};
+                                                {"sm_count", &Efficiency::sm_count},
+                                                {"attention_tile_rows", &Efficiency::attention_tile_rows},
+                                                {"attention_tile_cols", &Efficiency::attention_tile_cols},
+                                                {"attention_ctas_per_sm", &Efficiency::attention_ctas_per_sm}}};
 
 // An attained fraction: in (0, 1].
 std::optional<Figure> fraction(const Reader& r, const json& parent, const char* key, const std::string& field) {
@@ -73,10 +76,22 @@ Efficiency parse_efficiency(const json& j, const std::string& origin, const json
       r.fail(field, "unknown field (expected gemm, gemm_fp8, gemv, attention_prefill, attention_decode, "
                     "attention_decode_fp8, elementwise, "
                     "gemm_fixed_s, gemm_fp8_fixed_s, attention_decode_fixed_s, kernel_launch_s, graph_launch_s, "
-                    "step_overhead_s, sm_count)");
+                    "step_overhead_s, sm_count, attention_tile_rows, attention_tile_cols, attention_ctas_per_sm)");
   }
   if (e.sm_count && (e.sm_count->value != std::floor(e.sm_count->value) || e.sm_count->value > 1e6))
     r.fail("efficiency.sm_count.value", fmt::format("must be a whole number of SMs, got {}", e.sm_count->value));
+  for (auto [key, f] : {std::pair{"attention_tile_rows", &e.attention_tile_rows},
+                        std::pair{"attention_tile_cols", &e.attention_tile_cols},
+                        std::pair{"attention_ctas_per_sm", &e.attention_ctas_per_sm}})
+    if (*f && ((*f)->value != std::floor((*f)->value) || (*f)->value > 4096))
+      r.fail(fmt::format("efficiency.{}.value", key), fmt::format("must be a whole number up to 4096, got {}",
+                                                                  (*f)->value));
+  if (e.attention_tile_rows.has_value() != e.attention_tile_cols.has_value())
+    r.fail("efficiency.attention_tile_rows", "attention_tile_rows and attention_tile_cols come together");
+  if (e.attention_tile_rows && std::fmod(e.attention_tile_rows->value, e.attention_tile_cols->value) != 0)
+    r.fail("efficiency.attention_tile_rows.value",
+           fmt::format("must be a multiple of attention_tile_cols ({}), got {}", e.attention_tile_cols->value,
+                       e.attention_tile_rows->value));
   return e;
 }
 
@@ -184,6 +199,22 @@ double gemm_quantization(double m, double n, double groups, double sms) {
   if (e.m == m && e.n == n && e.groups == groups && e.sms == sms) return e.value;
   e = {m, n, groups, sms, tile_quantization(m, n, groups, sms)};
   return e.value;
+}
+
+double attention_quantization(double heads, double q, double cached, double rows, double cols, double slots) {
+  if (heads <= 0 || q <= 0 || rows <= 0 || cols <= 0 || slots <= 0) return 1;
+  // Whole query blocks j = 0 .. full-1 end at cached + (j+1) rows; rows a multiple of cols makes the ceiling of each
+  // an arithmetic series: ceil(cached/cols) + (j+1) rows/cols key blocks. A partial last block ends at cached + q.
+  const double full = std::floor(q / rows), per = rows / cols, start = std::ceil(cached / cols);
+  double blocks = full * start + per * full * (full + 1) / 2;  // key blocks over the whole query blocks
+  const double partial = q - full * rows > 0 ? 1 : 0;
+  blocks += partial * std::ceil((cached + q) / cols);
+  const double ctas_per_head = full + partial;
+  const double work = rows * cols * blocks;                              // pairs computed, one head
+  const double last = rows * cols * std::ceil((cached + q) / cols);      // the longest CTA's pairs
+  const double makespan = std::max(last, work / ctas_per_head * std::ceil(heads * ctas_per_head / slots));
+  const double useful = heads * (q * cached + q * (q + 1) / 2);
+  return std::min(1.0, useful / (slots * makespan));
 }
 
 }  // namespace hardware

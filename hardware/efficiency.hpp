@@ -43,6 +43,9 @@ struct Efficiency {
   std::optional<Figure> graph_launch_s;   // per kernel node of a CUDA graph (decode steps)
   std::optional<Figure> step_overhead_s;  // the serving framework's scheduling and sampling per step
   std::optional<Figure> sm_count;         // SMs (CUs): the wave size of a GEMM
+  // A causal prefill attention kernel's tile (query rows x key columns, for head dim 128) and how many of its CTAs
+  // an SM holds: what its tile and wave quantization depend on. Rows a multiple of columns.
+  std::optional<Figure> attention_tile_rows, attention_tile_cols, attention_ctas_per_sm;
 };
 
 // Parses the profile's "efficiency" object (figures as elsewhere: numbers or {value, source, note}); sources
@@ -57,5 +60,13 @@ Calibration shipped_calibration(const Efficiency& e, const std::string& profile_
 // Wave and tile quantization of a GEMM writing `groups` outputs of m x n (grouped expert GEMMs: groups > 1)
 // over `sms` SMs: the fraction of the SMs' tile slots doing useful work under the best tile, in (0, 1].
 double gemm_quantization(double m, double n, double groups, double sms);
+
+// The same for causal prefill attention, FlashAttention's grid: one CTA per (sequence, head, block of `rows` query
+// rows), each over the blocks of `cols` keys up to its last query. For `heads` (sequences x query heads) alike of q
+// new tokens after `cached` ones, on `slots` CTA slots (SMs x CTAs per SM):
+//   CTA j's work w_j = rows x cols x ceil((cached + min((j+1) rows, q)) / cols) pairs, j < ceil(q / rows);
+//   makespan = max(w_last, mean w x ceil(CTAs / slots)) (the longest CTA, or the waves of mean ones);
+//   quantization = causal pairs (q cached + q (q+1)/2 per head) / (slots x makespan), in (0, 1].
+double attention_quantization(double heads, double q, double cached, double rows, double cols, double slots);
 
 }  // namespace hardware

@@ -20,7 +20,23 @@ struct AttentionWork {
   double v_cache = 0, v_act = 0;
   double extra_flops = 0;      // sinks, soft-capping
   double rows = 0;             // softmax rows: tokens x heads
+  OpCost::PromptGeometry prompt;  // the prompt part (fused kernels only)
 };
+
+// The step's prompt-like sequences (all but the decode-like ones) in global layers over `heads` query heads: their
+// mean new and cached tokens, the cached ones from their causal pairs, pairs = q cached + q (q + 1) / 2 a sequence.
+OpCost::PromptGeometry prompt_geometry(const Shape& x, double heads) {
+  OpCost::PromptGeometry g;
+  const double sequences = x.sequences - x.decode_sequences, tokens = x.T - x.decode_tokens;
+  const double pairs = x.global.pairs - x.decode.pairs;
+  if (sequences <= 0 || tokens <= 0 || pairs <= 0) return g;
+  g.sequences = sequences;
+  g.q = tokens / sequences;
+  g.cached = std::max(0.0, (pairs / sequences - g.q * (g.q + 1) / 2) / g.q);
+  g.heads = heads;
+  g.share = pairs / x.global.pairs;
+  return g;
+}
 
 struct AttentionNames {
   std::string_view fused, qk, softmax, sv;
@@ -50,6 +66,7 @@ void attention_kernel(const AttentionNames& n, const AttentionWork& w, const Sce
     op.bytes.act_read = w.q_bytes + w.k_act + w.v_act;
     op.bytes.kv_read = w.k_cache + w.v_cache;
     op.bytes.act_write = w.o_bytes;
+    op.prompt = w.prompt;
     out.push(op);
     return;
   }
@@ -89,7 +106,11 @@ void gqa_attention(const ModelConfig& m, const Scenario& s, const Shape& x, OpLi
     return w;
   };
   // A model whose every layer slides (Mistral, Phi-3) keeps the plain names: its attention is the one kind.
-  if (m.global_layers() > 0) attention_kernel(kGlobal, work(x.global), s, x, m.global_layers(), out);
+  if (m.global_layers() > 0) {
+    AttentionWork global = work(x.global);
+    global.prompt = prompt_geometry(x, h);
+    attention_kernel(kGlobal, global, s, x, m.global_layers(), out);
+  }
   if (m.local_layers > 0)
     attention_kernel(m.global_layers() > 0 ? kLocal : kGlobal, work(x.local), s, x, m.local_layers, out);
 }
@@ -215,6 +236,7 @@ void mla_attention(const ModelConfig& m, const Scenario& s, const Shape& x, OpLi
   w.v_act = ps.keys_read * h * dv * x.a;
   w.k_cache = (ps.keys_read * dr + ds.keys_read * (r + dr)) * x.c;
   w.o_bytes = (Tp * h * dv + Td * h * r) * x.a;
+  if (s.mla != MlaForm::absorbed) w.prompt = prompt_geometry(x, h);  // prompts run naive: per-head MHA tiles
   attention_kernel(kGlobal, w, s, x, L, out);
   if (s.mla != MlaForm::naive) {
     // [Td, h, r] x W_UV [h, r, dv] -> [Td, h, dv]: 2*Td*h*r*dv FLOP.

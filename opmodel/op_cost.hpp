@@ -56,6 +56,12 @@ struct OpCost {
   // A linear's output shape: groups GEMMs of gemm_m rows x gemm_n columns (groups > 1: the routed experts'
   // grouped GEMM, gemm_m rows per touched expert). What wave and tile quantization depend on; 0 for other ops.
   double gemm_m = 0, gemm_n = 0, gemm_groups = 1;
+  // A fused attention kernel's prompt part, what its tile and wave quantization depend on: `sequences` prompt-like
+  // sequences (their means: q new tokens after `cached` ones) over `heads` query heads, and their `share` of the
+  // op's (query, key) pairs. sequences 0: none (decode-only steps, windowed layers, scores through memory).
+  struct PromptGeometry {
+    double sequences = 0, q = 0, cached = 0, heads = 0, share = 0;
+  } prompt;
 };
 
 // The ops of one step, in execution order. Fixed capacity: no allocation on the analysis path, and no

@@ -81,6 +81,7 @@ void BatchShape::add(const SequenceShape& seq, const ModelConfig& m) {
   global.keys_read += n * all.keys_read;
   if (seq.logit_rows == seq.q_len && seq.kv_len > 0) {
     decode_tokens += n * double(seq.q_len);
+    decode_sequences += n;
     decode.pairs += n * all.pairs;
     decode.keys_read += n * all.keys_read;
   }
@@ -108,6 +109,7 @@ Shape shape_of(const ModelConfig& m, const Scenario& s, const BatchShape& b) {
   x.global = b.global;
   x.local = b.local;
   x.decode_tokens = b.decode_tokens;
+  x.decode_sequences = b.decode_sequences;
   x.decode = b.decode;
   x.logit_rows = b.logit_rows;
   x.d = double(m.hidden_size);

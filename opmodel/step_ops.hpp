@@ -59,6 +59,7 @@ struct BatchShape {
   // Decode-like sequences: every new token yields logits after a cached context (a decode, or speculative
   // verification): their tokens and their part of `global`. MLA's automatic form runs them absorbed.
   double decode_tokens = 0;
+  double decode_sequences = 0;
   SpanSum decode;
   double logit_rows = 0;      // rows lm_head computes: sum of count x logit_rows
   // Adds `count` sequences of that shape to a step of model m.

@@ -16,7 +16,7 @@ struct Shape {
   double T, d, V;                        // tokens, hidden, vocabulary
   double sequences, positions, logit_rows;  // from BatchShape
   SpanSum global, local;                 // attention spans of the global and the local layers
-  double decode_tokens;                  // tokens of decode-like sequences, and their part of the global span
+  double decode_tokens, decode_sequences;  // tokens and sequences of decode-like sequences, and their global span
   SpanSum decode;
   double a, c;                           // activation and KV bytes per element
   DType kv;                              // the KV cache's format

@@ -488,3 +488,33 @@ TEST(Efficiency, GemmQuantizationByHand) {
   // 8 grouped 128 x 128 outputs: 128 x 128 tiles make 8, K split 13 ways: 104 units in one wave.
   EXPECT_DOUBLE_EQ(hardware::gemm_quantization(128, 128, 8, 108), 104.0 / 108.0);
 }
+
+// Causal prefill attention's tiles and waves by hand.
+TEST(Efficiency, AttentionQuantizationByHand) {
+  // 128 new tokens, 32 heads, 128 x 64 tiles, 216 slots (A100: 108 SMs x 2): one CTA a head over 2 key blocks,
+  // 128 x 128 pairs computed for 128 x 129 / 2 causal ones, 32 of 216 slots busy.
+  EXPECT_DOUBLE_EQ(hardware::attention_quantization(32, 128, 0, 128, 64, 216), 32 * 8256.0 / (216 * 16384.0));
+  // 2048 tokens, 32 heads, 128 x 128 tiles, 132 slots: 16 CTAs a head over 1..16 key blocks (136 in all, mean 8.5),
+  // 512 CTAs in 4 waves of mean ones (longer than the longest, 16 blocks): 32 x 2048 x 2049 / 2 / (132 x 4 x 8.5
+  // x 16384).
+  EXPECT_DOUBLE_EQ(hardware::attention_quantization(32, 2048, 0, 128, 128, 132),
+                   32 * (2048.0 * 2049 / 2) / (132 * 4 * 8.5 * 16384));
+  // 100 new tokens after 50 cached, one head, 64 x 64 tiles, one slot: a whole block (rows 50..113: 2 key blocks)
+  // and a partial one (114..149: 3 blocks), both on the one slot: 5 x 4096 pairs for 100 x 50 + 100 x 101 / 2.
+  EXPECT_DOUBLE_EQ(hardware::attention_quantization(1, 100, 50, 64, 64, 1), 10050.0 / (5 * 4096));
+  // One long prompt on few heads: the longest CTA bounds the step (2 heads x 4 blocks on 132 slots).
+  EXPECT_DOUBLE_EQ(hardware::attention_quantization(2, 512, 0, 128, 128, 132),
+                   2 * (512.0 * 513 / 2) / (132 * 4 * 16384.0));
+  EXPECT_DOUBLE_EQ(hardware::attention_quantization(0, 512, 0, 128, 128, 132), 1.0);
+  // The tile figures: whole numbers, given together, rows a multiple of columns.
+  json j = minimal_profile();
+  j["efficiency"] = {{"attention_tile_rows", 128}};
+  EXPECT_EQ(error_of(j), "hardware profile mine.json: field 'efficiency.attention_tile_rows': attention_tile_rows and "
+                         "attention_tile_cols come together");
+  j["efficiency"] = {{"attention_tile_rows", 96}, {"attention_tile_cols", 64}};
+  EXPECT_EQ(error_of(j), "hardware profile mine.json: field 'efficiency.attention_tile_rows.value': must be a multiple "
+                         "of attention_tile_cols (64), got 96");
+  j["efficiency"] = {{"attention_ctas_per_sm", 1.5}};
+  EXPECT_EQ(error_of(j), "hardware profile mine.json: field 'efficiency.attention_ctas_per_sm.value': must be a whole "
+                         "number up to 4096, got 1.5");
+}

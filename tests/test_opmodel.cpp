@@ -444,6 +444,32 @@ TEST(StepOps, AMixedStepSumsAttentionPerSequenceAndLinearsOverTokens) {
   EXPECT_DOUBLE_EQ(get(ops, op::lm_head).flops, 4 * get(flat, op::lm_head).flops);
 }
 
+// A fused attention op carries its prompt part's geometry (what its tiles and waves depend on): the prompt-like
+// sequences' mean new and cached tokens, the query heads, and their share of the pairs; decodes are not part of it.
+TEST(StepOps, FusedAttentionCarriesItsPromptGeometry) {
+  const auto m = tiny();
+  Scenario s = scenario(1, 1, 0);
+  s.attention = AttentionImpl::flash;
+  BatchShape mix;
+  mix.add({2, 100, 20, 1}, m);
+  for (std::int64_t k : {50, 900}) mix.add({1, 1, k, 1}, m);
+  OpList ops;
+  step_ops(m, s, mix, ops);
+  const OpCost::PromptGeometry& g = get(ops, op::attention).prompt;
+  EXPECT_DOUBLE_EQ(g.sequences, 2);
+  EXPECT_DOUBLE_EQ(g.q, 100);
+  EXPECT_NEAR(g.cached, 20, 1e-9);
+  EXPECT_DOUBLE_EQ(g.heads, double(m.num_heads));
+  const double prompt_pairs = 2 * (100.0 * 20 + 100.0 * 101 / 2), decode_pairs = 51 + 901;
+  EXPECT_NEAR(g.share, prompt_pairs / (prompt_pairs + decode_pairs), 1e-12);
+  // A decode-only step has no prompt part; nor does the unfused form (its scores go through memory).
+  BatchShape decodes;
+  decodes.add({4, 1, 300, 1}, m);
+  step_ops(m, s, decodes, ops);
+  EXPECT_EQ(get(ops, op::attention).prompt.sequences, 0);
+  EXPECT_EQ(get(ops_of(m, scenario(2, 64, 0)), op::qk_matmul).prompt.sequences, 0);
+}
+
 TEST(StepOps, APrefillChunkThatEndsNoPromptComputesNoLogits) {
   const auto m = tiny();
   BatchShape chunk;

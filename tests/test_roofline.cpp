@@ -402,6 +402,29 @@ TEST(ExpectedTime, DecodeAttentionOverAnFp8CacheTakesItsOwnFraction) {
   EXPECT_NEAR(decode_attention(opmodel::DType::fp16).first, fp16_s, 1e-15);
 }
 
+// A prompt's causal attention loses its tiles' and waves' share of the shipped compute fraction (A100: 128 x 64
+// tiles, 2 CTAs on each of 108 SMs); decode steps and calibrated profiles are left as they were.
+TEST(ExpectedTime, PromptAttentionLosesItsTilesAndWaves) {
+  const auto m = opmodel::resolve_model("llama-2-7b");
+  const auto& a100 = hardware::preset("a100-80g-sxm");
+  opmodel::Scenario s;
+  s.q_len = 128;
+  opmodel::OpList ops;
+  opmodel::step_ops(m, s, ops);
+  const opmodel::OpCost& op = *ops.find(opmodel::op::attention);
+  const double q = hardware::attention_quantization(32, 128, 0, 128, 64, 216);
+  EXPECT_DOUBLE_EQ(prompt_attention_quantization(op, a100), q);
+  const double stream = 1e9;
+  const HierarchicalTimes roof = hierarchical_times(op, 312e12, stream, a100);
+  const auto t = expected_op_time(op, s, {128, Phase::prefill, stream}, a100, Roofs::of(a100));
+  EXPECT_NEAR(*t, 2.62e-6 + std::max(roof.compute_s / (0.575 * q), roof.memory_s / 0.78), 1e-12);
+  EXPECT_GT(*t, 2.62e-6 + std::max(roof.compute_s / 0.575, roof.memory_s / 0.78));  // 128 tokens: compute-bound now
+  hardware::Profile mine = a100;
+  mine.calibration = hardware::Calibration{"mine", {{hardware::KernelClass::attention, "", "", "", 0.5, 0.5, 0, 3}}};
+  EXPECT_NEAR(*expected_op_time(op, s, {128, Phase::prefill, stream}, mine, Roofs::of(mine)),
+              std::max(roof.compute_s / 0.5, roof.memory_s / 0.5), 1e-12);
+}
+
 // GEMM fidelity: a measured kernel time against the expected one, by hand on the H100 (bf16, 4096^3 once).
 TEST(GemmFidelity, ExpectedKernelTimeByHand) {
   const std::string header = "hw,dtype,b,m,n,k,flops_per_s\n";

@@ -87,14 +87,27 @@ std::optional<double> expected_op_time(const opmodel::OpCost& op, const opmodel:
   return expected_op_time(*f, q.kind, op, at, hw, roofs);
 }
 
+double prompt_attention_quantization(const opmodel::OpCost& op, const hardware::Profile& hw) {
+  const opmodel::OpCost::PromptGeometry& g = op.prompt;
+  if (g.sequences <= 0 || !hw.efficiency || !hw.efficiency->attention_tile_rows || !hw.efficiency->sm_count) return 1;
+  const hardware::Efficiency& e = *hw.efficiency;
+  const double slots = e.sm_count->value * (e.attention_ctas_per_sm ? e.attention_ctas_per_sm->value : 1);
+  const double q = hardware::attention_quantization(g.sequences * g.heads, g.q, g.cached, e.attention_tile_rows->value,
+                                                    e.attention_tile_cols->value, slots);
+  return 1 / (g.share / q + (1 - g.share));  // only the prompt's share of the pairs runs in those tiles
+}
+
 double expected_op_time(const hardware::EfficiencyFit& fit, hardware::KernelClass kind, const opmodel::OpCost& op,
                         const OpSetting& at, const hardware::Profile& hw, const Roofs& roofs) {
   const HierarchicalTimes t = hierarchical_times(op, roofs.peak(roofs.precision_for(op)), at.stream_bytes, hw);
-  // The shipped figures are large-shape fractions: a GEMM's own shape lowers them by its wave and tile
-  // quantization over the SMs (a user's calibration was fitted on the shapes it ran, quantization included).
+  // The shipped figures are large-shape fractions: a GEMM's own shape, or a prompt's attention tiles, lower them by
+  // wave and tile quantization over the SMs (a user's calibration was fitted on the shapes it ran, quantization
+  // included).
   double quantization = 1;
   if (!hw.calibration && kind == hardware::KernelClass::gemm && hw.efficiency && hw.efficiency->sm_count)
     quantization = hardware::gemm_quantization(op.gemm_m, op.gemm_n, op.gemm_groups, hw.efficiency->sm_count->value);
+  if (!hw.calibration && kind == hardware::KernelClass::attention && at.phase == Phase::prefill)
+    quantization = prompt_attention_quantization(op, hw);
   return fit.overhead_s +
          std::max(t.compute_s / (fit.compute_efficiency * quantization), t.memory_s / fit.memory_efficiency);
 }

@@ -74,6 +74,10 @@ struct OpSetting {
 // The query a calibrated profile is asked for this op.
 hardware::FitQuery fit_query(const opmodel::OpCost& op, const opmodel::Scenario& s, const OpSetting& at,
                              std::string& weights_storage);
+// The factor (0, 1] a prompt's causal attention loses to its kernel's tiles and waves (hardware::attention_quantization
+// over the op's prompt geometry), weighted by the prompt's share of the op's pairs; 1 where the profile gives no tile
+// or the op no prompt. Shipped figures only: a user's calibration was fitted on the shapes it ran.
+double prompt_attention_quantization(const opmodel::OpCost& op, const hardware::Profile& hw);
 // The calibrated expectation of one op instance; nullopt when the profile has no calibration or no fit for it.
 std::optional<double> expected_op_time(const opmodel::OpCost& op, const opmodel::Scenario& s, const OpSetting& at,
                                        const hardware::Profile& hw, const Roofs& roofs);
