@@ -30,11 +30,12 @@ OpCost::PromptGeometry prompt_geometry(const Shape& x, double heads) {
   const double sequences = x.sequences - x.decode_sequences, tokens = x.T - x.decode_tokens;
   const double pairs = x.global.pairs - x.decode.pairs;
   if (sequences <= 0 || tokens <= 0 || pairs <= 0) return g;
-  g.sequences = sequences;
-  g.q = tokens / sequences;
-  g.cached = std::max(0.0, (pairs / sequences - g.q * (g.q + 1) / 2) / g.q);
-  g.heads = heads;
-  g.share = pairs / x.global.pairs;
+  const double q = tokens / sequences;
+  g.sequences = float(sequences);
+  g.q = float(q);
+  g.cached = float(std::max(0.0, (pairs / sequences - q * (q + 1) / 2) / q));
+  g.heads = float(heads);
+  g.share = float(pairs / x.global.pairs);
   return g;
 }
 

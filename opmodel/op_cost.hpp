@@ -59,8 +59,9 @@ struct OpCost {
   // A fused attention kernel's prompt part, what its tile and wave quantization depend on: `sequences` prompt-like
   // sequences (their means: q new tokens after `cached` ones) over `heads` query heads, and their `share` of the
   // op's (query, key) pairs. sequences 0: none (decode-only steps, windowed layers, scores through memory).
+  // Floats: five of them keep the op small (a step copies its ops), and the factor they make needs no more.
   struct PromptGeometry {
-    double sequences = 0, q = 0, cached = 0, heads = 0, share = 0;
+    float sequences = 0, q = 0, cached = 0, heads = 0, share = 0;
   } prompt;
 };
 
