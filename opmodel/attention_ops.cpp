@@ -124,17 +124,17 @@ void gqa_projections(const ModelConfig& m, const Scenario& s, const Shape& x, Op
   const double qd = h * hd, kvd = g * hd, gate = m.attention_output_gate ? qd : 0;  // q_proj also yields the gate
   const double nope_share = double(m.nope_layers) / double(L);
   if (s.fusion.qkv) {
-    OpCost op = linear(op::qkv_proj, x.T, qd + gate + 2 * kvd, x.d, x.w_attn, x.act, m.qkv_bias, x, L);
+    OpCost op = linear(op::qkv_proj, x.T, qd + gate + 2 * kvd, x.d, x.w_attn, x.gemm_in, m.qkv_bias, x, L);
     op.bytes.act_write = x.T * (qd + gate + kvd * (1 - nope_share)) * x.a;
     op.bytes.kv_write = x.T * kvd * (1 + nope_share) * x.c;
     out.push(op);
   } else {
-    out.push(linear(op::q_proj, x.T, qd + gate, x.d, x.w_attn, x.act, m.qkv_bias, x, L));
-    OpCost k = linear(op::k_proj, x.T, kvd, x.d, x.w_attn, x.act, m.qkv_bias, x, L);
+    out.push(linear(op::q_proj, x.T, qd + gate, x.d, x.w_attn, x.gemm_in, m.qkv_bias, x, L));
+    OpCost k = linear(op::k_proj, x.T, kvd, x.d, x.w_attn, x.gemm_in, m.qkv_bias, x, L);
     k.bytes.act_write *= 1 - nope_share;
     k.bytes.kv_write = x.T * kvd * nope_share * x.c;
     out.push(k);
-    OpCost v = linear(op::v_proj, x.T, kvd, x.d, x.w_attn, x.act, m.qkv_bias, x, L);
+    OpCost v = linear(op::v_proj, x.T, kvd, x.d, x.w_attn, x.gemm_in, m.qkv_bias, x, L);
     v.bytes.act_write = 0;
     v.bytes.kv_write = x.T * kvd * x.c;
     out.push(v);
@@ -160,7 +160,7 @@ void gqa_projections(const ModelConfig& m, const Scenario& s, const Shape& x, Op
     op.bytes.act_write = x.T * qd * x.a;
     out.push(op);
   }
-  out.push(linear(op::o_proj, x.T, x.d, qd, x.w_attn, x.act, m.o_bias, x, L));
+  out.push(linear(op::o_proj, x.T, x.d, qd, x.w_attn, x.gemm_in, m.o_bias, x, L));
 }
 
 // MLA (DeepseekV2Attention): q through its low-rank path (or a full q_proj), the latent c_kv = norm(x W_DKV) and
@@ -171,13 +171,13 @@ void mla_attention(const ModelConfig& m, const Scenario& s, const Shape& x, OpLi
   const double h = double(m.num_heads), r = double(a.kv_lora_rank), rq = double(a.q_lora_rank);
   const double dn = double(a.qk_nope_head_dim), dr = double(a.qk_rope_head_dim), dv = double(a.v_head_dim);
   if (rq > 0) {
-    out.push(linear(op::q_a_proj, x.T, rq, x.d, x.w_attn, x.act, false, x, L));
+    out.push(linear(op::q_a_proj, x.T, rq, x.d, x.w_attn, x.gemm_in, false, x, L));
     out.push(rms_norm(op::q_a_norm, x.T, rq, x, L));
-    out.push(linear(op::q_b_proj, x.T, h * (dn + dr), rq, x.w_attn, x.act, false, x, L));
+    out.push(linear(op::q_b_proj, x.T, h * (dn + dr), rq, x.w_attn, x.gemm_in, false, x, L));
   } else {
-    out.push(linear(op::q_proj, x.T, h * (dn + dr), x.d, x.w_attn, x.act, false, x, L));
+    out.push(linear(op::q_proj, x.T, h * (dn + dr), x.d, x.w_attn, x.gemm_in, false, x, L));
   }
-  out.push(linear(op::kv_a_proj, x.T, r + dr, x.d, x.w_attn, x.act, false, x, L));
+  out.push(linear(op::kv_a_proj, x.T, r + dr, x.d, x.w_attn, x.gemm_in, false, x, L));
   OpCost kv_norm = rms_norm(op::kv_a_norm, x.T, r, x, L);  // the normed latent goes into the cache
   kv_norm.bytes.act_write = 0;
   kv_norm.bytes.kv_write = x.T * r * x.c;
@@ -210,14 +210,14 @@ void mla_attention(const ModelConfig& m, const Scenario& s, const Shape& x, OpLi
   };
   if (s.mla != MlaForm::absorbed) {
     // kv_b_proj decompresses every position the naive tokens attend: [keys, r] -> [keys, h*(dn+dv)].
-    OpCost kvb = linear(op::kv_b_proj, ps.keys_read, h * (dn + dv), r, x.w_attn, x.act, false, x, L);
+    OpCost kvb = linear(op::kv_b_proj, ps.keys_read, h * (dn + dv), r, x.w_attn, x.gemm_in, false, x, L);
     kvb.bytes.act_read = 0;
     kvb.bytes.kv_read = ps.keys_read * r * x.c;
     out.push(unless_empty(kvb, ps.keys_read));
   }
   if (s.mla != MlaForm::naive) {
     // q_nope [Td, h, dn] x W_UK [h, dn, r] -> [Td, h, r]: 2*Td*h*dn*r FLOP; reads W_UK (part of kv_b_proj).
-    OpCost q = linear(op::q_absorb, Td * h, r, dn, x.w_attn, x.act, false, x, L);
+    OpCost q = linear(op::q_absorb, Td * h, r, dn, x.w_attn, x.gemm_in, false, x, L);
     q.bytes.weight_read = matrix_bytes(std::int64_t(h * r), std::int64_t(dn), x.w_attn, x.group);
     q.gemm_m = Td;  // a batched GEMM: one Td x r product per head
     q.gemm_groups = h;
@@ -241,13 +241,13 @@ void mla_attention(const ModelConfig& m, const Scenario& s, const Shape& x, OpLi
   attention_kernel(kGlobal, w, s, x, L, out);
   if (s.mla != MlaForm::naive) {
     // [Td, h, r] x W_UV [h, r, dv] -> [Td, h, dv]: 2*Td*h*r*dv FLOP.
-    OpCost o = linear(op::o_absorb, Td * h, dv, r, x.w_attn, x.act, false, x, L);
+    OpCost o = linear(op::o_absorb, Td * h, dv, r, x.w_attn, x.gemm_in, false, x, L);
     o.bytes.weight_read = matrix_bytes(std::int64_t(h * dv), std::int64_t(r), x.w_attn, x.group);
     o.gemm_m = Td;
     o.gemm_groups = h;
     out.push(unless_empty(o, Td));
   }
-  out.push(linear(op::o_proj, x.T, x.d, h * dv, x.w_attn, x.act, false, x, L));
+  out.push(linear(op::o_proj, x.T, x.d, h * dv, x.w_attn, x.gemm_in, false, x, L));
 }
 
 }  // namespace
@@ -268,7 +268,7 @@ void linear_attention_block(const ModelConfig& m, const Scenario&, const Shape& 
   const double nk = double(a.key_heads), nv = double(a.value_heads), dk = double(a.key_dim),
                dv = double(a.value_dim), K = double(a.conv_kernel), conv = double(a.conv_dim());
   const double qkvz = 2 * nk * dk + 2 * nv * dv;
-  out.push(linear(op::linear_in_proj, x.T, qkvz + 2 * nv, x.d, x.w_attn, x.act, false, x, L));
+  out.push(linear(op::linear_in_proj, x.T, qkvz + 2 * nv, x.d, x.w_attn, x.gemm_in, false, x, L));
 
   // Conv: K multiply-adds and a SiLU (4) per channel and token; the last K-1 inputs of each sequence are its state.
   OpCost cv = vector_op(op::linear_conv, x.T * conv * (2 * K + 4), L);
@@ -292,7 +292,7 @@ void linear_attention_block(const ModelConfig& m, const Scenario&, const Shape& 
   norm.flops += x.T * nv * 5 * dv;
   norm.bytes.act_read += x.T * nv * dv * x.a;  // z
   out.push(norm);
-  out.push(linear(op::linear_out_proj, x.T, x.d, nv * dv, x.w_attn, x.act, false, x, L));
+  out.push(linear(op::linear_out_proj, x.T, x.d, nv * dv, x.w_attn, x.gemm_in, false, x, L));
 }
 
 }  // namespace opmodel::detail

@@ -18,19 +18,19 @@ OpCost gated_mlp(const GatedNames& n, double rows, double f, DType w, bool bias,
                  const Scenario& s, const Shape& x, std::int64_t count, OpList& out) {
   const double act_flops = activation_flops(m.activation);
   if (s.fusion.swiglu) {
-    OpCost op = linear(n.fused, rows, 2 * f, x.d, w, x.act, bias, x, count);
+    OpCost op = linear(n.fused, rows, 2 * f, x.d, w, x.gemm_in, bias, x, count);
     op.flops += act_flops * rows * f;     // act(gate)*up in the epilogue
     op.bytes.act_write = rows * f * x.a;  // only the product leaves the chip
     out.push(op);
   } else {
-    out.push(linear(n.gate, rows, f, x.d, w, x.act, bias, x, count));
-    out.push(linear(n.up, rows, f, x.d, w, x.act, bias, x, count));
+    out.push(linear(n.gate, rows, f, x.d, w, x.gemm_in, bias, x, count));
+    out.push(linear(n.up, rows, f, x.d, w, x.gemm_in, bias, x, count));
     OpCost op = vector_op(n.act, act_flops * rows * f, count);  // reads gate and up, writes one
     op.bytes.act_read = 2 * rows * f * x.a;
     op.bytes.act_write = rows * f * x.a;
     out.push(op);
   }
-  return linear(n.down, rows, x.d, f, w, x.act, bias, x, count);
+  return linear(n.down, rows, x.d, f, w, x.gemm_in, bias, x, count);
 }
 
 // The routed experts of the MoE layers: each token goes to k_e of E experts; routed rows R = T*k_e. Expert

@@ -106,6 +106,10 @@ void validate(const Scenario& s) {
     throw ModelError("scenario", "attention_dtype",
                      fmt::format("{} is not a float dtype attention computes in (fp32, fp16, bf16, fp8)",
                                  to_string(*s.attention_dtype)));
+  if (s.gemm_input_dtype && is_weight_only(*s.gemm_input_dtype))
+    throw ModelError("scenario", "gemm_input_dtype",
+                     fmt::format("{} is a weight format (GEMM inputs take fp32, fp16, bf16, fp8, int8, int4)",
+                                 to_string(*s.gemm_input_dtype)));
   if (s.kv_len + s.q_len > kMaxTokens)
     throw ModelError("scenario", "kv_len",
                      fmt::format("context kv_len + q_len = {} exceeds {}", s.kv_len + s.q_len, kMaxTokens));

@@ -47,6 +47,10 @@ struct Scenario {
   // The dtype attention computes in, where it differs from the activations' float dtype: TensorRT-LLM's fp8
   // recipe of 2024 (gpt_attention_plugin float16) runs fp8 GEMMs beside fp16 attention. A float dtype.
   std::optional<DType> attention_dtype;
+  // The dtype projections' inputs are quantized to, where it is narrower than the activations: TensorRT-LLM's fp8
+  // recipe keeps the activations (residual stream, norms, attention) in fp16 and feeds its GEMMs fp8. Projections
+  // compute in it and read their input at its width; their outputs stay at the activations'.
+  std::optional<DType> gemm_input_dtype;
   std::int64_t group_size = 128;  // input elements per fp16 scale, for int8/int4 weights
   AttentionImpl attention = AttentionImpl::flash;
   Fusion fusion;

@@ -122,6 +122,7 @@ Shape shape_of(const ModelConfig& m, const Scenario& s, const BatchShape& b) {
   x.w_exp = s.expert_weights();
   x.w0 = dense_weight_dtype(s);
   x.act = s.act_dtype;
+  x.gemm_in = s.gemm_input_dtype.value_or(s.act_dtype);
   // Integer activations feed integer GEMMs only; attention and dense-weight GEMMs run in fp16.
   x.act_float = s.act_float();
   x.a_float = bytes_of(x.act_float);
@@ -137,6 +138,9 @@ OpCost linear(std::string_view name, double rows, double n, double k, DType wdty
   op.name = name;
   op.kind = OpKind::linear;
   op.unit = Unit::matrix;
+  // Projections compute in the GEMM input dtype (the activations' unless the scenario quantizes GEMM inputs) and
+  // read their input at its width; the dense-weight ones compute in act_float and read the activations.
+  const bool quantized_input = compute == x.gemm_in && x.gemm_in != x.act;
   op.compute = compute;
   if (is_block_float(wdtype)) {
     op.compute = wdtype;
@@ -149,7 +153,7 @@ OpCost linear(std::string_view name, double rows, double n, double k, DType wdty
   op.flops = 2 * rows * n * k + (bias ? rows * n : 0);
   op.bytes.weight_read = matrix_bytes(std::int64_t(n), std::int64_t(k), wdtype, x.group) +
                          (bias ? n * bytes_of(x.w0) : 0);
-  op.bytes.act_read = rows * k * x.a;
+  op.bytes.act_read = rows * k * (quantized_input ? bytes_of(x.gemm_in) : x.a);
   op.bytes.act_write = rows * n * x.a;
   return op;
 }
@@ -213,7 +217,7 @@ OpCost add_rms_norm(const Shape& x, std::int64_t count) {
 // hnorm), then eh_proj [d, 2d] over their concatenation: one op, the norms (2T rows of 4d+3 FLOP, two gamma
 // vectors) in its prologue.
 void mtp_input(const Shape& x, OpList& out) {
-  OpCost op = linear(op::mtp_proj, x.T, x.d, 2 * x.d, x.w_mlp, x.act, false, x, 1);
+  OpCost op = linear(op::mtp_proj, x.T, x.d, 2 * x.d, x.w_mlp, x.gemm_in, false, x, 1);
   op.flops += 2 * x.T * (4 * x.d + 3);
   op.bytes.weight_read += 2 * x.d * bytes_of(x.w0);
   out.push(op);

@@ -22,6 +22,7 @@ struct Shape {
   DType kv;                              // the KV cache's format
   double a_float;                        // bytes of the float dtype scores and dense-weight outputs use
   DType act, act_float;                  // activation dtype; the float one dense weights compute in
+  DType gemm_in;                         // what projections read and compute in: gemm_input_dtype, else act
   DType attn;                            // what attention computes in: the scenario's attention_dtype, else act_float
   double a_attn;                         // bytes of an attention dtype element (the naive form's scores)
   DType w_attn, w_mlp, w_exp, w0;        // weights: attention, dense MLP/shared experts, routed experts, the rest

@@ -226,6 +226,30 @@ TEST(StepOps, AttentionComputesInItsOwnDtype) {
   EXPECT_EQ(get(ops_of(tiny(), integer), op::qk_matmul).compute, DType::bf16);
 }
 
+// W8A8 beside fp16 activations (TensorRT-LLM's fp8 recipe): projections compute in fp8 and read fp8 inputs, write
+// fp16; norms, attention and lm_head keep the activations' width and dtype.
+TEST(StepOps, GemmInputsMayBeQuantizedNarrowerThanTheActivations) {
+  Scenario s = scenario(2, 3, 5);
+  s.weight_dtype = DType::fp8;
+  const auto plain = ops_of(tiny(), s);
+  s.gemm_input_dtype = DType::fp8;
+  const auto w8a8 = ops_of(tiny(), s);
+  for (auto name : {op::q_proj, op::o_proj, op::gate_proj, op::down_proj}) {
+    EXPECT_EQ(get(w8a8, name).compute, DType::fp8) << name;
+    EXPECT_EQ(get(plain, name).compute, DType::fp16) << name;
+    EXPECT_DOUBLE_EQ(get(w8a8, name).bytes.act_read, get(plain, name).bytes.act_read / 2) << name;
+    EXPECT_DOUBLE_EQ(get(w8a8, name).bytes.act_write, get(plain, name).bytes.act_write) << name;
+    EXPECT_DOUBLE_EQ(get(w8a8, name).flops, get(plain, name).flops) << name;
+  }
+  EXPECT_EQ(get(w8a8, op::lm_head).compute, DType::fp16);
+  EXPECT_DOUBLE_EQ(get(w8a8, op::lm_head).bytes.total(), get(plain, op::lm_head).bytes.total());
+  EXPECT_DOUBLE_EQ(get(w8a8, op::attn_norm).bytes.total(), get(plain, op::attn_norm).bytes.total());
+  EXPECT_EQ(get(w8a8, op::qk_matmul).compute, DType::fp16);
+  s.gemm_input_dtype = DType::mxfp4;
+  EXPECT_EQ(error_of([&] { validate(s); }), "scenario: field 'gemm_input_dtype': mxfp4 is a weight format (GEMM "
+                                            "inputs take fp32, fp16, bf16, fp8, int8, int4)");
+}
+
 TEST(StepOps, AttentionSpanCausalAndSlidingWindow) {
   auto s = attention_span(3, 5, std::nullopt);
   EXPECT_DOUBLE_EQ(s.pairs, 21);  // 6 + 7 + 8

@@ -101,6 +101,9 @@ void add_precision_options(po::options_description& desc) {
       ("attn-dtype", po::value<std::string>(),
        "dtype attention computes in, where not the activations' (fp8 GEMMs beside fp16 attention, as\n"
        "TensorRT-LLM's gpt_attention_plugin float16 runs them): fp32 fp16 bf16 fp8")
+      ("gemm-input-dtype", po::value<std::string>(),
+       "dtype projections' inputs are quantized to, where the activations stay wider (W8A8 with fp16\n"
+       "activations, as TensorRT-LLM's fp8 recipe runs): fp8 int8 ...")
       ("group-size", po::value<std::string>()->default_value("128"), "inputs per fp16 scale for int8/int4 weights")
       ("attn", po::value<std::string>()->default_value("flash"), "attention: naive (scores in memory) | flash (fused)")
       ("fuse", po::value<std::string>()->default_value("none"), "fusions: qkv,add_norm,swiglu | all | none");
@@ -144,6 +147,12 @@ void read_precision_options(const po::variables_map& vm, opmodel::Scenario& s) {
   s.weight_dtype = dtype_option(vm, "wdtype");
   s.act_dtype = dtype_option(vm, "adtype");
   s.kv_dtype = dtype_option(vm, "kvdtype");
+  if (vm.count("gemm-input-dtype")) {
+    s.gemm_input_dtype = dtype_option(vm, "gemm-input-dtype");
+    if (opmodel::is_weight_only(*s.gemm_input_dtype))
+      throw UsageError("gemm-input-dtype", fmt::format("{} is a weight format (GEMM inputs take fp32, fp16, bf16, fp8, "
+                                                       "int8, int4)", opmodel::to_string(*s.gemm_input_dtype)));
+  }
   if (vm.count("attn-dtype")) {
     s.attention_dtype = dtype_option(vm, "attn-dtype");
     const opmodel::DType t = *s.attention_dtype;
@@ -253,7 +262,7 @@ MeasuredSelection measured_selection(const po::variables_map& vm, const Validati
 
 const std::vector<std::string>& analysis_option_names() {
   static const std::vector<std::string> names = {
-      "model", "batch", "prompt", "kv-len", "gen", "phase", "wdtype", "adtype", "kvdtype", "attn-dtype", "group-size", "attn",
+      "model", "batch", "prompt", "kv-len", "gen", "phase", "wdtype", "adtype", "kvdtype", "attn-dtype", "gemm-input-dtype", "group-size", "attn",
       "fuse", "all-logits", "strict", "compare", "batch-sweep", "max-context"};
   return names;
 }

@@ -43,6 +43,7 @@ json scenario_json(const Analysis& a) {
             {"group_size", s.group_size},
             {"attention", to_string(s.attention)},
             {"attention_dtype", to_string(s.attention_compute())},
+            {"gemm_input_dtype", to_string(s.gemm_input_dtype.value_or(s.act_dtype))},
             {"fusion", to_string(s.fusion)},
             {"all_logits", s.all_logits}};
   if (s.modules.attention || s.modules.mlp || s.modules.experts)
@@ -190,8 +191,10 @@ std::string_view expectation_kind(const hardware::Profile& hw) {
 std::string render_table(const Analysis& a) {
   std::string out;
   const auto& s = a.request.scenario;
-  out += fmt::format("{} on {} ({}): weights {}, activations {}, KV {}, attention {}{}, fusion {}\n", a.model.name,
+  out += fmt::format("{} on {} ({}): weights {}, activations {}{}, KV {}, attention {}{}, fusion {}\n", a.model.name,
                      a.hardware.name, a.hardware.description, opmodel::describe_weights(s), to_string(s.act_dtype),
+                     s.gemm_input_dtype ? " (GEMM inputs " + std::string(to_string(*s.gemm_input_dtype)) + ")"
+                                        : std::string(),
                      to_string(s.kv_dtype), to_string(s.attention),
                      s.attention_dtype ? " in " + std::string(to_string(*s.attention_dtype)) : std::string(), to_string(s.fusion));
   if (!a.hardware.overrides.empty())

@@ -95,10 +95,12 @@ opmodel::Scenario scenario_of(const FidelityRow& r) {
   opmodel::Scenario s;
   const opmodel::DType d = r.precision == "fp8" ? opmodel::DType::fp8 : opmodel::DType::fp16;
   s.batch = r.batch;
-  s.weight_dtype = s.act_dtype = s.kv_dtype = d;
-  // The tables' engines attend in fp16 beside their fp8 GEMMs and KV cache (TensorRT-LLM v0.9 performance.md
-  // builds them with --gpt_attention_plugin float16 and no fp8 context FMHA).
-  s.attention_dtype = opmodel::DType::fp16;
+  s.weight_dtype = s.kv_dtype = d;
+  // The tables' fp8 engines (TensorRT-LLM v0.9 performance.md) are "dtype": "float16" checkpoints with quant_algo FP8:
+  // fp16 activations (residual stream, norms, attention: --gpt_attention_plugin float16, no fp8 context FMHA)
+  // beside fp8 weights, GEMM inputs and KV cache.
+  s.act_dtype = opmodel::DType::fp16;
+  if (d == opmodel::DType::fp8) s.gemm_input_dtype = d;
   return s;
 }
 

@@ -3,9 +3,9 @@
 // the expected times come from the profiles' kernel-level efficiency figures, and these rows only judge them.
 //
 // A row: id, model (preset), hw (preset), tp (devices of the tensor-parallel group), precision (fp16: weights,
-// activations and KV in fp16; fp8: all three in fp8, as TensorRT-LLM's FP8 tables run them), batch, isl, osl (input
-// and output tokens per request, every request of the static batch alike; attention computes in fp16 in both, as
-// the tables' engines were built: --gpt_attention_plugin float16), metric, measured value, set (primary:
+// activations and KV in fp16; fp8: weights, GEMM inputs and KV in fp8 beside fp16 activations and attention, as
+// TensorRT-LLM's FP8 tables run them), batch, isl, osl (input and output tokens per request, every request of the
+// static batch alike), metric, measured value, set (primary:
 // the rows the targets are judged on; held_out: further measurements that check the model independently), source.
 // Metrics:
 //   ttft_ms            time to the first token: the prefill of batch x isl tokens
