@@ -376,33 +376,19 @@ TEST(Cli, NewFamiliesRunThroughAnalyzePlotAndSimulate) {
   r = run("analyze --model llama-2-7b --hw h100-sxm --batch 1 --prompt 64 --attn-dtype int4");
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.out.find("--attn-dtype': int4 is not a float dtype"), std::string::npos) << r.out;
-  // fp8 GEMMs beside fp16 attention: the JSON scenario says what attention computed in, and its op runs at fp16.
-  r = run("analyze --model llama-2-7b --hw h100-sxm --batch 1 --prompt 64 --phase prefill --wdtype fp8 --adtype fp8 "
-          "--attn-dtype fp16 --format json");
-  ASSERT_EQ(r.code, 0) << r.out;
-  auto mixed = nlohmann::json::parse(r.out);
-  EXPECT_EQ(mixed["scenario"]["attention_dtype"], "fp16");
-  for (const auto& op : mixed["phases"][0]["ops"]) {
-    if (op["name"] == "attention") {
-      EXPECT_EQ(op["precision"], "fp16") << op;
-    }
-    if (op["name"] == "q_proj") {
-      EXPECT_EQ(op["precision"], "fp8") << op;
-    }
-  }
-  // The same precisions from fp16 activations with fp8 GEMM inputs, TensorRT-LLM's fp8 recipe.
-  r = run("analyze --model llama-2-7b --hw h100-sxm --batch 1 --prompt 64 --phase prefill --wdtype fp8 "
-          "--gemm-input-dtype fp8 --format json");
-  ASSERT_EQ(r.code, 0) << r.out;
-  mixed = nlohmann::json::parse(r.out);
-  EXPECT_EQ(mixed["scenario"]["gemm_input_dtype"], "fp8");
-  EXPECT_EQ(mixed["scenario"]["act_dtype"], "fp16");
-  for (const auto& op : mixed["phases"][0]["ops"]) {
-    if (op["name"] == "attention") {
-      EXPECT_EQ(op["precision"], "fp16") << op;
-    }
-    if (op["name"] == "q_proj") {
-      EXPECT_EQ(op["precision"], "fp8") << op;
+  // fp8 GEMMs beside fp16 attention, from fp8 activations with --attn-dtype fp16 or from fp16 activations with fp8
+  // GEMM inputs (TensorRT-LLM's fp8 recipe): the JSON scenario says which, and the ops run at those precisions.
+  for (auto [options, key] : {std::pair{"--adtype fp8 --attn-dtype fp16", "attention_dtype"},
+                              std::pair{"--gemm-input-dtype fp8", "gemm_input_dtype"}}) {
+    r = run(std::string("analyze --model llama-2-7b --hw h100-sxm --batch 1 --prompt 64 --phase prefill --wdtype fp8 ") +
+            options + " --format json");
+    ASSERT_EQ(r.code, 0) << r.out;
+    const auto mixed = nlohmann::json::parse(r.out);
+    EXPECT_EQ(mixed["scenario"][key], key == std::string("attention_dtype") ? "fp16" : "fp8");
+    for (const auto& op : mixed["phases"][0]["ops"]) {
+      if (op["name"] == "attention" || op["name"] == "q_proj") {
+        EXPECT_EQ(op["precision"], op["name"] == "attention" ? "fp16" : "fp8") << options << op;
+      }
     }
   }
 }
