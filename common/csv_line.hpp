@@ -24,4 +24,23 @@ inline std::vector<std::string_view> split_csv_line(std::string_view line) {
   }
 }
 
+// The rows of a CSV text whose first line is `header` (blanks around it allowed): fn(line, fields) for each
+// non-blank line after it, `line` counted from 1 (the first row is line 2). False, and no row read, when the first
+// line is not the header: the caller names that error in its own type.
+template <typename Fn>
+bool for_each_csv_row(std::string_view text, std::string_view header, Fn&& fn) {
+  std::size_t start = 0;
+  for (int line = 1; start <= text.size(); ++line) {
+    const std::size_t end = text.find('\n', start);
+    const std::string_view content = text.substr(start, end == std::string_view::npos ? end : end - start);
+    start = end == std::string_view::npos ? text.size() + 1 : end + 1;
+    if (line == 1) {
+      if (trim_blanks(content) != header) return false;
+    } else if (!trim_blanks(content).empty()) {
+      fn(line, split_csv_line(content));
+    }
+  }
+  return true;
+}
+
 }  // namespace common

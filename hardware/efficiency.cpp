@@ -117,49 +117,50 @@ Calibration shipped_calibration(const Efficiency& e, const std::string& profile_
   const double eager = e.kernel_launch_s ? e.kernel_launch_s->value : 0;
   const double graph = e.graph_launch_s ? e.graph_launch_s->value : eager;
   auto value = [](const std::optional<Figure>& f) { return f ? f->value : 1.0; };
+  auto seconds = [](const std::optional<Figure>& f) { return f ? f->value : 0.0; };
   // A class is fitted where its binding roof has a figure: GEMMs need a compute fraction, the streaming classes a
-  // memory one. The other roof defaults to 1 (the bound itself) when unpublished.
-  auto fit = [&](KernelClass kind, const std::string& weights, const char* phase, const Efficiency::Fractions& f) {
+  // memory one. The other roof defaults to 1 (the bound itself) when unpublished. fixed_s: the class's own time per
+  // call beyond its launch (a GEMM's, a decode attention call's).
+  auto fit = [&](KernelClass kind, const std::string& weights, const char* phase, const Efficiency::Fractions& f,
+                 double fixed_s) {
     EfficiencyFit x;
     x.kind = kind;
     x.weights = weights;
     x.phase = phase;
     x.compute_efficiency = value(f.compute);
     x.memory_efficiency = value(f.memory);
-    x.overhead_s = std::string(phase) == "decode" ? graph : eager;
-    if (kind == KernelClass::gemm) {
-      const bool fp8 = weights == "fp8" || weights == "fp8_block";
-      const std::optional<Figure>& fixed = fp8 && e.gemm_fp8_fixed_s ? e.gemm_fp8_fixed_s : e.gemm_fixed_s;
-      if (fixed) x.overhead_s += fixed->value;
-    }
-    if (kind == KernelClass::attention && std::string(phase) == "decode" && e.attention_decode_fixed_s)
-      x.overhead_s += e.attention_decode_fixed_s->value;
+    x.overhead_s = (std::string(phase) == "decode" ? graph : eager) + fixed_s;
     c.fits.push_back(x);
   };
-  auto add = [&](KernelClass kind, const std::string& weights, const Efficiency::Fractions& f, bool needs_compute) {
+  auto add = [&](KernelClass kind, const std::string& weights, const Efficiency::Fractions& f, bool needs_compute,
+                 double fixed_s) {
     if (needs_compute ? !f.compute : !f.memory) return;
-    for (const char* phase : {"prefill", "decode"}) fit(kind, weights, phase, f);
+    for (const char* phase : {"prefill", "decode"}) fit(kind, weights, phase, f, fixed_s);
   };
   Efficiency::Fractions gemm = e.gemm;
   if (!gemm.memory) gemm.memory = e.gemv.memory;  // a GEMM that streams its weights reads as a GEMV does
-  add(KernelClass::gemm, "", gemm, true);
+  add(KernelClass::gemm, "", gemm, true, seconds(e.gemm_fixed_s));
   for (const char* w : {"fp8", "fp8_block"}) {
     Efficiency::Fractions fp8 = e.gemm_fp8;
     if (!fp8.memory) fp8.memory = gemm.memory;
-    add(KernelClass::gemm, w, fp8, true);
+    add(KernelClass::gemm, w, fp8, true, seconds(e.gemm_fp8_fixed_s ? e.gemm_fp8_fixed_s : e.gemm_fixed_s));
   }
   Efficiency::Fractions gemv = e.gemv;
   if (!gemv.compute) gemv.compute = e.gemm.compute;
-  add(KernelClass::gemv, "", gemv, false);
+  add(KernelClass::gemv, "", gemv, false, 0);
   // Attention: a prompt's runs at the prefill compute fraction; a decode step streams the KV cache, at its own
-  // figure or, where none is published, at the stream-read fraction (both read a large array once).
+  // figure or, where none is published, at the stream-read fraction (both read a large array once), and pays the
+  // decode call's fixed time.
   const std::optional<Figure> kv_stream = e.attention_decode.memory ? e.attention_decode.memory : e.gemv.memory;
-  if (e.attention_prefill.compute) fit(KernelClass::attention, "", "prefill", {e.attention_prefill.compute, kv_stream});
-  if (kv_stream) fit(KernelClass::attention, "", "decode", {e.attention_prefill.compute, kv_stream});
+  const double decode_fixed = seconds(e.attention_decode_fixed_s);
+  if (e.attention_prefill.compute)
+    fit(KernelClass::attention, "", "prefill", {e.attention_prefill.compute, kv_stream}, 0);
+  if (kv_stream) fit(KernelClass::attention, "", "decode", {e.attention_prefill.compute, kv_stream}, decode_fixed);
   // An fp8 cache is dequantized on the way in: where that was measured, its decode streams at its own fraction.
   if (e.attention_decode_fp8.memory)
-    fit(KernelClass::attention, "fp8", "decode", {e.attention_prefill.compute, e.attention_decode_fp8.memory});
-  add(KernelClass::elementwise, "", e.elementwise, false);
+    fit(KernelClass::attention, "fp8", "decode", {e.attention_prefill.compute, e.attention_decode_fp8.memory},
+        decode_fixed);
+  add(KernelClass::elementwise, "", e.elementwise, false, 0);
   return c;
 }
 

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "common/csv_line.hpp"
 #include "common/input_error.hpp"
 #include "common/json_fields.hpp"
 #include "common/quantile.hpp"
@@ -108,3 +109,18 @@ TEST(JsonFields, DimensionsAreIntegersFromOneToTheLimit) {
 }
 
 }  // namespace
+
+// A CSV's rows after its header: line numbers as an editor shows them, blank lines skipped, CRLF read alike; a wrong
+// first line reads no row.
+TEST(CsvLine, RowsAfterTheHeader) {
+  std::vector<std::pair<int, std::string>> seen;
+  auto record = [&](int line, const std::vector<std::string_view>& fields) {
+    seen.emplace_back(line, std::string(fields.at(0)) + "|" + std::string(fields.at(1)));
+  };
+  EXPECT_TRUE(common::for_each_csv_row(" a,b \r\n1,2\r\n\n 3 , 4\n", "a,b", record));
+  EXPECT_EQ(seen, (std::vector<std::pair<int, std::string>>{{2, "1|2"}, {4, "3|4"}}));
+  seen.clear();
+  EXPECT_FALSE(common::for_each_csv_row("x,y\n1,2\n", "a,b", record));
+  EXPECT_FALSE(common::for_each_csv_row("", "a,b", record));
+  EXPECT_TRUE(seen.empty());
+}

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
-#include <sstream>
 
 #include <fmt/format.h>
 
@@ -42,15 +41,9 @@ opmodel::OpCost gemm_op(const GemmMeasurement& r) {
 }  // namespace
 
 std::vector<GemmMeasurement> parse_gemm_csv(const std::string& text, const std::string& origin) {
-  std::stringstream in(text);
-  std::string line;
-  if (!std::getline(in, line) || common::trim_blanks(line) != kHeader)
-    throw GemmTableError(origin, "header", fmt::format("must be '{}'", kHeader));
   std::vector<GemmMeasurement> rows;
-  for (int n = 2; std::getline(in, line); ++n) {
-    if (common::trim_blanks(line).empty()) continue;
+  const bool headed = common::for_each_csv_row(text, kHeader, [&](int n, const std::vector<std::string_view>& cells) {
     const std::string where = fmt::format("{}:{}", origin, n);
-    const auto cells = common::split_csv_line(line);
     if (cells.size() != 7) throw GemmTableError(where, "", fmt::format("expected 7 columns, got {}", cells.size()));
     GemmMeasurement r;
     r.hw = std::string(cells[0]);
@@ -69,7 +62,8 @@ std::vector<GemmMeasurement> parse_gemm_csv(const std::string& text, const std::
                            fmt::format("expected a positive number, got '{}'", std::string(cells[6])));
     r.flops_per_s = flops.value;
     rows.push_back(r);
-  }
+  });
+  if (!headed) throw GemmTableError(origin, "header", fmt::format("must be '{}'", kHeader));
   if (rows.empty()) throw GemmTableError(origin, "", "has no rows");
   return rows;
 }

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
-#include <sstream>
 
 #include <fmt/format.h>
 
@@ -38,15 +37,9 @@ std::optional<double> FidelityPoint::error() const {
 }
 
 std::vector<FidelityRow> parse_fidelity_csv(const std::string& text, const std::string& origin) {
-  std::stringstream in(text);
-  std::string line;
-  if (!std::getline(in, line) || common::trim_blanks(line) != kHeader)
-    throw FidelityError(origin, "header", fmt::format("must be '{}'", kHeader));
   std::vector<FidelityRow> rows;
-  for (int n = 2; std::getline(in, line); ++n) {
-    if (common::trim_blanks(line).empty()) continue;
+  const bool headed = common::for_each_csv_row(text, kHeader, [&](int n, const std::vector<std::string_view>& fields) {
     const std::string where = fmt::format("{}:{}", origin, n);
-    const auto fields = common::split_csv_line(line);
     const std::vector<std::string> cells(fields.begin(), fields.end());
     if (cells.size() != 12)
       throw FidelityError(where, "", fmt::format("expected 12 columns, got {} (fields may not hold commas)", cells.size()));
@@ -84,7 +77,8 @@ std::vector<FidelityRow> parse_fidelity_csv(const std::string& text, const std::
       throw FidelityError(where, "column 'set'", fmt::format("expected primary or held_out, got '{}'", r.set));
     if (r.id.empty() || r.source.empty()) throw FidelityError(where, "", "id and source must not be empty");
     rows.push_back(r);
-  }
+  });
+  if (!headed) throw FidelityError(origin, "header", fmt::format("must be '{}'", kHeader));
   if (rows.empty()) throw FidelityError(origin, "", "has no rows");
   return rows;
 }
