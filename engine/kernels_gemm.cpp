@@ -28,9 +28,12 @@ using simd::v16f;
 // registers: 14 x 32 = 28 vector accumulators, 2 vector loads and 14 broadcasts per 28 FMAs (of the 32 vector
 // registers; `bench_engine 3 gemm`, 14- and 12-row binaries alternating three times: medians 0.934 / 0.911 and
 // 0.910 / 0.892 of OpenBLAS's rate at N = 4096 / 11008).
-// A packed W panel (KC x NR x 4 B = 32 KiB) stays in L1 while the x panels (MC x KC x 4 B = 224 KiB) stream
-// from L2.
-constexpr std::int64_t MR = 14, NR = 32, KC = 256, MC = 224, NC = 2048;
+// KC is long because each K block reloads and restores every tile of y, which is larger than L2: on one Zen 4
+// core (M=1024, N=2048, K=4096) skipping that reload was worth 6%, and KC = 256 / 512 / 1024 ran at 0.91-0.93 /
+// 0.94-0.98 / 1.03-1.05 of OpenBLAS's SkylakeX sgemm (two threads, both bench shapes). A packed W panel
+// (KC x NR x 4 B = 128 KiB) and an x block (MC x KC x 4 B = 448 KiB) then share a 1 MiB L2; the FMAs need
+// 6.6 B a cycle of them, which L2 streams.
+constexpr std::int64_t MR = 14, NR = 32, KC = 1024, MC = 112, NC = 2048;
 
 // W[row][col .. col + 16) as fp32; int8 dequantized with scale group g (the 16 columns lie in one group).
 inline v16f load_w16(const Linear& w, std::int64_t row, std::int64_t col, std::int64_t g) {
@@ -156,6 +159,16 @@ void write_tile(RowsOut y, const float* tile, std::int64_t m0, std::int64_t mr, 
   }
 }
 
+// Asks for rows [r0, r1) of y's columns [n0, n0 + NR) ahead of their tile: y is larger than L2 and each of its
+// tiles comes back once per K block, so without this every tile starts with 2 x MR cache misses.
+inline void prefetch_tile(RowsOut y, std::int64_t r0, std::int64_t r1, std::int64_t n0) {
+  for (std::int64_t i = r0; i < r1; ++i) {
+    const float* row = y.row(i) + n0;
+    __builtin_prefetch(row, 1, 3);
+    __builtin_prefetch(row + 16, 1, 3);
+  }
+}
+
 // One thread's share: output columns [n_begin, n_end).
 void gemm_columns(RowsOut y, const float* x, std::int64_t m, const Linear& w, std::int64_t n_begin,
                   std::int64_t n_end, float* packed_w, float* packed_x) {
@@ -172,6 +185,10 @@ void gemm_columns(RowsOut y, const float* x, std::int64_t m, const Linear& w, st
         pack_x(packed_x, x, w.k, ic, mc, pc, kc);
         for (std::int64_t jr = 0; jr < nc; jr += NR) {
           for (std::int64_t ir = 0; ir < mc; ir += MR) {
+            if (ir + MR < mc)  // the next tile down this panel, else the first of the next panel
+              prefetch_tile(y, ic + ir + MR, ic + std::min(mc, ir + 2 * MR), jc + jr);
+            else if (jr + NR < nc)
+              prefetch_tile(y, ic, ic + std::min(mc, MR), jc + jr + NR);
             if (ir + MR <= mc && jr + NR <= nc) {
               micro_kernel_into(y, ic + ir, jc + jr, packed_x + ir * kc, packed_w + jr * kc, kc, first,
                                 last ? bias : nullptr);
