@@ -1,4 +1,4 @@
-// bench_engine [rounds] [gemm|gemv|attention|prefill|probe|smallm|pages|core|moe|mla ...]: the engine's kernels against the
+// bench_engine [rounds] [gemm|gemv|attention|prefill|probe|smallm|pages|core|addnorm|moe|mla ...]: the engine's kernels against the
 // host's roofs and against reference libraries, in the same run (issues 4 and 19). Prints rates (medians over rounds of medians over repetitions) and each ratio to its
 // target as the median over rounds of the ratio within a round (see Contest):
 //   GEMM, prefill shapes (M=1024, K=4096, N=4096 and 11008): engine vs OpenBLAS sgemm (>= 0.95x), and Eigen;
@@ -9,7 +9,7 @@
 //   16 to 2048 tokens against the fp32 peak;
 //   the probe: a decode step with and without it; GEMV against GEMM at batched-decode rows (M = 4..64); a
 //   streamed read on huge pages against 4 KiB pages; one core's GEMV rates warm and cold, and decode
-//   attention against a plain read of its cache; a MoE decode step (distinct experts against the op model's
+//   attention against a plain read of its cache; the residual add and RMSNorm separate against fused; a MoE decode step (distinct experts against the op model's
 //   expectation, the experts' weight bytes/s against the DRAM read); MLA's absorbed decode (the latent cache's
 //   bytes/s against the DRAM read, its FLOP rate, and the absorbed matrices' weight bytes/s).
 // OpenBLAS runs the kernels of this host's ISA (OPENBLAS_CORETYPE, printed). Weights and caches rotate over
@@ -535,6 +535,36 @@ void bench_pages(int rounds) {
 // (N=32, K=4096: 512 KiB of fp32, inside this host's 1 MiB L2) and cold (N=11008), where a kernel whose
 // warm rate is near its cold one is compute-bound; and decode attention against a plain read of the
 // same cache, one thread and all, the calls in turn.
+// The residual add and the RMSNorm after it at decode rows (Llama-2-7B's d = 4096), separate (add, then rmsnorm: two
+// calls, the sum written and read back) against fused (add_rmsnorm: one call, AddNorm::fused), call by call in turn
+// on warm vectors, as in a decode step where the MLP's output has just been written. At these sizes the calls are
+// bound by their fixed cost (a parallel region: fork, join, and the norm's barrier), not by the bytes.
+void bench_add_norm(int rounds) {
+  fmt::print("\nResidual add + RMSNorm, d = 4096, warm (microseconds a pair of ops, median)\n");
+  const std::int64_t d = 4096;
+  const auto gamma = random_floats(std::size_t(d), 5);
+  for (const std::int64_t rows : {1, 4, 16, 64}) {
+    const auto delta = random_floats(std::size_t(rows * d), 6);
+    auto x = random_floats(std::size_t(rows * d), 7);
+    std::vector<float> y(x.size());
+    const auto t = interleaved(
+        {[&] {
+           engine::add(x.data(), x.data(), delta.data(), rows * d);
+           engine::rmsnorm(y.data(), x.data(), gamma.data(), rows, d, 1e-5f);
+         },
+         [&] { engine::add_rmsnorm(y.data(), x.data(), delta.data(), gamma.data(), rows, d, 1e-5f); }},
+        rounds, 201);
+    // Bytes each form moves: add reads 2 and writes 1 row set, the norm reads 1 and gamma and writes 1; fused reads
+    // 2, writes 2, and gamma.
+    const double row_bytes = double(rows * d) * 4, separate_bytes = 5 * row_bytes + double(d) * 4,
+                 fused_bytes = 4 * row_bytes + double(d) * 4;
+    fmt::print("  {:>2} rows: separate {:6.2f} us ({:5.1f} GB/s), fused {:6.2f} us ({:5.1f} GB/s), separate / fused "
+               "{:.2f}\n",
+               rows, t.time(0) * 1e6, separate_bytes / t.time(0) / 1e9, t.time(1) * 1e6, fused_bytes / t.time(1) / 1e9,
+               t.ratio(0, 1));
+  }
+}
+
 void bench_core(int rounds) {
   fmt::print("\nOne core: GEMV M=1 K=4096 (GB/s of weight bytes), decode attention vs a plain read (median)\n");
   const int threads = omp_get_max_threads();
@@ -647,6 +677,7 @@ int main(int argc, char** argv) {
   if (wanted("smallm")) bench_small_m(rounds);
   if (wanted("pages")) bench_pages(rounds);
   if (wanted("core")) bench_core(rounds);
+  if (wanted("addnorm")) bench_add_norm(rounds);
   if (wanted("moe")) bench_moe(rounds);
   if (wanted("mla")) bench_mla(rounds);
   fmt::print("\n{} target(s) missed\n", failures);

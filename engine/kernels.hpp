@@ -32,6 +32,10 @@ void gemv(RowsOut y, const float* x, std::int64_t m, const Linear& w);
 // ---- element-wise ---------------------------------------------------------------------------------------
 // y[r, :] = x[r, :] / sqrt(mean(x[r, :]^2) + eps) * gamma   (Hugging Face LlamaRMSNorm, fp32)
 void rmsnorm(float* y, const float* x, const float* gamma, std::int64_t rows, std::int64_t d, float eps);
+// x[r, :] += delta[r, :], then y[r, :] = RMSNorm of the new x[r, :] (the residual add fused into the next norm,
+// vLLM's fused_add_rms_norm; the same sums and norms as add then rmsnorm, in one pass over x). y must not alias x.
+void add_rmsnorm(float* y, float* x, const float* delta, const float* gamma, std::int64_t rows, std::int64_t d,
+                 float eps);
 // y.row(r)[:d] = RMSNorm of x[r * x_stride :][:d], rows of a wider buffer (MLA's c_kv inside kv_a_proj's output)
 void rmsnorm_strided(RowsOut y, const float* x, std::int64_t x_stride, const float* gamma, std::int64_t rows,
                      std::int64_t d, float eps);

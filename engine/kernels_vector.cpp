@@ -22,31 +22,41 @@ using simd::v16f;
 // 8.5 us, medians of 9, when the threshold came down from 64K).
 constexpr std::int64_t kParallelElements = std::int64_t{1} << 12;
 
-// One row: y = x * (1 / sqrt(mean(x^2) + eps)) * gamma, the mean accumulated in fp32 lanes.
-void rmsnorm_row(float* y, const float* x, const float* gamma, std::int64_t d, float eps) {
+// One row: y = x * (1 / sqrt(mean(x^2) + eps)) * gamma, the mean accumulated in fp32 lanes. With delta, the row
+// normalised is s = x + delta, written to `sum` in the same pass that sums the squares (the residual add fused into
+// the norm: one pass over x and delta instead of an add that writes s and a norm that reads it back).
+void rmsnorm_row(float* y, const float* x, const float* delta, float* sum, const float* gamma, std::int64_t d,
+                 float eps) {
   v16f ss = {};
   std::int64_t i = 0;
   for (; i + 16 <= d; i += 16) {
-    const v16f v = simd::load(x + i);
+    v16f v = simd::load(x + i);
+    if (delta) {
+      v += simd::load(delta + i);
+      simd::store(sum + i, v);
+    }
     ss += v * v;
   }
-  float sum = simd::hsum(ss);
-  for (; i < d; ++i) sum += x[i] * x[i];
-  const float inv = 1.0f / std::sqrt(sum / float(d) + eps);
+  float total = simd::hsum(ss);
+  for (; i < d; ++i) {
+    const float v = delta ? (sum[i] = x[i] + delta[i]) : x[i];
+    total += v * v;
+  }
+  const float inv = 1.0f / std::sqrt(total / float(d) + eps);
+  const float* s = delta ? sum : x;
   i = 0;
-  for (; i + 16 <= d; i += 16) simd::store(y + i, simd::load(x + i) * inv * simd::load(gamma + i));
-  for (; i < d; ++i) y[i] = x[i] * inv * gamma[i];
+  for (; i + 16 <= d; i += 16) simd::store(y + i, simd::load(s + i) * inv * simd::load(gamma + i));
+  for (; i < d; ++i) y[i] = s[i] * inv * gamma[i];
 }
 
-v16f silu_mul16(v16f g, v16f u) { return g / (1.0f + simd::exp(-g)) * u; }
-
-}  // namespace
-
-void rmsnorm(float* y, const float* x, const float* gamma, std::int64_t rows, std::int64_t d, float eps) {
+// y = rmsnorm(s) * gamma over rows of d, s = x (delta null) or x + delta written to `sum`.
+void rmsnorm_rows(float* y, const float* x, const float* delta, float* sum, const float* gamma, std::int64_t rows,
+                  std::int64_t d, float eps) {
   const std::int64_t threads = omp_get_max_threads();
   if (rows * d < kParallelElements || rows >= threads || d % 16 != 0) {
 #pragma omp parallel for schedule(static) if (rows * d >= kParallelElements)
-    for (std::int64_t r = 0; r < rows; ++r) rmsnorm_row(y + r * d, x + r * d, gamma, d, eps);
+    for (std::int64_t r = 0; r < rows; ++r)
+      rmsnorm_row(y + r * d, x + r * d, delta ? delta + r * d : nullptr, delta ? sum + r * d : nullptr, gamma, d, eps);
     return;
   }
   // Fewer rows than threads (a decode step): each thread takes the same slice of every row, sums its
@@ -54,6 +64,7 @@ void rmsnorm(float* y, const float* x, const float* gamma, std::int64_t rows, st
   thread_local std::vector<float> partial;
   partial.assign(std::size_t(rows * threads), 0.0f);
   float* sums = partial.data();
+  const float* s = delta ? sum : x;
 #pragma omp parallel
   {
     // Slice [i0, i1) in whole vectors, as a static schedule over the row's vectors would share it out.
@@ -62,20 +73,37 @@ void rmsnorm(float* y, const float* x, const float* gamma, std::int64_t rows, st
     for (std::int64_t r = 0; r < rows; ++r) {
       v16f ss = {};
       for (std::int64_t i = i0; i < i1; i += 16) {
-        const v16f v = simd::load(x + r * d + i);
+        v16f v = simd::load(x + r * d + i);
+        if (delta) {
+          v += simd::load(delta + r * d + i);
+          simd::store(sum + r * d + i, v);
+        }
         ss += v * v;
       }
       sums[r * threads + t] = simd::hsum(ss);
     }
 #pragma omp barrier
     for (std::int64_t r = 0; r < rows; ++r) {
-      float sum = 0;
-      for (std::int64_t u = 0; u < team; ++u) sum += sums[r * threads + u];
-      const float inv = 1.0f / std::sqrt(sum / float(d) + eps);
+      float total = 0;
+      for (std::int64_t u = 0; u < team; ++u) total += sums[r * threads + u];
+      const float inv = 1.0f / std::sqrt(total / float(d) + eps);
       for (std::int64_t i = i0; i < i1; i += 16)
-        simd::store(y + r * d + i, simd::load(x + r * d + i) * inv * simd::load(gamma + i));
+        simd::store(y + r * d + i, simd::load(s + r * d + i) * inv * simd::load(gamma + i));
     }
   }
+}
+
+v16f silu_mul16(v16f g, v16f u) { return g / (1.0f + simd::exp(-g)) * u; }
+
+}  // namespace
+
+void rmsnorm(float* y, const float* x, const float* gamma, std::int64_t rows, std::int64_t d, float eps) {
+  rmsnorm_rows(y, x, nullptr, nullptr, gamma, rows, d, eps);
+}
+
+void add_rmsnorm(float* y, float* x, const float* delta, const float* gamma, std::int64_t rows, std::int64_t d,
+                 float eps) {
+  rmsnorm_rows(y, x, delta, x, gamma, rows, d, eps);
 }
 
 void add(float* y, const float* a, const float* b, std::int64_t n) {
@@ -170,7 +198,7 @@ void rope_strided(float* x, std::int64_t row_stride, std::int64_t head_stride, s
 void rmsnorm_strided(RowsOut y, const float* x, std::int64_t x_stride, const float* gamma, std::int64_t rows,
                      std::int64_t d, float eps) {
 #pragma omp parallel for schedule(static) if (rows * d >= kParallelElements)
-  for (std::int64_t r = 0; r < rows; ++r) rmsnorm_row(y.row(r), x + r * x_stride, gamma, d, eps);
+  for (std::int64_t r = 0; r < rows; ++r) rmsnorm_row(y.row(r), x + r * x_stride, nullptr, nullptr, gamma, d, eps);
 }
 
 void softmax(float* x, std::int64_t rows, std::int64_t n) {

@@ -74,7 +74,8 @@ std::vector<float> inverse_frequencies(const Config& c) {
 
 }  // namespace
 
-Model::Model(const Weights& w, AttentionKind attention, MlaForm mla) : w_(w), attention_(attention), mla_(mla) {
+Model::Model(const Weights& w, AttentionKind attention, MlaForm mla, AddNorm add_norm)
+    : w_(w), attention_(attention), mla_(mla), add_norm_(add_norm) {
   inv_freq_ = inverse_frequencies(w.config);
   rope_factor_ = rope_attention_factor(w.config);
   const std::vector<bool>& sliding = w.config.local;
@@ -275,6 +276,7 @@ void Model::forward(KvCache& cache, std::span<const SequenceStep> step, float* l
     return KernelRecord{op, layer, phase, B, max_q, max_start, rows, 0, 0};
   };
   const float eps = float(c.rms_norm_eps);
+  const bool fused = add_norm_ == AddNorm::fused;  // residual adds inside the norms after them
   auto out = [](float* base, std::int64_t stride) { return RowsOut{base, stride, nullptr}; };
 
   timed(probe, rec(op::embed, -1, T), [&] {
@@ -292,7 +294,10 @@ void Model::forward(KvCache& cache, std::span<const SequenceStep> step, float* l
         k_rows_[std::size_t(t)] = cache.k_row(step[std::size_t(i)].seq, l, pos_[std::size_t(t)]);
         v_rows_[std::size_t(t)] = cache.v_row(step[std::size_t(i)].seq, l, pos_[std::size_t(t)]);
       }
-    timed(probe, rec(op::attn_norm, l, T), [&] { rmsnorm(xb, x, lw.attn_norm.data(), T, d, eps); });
+    if (fused && l > 0)  // the previous layer's mlp_add: x += xb2, then its norm
+      timed(probe, rec(op::add_norm, l, T), [&] { add_rmsnorm(xb, x, xb2, lw.attn_norm.data(), T, d, eps); });
+    else
+      timed(probe, rec(op::attn_norm, l, T), [&] { rmsnorm(xb, x, lw.attn_norm.data(), T, d, eps); });
     if (c.mla)
       mla_attention(lw, l, cache, step, xb, att, T, rec(op::attention, l, T), probe);
     else
@@ -300,8 +305,12 @@ void Model::forward(KvCache& cache, std::span<const SequenceStep> step, float* l
     timed(probe, rec(op::o_proj, l, T), [&] { linear(out(xb2, d), att, T, lw.wo); });
     if (c.post_norms)
       timed(probe, rec(op::post_attn_norm, l, T), [&] { rmsnorm(xb2, xb2, lw.post_attn_norm.data(), T, d, eps); });
-    timed(probe, rec(op::attn_add, l, T), [&] { add(x, x, xb2, T * d); });
-    timed(probe, rec(op::mlp_norm, l, T), [&] { rmsnorm(xb, x, lw.mlp_norm.data(), T, d, eps); });
+    if (fused) {
+      timed(probe, rec(op::add_norm, l, T), [&] { add_rmsnorm(xb, x, xb2, lw.mlp_norm.data(), T, d, eps); });
+    } else {
+      timed(probe, rec(op::attn_add, l, T), [&] { add(x, x, xb2, T * d); });
+      timed(probe, rec(op::mlp_norm, l, T), [&] { rmsnorm(xb, x, lw.mlp_norm.data(), T, d, eps); });
+    }
     if (c.sparse(l)) {
       moe_mlp(lw, xb, xb2, T, rec(op::router, l, T), probe);
     } else {
@@ -315,9 +324,12 @@ void Model::forward(KvCache& cache, std::span<const SequenceStep> step, float* l
     }
     if (c.post_norms)
       timed(probe, rec(op::post_mlp_norm, l, T), [&] { rmsnorm(xb2, xb2, lw.post_mlp_norm.data(), T, d, eps); });
-    timed(probe, rec(op::mlp_add, l, T), [&] { add(x, x, xb2, T * d); });
+    if (!fused) timed(probe, rec(op::mlp_add, l, T), [&] { add(x, x, xb2, T * d); });
   }
-  timed(probe, rec(op::final_norm, -1, T), [&] { rmsnorm(xb, x, w_.final_norm.data(), T, d, eps); });
+  if (fused)  // the last layer's mlp_add
+    timed(probe, rec(op::add_norm, -1, T), [&] { add_rmsnorm(xb, x, xb2, w_.final_norm.data(), T, d, eps); });
+  else
+    timed(probe, rec(op::final_norm, -1, T), [&] { rmsnorm(xb, x, w_.final_norm.data(), T, d, eps); });
   float* last = sized(last_, B * d);
   for (std::int64_t t = 0, i = 0; i < B; ++i) {  // each sequence's last row feeds lm_head
     t += std::int64_t(step[std::size_t(i)].tokens.size());

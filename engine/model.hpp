@@ -3,7 +3,8 @@
 // embeddings); Qwen2 (q/k/v biases), Mistral (sliding window), Qwen3 (per-head q/k RMSNorm) and the sparse MoE
 // MLPs of Mixtral, Qwen2/3-MoE and DeepSeek (a router, each token through its top-k experts, shared experts) on the
 // same path; DeepSeek's MLA attention (model_mla.cpp) in place of grouped-query attention. Each kernel call is
-// timed into the probe under its op name (op_names.hpp). Ops run unfused, in opmodel's default order.
+// timed into the probe under its op name (op_names.hpp). Ops run unfused, in opmodel's default order, except the
+// residual add when AddNorm::fused asks for opmodel's `--fuse add_norm`.
 #pragma once
 
 #include <cstdint>
@@ -28,6 +29,12 @@ enum class AttentionKind {
 // every sequence of the step brings one new token (decode), naive otherwise, as serving engines run them.
 enum class MlaForm { automatic, naive, absorbed };
 
+// Where the residual adds run: separate (attn_add and mlp_add, each its own kernel) or fused into the RMSNorm after
+// them (add_norm: add_rmsnorm, as vLLM's fused_add_rms_norm; opmodel's `--fuse add_norm`). Fused, each layer's
+// mlp_norm absorbs attn_add, the next layer's attn_norm (or final_norm) absorbs mlp_add: one small kernel call
+// fewer per add, and the sum is not written and read back.
+enum class AddNorm { separate, fused };
+
 // One sequence's part of a step: its id in the KV cache and the new tokens it feeds.
 struct SequenceStep {
   std::int64_t seq = 0;
@@ -36,10 +43,12 @@ struct SequenceStep {
 
 class Model {
  public:
-  Model(const Weights& w, AttentionKind attention, MlaForm mla = MlaForm::automatic);
+  Model(const Weights& w, AttentionKind attention, MlaForm mla = MlaForm::automatic,
+        AddNorm add_norm = AddNorm::separate);
   const Config& config() const { return w_.config; }
   AttentionKind attention_kind() const { return attention_; }
   MlaForm mla_form() const { return mla_; }
+  AddNorm add_norm() const { return add_norm_; }
 
   // Runs one step over every sequence's new tokens, appending their K and V to the cache, and writes
   // logits[i, vocab] for sequence i's last new token. Throws EngineError for a token outside the
@@ -71,6 +80,7 @@ class Model {
   const Weights& w_;
   AttentionKind attention_;
   MlaForm mla_;
+  AddNorm add_norm_;
   float rope_factor_ = 1;        // yarn's attention factor on cos and sin
   // Sliding layers are timed under opmodel's local_* names when the model also has global layers (Gemma 2); a model
   // whose every layer slides (Mistral) keeps the plain names, as opmodel does.

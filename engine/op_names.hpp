@@ -36,6 +36,7 @@ inline constexpr std::string_view post_attn_norm = "post_attn_norm";  // Gemma 2
 inline constexpr std::string_view post_mlp_norm = "post_mlp_norm";    // Gemma 2
 inline constexpr std::string_view attn_add = "attn_add";
 inline constexpr std::string_view mlp_norm = "mlp_norm";
+inline constexpr std::string_view add_norm = "add_norm";  // AddNorm::fused: a residual add and the norm after it
 inline constexpr std::string_view gate_proj = "gate_proj";
 inline constexpr std::string_view up_proj = "up_proj";
 inline constexpr std::string_view act_mul = "act_mul";
@@ -55,12 +56,12 @@ inline constexpr std::string_view final_norm = "final_norm";
 inline constexpr std::string_view lm_head = "lm_head";
 
 // Every name the engine times, in execution order.
-inline constexpr std::array<std::string_view, 46> kTimed = {
+inline constexpr std::array<std::string_view, 47> kTimed = {
     embed,          attn_norm,      q_proj,           k_proj,      v_proj,           q_norm,         k_norm,
     q_a_proj,       q_a_norm,       q_b_proj,         kv_a_proj,   kv_a_norm,        rope,           kv_b_proj,
     q_absorb,       qk_matmul,      softmax,          sv_matmul,   attention,        local_qk_matmul, local_softmax,
     local_sv_matmul, local_attention, o_absorb,       o_proj,      post_attn_norm,   attn_add,
-    mlp_norm,       gate_proj,      up_proj,          act_mul,     down_proj,        router,         expert_gate_proj,
+    mlp_norm,       add_norm,       gate_proj,      up_proj,          act_mul,     down_proj,        router,         expert_gate_proj,
     expert_up_proj, expert_act_mul, expert_down_proj, shared_gate, shared_gate_proj, shared_up_proj, shared_act_mul,
     shared_down_proj, post_mlp_norm, mlp_add, final_norm, lm_head};
 

@@ -108,6 +108,15 @@ TEST(EngineKernels, ElementWiseMatchReference) {
     engine::rmsnorm(got.data(), x.data(), g.data(), rows, d, 1e-5f);
     engine::reference::rmsnorm(want.data(), x.data(), g.data(), rows, d, 1e-5f);
     expect_close(got, want, 1e-5, 1e-6, "rmsnorm");
+    // The fused residual add: x + delta written back, and the same norm as add then rmsnorm (the same sums in the
+    // same order: equal, not only close).
+    const auto delta = random_vector(x.size(), 5, 2.0f);
+    std::vector<float> fused_x = x, fused_y(x.size()), added(x.size()), normed(x.size());
+    engine::add_rmsnorm(fused_y.data(), fused_x.data(), delta.data(), g.data(), rows, d, 1e-5f);
+    engine::add(added.data(), x.data(), delta.data(), rows * d);
+    engine::rmsnorm(normed.data(), added.data(), g.data(), rows, d, 1e-5f);
+    EXPECT_EQ(fused_x, added) << rows << " x " << d;
+    EXPECT_EQ(fused_y, normed) << rows << " x " << d;
     std::vector<float> s1 = x, s2 = x;
     engine::softmax(s1.data(), rows, d);
     engine::reference::softmax(s2.data(), rows, d);

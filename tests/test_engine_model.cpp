@@ -92,6 +92,19 @@ TEST(EngineModel, TiledEqualsNaivePagedEqualsContiguous) {
   expect_logits_near(a[0], d[0], 1e-5, "paged vs contiguous");
 }
 
+// AddNorm::fused runs the residual adds inside the next norm: the same sums, so the same logits, from fewer calls.
+TEST(EngineModel, FusedAddNormGivesTheSameLogits) {
+  const engine::Config c = engine::parse_config(kQwenConfig, "test config");
+  const engine::Weights w = engine::random_weights(c, 3, {});
+  engine::Model separate(w, engine::AttentionKind::tiled),
+      fused(w, engine::AttentionKind::tiled, engine::MlaForm::automatic, engine::AddNorm::fused);
+  const std::vector<std::vector<std::int32_t>> prompts = {{1, 2, 3, 4, 5, 6, 7, 8, 9}, {10, 11, 12}};
+  engine::KvCache c1(c.n_layers, c.kv_dim(), 4, 32), c2(c.n_layers, c.kv_dim(), 4, 32);
+  const auto a = run_steps(separate, c1, prompts), b = run_steps(fused, c2, prompts);
+  ASSERT_EQ(a.size(), b.size());
+  for (std::size_t i = 0; i < a.size(); ++i) expect_logits_near(a[i], b[i], 0, "separate vs fused add_norm");
+}
+
 TEST(EngineModel, ABatchOfUnequalSequencesEqualsEachRunAlone) {
   const engine::Config c = engine::parse_config(kQwenConfig, "test config");
   const engine::Weights w = engine::random_weights(c, 5, {});
@@ -282,8 +295,10 @@ TEST(EngineProbe, OpNamesMatchOpmodelForBothAttentionKinds) {
   const opmodel::ModelConfig m = opmodel::resolve_model("tiny");
   ASSERT_FALSE(m.is_moe());
   const engine::Weights w = engine::random_weights(c, 1, {});
-  for (auto kind : {engine::AttentionKind::tiled, engine::AttentionKind::naive}) {
-    engine::Model model(w, kind);
+  for (auto [kind, add_norm] : {std::pair{engine::AttentionKind::tiled, engine::AddNorm::separate},
+                                 std::pair{engine::AttentionKind::naive, engine::AddNorm::separate},
+                                 std::pair{engine::AttentionKind::tiled, engine::AddNorm::fused}}) {
+    engine::Model model(w, kind, engine::MlaForm::automatic, add_norm);
     engine::KvCache cache(c.n_layers, c.kv_dim(), 16, 64);
     engine::Probe probe;
     engine::generate(model, cache, {{1, 2, 3}}, 2, {}, &probe);
@@ -291,10 +306,18 @@ TEST(EngineProbe, OpNamesMatchOpmodelForBothAttentionKinds) {
     for (const auto& r : probe.records) timed.insert(std::string(r.op));
     opmodel::Scenario s;
     s.attention = kind == engine::AttentionKind::tiled ? opmodel::AttentionImpl::flash : opmodel::AttentionImpl::naive;
+    s.fusion.add_norm = add_norm == engine::AddNorm::fused;
     opmodel::OpList ops;
     opmodel::step_ops(m, s, ops);
     for (const auto& op : ops) counted.insert(std::string(op.name));
     EXPECT_EQ(timed, counted);
+    // Calls per step (two steps: the prompt, then one decode step) as opmodel counts them, for the norms and adds.
+    for (const auto& op : ops) {
+      if (op.name.find("norm") == std::string_view::npos && op.name.find("add") == std::string_view::npos) continue;
+      const auto calls = std::count_if(probe.records.begin(), probe.records.end(),
+                                       [&](const auto& r) { return r.op == op.name; });
+      EXPECT_EQ(calls, 2 * op.count) << op.name;
+    }
     // One record per kernel call: per layer ops once per layer and step.
     const auto q_calls = std::count_if(probe.records.begin(), probe.records.end(),
                                        [](const auto& r) { return r.op == engine::op::q_proj; });

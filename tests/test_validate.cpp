@@ -272,6 +272,35 @@ TEST(ValidateCommand, TinyModelEndToEndAndMeasuredCsv) {
   fs::remove_all(dir);
 }
 
+// --fuse add_norm: the engine runs each residual add inside the next RMSNorm and opmodel predicts the same op, so
+// every timed op joins a prediction; the engine cannot run the other fusions.
+TEST(ValidateCommand, FusedAddNormJoinsTheEnginesFusedOp) {
+  const fs::path dir = temp_dir("validate_fuse");
+  const fs::path hw = dir / "hw.json";
+  std::ofstream(hw) << hardware::to_json(synthetic_profile()).dump(2);
+  const std::string args = "validate --model tiny --hw " + hw.string() +
+                           " --prompt 16 --kv-len 32 --repetitions 1 --threads 1 --format json";
+  const Result r = run(args + " --fuse add_norm");
+  ASSERT_EQ(r.code, 0) << r.out;
+  const auto j = nlohmann::json::parse(r.out);
+  std::set<std::string> ops;
+  for (const auto& op : j["ops"]) ops.insert(op["op"].get<std::string>());
+  EXPECT_TRUE(ops.count("add_norm"));
+  EXPECT_TRUE(ops.count("attn_norm"));  // the first layer's, whose input is the embedding
+  for (const char* gone : {"attn_add", "mlp_add", "mlp_norm", "final_norm"}) EXPECT_FALSE(ops.count(gone)) << gone;
+  EXPECT_EQ(j["ops"].size(), 28u);  // 17 ops less attn_add, mlp_norm, mlp_add, final_norm, plus add_norm: 14 a phase
+  EXPECT_NE(j["scenario"].get<std::string>().find("fused: add_norm"), std::string::npos) << j["scenario"];
+  const Result qkv = run(args + " --fuse qkv -o " + (dir / "out.json").string());
+  EXPECT_EQ(qkv.code, 2);
+  EXPECT_NE(qkv.out.find("--fuse"), std::string::npos) << qkv.out;
+  EXPECT_NE(qkv.out.find("unfused"), std::string::npos) << qkv.out;
+  EXPECT_FALSE(fs::exists(dir / "out.json"));
+  const Result unknown = run(args + " --fuse rope");
+  EXPECT_EQ(unknown.code, 2);
+  EXPECT_NE(unknown.out.find("unknown fusion 'rope'"), std::string::npos) << unknown.out;
+  fs::remove_all(dir);
+}
+
 }  // namespace
 
 namespace {

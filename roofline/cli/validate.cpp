@@ -54,6 +54,9 @@ void add_validate_options(po::options_description& desc) {
       ("kvdtype", po::value<std::string>()->default_value("fp32"), "KV cache dtype (engine: fp32)")
       ("group-size", po::value<std::string>()->default_value("128"), "int8: inputs per scale")
       ("attn", po::value<std::string>()->default_value("flash"), "flash (engine: tiled) | naive")
+      ("fuse", po::value<std::string>()->default_value("none"),
+       "fusions the times ran with: none | add_norm (the engine runs it: each residual add inside the next RMSNorm); "
+       "--measured also qkv, swiglu, all")
       ("batch", po::value<std::string>()->default_value("1"), "sequences per step")
       ("prompt", po::value<std::string>()->default_value("128"), "prefill tokens per sequence")
       ("kv-len", po::value<std::string>()->default_value("512"), "tokens cached before the decode step")
@@ -76,7 +79,7 @@ void add_validate_options(po::options_description& desc) {
       ("help,h", "this help");
 }
 
-// The scenario the predictions are made for: dtypes, group size, attention; unfused.
+// The scenario the predictions are made for: dtypes, group size, attention, fusions.
 opmodel::Scenario base_scenario(const po::variables_map& vm) {
   const std::string attn = vm["attn"].as<std::string>();
   if (attn != "flash" && attn != "naive") throw UsageError("attn", fmt::format("expected flash or naive, got '{}'", attn));
@@ -86,6 +89,11 @@ opmodel::Scenario base_scenario(const po::variables_map& vm) {
   base.kv_dtype = dtype_option(vm, "kvdtype");
   base.group_size = parse_integer("group-size", vm["group-size"].as<std::string>(), 0, 1 << 20);
   base.attention = attn == "flash" ? opmodel::AttentionImpl::flash : opmodel::AttentionImpl::naive;
+  try {
+    base.fusion = opmodel::parse_fusion(vm["fuse"].as<std::string>());
+  } catch (const std::exception& e) {
+    throw UsageError("fuse", e.what());
+  }
   return base;
 }
 
@@ -168,6 +176,9 @@ void validate_engine(const po::variables_map& vm, const ConfigText& text, const 
   if (base.weight_dtype != opmodel::DType::fp32 && base.weight_dtype != opmodel::DType::bf16 &&
       base.weight_dtype != opmodel::DType::int8)
     throw UsageError("wdtype", "the engine stores weights as fp32, bf16 or int8");
+  if (base.fusion.qkv || base.fusion.swiglu)
+    throw UsageError("fuse", fmt::format("the engine runs qkv and swiglu unfused: got '{}' (add_norm or none)",
+                                         vm["fuse"].as<std::string>()));
   const bool sweeping = vm["sweep"].as<bool>();
   if (vm.count("threads")) omp_set_num_threads(int(parse_integer("threads", vm["threads"].as<std::string>(), 1, 1024)));
   const std::int64_t batch = parse_integer("batch", vm["batch"].as<std::string>(), 1, 4096);
@@ -219,9 +230,10 @@ int validate(int argc, const char* const* argv) {
 
   ValidationReport report;
   report.model = fmt::format("{} ({} layer{})", text.origin, model.num_layers, model.num_layers == 1 ? "" : "s");
-  report.scenario = fmt::format("weights {}, activations {}, KV {}, {} attention, unfused", to_string(base.weight_dtype),
+  report.scenario = fmt::format("weights {}, activations {}, KV {}, {} attention, {}", to_string(base.weight_dtype),
                                 to_string(base.act_dtype), to_string(base.kv_dtype),
-                                base.attention == opmodel::AttentionImpl::flash ? "flash" : "naive");
+                                base.attention == opmodel::AttentionImpl::flash ? "flash" : "naive",
+                                fusion_text(base.fusion));
   if (vm.count("measured")) validate_measured(vm, model, base, report);
   else validate_engine(vm, text, model, base, report);
   std::string out;

@@ -31,7 +31,8 @@ std::vector<ValidationRow> EngineValidation::rows(const opmodel::Scenario& base,
   const engine::MlaForm mla = base.mla == opmodel::MlaForm::naive      ? engine::MlaForm::naive
                               : base.mla == opmodel::MlaForm::absorbed ? engine::MlaForm::absorbed
                                                                        : engine::MlaForm::automatic;
-  engine::Model engine_model(weights, tiled ? engine::AttentionKind::tiled : engine::AttentionKind::naive, mla);
+  engine::Model engine_model(weights, tiled ? engine::AttentionKind::tiled : engine::AttentionKind::naive, mla,
+                             base.fusion.add_norm ? engine::AddNorm::fused : engine::AddNorm::separate);
   engine::Probe probe;
   time_engine(engine_model, points, timing, probe);
   const std::vector<Measurement> measured = measurements_from_records(probe.records);
@@ -75,8 +76,8 @@ void sweep_formats(const EngineValidation& ev, opmodel::Scenario base, double kv
                          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()));
   }
   calibrate_halves(rows, [&](const StepKey& k) { return plan.is_held_out(k); }, fitted_by, report);
-  report.scenario = fmt::format("weights fp32, bf16 and int8 (group {}), activations and KV fp32, {} attention, unfused",
-                                base.group_size, ev.tiled ? "flash" : "naive");
+  report.scenario = fmt::format("weights fp32, bf16 and int8 (group {}), activations and KV fp32, {} attention, {}",
+                                base.group_size, ev.tiled ? "flash" : "naive", fusion_text(base.fusion));
   for (const EnginePoint& p : plan.skipped)
     report.notes.push_back(fmt::format("skipped decode batch {} context {}: its KV cache exceeds {:g} GiB (--sweep-kv-gib)",
                                        p.batch, p.length, kv_budget_gib));

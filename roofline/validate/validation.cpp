@@ -16,6 +16,10 @@
 
 namespace roofline {
 
+std::string fusion_text(const opmodel::Fusion& f) {
+  return f.qkv || f.add_norm || f.swiglu ? "fused: " + opmodel::to_string(f) : "unfused";
+}
+
 namespace {
 
 Phase phase_of(engine::Phase p) { return p == engine::Phase::prefill ? Phase::prefill : Phase::decode; }

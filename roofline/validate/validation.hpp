@@ -106,6 +106,9 @@ struct ValidationRow {
 std::vector<ValidationRow> validate_ops(const opmodel::ModelConfig& m, const opmodel::Scenario& base,
                                         const hardware::Profile& hw, std::span<const Measurement> measured);
 
+// The fusions of a report's scenario in words: "unfused", or "fused: add_norm".
+std::string fusion_text(const opmodel::Fusion& f);
+
 // Accuracy of one group of rows (an op kind in a phase, or "all").
 struct GroupStats {
   std::string kind, phase;  // "all" for the union
