@@ -100,9 +100,9 @@ TEST(EngineKernels, ElementWiseMatchReference) {
     expect_close(got, want, 1e-5, 1e-6, "silu_mul");
   }
   // 5 rows; and 1 row long enough to be split across the threads (a decode step's RMSNorm), and 1 that is not
-  // a whole number of vectors.
+  // a whole number of vectors; and enough rows for add_rmsnorm's two-pass form (2^17 elements and more).
   for (auto [rows, d] : {std::pair<std::int64_t, std::int64_t>{5, 1}, {5, 7}, {5, 64}, {5, 129}, {1, 4096},
-                         {1, 8192 + 48}, {1, 5000}}) {
+                         {1, 8192 + 48}, {1, 5000}, {40, 4096}, {33, 4001}}) {
     const auto x = random_vector(std::size_t(rows * d), 3, 4.0f), g = random_vector(std::size_t(d), 4);
     std::vector<float> got(x.size()), want(x.size());
     engine::rmsnorm(got.data(), x.data(), g.data(), rows, d, 1e-5f);
