@@ -339,6 +339,12 @@ TEST(RunCommand, GeneratesFromRandomAndFromACheckpoint) {
                        (dir / "ckpt").string() + " --prompt-ids \"1 2 3 4\" --gen 5 --format json");
   ASSERT_EQ(b.code, 0) << b.out;
   EXPECT_EQ(nlohmann::json::parse(b.out)["tokens"], ja["tokens"]);
+  const Result fused = run(args + " --fuse add_norm");  // the same sums: the same greedy tokens
+  ASSERT_EQ(fused.code, 0) << fused.out;
+  EXPECT_EQ(nlohmann::json::parse(fused.out)["tokens"], ja["tokens"]);
+  const Result bad_fuse = run(args + " --fuse qkv");
+  EXPECT_EQ(bad_fuse.code, 2);
+  EXPECT_NE(bad_fuse.out.find("'qkv'"), std::string::npos) << bad_fuse.out;
   const Result table = run("run --model tiny --prompt-ids \"1 2; 3 4 5\" --gen 3 --attn naive --kv contiguous");
   ASSERT_EQ(table.code, 0) << table.out;
   EXPECT_NE(table.out.find("sequence 1:"), std::string::npos);

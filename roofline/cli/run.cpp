@@ -62,6 +62,8 @@ void add_run_options(po::options_description& desc) {
       ("kv", po::value<std::string>()->default_value("paged"), "paged | contiguous")
       ("mla", po::value<std::string>()->default_value("auto"),
        "MLA models: auto (absorbed for decode steps, naive for prefill) | naive | absorbed")
+      ("fuse", po::value<std::string>()->default_value("none"),
+       "none | add_norm: each residual add inside the next RMSNorm (one kernel, as analyze's --fuse add_norm)")
       ("block-size", po::value<std::string>()->default_value("16"), "paged KV cache: positions per block")
       ("threads", po::value<std::string>(), "threads (default: every CPU)")
       ("seed", po::value<std::string>()->default_value("0"), "seed of the random weights")
@@ -106,6 +108,9 @@ EngineRunSetup run_setup(const po::variables_map& vm) {
   const std::string mla = vm["mla"].as<std::string>();
   if (mla != "auto" && mla != "naive" && mla != "absorbed")
     throw UsageError("mla", "expected auto, naive or absorbed, got '" + mla + "'");
+  const std::string fuse = vm["fuse"].as<std::string>();
+  if (fuse != "none" && fuse != "add_norm")
+    throw UsageError("fuse", "the engine fuses add_norm only: expected none or add_norm, got '" + fuse + "'");
   EngineModelSource src{required(vm, "model"), std::nullopt};
   if (vm.count("layers")) src.layers = parse_integer("layers", vm["layers"].as<std::string>(), 1, 1 << 16);
   EngineRunSetup s;
@@ -133,6 +138,7 @@ EngineRunSetup run_setup(const po::variables_map& vm) {
   s.flash = attn == "flash";
   s.paged = kv == "paged";
   s.mla = mla == "naive" ? engine::MlaForm::naive : mla == "absorbed" ? engine::MlaForm::absorbed : engine::MlaForm::automatic;
+  s.add_norm = fuse == "add_norm" ? engine::AddNorm::fused : engine::AddNorm::separate;
   if (vm.count("save-weights")) {
     s.save_weights = vm["save-weights"].as<std::string>();
     std::error_code ec;

@@ -61,7 +61,8 @@ EngineRunReport run_engine(const EngineRunSetup& s) {
   const engine::KvRowDims dims{c.cache_k_dim(), c.cache_v_dim()};
   engine::KvCache cache = s.paged ? engine::KvCache(c.n_layers, dims, block, B * ((capacity + block - 1) / block))
                                   : engine::KvCache::contiguous(c.n_layers, dims, B, capacity);
-  engine::Model model(weights, s.flash ? engine::AttentionKind::tiled : engine::AttentionKind::naive, s.mla);
+  engine::Model model(weights, s.flash ? engine::AttentionKind::tiled : engine::AttentionKind::naive, s.mla,
+                      s.add_norm);
   engine::Probe probe;
   const engine::GenerationResult g = engine::generate(model, cache, s.prompts, s.gen, s.sampler, &probe);
 

@@ -25,6 +25,7 @@ struct EngineRunSetup {
   bool flash = true;                  // tiled online-softmax attention; false: naive (scores in memory)
   bool paged = true;                  // paged KV cache; false: one contiguous region per sequence
   engine::MlaForm mla = engine::MlaForm::automatic;  // MLA models: which form each step runs
+  engine::AddNorm add_norm = engine::AddNorm::separate;  // fused: residual adds inside the next RMSNorm
   std::int64_t block_size = 16;       // paged: positions per block
   std::vector<std::vector<std::int32_t>> prompts;  // one per sequence
   std::int64_t gen = 16;              // new tokens per sequence
