@@ -50,7 +50,48 @@ std::optional<Figure> fraction(const Reader& r, const json& parent, const char* 
   return f;
 }
 
+// A whole number in [1, 4096]: a tile side, a CTA count.
+double whole(const Reader& r, const json& j, const std::string& field) {
+  const double v = r.positive(j, field);
+  if (v != std::floor(v) || v > 4096) r.fail(field, fmt::format("must be a whole number up to 4096, got {}", v));
+  return v;
+}
+
+// "attention_tiles": [{"head_dim", "rows", "cols", "ctas_per_sm", "source", "note"}, ...], head dims ascending.
+std::vector<Efficiency::AttentionTile> attention_tiles(const Reader& r, const json& j, const std::string& field) {
+  if (!j.is_array()) r.fail(field, fmt::format("must be a JSON array, got {}", j.type_name()));
+  std::vector<Efficiency::AttentionTile> tiles;
+  for (std::size_t i = 0; i < j.size(); ++i) {
+    const std::string at = fmt::format("{}[{}]", field, i);
+    r.object(j[i], at);
+    for (const auto& [k, v] : j[i].items())
+      if (k != "head_dim" && k != "rows" && k != "cols" && k != "ctas_per_sm" && k != "source" && k != "note")
+        r.fail(at + "." + k, "unknown field (expected head_dim, rows, cols, ctas_per_sm, source, note)");
+    Efficiency::AttentionTile t;
+    for (auto [key, slot] : {std::pair{"head_dim", &t.head_dim}, {"rows", &t.rows}, {"cols", &t.cols}}) {
+      if (!j[i].contains(key)) r.fail(at + "." + key, "is required");
+      *slot = whole(r, j[i][key], at + "." + key);
+    }
+    if (j[i].contains("ctas_per_sm")) t.ctas_per_sm = whole(r, j[i]["ctas_per_sm"], at + ".ctas_per_sm");
+    t.source = r.string(j[i], "source", at + ".source", false);
+    if (r.sources && r.sources->contains(t.source)) t.source = (*r.sources)[t.source].get<std::string>();
+    t.note = r.string(j[i], "note", at + ".note", false);
+    if (!tiles.empty() && t.head_dim <= tiles.back().head_dim)
+      r.fail(at + ".head_dim", fmt::format("head dims must ascend: {} after {}", t.head_dim, tiles.back().head_dim));
+    tiles.push_back(t);
+  }
+  return tiles;
+}
+
 }  // namespace
+
+std::optional<TileShape> attention_tile_for(const Efficiency& e, double head_dim) {
+  for (const Efficiency::AttentionTile& t : e.attention_tiles)
+    if (head_dim <= t.head_dim) return TileShape{t.rows, t.cols, t.ctas_per_sm};
+  if (!e.attention_tile_rows) return std::nullopt;
+  return TileShape{e.attention_tile_rows->value, e.attention_tile_cols->value,
+                   e.attention_ctas_per_sm ? e.attention_ctas_per_sm->value : 1};
+}
 
 Efficiency parse_efficiency(const json& j, const std::string& origin, const json* sources) {
   Reader r{origin, sources};
@@ -72,11 +113,16 @@ Efficiency parse_efficiency(const json& j, const std::string& origin, const json
       known = true;
       e.*f.slot = r.figure(v, field);
     }
+    if (k == "attention_tiles") {
+      known = true;
+      e.attention_tiles = attention_tiles(r, v, field);
+    }
     if (!known)
       r.fail(field, "unknown field (expected gemm, gemm_fp8, gemv, attention_prefill, attention_decode, "
                     "attention_decode_fp8, elementwise, "
                     "gemm_fixed_s, gemm_fp8_fixed_s, attention_decode_fixed_s, kernel_launch_s, graph_launch_s, "
-                    "step_overhead_s, sm_count, attention_tile_rows, attention_tile_cols, attention_ctas_per_sm)");
+                    "step_overhead_s, sm_count, attention_tile_rows, attention_tile_cols, attention_ctas_per_sm, "
+                    "attention_tiles)");
   }
   if (e.sm_count && (e.sm_count->value != std::floor(e.sm_count->value) || e.sm_count->value > 1e6))
     r.fail("efficiency.sm_count.value", fmt::format("must be a whole number of SMs, got {}", e.sm_count->value));
@@ -88,10 +134,6 @@ Efficiency parse_efficiency(const json& j, const std::string& origin, const json
                                                                   (*f)->value));
   if (e.attention_tile_rows.has_value() != e.attention_tile_cols.has_value())
     r.fail("efficiency.attention_tile_rows", "attention_tile_rows and attention_tile_cols come together");
-  if (e.attention_tile_rows && std::fmod(e.attention_tile_rows->value, e.attention_tile_cols->value) != 0)
-    r.fail("efficiency.attention_tile_rows.value",
-           fmt::format("must be a multiple of attention_tile_cols ({}), got {}", e.attention_tile_cols->value,
-                       e.attention_tile_rows->value));
   return e;
 }
 
@@ -107,6 +149,16 @@ json to_json(const Efficiency& e) {
   }
   for (const FigureKey& f : kFigures)
     if (e.*f.slot) j[f.key] = detail::figure_json(*(e.*f.slot));
+  if (!e.attention_tiles.empty()) {
+    json tiles = json::array();
+    for (const Efficiency::AttentionTile& t : e.attention_tiles) {
+      json o = {{"head_dim", t.head_dim}, {"rows", t.rows}, {"cols", t.cols}, {"ctas_per_sm", t.ctas_per_sm}};
+      if (!t.source.empty()) o["source"] = t.source;
+      if (!t.note.empty()) o["note"] = t.note;
+      tiles.push_back(o);
+    }
+    j["attention_tiles"] = tiles;
+  }
   return j;
 }
 
@@ -202,12 +254,48 @@ double gemm_quantization(double m, double n, double groups, double sms) {
   return e.value;
 }
 
+namespace {
+
+// sum over i < n of floor((a i + b) / m), n, m > 0 and a, b >= 0: the Euclid-like reduction (a and b below m, then
+// the roles of a and m swap), O(log m) steps.
+std::int64_t floor_sum(std::int64_t n, std::int64_t m, std::int64_t a, std::int64_t b) {
+  std::int64_t sum = 0;
+  while (true) {
+    if (a >= m) {
+      sum += n * (n - 1) / 2 * (a / m);
+      a %= m;
+    }
+    if (b >= m) {
+      sum += n * (b / m);
+      b %= m;
+    }
+    const std::int64_t top = a * n + b;
+    if (top < m) return sum;
+    n = top / m;
+    b = top % m;
+    std::swap(m, a);
+  }
+}
+
+// Key blocks over query blocks j = 0 .. n-1 ending at cached + (j+1) rows: sum of ceil((cached + (j+1) rows) / cols).
+// With cached = c + f (c whole, 0 <= f < 1) and rows, cols whole: ceil((N + f) / cols) = floor(N / cols) + 1 for
+// f > 0, and floor((N + cols - 1) / cols) for f = 0, N = c + (j+1) rows whole.
+double key_blocks(double n, double cached, double rows, double cols) {
+  if (n <= 0) return 0;
+  const double c = std::floor(cached), f = cached - c;
+  if (n > double(1 << 22) || c > 0x1p40) return n * ((cached + rows * (n + 1) / 2) / cols + 0.5);  // beyond any prompt
+  const auto in = std::int64_t(n), ir = std::int64_t(rows), ik = std::int64_t(cols), ic = std::int64_t(c);
+  if (f > 0) return double(floor_sum(in, ik, ir, ic + ir)) + n;
+  return double(floor_sum(in, ik, ir, ic + ir + ik - 1));
+}
+
+}  // namespace
+
 double attention_quantization(double heads, double q, double cached, double rows, double cols, double slots) {
   if (heads <= 0 || q <= 0 || rows <= 0 || cols <= 0 || slots <= 0) return 1;
-  // Whole query blocks j = 0 .. full-1 end at cached + (j+1) rows; rows a multiple of cols makes the ceiling of each
-  // an arithmetic series: ceil(cached/cols) + (j+1) rows/cols key blocks. A partial last block ends at cached + q.
-  const double full = std::floor(q / rows), per = rows / cols, start = std::ceil(cached / cols);
-  double blocks = full * start + per * full * (full + 1) / 2;  // key blocks over the whole query blocks
+  // Whole query blocks j = 0 .. full-1 end at cached + (j+1) rows; a partial last block ends at cached + q.
+  const double full = std::floor(q / rows);
+  double blocks = key_blocks(full, cached, rows, cols);  // key blocks over the whole query blocks
   const double partial = q - full * rows > 0 ? 1 : 0;
   blocks += partial * std::ceil((cached + q) / cols);
   const double ctas_per_head = full + partial;

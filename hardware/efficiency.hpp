@@ -12,6 +12,7 @@
 #pragma once
 
 #include <optional>
+#include <vector>
 #include <string>
 
 #include <nlohmann/json_fwd.hpp>
@@ -43,10 +44,24 @@ struct Efficiency {
   std::optional<Figure> graph_launch_s;   // per kernel node of a CUDA graph (decode steps)
   std::optional<Figure> step_overhead_s;  // the serving framework's scheduling and sampling per step
   std::optional<Figure> sm_count;         // SMs (CUs): the wave size of a GEMM
-  // A causal prefill attention kernel's tile (query rows x key columns, for head dim 128) and how many of its CTAs
-  // an SM holds: what its tile and wave quantization depend on. Rows a multiple of columns.
+  // A causal prefill attention kernel's tile (query rows x key columns) and how many of its CTAs an SM holds: what
+  // its tile and wave quantization depend on. These three serve every head dim that attention_tiles leaves out.
   std::optional<Figure> attention_tile_rows, attention_tile_cols, attention_ctas_per_sm;
+  // The tile by head dim: each entry serves head dims up to its own and above the entry before (FlashAttention
+  // compiles a kernel per head dim and rounds a model's up to the next); ascending.
+  struct AttentionTile {
+    double head_dim = 0, rows = 0, cols = 0, ctas_per_sm = 1;
+    std::string source, note;
+  };
+  std::vector<AttentionTile> attention_tiles;
 };
+
+// The prefill attention tile for a head dim: the first attention_tiles entry that covers it, else the single
+// figures; nullopt when the profile has neither. (No strings: the analysis asks once per prompt attention op.)
+struct TileShape {
+  double rows = 0, cols = 0, ctas_per_sm = 1;
+};
+std::optional<TileShape> attention_tile_for(const Efficiency& e, double head_dim);
 
 // Parses the profile's "efficiency" object (figures as elsewhere: numbers or {value, source, note}); sources
 // resolve against the file's "sources" map. Errors are ProfileError(origin, "efficiency.<field>", ...).
@@ -64,7 +79,8 @@ double gemm_quantization(double m, double n, double groups, double sms);
 // The same for causal prefill attention, FlashAttention's grid: one CTA per (sequence, head, block of `rows` query
 // rows), each over the blocks of `cols` keys up to its last query. For `heads` (sequences x query heads) alike of q
 // new tokens after `cached` ones, on `slots` CTA slots (SMs x CTAs per SM):
-//   CTA j's work w_j = rows x cols x ceil((cached + min((j+1) rows, q)) / cols) pairs, j < ceil(q / rows);
+//   CTA j's work w_j = rows x cols x ceil((cached + min((j+1) rows, q)) / cols) pairs, j < ceil(q / rows) (summed
+//   in closed form, rows and cols whole numbers);
 //   makespan = max(w_last, mean w x ceil(CTAs / slots)) (the longest CTA, or the waves of mean ones);
 //   quantization = causal pairs (q cached + q (q+1)/2 per head) / (slots x makespan), in (0, 1].
 double attention_quantization(double heads, double q, double cached, double rows, double cols, double slots);

@@ -25,7 +25,7 @@ struct AttentionWork {
 
 // The step's prompt-like sequences (all but the decode-like ones) in global layers over `heads` query heads: their
 // mean new and cached tokens, the cached ones from their causal pairs, pairs = q cached + q (q + 1) / 2 a sequence.
-OpCost::PromptGeometry prompt_geometry(const Shape& x, double heads) {
+OpCost::PromptGeometry prompt_geometry(const Shape& x, double heads, double head_dim) {
   OpCost::PromptGeometry g;
   const double sequences = x.sequences - x.decode_sequences, tokens = x.T - x.decode_tokens;
   const double pairs = x.global.pairs - x.decode.pairs;
@@ -35,6 +35,7 @@ OpCost::PromptGeometry prompt_geometry(const Shape& x, double heads) {
   g.q = float(q);
   g.cached = float(std::max(0.0, (pairs / sequences - q * (q + 1) / 2) / q));
   g.heads = float(heads);
+  g.head_dim = float(head_dim);
   g.share = float(pairs / x.global.pairs);
   return g;
 }
@@ -109,7 +110,7 @@ void gqa_attention(const ModelConfig& m, const Scenario& s, const Shape& x, OpLi
   // A model whose every layer slides (Mistral, Phi-3) keeps the plain names: its attention is the one kind.
   if (m.global_layers() > 0) {
     AttentionWork global = work(x.global);
-    global.prompt = prompt_geometry(x, h);
+    global.prompt = prompt_geometry(x, h, hd);
     attention_kernel(kGlobal, global, s, x, m.global_layers(), out);
   }
   if (m.local_layers > 0)
@@ -237,7 +238,7 @@ void mla_attention(const ModelConfig& m, const Scenario& s, const Shape& x, OpLi
   w.v_act = ps.keys_read * h * dv * x.a;
   w.k_cache = (ps.keys_read * dr + ds.keys_read * (r + dr)) * x.c;
   w.o_bytes = (Tp * h * dv + Td * h * r) * x.a;
-  if (s.mla != MlaForm::absorbed) w.prompt = prompt_geometry(x, h);  // prompts run naive: per-head MHA tiles
+  if (s.mla != MlaForm::absorbed) w.prompt = prompt_geometry(x, h, dn + dr);  // prompts run naive: MHA tiles of dn + dr
   attention_kernel(kGlobal, w, s, x, L, out);
   if (s.mla != MlaForm::naive) {
     // [Td, h, r] x W_UV [h, r, dv] -> [Td, h, dv]: 2*Td*h*r*dv FLOP.

@@ -57,11 +57,12 @@ struct OpCost {
   // grouped GEMM, gemm_m rows per touched expert). What wave and tile quantization depend on; 0 for other ops.
   double gemm_m = 0, gemm_n = 0, gemm_groups = 1;
   // A fused attention kernel's prompt part, what its tile and wave quantization depend on: `sequences` prompt-like
-  // sequences (their means: q new tokens after `cached` ones) over `heads` query heads, and their `share` of the
-  // op's (query, key) pairs. sequences 0: none (decode-only steps, windowed layers, scores through memory).
-  // Floats: five of them keep the op small (a step copies its ops), and the factor they make needs no more.
+  // sequences (their means: q new tokens after `cached` ones) over `heads` query heads of `head_dim` (the query-key
+  // width: the kernel's tile depends on it), and their `share` of the op's (query, key) pairs. sequences 0: none
+  // (decode-only steps, windowed layers, scores through memory). Floats: six of them keep the op small (a step
+  // copies its ops), and the factor they make needs no more.
   struct PromptGeometry {
-    float sequences = 0, q = 0, cached = 0, heads = 0, share = 0;
+    float sequences = 0, q = 0, cached = 0, heads = 0, share = 0, head_dim = 0;
   } prompt;
 };
 

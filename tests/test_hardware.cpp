@@ -7,6 +7,9 @@
 #include <fstream>
 #include <optional>
 #include <string>
+#include <tuple>
+#include <cmath>
+#include <algorithm>
 #include <vector>
 
 #include "hardware/error.hpp"
@@ -506,15 +509,90 @@ TEST(Efficiency, AttentionQuantizationByHand) {
   EXPECT_DOUBLE_EQ(hardware::attention_quantization(2, 512, 0, 128, 128, 132),
                    2 * (512.0 * 513 / 2) / (132 * 4 * 16384.0));
   EXPECT_DOUBLE_EQ(hardware::attention_quantization(0, 512, 0, 128, 128, 132), 1.0);
-  // The tile figures: whole numbers, given together, rows a multiple of columns.
+  // Rows not a multiple of columns (FlashAttention-3's 192 x 128 for head dim 64): 1000 tokens, one head, one slot.
+  // Five whole blocks end at 192, 384, 576, 768, 960: 2 + 3 + 5 + 6 + 8 = 24 key blocks; the partial one (960..999)
+  // ends at 1000: 8 more. 32 x 192 x 128 pairs for 1000 x 1001 / 2.
+  EXPECT_DOUBLE_EQ(hardware::attention_quantization(1, 1000, 0, 192, 128, 1), 500500.0 / (32 * 192 * 128.0));
+  // After 10.5 cached tokens (an average over sequences), 128 x 80 tiles (head dim 256), 400 new tokens: blocks end
+  // at 138.5, 266.5, 394.5 (2 + 4 + 5 key blocks of 80) and the partial one at 410.5 (6).
+  EXPECT_DOUBLE_EQ(hardware::attention_quantization(1, 400, 10.5, 128, 80, 1),
+                   (400 * 10.5 + 400.0 * 401 / 2) / (17 * 128 * 80.0));
+  // The closed form is the sum CTA by CTA, whatever the tile (rows, cols) and the cached part.
+  for (double rows : {64.0, 128.0, 192.0})
+    for (double cols : {64.0, 80.0, 112.0, 128.0, 144.0})
+      for (double cached : {0.0, 37.0, 1000.25}) {
+        const double q = 5000;
+        double blocks = 0;
+        for (double end = rows; end < q + rows; end += rows) blocks += std::ceil((cached + std::min(end, q)) / cols);
+        const double useful = q * cached + q * (q + 1) / 2;
+        EXPECT_DOUBLE_EQ(hardware::attention_quantization(1, q, cached, rows, cols, 1),
+                         std::min(1.0, useful / (rows * cols * blocks)))
+            << rows << " x " << cols << " after " << cached;
+      }
+  // The tile figures: whole numbers, given together.
   json j = minimal_profile();
   j["efficiency"] = {{"attention_tile_rows", 128}};
   EXPECT_EQ(error_of(j), "hardware profile mine.json: field 'efficiency.attention_tile_rows': attention_tile_rows and "
                          "attention_tile_cols come together");
-  j["efficiency"] = {{"attention_tile_rows", 96}, {"attention_tile_cols", 64}};
-  EXPECT_EQ(error_of(j), "hardware profile mine.json: field 'efficiency.attention_tile_rows.value': must be a multiple "
-                         "of attention_tile_cols (64), got 96");
   j["efficiency"] = {{"attention_ctas_per_sm", 1.5}};
   EXPECT_EQ(error_of(j), "hardware profile mine.json: field 'efficiency.attention_ctas_per_sm.value': must be a whole "
                          "number up to 4096, got 1.5");
+}
+
+// Tiles by head dim: each entry serves the head dims up to its own; the single figures serve the rest.
+TEST(Efficiency, AttentionTilesByHeadDim) {
+  json j = minimal_profile();
+  j["sources"] = {{"fa", "launch code"}};
+  j["efficiency"] = {{"attention_tile_rows", 128},
+                     {"attention_tile_cols", 64},
+                     {"attention_ctas_per_sm", 2},
+                     {"attention_tiles",
+                      {{{"head_dim", 64}, {"rows", 192}, {"cols", 128}, {"ctas_per_sm", 1}, {"source", "fa"}},
+                       {{"head_dim", 256}, {"rows", 128}, {"cols", 80}, {"note", "smem"}}}}};
+  const hardware::Profile p = hardware::parse_profile(j, "mine.json");
+  const hardware::Efficiency& e = *p.efficiency;
+  ASSERT_EQ(e.attention_tiles.size(), 2u);
+  EXPECT_EQ(e.attention_tiles[0].source, "launch code");
+  for (auto [hd, rows, cols, ctas] : {std::tuple{48.0, 192.0, 128.0, 1.0}, {64.0, 192.0, 128.0, 1.0},
+                                      {128.0, 128.0, 80.0, 1.0}, {256.0, 128.0, 80.0, 1.0}, {512.0, 128.0, 64.0, 2.0}}) {
+    const auto t = hardware::attention_tile_for(e, hd);
+    ASSERT_TRUE(t) << hd;
+    EXPECT_EQ(t->rows, rows) << hd;
+    EXPECT_EQ(t->cols, cols) << hd;
+    EXPECT_EQ(t->ctas_per_sm, ctas) << hd;
+  }
+  EXPECT_FALSE(hardware::attention_tile_for(hardware::Efficiency{}, 128));
+  // Written back as read.
+  const hardware::Profile again = hardware::parse_profile(hardware::to_json(p), "again.json");
+  EXPECT_EQ(hardware::to_json(again)["efficiency"]["attention_tiles"], hardware::to_json(p)["efficiency"]["attention_tiles"]);
+  // Errors name the entry and the field.
+  j["efficiency"] = {{"attention_tiles", {{{"head_dim", 128}, {"rows", 128}, {"cols", 128}},
+                                          {{"head_dim", 64}, {"rows", 192}, {"cols", 128}}}}};
+  EXPECT_EQ(error_of(j), "hardware profile mine.json: field 'efficiency.attention_tiles[1].head_dim': head dims must "
+                         "ascend: 64 after 128");
+  j["efficiency"] = {{"attention_tiles", {{{"head_dim", 128}, {"rows", 128}}}}};
+  EXPECT_EQ(error_of(j), "hardware profile mine.json: field 'efficiency.attention_tiles[0].cols': is required");
+  j["efficiency"] = {{"attention_tiles", {{{"head_dim", 128}, {"rows", 100.5}, {"cols", 128}}}}};
+  EXPECT_EQ(error_of(j), "hardware profile mine.json: field 'efficiency.attention_tiles[0].rows': must be a whole "
+                         "number up to 4096, got 100.5");
+  j["efficiency"] = {{"attention_tiles", {{{"head_dim", 128}, {"rows", 128}, {"cols", 128}, {"warps", 4}}}}};
+  EXPECT_EQ(error_of(j), "hardware profile mine.json: field 'efficiency.attention_tiles[0].warps': unknown field "
+                         "(expected head_dim, rows, cols, ctas_per_sm, source, note)");
+  j["efficiency"] = {{"attention_tiles", 3}};
+  EXPECT_EQ(error_of(j), "hardware profile mine.json: field 'efficiency.attention_tiles': must be a JSON array, got "
+                         "number");
+  // The presets: every tile cites its source, and head dim 128's is the single figures' tile.
+  int with_tiles = 0;
+  for (const auto& name : hardware::preset_names()) {
+    const hardware::Profile& part = hardware::preset(name);
+    if (!part.efficiency || part.efficiency->attention_tiles.empty()) continue;
+    ++with_tiles;
+    for (const auto& t : part.efficiency->attention_tiles) EXPECT_FALSE(t.source.empty()) << name << " " << t.head_dim;
+    const auto t128 = hardware::attention_tile_for(*part.efficiency, 128);
+    ASSERT_TRUE(part.efficiency->attention_tile_rows) << name;
+    EXPECT_EQ(t128->rows, part.efficiency->attention_tile_rows->value) << name;
+    EXPECT_EQ(t128->cols, part.efficiency->attention_tile_cols->value) << name;
+    EXPECT_EQ(t128->ctas_per_sm, part.efficiency->attention_ctas_per_sm->value) << name;
+  }
+  EXPECT_EQ(with_tiles, 7);  // the A100s, H100s, H200 and L40S
 }

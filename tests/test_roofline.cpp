@@ -425,6 +425,31 @@ TEST(ExpectedTime, PromptAttentionLosesItsTilesAndWaves) {
               std::max(roof.compute_s / 0.5, roof.memory_s / 0.5), 1e-12);
 }
 
+// The tile follows the head dim: GPT-OSS's 64 runs FlashAttention-3's 192 x 128 on an H100, DeepSeek's naive MLA
+// prefill (query-key width 192) FlashAttention-2's 128 x 64 with one CTA an SM on an A100 (two at 128).
+TEST(ExpectedTime, PromptAttentionTilesFollowTheHeadDim) {
+  opmodel::Scenario s;
+  s.q_len = 1000;
+  opmodel::OpList ops;
+  const auto oss = opmodel::resolve_model("gpt-oss-20b");
+  opmodel::step_ops(oss, s, ops);
+  const opmodel::OpCost* global = nullptr;
+  for (const auto& op : ops)
+    if (op.prompt.sequences > 0) global = &op;
+  ASSERT_NE(global, nullptr);
+  EXPECT_EQ(global->prompt.head_dim, 64);
+  const double heads = double(oss.num_heads);
+  EXPECT_DOUBLE_EQ(prompt_attention_quantization(*global, hardware::preset("h100-sxm")),
+                   hardware::attention_quantization(heads, 1000, 0, 192, 128, 132));
+  const auto mla = opmodel::resolve_model("deepseek-v2-lite");
+  s.mla = opmodel::MlaForm::naive;
+  opmodel::step_ops(mla, s, ops);
+  const opmodel::OpCost& att = *ops.find(opmodel::op::attention);
+  EXPECT_EQ(att.prompt.head_dim, 192);
+  EXPECT_DOUBLE_EQ(prompt_attention_quantization(att, hardware::preset("a100-80g-sxm")),
+                   hardware::attention_quantization(double(mla.num_heads), 1000, 0, 128, 64, 108));
+}
+
 // GEMM fidelity: a measured kernel time against the expected one, by hand on the H100 (bf16, 4096^3 once).
 TEST(GemmFidelity, ExpectedKernelTimeByHand) {
   const std::string header = "hw,dtype,b,m,n,k,flops_per_s\n";

@@ -89,11 +89,11 @@ std::optional<double> expected_op_time(const opmodel::OpCost& op, const opmodel:
 
 double prompt_attention_quantization(const opmodel::OpCost& op, const hardware::Profile& hw) {
   const opmodel::OpCost::PromptGeometry& g = op.prompt;
-  if (g.sequences <= 0 || !hw.efficiency || !hw.efficiency->attention_tile_rows || !hw.efficiency->sm_count) return 1;
-  const hardware::Efficiency& e = *hw.efficiency;
-  const double slots = e.sm_count->value * (e.attention_ctas_per_sm ? e.attention_ctas_per_sm->value : 1);
-  const double q = hardware::attention_quantization(g.sequences * g.heads, g.q, g.cached, e.attention_tile_rows->value,
-                                                    e.attention_tile_cols->value, slots);
+  if (g.sequences <= 0 || !hw.efficiency || !hw.efficiency->sm_count) return 1;
+  const auto tile = hardware::attention_tile_for(*hw.efficiency, g.head_dim);
+  if (!tile) return 1;
+  const double slots = hw.efficiency->sm_count->value * tile->ctas_per_sm;
+  const double q = hardware::attention_quantization(g.sequences * g.heads, g.q, g.cached, tile->rows, tile->cols, slots);
   return 1 / (g.share / q + (1 - g.share));  // only the prompt's share of the pairs runs in those tiles
 }
 
