@@ -56,7 +56,8 @@ inline std::string patched_config_error(const std::string& base, const std::stri
 }
 
 // The op names the engine times generating `gen` tokens after a 3-token prompt (a prefill and gen - 1 decode
-// steps), and the names opmodel lists for one step of the same model under `s`.
+// steps), and the names opmodel lists for one step of the same model under `s` (the engine fuses its residual adds
+// where s does).
 struct TimedAndCounted {
   std::set<std::string> timed, counted;
   std::vector<engine::KernelRecord> records;
@@ -64,7 +65,8 @@ struct TimedAndCounted {
 inline TimedAndCounted timed_and_counted(const engine::Weights& w, const opmodel::ModelConfig& m,
                                          engine::AttentionKind kind, const opmodel::Scenario& s, std::int64_t gen) {
   const engine::Config& c = w.config;
-  engine::Model model(w, kind);
+  engine::Model model(w, kind, engine::MlaForm::automatic,
+                      s.fusion.add_norm ? engine::AddNorm::fused : engine::AddNorm::separate);
   engine::KvCache cache(c.n_layers, engine::KvRowDims{c.cache_k_dim(), c.cache_v_dim()}, 16, 64);
   engine::Probe probe;
   engine::generate(model, cache, {{1, 2, 3}}, gen, {}, &probe);

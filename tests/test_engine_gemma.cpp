@@ -92,6 +92,20 @@ TEST(EngineGemma, ProbeNamesAreOpmodelsGemma2Ops) {
     for (const auto& r : ops.records) local_calls += r.op == (flash ? "local_attention" : "local_softmax") ? 1 : 0;
     EXPECT_EQ(local_calls, 2 * 2);  // layers 0 and 2, in the prefill and the decode step
   }
+  // The residual adds fused into the norms after them, beside Gemma 2's post-norms: the ops opmodel counts with
+  // --fuse add_norm, and the same greedy tokens.
+  opmodel::Scenario fused;
+  fused.fusion.add_norm = true;
+  const auto ops = timed_and_counted(w, m, engine::AttentionKind::tiled, fused, 2);
+  EXPECT_EQ(ops.timed, ops.counted);
+  EXPECT_TRUE(ops.timed.count("add_norm"));
+  EXPECT_TRUE(ops.timed.count("post_attn_norm"));
+  auto tokens = [&](engine::AddNorm add_norm) {
+    engine::Model model(w, engine::AttentionKind::tiled, engine::MlaForm::automatic, add_norm);
+    engine::KvCache cache(c.n_layers, engine::KvRowDims{c.cache_k_dim(), c.cache_v_dim()}, 16, 64);
+    return engine::generate(model, cache, {{1, 2, 3}}, 4, {}, nullptr).tokens;
+  };
+  EXPECT_EQ(tokens(engine::AddNorm::fused), tokens(engine::AddNorm::separate));
 }
 
 }  // namespace
