@@ -238,6 +238,7 @@ void attention_decode(std::span<const AttentionSeq> seqs, const AttentionShape& 
 
 // ---- prefill: tiles of queries against tiles of keys, online softmax -----------------------------------
 constexpr std::int64_t BR = 64, BC = 64;  // query positions and keys per tile
+constexpr simd::v16i kLaneIndex = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
 constexpr int kRows = 4;                  // query rows of a register tile
 constexpr int kCols = int(BC / 16);       // vectors across a key tile (scores) or 64 value columns (outputs)
 
@@ -368,29 +369,33 @@ void attention_tile(const AttentionSeq& seq, const PositionRows& rows, const Att
       std::int64_t i = 0;
       for (; i + kRows <= nq; i += kRows) tile_scores<kRows>(sc + i * BC, q_rows + i, kt.data(), hd, s.scale, nk);
       for (; i < nq; ++i) tile_scores<1>(sc + i * BC, q_rows + i, kt.data(), hd, s.scale, nk);
+      // The softmax runs over the columns tile_scores wrote, the tile's keys in whole vectors, not all BC: a short
+      // prompt's one tile of 16 keys spent a third of its time on 48 masked columns (one thread, 16 tokens).
+      const std::int64_t width = (nk + 15) / 16 * 16;
       for (i = 0; i < nq; ++i) {
         float* row = sc + i * BC;
         const std::int64_t p = seq.start + i0 + i, a = std::max(j0, first_key(p, s.window)), b = std::min(j0 + nk, p + 1);
         if (a >= b) {  // no visible key in this tile: the row's P is zero, its state unchanged
-          std::fill_n(row, BC, 0.0f);
+          std::fill_n(row, width, 0.0f);
           continue;
         }
         if (s.softcap > 0)
-          for (std::int64_t j = 0; j < BC; ++j) row[j] = s.softcap * std::tanh(row[j] / s.softcap);
-        for (std::int64_t j = 0; j < a - j0; ++j) row[j] = kNegInf;  // masked: exp gives 0
-        for (std::int64_t j = b - j0; j < BC; ++j) row[j] = kNegInf;
-        v16f vmax = simd::load(row);
-        for (int c = 1; c < kCols; ++c) {
-          const v16f x = simd::load(row + 16 * c);
+          for (std::int64_t j = 0; j < width; ++j) row[j] = s.softcap * std::tanh(row[j] / s.softcap);
+        // Columns outside the visible keys [a, b) become -inf (exp gives 0), a vector at a time, and the row's max.
+        const simd::v16i first = simd::v16i{} + std::int32_t(a - j0), end = simd::v16i{} + std::int32_t(b - j0);
+        v16f vmax = v16f{} + kNegInf;
+        for (std::int64_t c = 0; c < width; c += 16) {
+          const simd::v16i col = kLaneIndex + std::int32_t(c);
+          const v16f x = ((col >= first) & (col < end)) ? simd::load(row + c) : v16f{} + kNegInf;
+          simd::store(row + c, x);
           vmax = vmax > x ? vmax : x;
         }
-        float tile_max = kNegInf;
-        for (int lane = 0; lane < 16; ++lane) tile_max = std::max(tile_max, vmax[lane]);
         const std::size_t at = std::size_t(r * nq + i);
-        const float m_new = std::max(m[at], tile_max), correction = std::exp(m[at] - m_new);
-        if (correction != 1.0f)  // the row's output padded to whole vectors (the padding stays zero)
+        const float m_new = std::max(m[at], simd::hmax(vmax));
+        const float correction = m[at] == kNegInf ? 0.0f : std::exp(m[at] - m_new);
+        if (m[at] != kNegInf && correction != 1.0f)  // before its first visible key a row's output is still zero
           for (std::int64_t d = 0; d < vd_padded; d += 16) simd::store(o_rows[i] + d, simd::load(o_rows[i] + d) * correction);
-        l[at] = l[at] * correction + simd::exp_shifted(row, BC, m_new);
+        l[at] = l[at] * correction + simd::exp_shifted(row, width, m_new);
         m[at] = m_new;
       }
       for (i = 0; i + kRows <= nq; i += kRows) tile_values<kRows>(o_rows + i, sc + i * BC, v_rows, nk, vd);
