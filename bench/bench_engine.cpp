@@ -140,6 +140,9 @@ struct HostRoofs {
   double dram_read = 0, fp32_peak = 0, bf16_peak = 0, int8_peak = 0;  // 0: no probe kernel for it on this ISA
 };
 HostRoofs host_roofs() {
+  // A library that just ran may still spin its idle threads (OpenBLAS's, GOMP's): measured then, the all-thread
+  // peak once read half (118 of 236 GFLOP/s) right after the GEMM contest.
+  pause();
   hardware::host::MeasureOptions o;
   o.quick = true;
   const auto m = hardware::host::measure_host(o);
