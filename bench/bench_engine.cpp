@@ -534,10 +534,6 @@ void bench_pages(int rounds) {
   std::free(small);
 }
 
-// One core's view, which the kernels' comments quote: GEMV weight bytes/s on one thread with W in cache
-// (N=32, K=4096: 512 KiB of fp32, inside this host's 1 MiB L2) and cold (N=11008), where a kernel whose
-// warm rate is near its cold one is compute-bound; and decode attention against a plain read of the
-// same cache, one thread and all, the calls in turn.
 // The residual add and the RMSNorm after it at decode rows (Llama-2-7B's d = 4096), separate (add, then rmsnorm: two
 // calls, the sum written and read back) against fused (add_rmsnorm: one call, AddNorm::fused), call by call in turn
 // on warm vectors, as in a decode step where the MLP's output has just been written. At these sizes the calls are
@@ -557,8 +553,8 @@ void bench_add_norm(int rounds) {
          },
          [&] { engine::add_rmsnorm(y.data(), x.data(), delta.data(), gamma.data(), rows, d, 1e-5f); }},
         rounds, 201);
-    // Bytes each form moves: add reads 2 and writes 1 row set, the norm reads 1 and gamma and writes 1; fused reads
-    // 2, writes 2, and gamma.
+    // Compulsory bytes of each form: add reads 2 and writes 1 row set, the norm reads 1 and gamma and writes 1; fused
+    // reads 2, writes 2, and gamma (from 2^17 elements its two passes read the sum back, as the separate pair does).
     const double row_bytes = double(rows * d) * 4, separate_bytes = 5 * row_bytes + double(d) * 4,
                  fused_bytes = 4 * row_bytes + double(d) * 4;
     fmt::print("  {:>2} rows: separate {:6.2f} us ({:5.1f} GB/s), fused {:6.2f} us ({:5.1f} GB/s), separate / fused "
@@ -568,6 +564,10 @@ void bench_add_norm(int rounds) {
   }
 }
 
+// One core's view, which the kernels' comments quote: GEMV weight bytes/s on one thread with W in cache
+// (N=32, K=4096: 512 KiB of fp32, inside this host's 1 MiB L2) and cold (N=11008), where a kernel whose
+// warm rate is near its cold one is compute-bound; and decode attention against a plain read of the
+// same cache, one thread and all, the calls in turn.
 void bench_core(int rounds) {
   fmt::print("\nOne core: GEMV M=1 K=4096 (GB/s of weight bytes), decode attention vs a plain read (median)\n");
   const int threads = omp_get_max_threads();

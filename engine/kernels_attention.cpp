@@ -370,7 +370,8 @@ void attention_tile(const AttentionSeq& seq, const PositionRows& rows, const Att
       for (; i + kRows <= nq; i += kRows) tile_scores<kRows>(sc + i * BC, q_rows + i, kt.data(), hd, s.scale, nk);
       for (; i < nq; ++i) tile_scores<1>(sc + i * BC, q_rows + i, kt.data(), hd, s.scale, nk);
       // The softmax runs over the columns tile_scores wrote, the tile's keys in whole vectors, not all BC: a short
-      // prompt's one tile of 16 keys spent a third of its time on 48 masked columns (one thread, 16 tokens).
+      // prompt's one tile of 16 keys had spent about a third of its time on 48 masked columns (an rdtsc-instrumented
+      // build, one thread, 16 tokens; `bench_engine 3 prefill` shows the change: 24-31 -> 33-36 GFLOP/s there).
       const std::int64_t width = (nk + 15) / 16 * 16;
       for (i = 0; i < nq; ++i) {
         float* row = sc + i * BC;

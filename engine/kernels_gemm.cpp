@@ -28,9 +28,9 @@ using simd::v16f;
 // registers: 14 x 32 = 28 vector accumulators, 2 vector loads and 14 broadcasts per 28 FMAs (of the 32 vector
 // registers; `bench_engine 3 gemm`, 14- and 12-row binaries alternating three times: medians 0.934 / 0.911 and
 // 0.910 / 0.892 of OpenBLAS's rate at N = 4096 / 11008).
-// KC is long because each K block reloads and restores every tile of y, which is larger than L2: on one Zen 4
-// core (M=1024, N=2048, K=4096) skipping that reload was worth 6%, and KC = 256 / 512 / 1024 ran at 0.91-0.93 /
-// 0.94-0.98 / 1.03-1.05 of OpenBLAS's SkylakeX sgemm (two threads, both bench shapes). A packed W panel
+// KC is long because each K block reloads and restores every tile of y, which is larger than L2. `bench_engine 3
+// gemm` on a Zen 4 host, this binary alternating with KC = 256 / MC = 224: 1.01-1.02 of OpenBLAS's SkylakeX sgemm
+// against 0.89-0.92 (a throwaway harness that swept KC put 512 between them). A packed W panel
 // (KC x NR x 4 B = 128 KiB) and an x block (MC x KC x 4 B = 448 KiB) then share a 1 MiB L2; the FMAs need
 // 6.6 B a cycle of them, which L2 streams.
 constexpr std::int64_t MR = 14, NR = 32, KC = 1024, MC = 112, NC = 2048;

@@ -50,10 +50,13 @@ std::optional<Figure> fraction(const Reader& r, const json& parent, const char* 
   return f;
 }
 
-// A whole number in [1, 4096]: a tile side, a CTA count.
+// A tile side or a CTA count: a whole number in [1, 4096] (v already positive).
+void check_whole(const Reader& r, double v, const std::string& field) {
+  if (v != std::floor(v) || v > 4096) r.fail(field, fmt::format("must be a whole number up to 4096, got {}", v));
+}
 double whole(const Reader& r, const json& j, const std::string& field) {
   const double v = r.positive(j, field);
-  if (v != std::floor(v) || v > 4096) r.fail(field, fmt::format("must be a whole number up to 4096, got {}", v));
+  check_whole(r, v, field);
   return v;
 }
 
@@ -73,8 +76,7 @@ std::vector<Efficiency::AttentionTile> attention_tiles(const Reader& r, const js
       *slot = whole(r, j[i][key], at + "." + key);
     }
     if (j[i].contains("ctas_per_sm")) t.ctas_per_sm = whole(r, j[i]["ctas_per_sm"], at + ".ctas_per_sm");
-    t.source = r.string(j[i], "source", at + ".source", false);
-    if (r.sources && r.sources->contains(t.source)) t.source = (*r.sources)[t.source].get<std::string>();
+    t.source = r.source(j[i], at + ".source");
     t.note = r.string(j[i], "note", at + ".note", false);
     if (!tiles.empty() && t.head_dim <= tiles.back().head_dim)
       r.fail(at + ".head_dim", fmt::format("head dims must ascend: {} after {}", t.head_dim, tiles.back().head_dim));
@@ -129,9 +131,7 @@ Efficiency parse_efficiency(const json& j, const std::string& origin, const json
   for (auto [key, f] : {std::pair{"attention_tile_rows", &e.attention_tile_rows},
                         std::pair{"attention_tile_cols", &e.attention_tile_cols},
                         std::pair{"attention_ctas_per_sm", &e.attention_ctas_per_sm}})
-    if (*f && ((*f)->value != std::floor((*f)->value) || (*f)->value > 4096))
-      r.fail(fmt::format("efficiency.{}.value", key), fmt::format("must be a whole number up to 4096, got {}",
-                                                                  (*f)->value));
+    if (*f) check_whole(r, (*f)->value, fmt::format("efficiency.{}.value", key));
   if (e.attention_tile_rows.has_value() != e.attention_tile_cols.has_value())
     r.fail("efficiency.attention_tile_rows", "attention_tile_rows and attention_tile_cols come together");
   return e;

@@ -52,6 +52,13 @@ struct Reader {
     return v;
   }
 
+  // j's optional "source": a key of the file's "sources" map is resolved to its text.
+  std::string source(const json& j, const std::string& field) const {
+    std::string s = string(j, "source", field, false);
+    if (sources && sources->contains(s)) s = (*sources)[s].get<std::string>();
+    return s;
+  }
+
   // A figure is a bare number, or {"value", "source", "note", "min", "median", "max", "repetitions"}.
   Figure figure(const json& j, const std::string& field) const {
     Figure f;
@@ -69,8 +76,7 @@ struct Reader {
     auto value = j.find("value");
     if (value == j.end()) fail(field + ".value", "is required");
     f.value = positive(*value, field + ".value");
-    f.source = string(j, "source", field + ".source", false);
-    if (sources && sources->contains(f.source)) f.source = (*sources)[f.source].get<std::string>();
+    f.source = source(j, field + ".source");
     f.note = string(j, "note", field + ".note", false);
     for (auto [key, slot] : {std::pair{"min", &f.min}, {"median", &f.median}, {"max", &f.max}}) {
       if (auto it = j.find(key); it != j.end()) *slot = positive(*it, field + "." + key);
