@@ -275,16 +275,21 @@ void tile_scores(float* sc, const float* const* q_rows, const float* kt, std::in
   }
 }
 
-// o_rows[r][:vd] += sum over j < n of p[r * BC + j] v_rows[j][:vd], R rows. A register tile of R rows x 64 output
-// columns stays in registers over the tile's keys: per key kCols loads of V and R broadcasts of P for R x kCols FMAs
-// (the axpy per key it replaced loaded and stored the output row for every key).
+// The value pass of R rows: dst[r][:vd] = (src[r][:vd] + sum over j < n of p[r * BC + j] v_rows[j][:vd]) * scale[r],
+// where a null src reads zeros (an item's first key tile: its outputs need no zero-filling) and a null scale is 1 (the
+// last tile passes 1 / l and writes the attention output itself, with no pass of its own to normalise it). A register
+// tile of R rows x 64 output columns stays in registers over the tile's keys: per key kCols loads of V and R
+// broadcasts of P for R x kCols FMAs (the axpy per key it replaced loaded and stored the output row for every key).
 template <int R>
-void tile_values(float* const* o_rows, const float* p, const float* const* v_rows, std::int64_t n, std::int64_t vd) {
+void tile_values(float* const* dst, const float* const* src, const float* scale, const float* p,
+                 const float* const* v_rows, std::int64_t n, std::int64_t vd) {
+  const auto start = [&](int r, std::int64_t c) { return src ? simd::load(src[r] + c) : v16f{}; };
+  const auto finish = [&](int r, v16f acc) { return scale ? acc * scale[r] : acc; };
   std::int64_t c0 = 0;
   for (; c0 + 16 * kCols <= vd; c0 += 16 * kCols) {
     v16f acc[R][kCols];
     for (int r = 0; r < R; ++r)
-      for (int c = 0; c < kCols; ++c) acc[r][c] = simd::load(o_rows[r] + c0 + 16 * c);
+      for (int c = 0; c < kCols; ++c) acc[r][c] = start(r, c0 + 16 * c);
     for (std::int64_t j = 0; j < n; ++j) {
       v16f v[kCols];
 #pragma GCC unroll 4
@@ -297,17 +302,20 @@ void tile_values(float* const* o_rows, const float* p, const float* const* v_row
       }
     }
     for (int r = 0; r < R; ++r)
-      for (int c = 0; c < kCols; ++c) simd::store(o_rows[r] + c0 + 16 * c, acc[r][c]);
+      for (int c = 0; c < kCols; ++c) simd::store(dst[r] + c0 + 16 * c, finish(r, acc[r][c]));
   }
   for (; c0 + 16 <= vd; c0 += 16)
     for (int r = 0; r < R; ++r) {
-      v16f acc = simd::load(o_rows[r] + c0);
+      v16f acc = start(r, c0);
       for (std::int64_t j = 0; j < n; ++j) acc += p[r * BC + j] * simd::load(v_rows[j] + c0);
-      simd::store(o_rows[r] + c0, acc);
+      simd::store(dst[r] + c0, finish(r, acc));
     }
   for (; c0 < vd; ++c0)
-    for (int r = 0; r < R; ++r)
-      for (std::int64_t j = 0; j < n; ++j) o_rows[r][c0] += p[r * BC + j] * v_rows[j][c0];
+    for (int r = 0; r < R; ++r) {
+      float acc = src ? src[r][c0] : 0.0f;
+      for (std::int64_t j = 0; j < n; ++j) acc += p[r * BC + j] * v_rows[j][c0];
+      dst[r][c0] = scale ? acc * scale[r] : acc;
+    }
 }
 
 // kt[d][j] = k_rows[j][at + d] for the tile's nk keys (zero past them, up to a whole vector), d < hd. Whole 16 x 16 blocks go through
@@ -337,7 +345,8 @@ struct TileScratch {
 // One work item: query positions [i0, i1) of one sequence, every head of KV head `g`. Per key tile: K packed
 // transposed once for the group's heads; per head the scores of all the item's rows (tile_scores), then per row the
 // mask, the soft-cap and the online-softmax update (rescaling the row's output by e^(m_old - m_new)), then O += P V
-// (tile_values). Outputs live in o [rep][nq][vd] (64-byte aligned rows) until the last tile divides them by l.
+// (tile_values). Outputs live in o [rep][nq][vd] (64-byte aligned rows) between tiles: the first tile starts them
+// from zero, the last writes them, divided by l, to the attention output.
 void attention_tile(const AttentionSeq& seq, const PositionRows& rows, const AttentionShape& s, std::int64_t g,
                     std::int64_t i0, std::int64_t i1, TileScratch& scratch) {
   const std::int64_t hd = s.head_dim, vd = s.vd(), h = s.n_heads, rep = h / s.n_kv_heads, nq = i1 - i0;
@@ -348,32 +357,41 @@ void attention_tile(const AttentionSeq& seq, const PositionRows& rows, const Att
   Buffer<float>& o = scratch.o;
   kt.resize(std::size_t(hd * BC));
   if (std::int64_t(o.size()) < rep * BR * vd_padded) o = Buffer<float>(std::size_t(rep * BR * vd_padded));
-  std::fill_n(o.data(), rep * nq * vd_padded, 0.0f);
   m.assign(std::size_t(rep * nq), kNegInf);
   l.assign(std::size_t(rep * nq), 0.0f);
   const std::int64_t lo = first_key(seq.start + i0, s.window), hi = seq.start + i1;  // keys [lo, hi)
   alignas(64) float sc[BR * BC];
   const float* q_rows[BR];
   float* o_rows[BR];
+  float* out_rows[BR];
+  float inv_l[BR];
   const float* v_rows[BC];
   for (std::int64_t j0 = lo; j0 < hi; j0 += BC) {
     const std::int64_t nk = std::min(BC, hi - j0);
     pack_keys(kt.data(), rows.k.data() + j0, nk, g * hd, hd);
     for (std::int64_t j = 0; j < nk; ++j) v_rows[j] = rows.v[std::size_t(j0 + j)] + g * vd;
+    // The tile's keys query row i (of the item) can see: those before its position. A register tile of rows stops at
+    // its last row's count: the causal triangle's keys past it are neither scored nor summed (P is zero there).
+    const auto visible = [&](std::int64_t i) { return std::clamp<std::int64_t>(seq.start + i0 + i + 1 - j0, 0, nk); };
     for (std::int64_t r = 0; r < rep; ++r) {
       const std::int64_t head = g * rep + r;
       for (std::int64_t i = 0; i < nq; ++i) {
         q_rows[i] = seq.q + (i0 + i) * h * hd + head * hd;
         o_rows[i] = o.data() + (r * nq + i) * vd_padded;
+        out_rows[i] = seq.out + (i0 + i) * h * vd + head * vd;
       }
       std::int64_t i = 0;
-      for (; i + kRows <= nq; i += kRows) tile_scores<kRows>(sc + i * BC, q_rows + i, kt.data(), hd, s.scale, nk);
-      for (; i < nq; ++i) tile_scores<1>(sc + i * BC, q_rows + i, kt.data(), hd, s.scale, nk);
-      // The softmax runs over the columns tile_scores wrote, the tile's keys in whole vectors, not all BC: a short
-      // prompt's one tile of 16 keys had spent about a third of its time on 48 masked columns (an rdtsc-instrumented
-      // build, one thread, 16 tokens; `bench_engine 3 prefill` shows the change: 24-31 -> 33-36 GFLOP/s there).
-      const std::int64_t width = (nk + 15) / 16 * 16;
+      for (; i + kRows <= nq; i += kRows)
+        if (const std::int64_t n = visible(i + kRows - 1); n > 0) tile_scores<kRows>(sc + i * BC, q_rows + i, kt.data(), hd, s.scale, n);
+      for (; i < nq; ++i)
+        if (const std::int64_t n = visible(i); n > 0) tile_scores<1>(sc + i * BC, q_rows + i, kt.data(), hd, s.scale, n);
+      // The softmax runs over the columns tile_scores wrote for the row's register tile, its last row's visible keys
+      // in whole vectors, not all BC: a short prompt's one tile of 16 keys had spent about a third of its time on 48
+      // masked columns (an rdtsc-instrumented build, one thread, 16 tokens; `bench_engine 3 prefill` showed the
+      // change: 24-31 -> 33-36 GFLOP/s there), and the causal triangle's first rows see a vector or two of 64.
       for (i = 0; i < nq; ++i) {
+        const std::int64_t last = i < nq / kRows * kRows ? i / kRows * kRows + kRows - 1 : i;
+        const std::int64_t width = (visible(last) + 15) / 16 * 16;
         float* row = sc + i * BC;
         const std::int64_t p = seq.start + i0 + i, a = std::max(j0, first_key(p, s.window)), b = std::min(j0 + nk, p + 1);
         if (a >= b) {  // no visible key in this tile: the row's P is zero, its state unchanged
@@ -399,24 +417,21 @@ void attention_tile(const AttentionSeq& seq, const PositionRows& rows, const Att
         l[at] = l[at] * correction + simd::exp_shifted(row, width, m_new);
         m[at] = m_new;
       }
-      for (i = 0; i + kRows <= nq; i += kRows) tile_values<kRows>(o_rows + i, sc + i * BC, v_rows, nk, vd);
-      for (; i < nq; ++i) tile_values<1>(o_rows + i, sc + i * BC, v_rows, nk, vd);
+      const bool first = j0 == lo, last = j0 + BC >= hi;
+      const float* const* src = first ? nullptr : o_rows;
+      float* const* dst = last ? out_rows : o_rows;
+      if (last)
+        for (i = 0; i < nq; ++i) inv_l[i] = 1.0f / l[std::size_t(r * nq + i)];
+      const float* scale = last ? inv_l : nullptr;
+      for (i = 0; i + kRows <= nq; i += kRows)
+        tile_values<kRows>(dst + i, src ? src + i : nullptr, scale ? scale + i : nullptr, sc + i * BC, v_rows,
+                           visible(i + kRows - 1), vd);
+      for (; i < nq; ++i)
+        tile_values<1>(dst + i, src ? src + i : nullptr, scale ? scale + i : nullptr, sc + i * BC, v_rows, visible(i), vd);
     }
   }
-  for (std::int64_t r = 0; r < rep; ++r)
-    for (std::int64_t i = 0; i < nq; ++i) {
-      const std::size_t at = std::size_t(r * nq + i);
-      float* out = seq.out + (i0 + i) * h * vd + (g * rep + r) * vd;
-      const float* orow = o.data() + std::int64_t(at) * vd_padded;
-      for (std::int64_t d = 0; d < vd; ++d) out[d] = orow[d] / l[at];
-    }
 }
 
-// Query rows a work item takes: BR, or 16 for a sequence of fewer than 256 positions. An item computes every row
-// against every key up to its last row, so the causal triangle it masks is about rows^2 / 2 of rows x keys pairs:
-// half the work of a 64-token prompt in one 64-row item, an eighth in four 16-row items. Long sequences take BR rows,
-// each packed key tile then serving four times the rows.
-std::int64_t rows_per_item(const AttentionSeq& seq) { return seq.start + seq.q_len < 256 ? 16 : BR; }
 
 void attention_tiled(std::span<const AttentionSeq> seqs, const AttentionShape& s) {
   const auto rows = all_rows(seqs, s);
@@ -426,8 +441,8 @@ void attention_tiled(std::span<const AttentionSeq> seqs, const AttentionShape& s
   std::vector<Item> items;
   for (std::int64_t si = 0; si < std::int64_t(seqs.size()); ++si)
     for (std::int64_t g = 0; g < s.n_kv_heads; ++g)
-      for (std::int64_t i0 = 0, br = rows_per_item(seqs[std::size_t(si)]); i0 < seqs[std::size_t(si)].q_len; i0 += br)
-        items.push_back({si, g, i0, std::min(seqs[std::size_t(si)].q_len, i0 + br)});
+      for (std::int64_t i0 = 0; i0 < seqs[std::size_t(si)].q_len; i0 += BR)
+        items.push_back({si, g, i0, std::min(seqs[std::size_t(si)].q_len, i0 + BR)});
 #pragma omp parallel
   {
     TileScratch scratch;

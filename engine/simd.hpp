@@ -33,7 +33,9 @@ inline v16f load(const float* p) {
   return v;
 }
 inline void store(float* p, v16f v) { std::memcpy(p, &v, sizeof v); }
-inline v16f broadcast(float x) { return v16f{} + x; }
+// A splat, not v16f{} + x: adding +0.0 is not an identity (-0.0 + 0.0 is +0.0), so that form cost an add in the
+// FMA loops' dependency chain and a register broadcast where a broadcast load does (prefill attention's register tiles).
+inline v16f broadcast(float x) { return v16f{x, x, x, x, x, x, x, x, x, x, x, x, x, x, x, x}; }
 
 // bf16 is the top half of an fp32: widen to 32 bits and shift left 16. int8 widens to int32, then converts.
 // GCC 12 lowers __builtin_convertvector of 8-bit lanes element by element, so AVX-512 gets intrinsics.

@@ -207,6 +207,12 @@ TEST(EngineKernels, PrefillAttentionTiledAndNaiveMatchReference) {
   check_attention(f, "prefill");
   AttentionFixture w(2, 1, 16, 7, std::int64_t{9}, {0, 30}, {50, 20});  // sliding window, odd block size
   check_attention(w, "window");
+  // Head dim 128 (whole 64-column register tiles), prompts over three key tiles, a cached prefix: items of 64 rows and
+  // a remainder, register tiles that score one to four key vectors and sum only the keys their last row sees.
+  AttentionFixture wide(4, 2, 128, 16, std::nullopt, {0, 50}, {150, 90});
+  check_attention(wide, "prefill head_dim 128");
+  AttentionFixture wide_window(4, 4, 128, 16, std::int64_t{40}, {0}, {130});
+  check_attention(wide_window, "prefill head_dim 128 window 40");
   // Gemma 2's soft-capping: scores of up to about 10 (queries and keys of +-2, head 24) squashed into (-5, 5).
   f.shape.softcap = 5;
   check_attention(f, "prefill soft-capped");
