@@ -352,6 +352,36 @@ TEST(Calibration, FitRecoversPlantedEfficienciesAndOverhead) {
   }
 }
 
+// MLA's absorbed projections (a product per head) and the MoE router (a GEMV, then top-k and grouping) are fitted
+// apart from the one GEMV the dense projections share: planted at other efficiencies, each gets its own fit back, and
+// the dense projections keep theirs.
+TEST(Calibration, CompositeProjectionsGetFitsOfTheirOwn) {
+  std::vector<ValidationRow> rows;
+  const std::vector<std::pair<std::string, double>> planted = {{"q_proj", 0.8}, {"o_proj", 0.8}, {"q_absorb", 0.3},
+                                                               {"o_absorb", 0.25}, {"router", 0.4}};
+  for (const auto& [op, efficiency] : planted)
+    for (int i = 1; i <= 12; ++i) {
+      ValidationRow r = synthetic_row(0, 1, Bound::memory, Bound::memory);
+      r.kind = ValidationKind::gemv;
+      r.op = op;
+      r.step.phase = Phase::decode;
+      r.compute_s = 1e-9 * i;
+      r.memory_s = 1e-6 * i;
+      r.measured_s = spread_of({r.memory_s / efficiency});
+      r.weights = r.kernel_weights = "fp32";
+      rows.push_back(r);
+    }
+  const Calibration c = fit_calibration(rows, "planted");
+  EXPECT_EQ(c.fits.size(), 4u);  // the dense projections' one, and one each for the three composites
+  for (const auto& [op, efficiency] : planted) {
+    const auto* f = c.find({ValidationKind::gemv, op, "fp32", "decode"});
+    ASSERT_NE(f, nullptr) << op;
+    EXPECT_NEAR(f->memory_efficiency, efficiency, 1e-4) << op;
+    EXPECT_EQ(f->op, op == "q_proj" || op == "o_proj" ? "" : op);
+  }
+  EXPECT_EQ(c.find({ValidationKind::gemv, "k_proj", "fp32", "decode"})->op, "");
+}
+
 }  // namespace
 
 namespace {
