@@ -84,6 +84,38 @@ void position_scores(float* row, const float* q, const float* k_row, const Atten
     for (head = 0; head < h; ++head) row[head] = s.softcap * std::tanh(row[head] / s.softcap);
 }
 
+// rows[p * h + head] = scale * q_head . (k_rows[p]'s row of head's KV head), 4 positions p, every head, where 4
+// consecutive heads share a KV head (rep a multiple of 4) and hd is a multiple of 16. A register tile of 4 positions x
+// 4 heads: per 16 lanes of d, 4 K loads and 4 q loads feed 16 FMAs, and the 16 lane partials reduce in one hsum16
+// (position_scores loads a q and a K vector for every FMA, which left MLA's absorbed decode, 16 heads over one
+// latent row, compute-bound at 0.26-0.31 of the fp32 peak in `bench_engine 3 mla`).
+void positions_scores4(float* rows, const float* q, const float* const* k_rows, const AttentionShape& s) {
+  const std::int64_t h = s.n_heads, hd = s.head_dim, rep = s.n_heads / s.n_kv_heads;
+  for (std::int64_t head = 0; head < h; head += 4) {
+    const std::int64_t at = (head / rep) * hd;
+    v16f acc[4][4] = {};
+    for (std::int64_t d = 0; d < hd; d += 16) {
+      v16f k[4], qv[4];
+#pragma GCC unroll 4
+      for (int p = 0; p < 4; ++p) k[p] = simd::load(k_rows[p] + at + d);
+#pragma GCC unroll 4
+      for (int i = 0; i < 4; ++i) qv[i] = simd::load(q + (head + i) * hd + d);
+#pragma GCC unroll 4
+      for (int p = 0; p < 4; ++p)
+#pragma GCC unroll 4
+        for (int i = 0; i < 4; ++i) acc[p][i] += qv[i] * k[p];
+    }
+    v16f part[16];
+#pragma GCC unroll 16
+    for (int n = 0; n < 16; ++n) part[simd::kBitReversed16[n]] = acc[n / 4][n % 4];
+    const v16f sums = simd::hsum16(part) * s.scale;  // lane 4 p + i: position p, head + i
+    for (int p = 0; p < 4; ++p)
+      for (int i = 0; i < 4; ++i) rows[p * h + head + i] = sums[4 * p + i];
+  }
+  if (s.softcap > 0)
+    for (std::int64_t i = 0; i < 4 * h; ++i) rows[i] = s.softcap * std::tanh(rows[i] / s.softcap);
+}
+
 // y += a * x, n elements
 void axpy(float* y, float a, const float* x, std::int64_t n) {
   std::int64_t i = 0;
@@ -127,7 +159,6 @@ void accumulate_values(float* o, const float* prob, const float* const* v_rows, 
   }
 }
 
-
 constexpr std::int64_t kAhead = 2;  // positions to prefetch ahead in the decode kernel
 
 // Prefetches rows[j] (all `floats` of it) when it does not follow rows[j - 1] in memory: the first row of a
@@ -156,6 +187,7 @@ void attention_decode(std::span<const AttentionSeq> seqs, const AttentionShape& 
   std::vector<float> partial_ml(std::size_t(items * h * 2));
 
   const bool parallel = items > 1;
+  const bool rep4 = (s.n_heads / s.n_kv_heads) % 4 == 0 && s.head_dim % 16 == 0;  // positions_scores4 applies
 #pragma omp parallel if (parallel)
   {
     std::vector<float> scores, stats;
@@ -181,9 +213,15 @@ void attention_decode(std::span<const AttentionSeq> seqs, const AttentionShape& 
       // K rows in position order: scores[j - j0][head], a position's scores side by side. The first row of
       // each block is prefetched kAhead positions early: rows of a paged cache are not contiguous across
       // blocks, and the hardware prefetcher's stream stops there.
-      for (std::int64_t j = j0; j < j1; ++j) {
-        if (j + kAhead < j1) prefetch_run_start(kr, j + kAhead, s.row_stride);
-        position_scores(scores.data() + (j - j0) * h, seq.q, kr[std::size_t(j)], s);
+      std::int64_t jk = j0;
+      if (rep4)
+        for (; jk + 4 <= j1; jk += 4) {
+          for (std::int64_t a = jk + kAhead; a < std::min(j1, jk + kAhead + 4); ++a) prefetch_run_start(kr, a, s.row_stride);
+          positions_scores4(scores.data() + (jk - j0) * h, seq.q, kr.data() + jk, s);
+        }
+      for (; jk < j1; ++jk) {
+        if (jk + kAhead < j1) prefetch_run_start(kr, jk + kAhead, s.row_stride);
+        position_scores(scores.data() + (jk - j0) * h, seq.q, kr[std::size_t(jk)], s);
       }
       // Per head: m = max over the chunk, p = exp(score - m), l = sum of p.
       std::vector<float>& m = stats;
