@@ -141,18 +141,30 @@ struct HostRoofs {
 };
 HostRoofs host_roofs() {
   // A library that just ran may still spin its idle threads (OpenBLAS's, GOMP's): measured then, the all-thread
-  // peak once read half (118 of 236 GFLOP/s) right after the GEMM contest.
-  pause();
-  hardware::host::MeasureOptions o;
-  o.quick = true;
-  const auto m = hardware::host::measure_host(o);
-  HostRoofs r{m.all.levels.back().read.max, 0, 0, 0};
-  for (const auto& p : m.all.peaks) {
-    double* peak = p.precision == hardware::Precision::fp32   ? &r.fp32_peak
-                   : p.precision == hardware::Precision::bf16 ? &r.bf16_peak
-                   : p.precision == hardware::Precision::int8 ? &r.int8_peak
-                                                              : nullptr;
-    if (peak) *peak = std::max(*peak, p.flops_per_s.max);
+  // peak once read half (118 of 236 GFLOP/s) right after the GEMM contest. The pause did not end it (it recurred
+  // before the MLA bench, with no library before it), so an all-thread fp32 peak below 0.75 x threads x the
+  // one-thread peak is measured again, up to twice, each figure keeping its best.
+  HostRoofs r;
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    pause();
+    hardware::host::MeasureOptions o;
+    o.quick = true;
+    const auto m = hardware::host::measure_host(o);
+    r.dram_read = std::max(r.dram_read, m.all.levels.back().read.max);
+    double single_fp32 = 0;
+    for (const auto& p : m.single.peaks)
+      if (p.precision == hardware::Precision::fp32) single_fp32 = std::max(single_fp32, p.flops_per_s.max);
+    for (const auto& p : m.all.peaks) {
+      double* peak = p.precision == hardware::Precision::fp32   ? &r.fp32_peak
+                     : p.precision == hardware::Precision::bf16 ? &r.bf16_peak
+                     : p.precision == hardware::Precision::int8 ? &r.int8_peak
+                                                                : nullptr;
+      if (peak) *peak = std::max(*peak, p.flops_per_s.max);
+    }
+    const double expected = 0.75 * double(m.all.threads()) * single_fp32;
+    if (r.fp32_peak >= expected) break;
+    fmt::print("  (the all-thread fp32 peak read {:.1f} GFLOP/s, below 0.75 x {} threads x one thread's {:.1f}: "
+               "measuring again)\n", r.fp32_peak / 1e9, m.all.threads(), single_fp32 / 1e9);
   }
   return r;
 }
