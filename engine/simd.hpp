@@ -117,19 +117,27 @@ inline float hmax(v16f v) {
 // into one, so after 4 levels a lane holds one vector's total; the interleaving leaves input s in lane
 // bitreverse(s), so a caller that passes v[s] = x[kBitReversed16[s]] gets x's sums in order.
 inline constexpr int kBitReversed16[16] = {0, 8, 4, 12, 2, 10, 6, 14, 1, 9, 5, 13, 3, 11, 7, 15};
-inline v16f hsum16(const v16f (&v)[16]) {
+template <class Op>
+inline v16f reduce16(const v16f (&v)[16], Op op) {
   v16f a[8], b[4], c[2];
-  for (int i = 0; i < 8; ++i)  // lanes 0-7: v[2i]'s halves summed, 8-15: v[2i+1]'s
-    a[i] = __builtin_shufflevector(v[2 * i], v[2 * i + 1], 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23) +
-           __builtin_shufflevector(v[2 * i], v[2 * i + 1], 8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31);
+  for (int i = 0; i < 8; ++i)  // lanes 0-7: v[2i]'s halves combined, 8-15: v[2i+1]'s
+    a[i] = op(__builtin_shufflevector(v[2 * i], v[2 * i + 1], 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23),
+              __builtin_shufflevector(v[2 * i], v[2 * i + 1], 8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31));
   for (int i = 0; i < 4; ++i)
-    b[i] = __builtin_shufflevector(a[2 * i], a[2 * i + 1], 0, 1, 2, 3, 16, 17, 18, 19, 8, 9, 10, 11, 24, 25, 26, 27) +
-           __builtin_shufflevector(a[2 * i], a[2 * i + 1], 4, 5, 6, 7, 20, 21, 22, 23, 12, 13, 14, 15, 28, 29, 30, 31);
+    b[i] = op(__builtin_shufflevector(a[2 * i], a[2 * i + 1], 0, 1, 2, 3, 16, 17, 18, 19, 8, 9, 10, 11, 24, 25, 26, 27),
+              __builtin_shufflevector(a[2 * i], a[2 * i + 1], 4, 5, 6, 7, 20, 21, 22, 23, 12, 13, 14, 15, 28, 29, 30, 31));
   for (int i = 0; i < 2; ++i)
-    c[i] = __builtin_shufflevector(b[2 * i], b[2 * i + 1], 0, 1, 16, 17, 4, 5, 20, 21, 8, 9, 24, 25, 12, 13, 28, 29) +
-           __builtin_shufflevector(b[2 * i], b[2 * i + 1], 2, 3, 18, 19, 6, 7, 22, 23, 10, 11, 26, 27, 14, 15, 30, 31);
-  return __builtin_shufflevector(c[0], c[1], 0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26, 12, 28, 14, 30) +
-         __builtin_shufflevector(c[0], c[1], 1, 17, 3, 19, 5, 21, 7, 23, 9, 25, 11, 27, 13, 29, 15, 31);
+    c[i] = op(__builtin_shufflevector(b[2 * i], b[2 * i + 1], 0, 1, 16, 17, 4, 5, 20, 21, 8, 9, 24, 25, 12, 13, 28, 29),
+              __builtin_shufflevector(b[2 * i], b[2 * i + 1], 2, 3, 18, 19, 6, 7, 22, 23, 10, 11, 26, 27, 14, 15, 30, 31));
+  return op(__builtin_shufflevector(c[0], c[1], 0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26, 12, 28, 14, 30),
+            __builtin_shufflevector(c[0], c[1], 1, 17, 3, 19, 5, 21, 7, 23, 9, 25, 11, 27, 13, 29, 15, 31));
+}
+inline v16f hsum16(const v16f (&v)[16]) {
+  return reduce16(v, [](v16f x, v16f y) { return x + y; });
+}
+// The 16 horizontal maxima, in hsum16's slots.
+inline v16f hmax16(const v16f (&v)[16]) {
+  return reduce16(v, [](v16f x, v16f y) { return x > y ? x : y; });
 }
 
 // exp(x) for float lanes, relative error < 2e-7 on [-87, 88]; below -87 returns 0 (softmax of masked
@@ -159,17 +167,21 @@ inline v16f exp(v16f x) {
   return underflow ? v16f{} : y;
 }
 
-// x[j] = exp(x[j] - m) for j < n; returns their sum (softmax's numerators and denominator).
-inline float exp_shifted(float* x, std::int64_t n, float m) {
+// x[j] = exp(x[j] - m) for j < n rounded down to whole vectors; returns the lane partials of their sum.
+inline v16f exp_shifted_lanes(float* x, std::int64_t n, float m) {
   v16f sum = {};
-  std::int64_t j = 0;
-  for (; j + 16 <= n; j += 16) {
+  for (std::int64_t j = 0; j + 16 <= n; j += 16) {
     const v16f e = exp(load(x + j) - m);
     store(x + j, e);
     sum += e;
   }
-  float total = hsum(sum);
-  for (; j < n; ++j) total += x[j] = std::exp(x[j] - m);
+  return sum;
+}
+
+// x[j] = exp(x[j] - m) for j < n; returns their sum (softmax's numerators and denominator).
+inline float exp_shifted(float* x, std::int64_t n, float m) {
+  float total = hsum(exp_shifted_lanes(x, n, m));
+  for (std::int64_t j = n / 16 * 16; j < n; ++j) total += x[j] = std::exp(x[j] - m);
   return total;
 }
 
