@@ -41,6 +41,11 @@ std::vector<PositionRows> all_rows(std::span<const AttentionSeq> seqs, const Att
   return rows;
 }
 
+// x[i] = cap tanh(x[i] / cap), i < n: Gemma 2's soft-capping of attention scores (the caller checks cap > 0).
+void softcap_scores(float* x, std::int64_t n, float cap) {
+  for (std::int64_t i = 0; i < n; ++i) x[i] = cap * std::tanh(x[i] / cap);
+}
+
 // Lane partials of dot(a, b), n a multiple of 16: their horizontal sum is the dot product.
 v16f dot_lanes(const float* a, const float* b, std::int64_t n) {
   v16f acc0 = {}, acc1 = {};
@@ -80,8 +85,7 @@ void position_scores(float* row, const float* q, const float* k_row, const Atten
       simd::store(row + head, simd::hsum16(part) * s.scale);
     }
   for (; head < h; ++head) row[head] = s.scale * dot(q + head * hd, k_row + (head / rep) * hd, hd);
-  if (s.softcap > 0)
-    for (head = 0; head < h; ++head) row[head] = s.softcap * std::tanh(row[head] / s.softcap);
+  if (s.softcap > 0) softcap_scores(row, h, s.softcap);
 }
 
 // rows[p * h + head] = scale * q_head . (k_rows[p]'s row of head's KV head), 4 positions p, every head, where 4
@@ -112,8 +116,7 @@ void positions_scores4(float* rows, const float* q, const float* const* k_rows, 
     for (int p = 0; p < 4; ++p)
       for (int i = 0; i < 4; ++i) rows[p * h + head + i] = sums[4 * p + i];
   }
-  if (s.softcap > 0)
-    for (std::int64_t i = 0; i < 4 * h; ++i) rows[i] = s.softcap * std::tanh(rows[i] / s.softcap);
+  if (s.softcap > 0) softcap_scores(rows, 4 * h, s.softcap);
 }
 
 // y += a * x, n elements
@@ -169,6 +172,14 @@ void prefetch_run_start(const std::vector<const float*>& rows, std::int64_t j, s
   const float* row = rows[std::size_t(j)];
   if (j > 0 && row == rows[std::size_t(j - 1)] + floats) return;
   for (std::int64_t i = 0; i < floats; i += 16) __builtin_prefetch(row + i, 0, 3);
+}
+
+// accumulate_values over positions [j, j + P) of rows, the first rows of their runs prefetched kAhead positions ahead.
+template <int P>
+void accumulate_block(float* o, const float* prob, const std::vector<const float*>& rows, std::int64_t j,
+                      std::int64_t end, const AttentionShape& s) {
+  for (std::int64_t a = j + kAhead; a < std::min(end, j + kAhead + P); ++a) prefetch_run_start(rows, a, s.v_stride());
+  accumulate_values<P>(o, prob, rows.data() + j, s);
 }
 
 // ---- decode: one query per sequence, positions split across work items ------------------------------
@@ -252,14 +263,8 @@ void attention_decode(std::span<const AttentionSeq> seqs, const AttentionShape& 
       // faster; with one KV head a head, 16 lowered `bench_engine 5 attention` from 0.81-0.83 of the DRAM read to
       // 0.77-0.80 in three runs each).
       if (rep4)
-        for (; j + 16 <= j1; j += 16) {
-          for (std::int64_t a = j + kAhead; a < std::min(j1, j + kAhead + 16); ++a) prefetch_run_start(vr, a, s.v_stride());
-          accumulate_values<16>(o, scores.data() + (j - j0) * h, vr.data() + j, s);
-        }
-      for (; j + 8 <= j1; j += 8) {
-        for (std::int64_t a = j + kAhead; a < std::min(j1, j + kAhead + 8); ++a) prefetch_run_start(vr, a, s.v_stride());
-        accumulate_values<8>(o, scores.data() + (j - j0) * h, vr.data() + j, s);
-      }
+        for (; j + 16 <= j1; j += 16) accumulate_block<16>(o, scores.data() + (j - j0) * h, vr, j, j1, s);
+      for (; j + 8 <= j1; j += 8) accumulate_block<8>(o, scores.data() + (j - j0) * h, vr, j, j1, s);
       for (; j < j1; ++j) accumulate_values<1>(o, scores.data() + (j - j0) * h, vr.data() + j, s);
     }
   }
@@ -420,20 +425,25 @@ void attention_tile(const AttentionSeq& seq, const PositionRows& rows, const Att
     // The tile's keys query row i (of the item) can see: those before its position. A register tile of rows stops at
     // its last row's count: the causal triangle's keys past it are neither scored nor summed (P is zero there).
     const auto visible = [&](std::int64_t i) { return std::clamp<std::int64_t>(seq.start + i0 + i + 1 - j0, 0, nk); };
+    // The keys row i's register tile scores and sums: its last row's visible keys (whole kRows tiles, then single
+    // rows). tile_scores, the softmax and tile_values all go by it.
+    const auto tile_keys = [&](std::int64_t i) { return visible(i < nq / kRows * kRows ? i / kRows * kRows + kRows - 1 : i); };
     // The online-softmax update of rows [i, i + n), n <= 16, of head r's scores, over the columns tile_scores wrote
     // for each row's register tile (its last row's visible keys in whole vectors, not all BC: a short prompt's one
     // tile of 16 keys had spent about a third of its time on 48 masked columns, in an rdtsc-instrumented build, one
     // thread, 16 tokens). Per row the mask and the row's max as a vector; then the rows' maxima, corrections and sums
     // go 16 at a time (hmax16, one vector exp, hsum16) rather than a horizontal max, a scalar exp and a horizontal
-    // sum per row: 2-4% faster at every length in a single-thread harness (5 rounds alternating).
+    // sum per row: 2-4% faster at 16 to 512 tokens in a throwaway one-thread harness (5 rounds alternating), within
+    // the noise of `OMP_NUM_THREADS=1 bench_engine 3 prefill` (three runs each alternating: medians 42.2 / 66.2 / 71.9
+    // / 78.0 / 65.3 GFLOP/s at 16 / 64 / 128 / 512 / 2048 tokens against 41.1 / 69.4 / 72.2 / 76.9 / 63.7).
     const auto softmax_rows = [&](std::int64_t i, std::int64_t n, std::int64_t r) {
       v16f row_max[16], row_sum[16];
       std::int64_t width[16] = {};
       std::uint32_t seen = 0;  // bit k: row i + k has a visible key in this tile
       for (int k = 0; k < 16; ++k) row_max[k] = v16f{} + kNegInf, row_sum[k] = v16f{};
       for (int k = 0; k < n; ++k) {
-        const std::int64_t ik = i + k, last = ik < nq / kRows * kRows ? ik / kRows * kRows + kRows - 1 : ik;
-        width[k] = (visible(last) + 15) / 16 * 16;
+        const std::int64_t ik = i + k;
+        width[k] = (tile_keys(ik) + 15) / 16 * 16;
         float* row = sc + ik * BC;
         const std::int64_t p = seq.start + i0 + ik, a = std::max(j0, first_key(p, s.window)), b = std::min(j0 + nk, p + 1);
         if (a >= b) {  // no visible key in this tile: the row's P is zero, its state unchanged
@@ -441,8 +451,7 @@ void attention_tile(const AttentionSeq& seq, const PositionRows& rows, const Att
           continue;
         }
         seen |= 1u << k;
-        if (s.softcap > 0)
-          for (std::int64_t j = 0; j < width[k]; ++j) row[j] = s.softcap * std::tanh(row[j] / s.softcap);
+        if (s.softcap > 0) softcap_scores(row, width[k], s.softcap);
         // Columns outside the visible keys [a, b) become -inf (exp gives 0), a vector at a time.
         const simd::v16i lo_col = simd::v16i{} + std::int32_t(a - j0), end_col = simd::v16i{} + std::int32_t(b - j0);
         for (std::int64_t c = 0; c < width[k]; c += 16) {
@@ -483,9 +492,9 @@ void attention_tile(const AttentionSeq& seq, const PositionRows& rows, const Att
       }
       std::int64_t i = 0;
       for (; i + kRows <= nq; i += kRows)
-        if (const std::int64_t n = visible(i + kRows - 1); n > 0) tile_scores<kRows>(sc + i * BC, q_rows + i, kt.data(), hd, s.scale, n);
+        if (const std::int64_t n = tile_keys(i); n > 0) tile_scores<kRows>(sc + i * BC, q_rows + i, kt.data(), hd, s.scale, n);
       for (; i < nq; ++i)
-        if (const std::int64_t n = visible(i); n > 0) tile_scores<1>(sc + i * BC, q_rows + i, kt.data(), hd, s.scale, n);
+        if (const std::int64_t n = tile_keys(i); n > 0) tile_scores<1>(sc + i * BC, q_rows + i, kt.data(), hd, s.scale, n);
       for (i = 0; i < nq; i += 16) softmax_rows(i, std::min<std::int64_t>(16, nq - i), r);
       const bool first = j0 == lo, last = j0 + BC >= hi;
       const float* const* src = first ? nullptr : o_rows;
@@ -495,9 +504,9 @@ void attention_tile(const AttentionSeq& seq, const PositionRows& rows, const Att
       const float* scale = last ? inv_l : nullptr;
       for (i = 0; i + kRows <= nq; i += kRows)
         tile_values<kRows>(dst + i, src ? src + i : nullptr, scale ? scale + i : nullptr, sc + i * BC, v_rows,
-                           visible(i + kRows - 1), vd);
+                           tile_keys(i), vd);
       for (; i < nq; ++i)
-        tile_values<1>(dst + i, src ? src + i : nullptr, scale ? scale + i : nullptr, sc + i * BC, v_rows, visible(i), vd);
+        tile_values<1>(dst + i, src ? src + i : nullptr, scale ? scale + i : nullptr, sc + i * BC, v_rows, tile_keys(i), vd);
     }
   }
 }

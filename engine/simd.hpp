@@ -104,14 +104,6 @@ inline float hsum(v16f v) {
   return (b[0] + b[2]) + (b[1] + b[3]);
 }
 
-inline float hmax(v16f v) {
-  const v8f lo = __builtin_shufflevector(v, v, 0, 1, 2, 3, 4, 5, 6, 7), hi = __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15);
-  const v8f a = lo > hi ? lo : hi;
-  const v4f a0 = __builtin_shufflevector(a, a, 0, 1, 2, 3), a1 = __builtin_shufflevector(a, a, 4, 5, 6, 7);
-  const v4f b = a0 > a1 ? a0 : a1;
-  return std::max(std::max(b[0], b[2]), std::max(b[1], b[3]));
-}
-
 // r[i] = hsum(v[kBitReversed16[i]]): the 16 horizontal sums of 16 vectors at once, 15 adds and 30
 // two-vector shuffles (~3 ops a sum; hsum alone is ~10). Each level adds two halves of a pair of vectors
 // into one, so after 4 levels a lane holds one vector's total; the interleaving leaves input s in lane

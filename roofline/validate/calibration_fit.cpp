@@ -68,14 +68,10 @@ Candidate search(std::span<const Sample> samples) {
   return best;
 }
 
-}  // namespace
-
-namespace {
-
 // Projections the engine runs as more than one GEMV or GEMM call: MLA's absorbed q_absorb and o_absorb (a gather and
 // a product per head, 16 calls an op), and the MoE router (its GEMV, then the top-k and the grouping of rows by
 // expert). Sharing the dense projections' fit, they were the worst-expected ops of the MoE and MLA sweeps (held-out
-// median 35-44% against 5-10% for the rest).
+// medians 24-44%, against 3-14% for every other op; `validate --sweep` on docs/examples' MoE and MLA layers).
 bool composite_projection(std::string_view op) {
   return op == opmodel::op::q_absorb || op == opmodel::op::o_absorb || op == opmodel::op::router;
 }
@@ -85,10 +81,9 @@ bool composite_projection(std::string_view op) {
 hardware::EfficiencyFit fit_selector(ValidationKind kind, std::string_view op, std::string_view weights, Phase phase) {
   // One fit per kernel the engine runs: GEMM and GEMV per weight format (each format has its own inner
   // loop), attention per phase (tiled prefill, split-position decode), each element-wise op and each composite
-  // projection (composite_projection) its own. The
-  // weight format and phase also decide what ran just before an op and so the caches it starts from (in the
-  // sweeps, a 16K-element RMSNorm after a bf16 GEMV once took twice its time after an fp32 one, at every
-  // context length), so every fit is also per weight format and phase.
+  // projection (composite_projection) its own. The weight format and phase also decide what ran just before an op
+  // and so the caches it starts from (in the sweeps, a 16K-element RMSNorm after a bf16 GEMV once took twice its
+  // time after an fp32 one, at every context length), so every fit is also per weight format and phase.
   hardware::EfficiencyFit f;
   f.kind = kind;
   f.weights = std::string(weights);
