@@ -410,11 +410,14 @@ TEST(Efficiency, PresetFiguresBecomeFitsWithTheirSources) {
   const auto& h100 = hardware::preset("h100-sxm");
   EXPECT_DOUBLE_EQ(h100.shipped->find({hardware::KernelClass::gemm, "", "fp8", "prefill"})->compute_efficiency, 0.709);
   EXPECT_DOUBLE_EQ(h100.shipped->find({hardware::KernelClass::gemm, "", "fp16", "prefill"})->compute_efficiency, 0.803);
-  // L4: no published GEMM or attention-prefill figure, so no such fits (its expected TTFT stays unknown); its
-  // decode attention streams at the published stream-read fraction.
+  // L4: no published attention-prefill figure, so no such fit (its expected TTFT stays unknown); its GEMMs take the
+  // torch.mm fraction beside the stream-read one, and its decode attention streams at the stream-read fraction.
   const auto& l4 = hardware::preset("l4");
   EXPECT_EQ(l4.shipped->find({hardware::KernelClass::attention, "attention", "fp16", "prefill"}), nullptr);
-  EXPECT_EQ(l4.shipped->find({hardware::KernelClass::gemm, "q_proj", "fp16", "prefill"}), nullptr);
+  const hardware::EfficiencyFit* l4_gemm = l4.shipped->find({hardware::KernelClass::gemm, "q_proj", "fp16", "prefill"});
+  ASSERT_NE(l4_gemm, nullptr);
+  EXPECT_DOUBLE_EQ(l4_gemm->compute_efficiency, 0.438);
+  EXPECT_DOUBLE_EQ(l4_gemm->memory_efficiency, 0.76);
   EXPECT_DOUBLE_EQ(l4.shipped->find({hardware::KernelClass::attention, "attention", "fp16", "decode"})->memory_efficiency,
                    0.76);
   // A profile without figures has no expectations; a user's calibration wins over the shipped figures.
