@@ -525,7 +525,7 @@ void attention_tiled(std::span<const AttentionSeq> seqs, const AttentionShape& s
 #pragma omp parallel
   {
     // Kept for the thread's life, as the GEMM's packing buffers are: allocated and zero-filled per call, its 32 KiB
-    // key tile and outputs cost a short prompt's call about a sixth of its time in a step (`roofline validate --model
+    // key tile and outputs cost a short prompt's call about a seventh of its time in a step (`roofline validate --model
     // llama-2-7b --layers 1 --prompt 32 --repetitions 40`, attention: medians 127-136 us against 152-153 in three
     // pairs alternating with the binary before, 201 against 214 in a slower stretch; at 64 and 128 tokens within the
     // noise). The warm bench, which reuses the freed blocks call after call, does not see it.
