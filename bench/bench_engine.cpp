@@ -6,7 +6,7 @@
 //   (>= 0.95x); engine bf16 and int8 (group 128) vs engine f32 bytes/s (>= 0.85x each);
 //   decode attention over a long cache (Llama-2-7B heads, 8192 positions) vs the DRAM read bandwidth that
 //   measure-host measures in the same round, best call against best repetition (>= 0.80x); prefill attention at
-//   16 to 2048 tokens against the fp32 peak;
+//   16 to 2048 tokens against the fp32 peak, warm and after a cold-data read (as after a step's GEMMs);
 //   the probe: a decode step with and without it; GEMV against GEMM at batched-decode rows (M = 4..64); a
 //   streamed read on huge pages against 4 KiB pages; one core's GEMV rates warm and cold, and decode
 //   attention against a plain read of its cache; the residual add and RMSNorm separate against fused; a MoE decode step (distinct experts against the op model's
@@ -339,17 +339,19 @@ void bench_attention(int rounds) {
   check("decode attention bytes/s / DRAM read (median of rounds)", median(ratio), 0.80);
 }
 
-// Prefill attention at the validated shapes: Llama-2-7B's heads (32 x 128, MHA), one prompt of 16, 64, 128, 512 and
-// 2048 tokens, fp32, paged cache (blocks of 16). The work: causal pairs n (n + 1) / 2 per head, 4 hd FLOP each (QK^T and
-// PV); the roof is the fp32 peak measured in the same run (K and V, at most 2 x 2048 x 4096 x 4 bytes, are read at far
-// above the ridge). Prints GFLOP/s and the fraction of the peak, median of 5 calls a round, median of rounds.
-void bench_prefill_attention(int rounds) {
-  const std::int64_t h = 32, hd = 128;
-  const HostRoofs roofs = host_roofs();
-  fmt::print("\nPrefill attention, 32 heads x 128, fp32 (host fp32 peak {:.1f} GFLOP/s, measured now)\n",
-             roofs.fp32_peak / 1e9);
-  for (std::int64_t n : {16, 64, 128, 512, 2048}) {
-    engine::KvCache cache(1, h * hd, 16, n / 16 + 1);
+// One prompt of n tokens over h heads of 128 (MHA), fp32, in a paged cache (blocks of 16): the work of a prefill
+// attention call, set up once.
+struct PromptAttention {
+  static constexpr std::int64_t hd = 128;
+  std::int64_t n, h;
+  engine::KvCache cache;
+  std::vector<engine::KvRun> runs;
+  std::vector<float> q, out;
+  engine::AttentionSeq seq;
+  engine::AttentionShape shape;
+  PromptAttention(std::int64_t tokens, std::int64_t heads)
+      : n(tokens), h(heads), cache(1, heads * hd, 16, tokens / 16 + 1),
+        shape{heads, heads, hd, heads * hd, std::nullopt, 1.0f / std::sqrt(float(hd))} {
     const std::int64_t id = cache.add_sequence();
     cache.reserve(id, n);
     cache.set_length(id, n);
@@ -358,23 +360,57 @@ void bench_prefill_attention(int rounds) {
       std::copy(kv.begin(), kv.end(), cache.k_row(id, 0, p));
       std::copy(kv.begin(), kv.end(), cache.v_row(id, 0, p));
     }
-    std::vector<engine::KvRun> runs;
     cache.runs(id, 0, n, runs);
-    const auto q = random_floats(std::size_t(n * h * hd), 10);
-    std::vector<float> out(q.size());
-    const engine::AttentionSeq seq{q.data(), out.data(), n, 0, runs};
-    const engine::AttentionShape shape{h, h, hd, h * hd, std::nullopt, 1.0f / std::sqrt(float(hd))};
-    const double flops = 4.0 * double(hd) * double(h) * double(n) * double(n + 1) / 2;
-    std::vector<double> rate;
-    for (int r = 0; r < rounds; ++r) {
-      engine::attention({&seq, 1}, shape);  // warm-up
-      std::vector<double> t;
-      for (int k = 0; k < 5; ++k) t.push_back(seconds([&] { engine::attention({&seq, 1}, shape); }));
-      rate.push_back(flops / median(t));
-    }
-    fmt::print("  {:>4} tokens: {:.1f} GFLOP/s, {:.2f} of the fp32 peak\n", n, median(rate) / 1e9,
-               median(rate) / roofs.fp32_peak);
+    q = random_floats(std::size_t(n * h * hd), 10);
+    out.assign(q.size(), 0.0f);
+    seq = engine::AttentionSeq{q.data(), out.data(), n, 0, runs};
   }
+  void call() const { engine::attention({&seq, 1}, shape); }
+  double flops() const { return 4.0 * double(hd) * double(h) * double(n) * double(n + 1) / 2; }  // causal pairs x 4 hd
+};
+
+// Prefill attention at the validated shapes: Llama-2-7B's heads (32 x 128, MHA), one prompt of 16, 64, 128, 512 and
+// 2048 tokens. The work: causal pairs n (n + 1) / 2 per head, 4 hd FLOP each (QK^T and PV); the roof is the fp32 peak
+// measured in the same run (K and V, at most 2 x 2048 x 4096 x 4 bytes, are read at far above the ridge). Three ways:
+//   warm: back to back, as a bench repeats a call;
+//   cold: each call after a read of kColdBytes, as in a model step, where the layer's GEMMs stream their weights
+//     between two attention calls (code, data, scratch and page tables evicted);
+//   cold, kernel warmed: the same read, then the kernel once on a private 2-head prompt of the same length (its code,
+//     branch history and scratch warm again, this prompt's data not), then the timed call.
+// Prints GFLOP/s and the fraction of the peak, median of 5 calls a round, median of rounds.
+void bench_prefill_attention(int rounds) {
+  const HostRoofs roofs = host_roofs();
+  fmt::print("\nPrefill attention, 32 heads x 128, fp32 (host fp32 peak {:.1f} GFLOP/s, measured now; GFLOP/s and "
+             "fraction of it: warm | cold | cold, kernel warmed)\n",
+             roofs.fp32_peak / 1e9);
+  const std::vector<float> stream(kColdBytes / sizeof(float), 1.0f);
+  float sink = 0;
+  for (std::int64_t n : {16, 64, 128, 512, 2048}) {
+    const PromptAttention a(n, 32), warmer(n, 2);
+    std::vector<double> warm, cold, warmed;
+    const auto rate = [&](const std::function<void()>& before) {
+      std::vector<double> t;
+      for (int k = 0; k < 5; ++k) {
+        before();
+        t.push_back(seconds([&] { a.call(); }));
+      }
+      return a.flops() / median(t);
+    };
+    for (int r = 0; r < rounds; ++r) {
+      a.call();
+      warm.push_back(rate([] {}));
+      cold.push_back(rate([&] { sink += touch_lines(stream.data(), stream.size()); }));
+      warmed.push_back(rate([&] {
+        sink += touch_lines(stream.data(), stream.size());
+        warmer.call();
+      }));
+    }
+    const auto show = [&](const std::vector<double>& v) {
+      return fmt::format("{:6.1f} {:.2f}", median(v) / 1e9, median(v) / roofs.fp32_peak);
+    };
+    fmt::print("  {:>4} tokens: {} | {} | {}\n", n, show(warm), show(cold), show(warmed));
+  }
+  if (sink == 42) fmt::print(" ");  // keeps the reads
 }
 
 // A MoE decode step: one layer of Qwen3-30B-A3B's shapes (128 experts of 768 x 2048, top-8, fp32), batches of 1

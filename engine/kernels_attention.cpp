@@ -174,11 +174,17 @@ void prefetch_run_start(const std::vector<const float*>& rows, std::int64_t j, s
   for (std::int64_t i = 0; i < floats; i += 16) __builtin_prefetch(row + i, 0, 3);
 }
 
+// prefetch_run_start for positions [j + kAhead, j + kAhead + P) before end: ahead of a block of P positions.
+void prefetch_ahead(const std::vector<const float*>& rows, std::int64_t j, std::int64_t p, std::int64_t end,
+                    std::int64_t floats) {
+  for (std::int64_t a = j + kAhead; a < std::min(end, j + kAhead + p); ++a) prefetch_run_start(rows, a, floats);
+}
+
 // accumulate_values over positions [j, j + P) of rows, the first rows of their runs prefetched kAhead positions ahead.
 template <int P>
 void accumulate_block(float* o, const float* prob, const std::vector<const float*>& rows, std::int64_t j,
                       std::int64_t end, const AttentionShape& s) {
-  for (std::int64_t a = j + kAhead; a < std::min(end, j + kAhead + P); ++a) prefetch_run_start(rows, a, s.v_stride());
+  prefetch_ahead(rows, j, P, end, s.v_stride());
   accumulate_values<P>(o, prob, rows.data() + j, s);
 }
 
@@ -227,11 +233,11 @@ void attention_decode(std::span<const AttentionSeq> seqs, const AttentionShape& 
       std::int64_t jk = j0;
       if (rep4)
         for (; jk + 4 <= j1; jk += 4) {
-          for (std::int64_t a = jk + kAhead; a < std::min(j1, jk + kAhead + 4); ++a) prefetch_run_start(kr, a, s.row_stride);
+          prefetch_ahead(kr, jk, 4, j1, s.row_stride);
           positions_scores4(scores.data() + (jk - j0) * h, seq.q, kr.data() + jk, s);
         }
       for (; jk < j1; ++jk) {
-        if (jk + kAhead < j1) prefetch_run_start(kr, jk + kAhead, s.row_stride);
+        prefetch_ahead(kr, jk, 1, j1, s.row_stride);
         position_scores(scores.data() + (jk - j0) * h, seq.q, kr[std::size_t(jk)], s);
       }
       // Per head: m = max over the chunk, p = exp(score - m), l = sum of p.
@@ -387,11 +393,13 @@ void pack_keys(float* kt, const float* const* k_rows, std::int64_t nk, std::int6
     for (std::int64_t d = j < nk16 ? hd16 : 0; d < hd; ++d) kt[d * BC + j] = j < nk ? k_rows[j][at + d] : 0.0f;
 }
 
-// A thread's workspace, kept across its items: the packed key tile kt [hd][BC], the outputs o, and per head and row
-// the running max m and sum l.
+// A thread's workspace, kept across its items: the packed key tile kt [hd][BC] and the outputs o, 64-byte aligned (the
+// register tiles load a whole cache line a vector; as a std::vector, kt sat wherever malloc put it, and in the build
+// that kept it for the thread's life `bench_engine 3 prefill` ran 512-2048-token prompts about 10% slower until it was
+// aligned), and per head and row the running max m and sum l.
 struct TileScratch {
-  std::vector<float> kt, m, l;
-  Buffer<float> o;
+  Buffer<float> kt, o;
+  std::vector<float> m, l;
 };
 
 // One work item: query positions [i0, i1) of one sequence, every head of KV head `g`. Per key tile: K packed
@@ -403,11 +411,11 @@ void attention_tile(const AttentionSeq& seq, const PositionRows& rows, const Att
                     std::int64_t i0, std::int64_t i1, TileScratch& scratch) {
   const std::int64_t hd = s.head_dim, vd = s.vd(), h = s.n_heads, rep = h / s.n_kv_heads, nq = i1 - i0;
   const std::int64_t vd_padded = (vd + 15) / 16 * 16;
-  std::vector<float>& kt = scratch.kt;
+  Buffer<float>& kt = scratch.kt;
+  Buffer<float>& o = scratch.o;
   std::vector<float>& m = scratch.m;
   std::vector<float>& l = scratch.l;
-  Buffer<float>& o = scratch.o;
-  kt.resize(std::size_t(hd * BC));
+  if (std::int64_t(kt.size()) < hd * BC) kt = Buffer<float>(std::size_t(hd * BC));
   if (std::int64_t(o.size()) < rep * BR * vd_padded) o = Buffer<float>(std::size_t(rep * BR * vd_padded));
   m.assign(std::size_t(rep * nq), kNegInf);
   l.assign(std::size_t(rep * nq), 0.0f);
@@ -524,12 +532,7 @@ void attention_tiled(std::span<const AttentionSeq> seqs, const AttentionShape& s
         items.push_back({si, g, i0, std::min(seqs[std::size_t(si)].q_len, i0 + BR)});
 #pragma omp parallel
   {
-    // Kept for the thread's life, as the GEMM's packing buffers are: allocated and zero-filled per call, its 32 KiB
-    // key tile and outputs cost a short prompt's call about a seventh of its time in a step (`roofline validate --model
-    // llama-2-7b --layers 1 --prompt 32 --repetitions 40`, attention: medians 127-136 us against 152-153 in three
-    // pairs alternating with the binary before, 201 against 214 in a slower stretch; at 64 and 128 tokens within the
-    // noise). The warm bench, which reuses the freed blocks call after call, does not see it.
-    thread_local TileScratch scratch;
+    TileScratch scratch;
 #pragma omp for schedule(dynamic, 1)
     for (std::size_t n = 0; n < items.size(); ++n) {
       const Item& it = items[n];
