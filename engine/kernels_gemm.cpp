@@ -25,7 +25,7 @@ using simd::v16f;
 // ---- GEMM ----------------------------------------------------------------------------------------------
 // Goto/BLIS blocking: a KC x NC block of W^T is packed into NR-wide panels (dequantized: the micro-kernel
 // is fp32 only), an MC x KC block of x into MR-tall panels, and an MR x NR tile of y is accumulated in
-// registers: 14 x 32 = 28 vector accumulators, 2 vector loads and 14 broadcasts per 28 FMAs (of the 32 vector
+// registers (AVX-512): 14 x 32 = 28 vector accumulators, 2 vector loads and 14 broadcasts per 28 FMAs (of the 32 vector
 // registers; `bench_engine 3 gemm`, 14- and 12-row binaries alternating three times: medians 0.934 / 0.911 and
 // 0.910 / 0.892 of OpenBLAS's rate at N = 4096 / 11008).
 // KC is long because each K block reloads and restores every tile of y, which is larger than L2. `bench_engine 3
@@ -33,7 +33,25 @@ using simd::v16f;
 // against 0.89-0.92 (a throwaway harness that swept KC put 512 between them). A packed W panel
 // (KC x NR x 4 B = 128 KiB) and an x block (MC x KC x 4 B = 448 KiB) then share a 1 MiB L2; the FMAs need
 // 6.6 B a cycle of them, which L2 streams.
-constexpr std::int64_t MR = 14, NR = 32, KC = 1024, MC = 112, NC = 2048;
+// An AVX2 host has 16 vector registers of 8 lanes, and a 64-byte vector no register at all (GCC keeps an array of
+// them on the stack: 3 GFLOP/s on a Zen 3): there the tile is 6 x 16, in the native 8-lane type, 12 accumulators,
+// 2 loads and 6 broadcasts per 12 FMAs (the Haswell-class shape BLIS uses). NV: vectors across a tile row.
+#if defined(__AVX512F__)
+using Vec = simd::v16f;
+constexpr std::int64_t MR = 14, MC = 112;
+#else
+using Vec = simd::v8f;
+constexpr std::int64_t MR = 6, MC = 120;
+#endif
+constexpr std::int64_t kVecLanes = sizeof(Vec) / sizeof(float), NV = 2, NR = NV * kVecLanes, KC = 1024, NC = 2048;
+static_assert(NR % 16 == 0 && MC % MR == 0, "W panels are packed in 16-column blocks; x blocks hold whole panels");
+
+inline Vec load_vec(const float* p) {
+  Vec v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+inline void store_vec(float* p, Vec v) { std::memcpy(p, &v, sizeof v); }
 
 // W[row][col .. col + 16) as fp32; int8 dequantized with scale group g (the 16 columns lie in one group).
 inline v16f load_w16(const Linear& w, std::int64_t row, std::int64_t col, std::int64_t g) {
@@ -100,27 +118,24 @@ void pack_x(float* dst, const float* x, std::int64_t k, std::int64_t m0, std::in
   }
 }
 
-// c[MR][2 vectors] += sum over kk < kc of a[kk][i] * b[kk][j]
-inline void accumulate(v16f (&c)[MR][2], const float* a, const float* b, std::int64_t kc) {
+// c[MR][NV vectors] += sum over kk < kc of a[kk][i] * b[kk][j]
+inline void accumulate(Vec (&c)[MR][NV], const float* a, const float* b, std::int64_t kc) {
   for (std::int64_t kk = 0; kk < kc; ++kk) {
-    const v16f b0 = simd::load(b + kk * NR), b1 = simd::load(b + kk * NR + 16);
+    Vec bv[NV];
+    for (int v = 0; v < NV; ++v) bv[v] = load_vec(b + kk * NR + v * kVecLanes);
     const float* ak = a + kk * MR;
 #pragma GCC unroll 14
-    for (int i = 0; i < MR; ++i) {
-      c[i][0] += ak[i] * b0;
-      c[i][1] += ak[i] * b1;
-    }
+    for (int i = 0; i < MR; ++i)
+      for (int v = 0; v < NV; ++v) c[i][v] += ak[i] * bv[v];
   }
 }
 
 // tile[MR][NR] = sum over kk < kc of a[kk][i] * b[kk][j]
 inline void micro_kernel(float* tile, const float* a, const float* b, std::int64_t kc) {
-  v16f c[MR][2] = {};
+  Vec c[MR][NV] = {};
   accumulate(c, a, b, kc);
-  for (int i = 0; i < MR; ++i) {
-    simd::store(tile + i * NR, c[i][0]);
-    simd::store(tile + i * NR + 16, c[i][1]);
-  }
+  for (int i = 0; i < MR; ++i)
+    for (int v = 0; v < NV; ++v) store_vec(tile + i * NR + v * kVecLanes, c[i][v]);
 }
 
 // A whole MR x NR tile straight into y: the accumulators start from y's values (or zero for the first K block)
@@ -128,19 +143,14 @@ inline void micro_kernel(float* tile, const float* a, const float* b, std::int64
 // `bench_engine 3 gemm` could tell from its noise; partial tiles at the edges still take that path).
 inline void micro_kernel_into(RowsOut y, std::int64_t m0, std::int64_t n0, const float* a, const float* b,
                               std::int64_t kc, bool first, const float* bias) {
-  v16f c[MR][2];
-  for (int i = 0; i < MR; ++i) {
-    const float* row = y.row(m0 + i) + n0;
-    c[i][0] = first ? v16f{} : simd::load(row);
-    c[i][1] = first ? v16f{} : simd::load(row + 16);
-  }
+  Vec c[MR][NV];
+  for (int i = 0; i < MR; ++i)
+    for (int v = 0; v < NV; ++v) c[i][v] = first ? Vec{} : load_vec(y.row(m0 + i) + n0 + v * kVecLanes);
   accumulate(c, a, b, kc);
-  const v16f bias0 = bias ? simd::load(bias + n0) : v16f{}, bias1 = bias ? simd::load(bias + n0 + 16) : v16f{};
-  for (int i = 0; i < MR; ++i) {
-    float* row = y.row(m0 + i) + n0;
-    simd::store(row, c[i][0] + bias0);
-    simd::store(row + 16, c[i][1] + bias1);
-  }
+  Vec bv[NV];
+  for (int v = 0; v < NV; ++v) bv[v] = bias ? load_vec(bias + n0 + v * kVecLanes) : Vec{};
+  for (int i = 0; i < MR; ++i)
+    for (int v = 0; v < NV; ++v) store_vec(y.row(m0 + i) + n0 + v * kVecLanes, c[i][v] + bv[v]);
 }
 
 // y[m0.., n0..] (+)= the tile, clipped to rows < mr and columns < nr; the last K block adds the bias.
@@ -164,8 +174,7 @@ void write_tile(RowsOut y, const float* tile, std::int64_t m0, std::int64_t mr, 
 inline void prefetch_tile(RowsOut y, std::int64_t r0, std::int64_t r1, std::int64_t n0) {
   for (std::int64_t i = r0; i < r1; ++i) {
     const float* row = y.row(i) + n0;
-    __builtin_prefetch(row, 1, 3);
-    __builtin_prefetch(row + 16, 1, 3);
+    for (std::int64_t j = 0; j < NR; j += 16) __builtin_prefetch(row + j, 1, 3);
   }
 }
 

@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <cstring>
 
-#if defined(__AVX512F__) || defined(__F16C__)
+#if defined(__AVX512F__) || defined(__AVX2__) || defined(__F16C__)
 // GCC 12's intrinsics start from _mm512_undefined_*(), which -Wmaybe-uninitialized flags at every use.
 #pragma GCC diagnostic push
 #if !defined(__clang__)
@@ -27,22 +27,47 @@ typedef std::uint32_t v16u __attribute__((vector_size(64)));
 typedef std::uint16_t v16h __attribute__((vector_size(32)));
 typedef std::int8_t v16b __attribute__((vector_size(16)));
 
+typedef float v8f __attribute__((vector_size(32)));
+typedef float v4f __attribute__((vector_size(16)));
+
 inline v16f load(const float* p) {
   v16f v;
-  std::memcpy(&v, p, sizeof v);  // unaligned load; compiles to one vmovups
+  std::memcpy(&v, p, sizeof v);  // unaligned load: one vmovups (AVX-512), two (AVX2)
   return v;
 }
-inline void store(float* p, v16f v) { std::memcpy(p, &v, sizeof v); }
+// Without AVX-512 a 64-byte vector has no register of its size: GCC 12 lowers its memcpy store through the
+// stack (a spill, eight integer moves and four 16-byte stores), which made every kernel 3 to 40 times slower on
+// an AVX2-only host. Two 32-byte halves store as two vmovups.
+inline void store(float* p, v16f v) {
+#if defined(__AVX512F__)
+  std::memcpy(p, &v, sizeof v);
+#else
+  const v8f lo = __builtin_shufflevector(v, v, 0, 1, 2, 3, 4, 5, 6, 7);
+  const v8f hi = __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15);
+  std::memcpy(p, &lo, sizeof lo);
+  std::memcpy(p + 8, &hi, sizeof hi);
+#endif
+}
 // A splat, not v16f{} + x: adding +0.0 is not an identity (-0.0 + 0.0 is +0.0), so that form cost an add in the
 // FMA loops' dependency chain and a register broadcast where a broadcast load does (prefill attention's register tiles).
 inline v16f broadcast(float x) { return v16f{x, x, x, x, x, x, x, x, x, x, x, x, x, x, x, x}; }
 
+// The 16 lanes of two 8-lane halves (what AVX2 converts in).
+inline v16f join(v8f lo, v8f hi) {
+  return __builtin_shufflevector(lo, hi, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+}
+
 // bf16 is the top half of an fp32: widen to 32 bits and shift left 16. int8 widens to int32, then converts.
-// GCC 12 lowers __builtin_convertvector of 8-bit lanes element by element, so AVX-512 gets intrinsics.
+// GCC 12 lowers __builtin_convertvector of 8-bit lanes element by element, so AVX-512 and AVX2 get intrinsics.
 inline v16f load_bf16(const std::uint16_t* p) {
 #if defined(__AVX512F__)
   const __m512i u = _mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))), 16);
   return std::bit_cast<v16f>(_mm512_castsi512_ps(u));
+#elif defined(__AVX2__)
+  const __m128i* q = reinterpret_cast<const __m128i*>(p);
+  const __m256i lo = _mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128(q)), 16);
+  const __m256i hi = _mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128(q + 1)), 16);
+  return join(std::bit_cast<v8f>(lo), std::bit_cast<v8f>(hi));
 #else
   v16h h;
   std::memcpy(&h, p, sizeof h);
@@ -52,6 +77,11 @@ inline v16f load_bf16(const std::uint16_t* p) {
 inline v16f load_i8(const std::int8_t* p) {
 #if defined(__AVX512F__)
   return std::bit_cast<v16f>(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)))));
+#elif defined(__AVX2__)
+  const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  const __m256 lo = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(b));
+  const __m256 hi = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(b, 8)));
+  return join(std::bit_cast<v8f>(lo), std::bit_cast<v8f>(hi));
 #else
   v16b b;
   std::memcpy(&b, p, sizeof b);
@@ -95,8 +125,6 @@ inline void transpose16(v16f (&r)[16]) {
 }
 
 // Horizontal sum by halving: 16 -> 8 -> 4 lanes by shuffles, then scalars.
-typedef float v8f __attribute__((vector_size(32)));
-typedef float v4f __attribute__((vector_size(16)));
 inline float hsum(v16f v) {
   const v8f a = __builtin_shufflevector(v, v, 0, 1, 2, 3, 4, 5, 6, 7) +
                 __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15);
@@ -152,10 +180,8 @@ inline v16f exp(v16f x) {
   p = p * r + 1.6666665459e-1f;
   p = p * r + 5.0000001201e-1f;
   p = p * r * r + r + 1.0f;
-  v16i e = (__builtin_convertvector(n, v16i) + 127) << 23;
-  v16f scale;
-  std::memcpy(&scale, &e, sizeof scale);
-  v16f y = p * scale;
+  const v16i e = (__builtin_convertvector(n, v16i) + 127) << 23;
+  const v16f y = p * std::bit_cast<v16f>(e);
   return underflow ? v16f{} : y;
 }
 
