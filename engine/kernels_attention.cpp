@@ -88,6 +88,14 @@ void position_scores(float* row, const float* q, const float* k_row, const Atten
   if (s.softcap > 0) softcap_scores(row, h, s.softcap);
 }
 
+// Heads a pass of positions_scores4 accumulates: 4 x 4 vectors are 16 of AVX-512's 32 registers; AVX2's 16 registers
+// of half the width hold 4 x 1 (8) beside the 4 keys (the K rows are reloaded from L1 by each pass).
+#if defined(__AVX512F__)
+constexpr int kDecodeHeads = 4;
+#else
+constexpr int kDecodeHeads = 1;
+#endif
+
 // rows[p * h + head] = scale * q_head . (k_rows[p]'s row of head's KV head), 4 positions p, every head, where 4
 // consecutive heads share a KV head (rep a multiple of 4) and hd is a multiple of 16. A register tile of 4 positions x
 // 4 heads: per 16 lanes of d, 4 K loads and 4 q loads feed 16 FMAs, and the 16 lane partials reduce in one hsum16
@@ -97,21 +105,24 @@ void positions_scores4(float* rows, const float* q, const float* const* k_rows, 
   const std::int64_t h = s.n_heads, hd = s.head_dim, rep = s.n_heads / s.n_kv_heads;
   for (std::int64_t head = 0; head < h; head += 4) {
     const std::int64_t at = (head / rep) * hd;
-    v16f acc[4][4] = {};
-    for (std::int64_t d = 0; d < hd; d += 16) {
-      v16f k[4], qv[4];
+    v16f part[16];  // acc[p][i] of position p, head + i, in hsum16's slot for lane 4 p + i
+    for (int i0 = 0; i0 < 4; i0 += kDecodeHeads) {
+      v16f acc[4][kDecodeHeads] = {};
+      for (std::int64_t d = 0; d < hd; d += 16) {
+        v16f k[4], qv[kDecodeHeads];
 #pragma GCC unroll 4
-      for (int p = 0; p < 4; ++p) k[p] = simd::load(k_rows[p] + at + d);
+        for (int p = 0; p < 4; ++p) k[p] = simd::load(k_rows[p] + at + d);
 #pragma GCC unroll 4
-      for (int i = 0; i < 4; ++i) qv[i] = simd::load(q + (head + i) * hd + d);
+        for (int i = 0; i < kDecodeHeads; ++i) qv[i] = simd::load(q + (head + i0 + i) * hd + d);
 #pragma GCC unroll 4
-      for (int p = 0; p < 4; ++p)
+        for (int p = 0; p < 4; ++p)
 #pragma GCC unroll 4
-        for (int i = 0; i < 4; ++i) acc[p][i] += qv[i] * k[p];
-    }
-    v16f part[16];
+          for (int i = 0; i < kDecodeHeads; ++i) acc[p][i] += qv[i] * k[p];
+      }
 #pragma GCC unroll 16
-    for (int n = 0; n < 16; ++n) part[simd::kBitReversed16[n]] = acc[n / 4][n % 4];
+      for (int p = 0; p < 4; ++p)
+        for (int i = 0; i < kDecodeHeads; ++i) part[simd::kBitReversed16[4 * p + i0 + i]] = acc[p][i];
+    }
     const v16f sums = simd::hsum16(part) * s.scale;  // lane 4 p + i: position p, head + i
     for (int p = 0; p < 4; ++p)
       for (int i = 0; i < 4; ++i) rows[p * h + head + i] = sums[4 * p + i];
@@ -296,9 +307,16 @@ void attention_decode(std::span<const AttentionSeq> seqs, const AttentionShape& 
 
 // ---- prefill: tiles of queries against tiles of keys, online softmax -----------------------------------
 constexpr std::int64_t BR = 64, BC = 64;  // query positions and keys per tile
-constexpr simd::v16i kLaneIndex = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
-constexpr int kRows = 4;                  // query rows of a register tile
-constexpr int kCols = int(BC / 16);       // vectors across a key tile (scores) or 64 value columns (outputs)
+constexpr int kCols = int(BC / 16);       // vectors across a key tile
+// A register tile: kRows query rows x kTileCols vectors of scores or output columns. AVX-512: 4 x 4, 16 of the 32
+// registers. AVX2 has 16 registers of half the width (a vector is two): 2 x 2 vectors is 8 of them, with the 4 the
+// loaded keys or values take (4 x 4 spilled: 14-54 GFLOP/s on a Zen 3).
+#if defined(__AVX512F__)
+constexpr int kRows = 4, kTileCols = kCols;
+#else
+constexpr int kRows = 2, kTileCols = 2;
+#endif
+static_assert(kCols % kTileCols == 0);
 
 // sc[r][j] = scale * q_rows[r] . K[j] for R query rows and the first 16 C keys of the tile, K given transposed
 // (kt[d][j]). A register tile of R x 16 C scores: each d loads C vectors of kt and broadcasts R query values for
@@ -325,42 +343,49 @@ void tile_scores(float* sc, const float* const* q_rows, const float* kt, std::in
 // keys computes 16 columns, not 64 (the columns past nk are masked before they are read).
 template <int R>
 void tile_scores(float* sc, const float* const* q_rows, const float* kt, std::int64_t hd, float scale, std::int64_t nk) {
-  switch ((nk + 15) / 16) {
-    case 1: return tile_scores<R, 1>(sc, q_rows, kt, hd, scale);
-    case 2: return tile_scores<R, 2>(sc, q_rows, kt, hd, scale);
-    case 3: return tile_scores<R, 3>(sc, q_rows, kt, hd, scale);
-    default: return tile_scores<R, kCols>(sc, q_rows, kt, hd, scale);
+  const int vectors = int((nk + 15) / 16);
+  if constexpr (kTileCols == 4) {
+    switch (vectors) {
+      case 1: return tile_scores<R, 1>(sc, q_rows, kt, hd, scale);
+      case 2: return tile_scores<R, 2>(sc, q_rows, kt, hd, scale);
+      case 3: return tile_scores<R, 3>(sc, q_rows, kt, hd, scale);
+      default: return tile_scores<R, 4>(sc, q_rows, kt, hd, scale);
+    }
+  } else {  // the key tile in register tiles of kTileCols vectors, then one of a single vector
+    int c = 0;
+    for (; c + kTileCols <= vectors; c += kTileCols) tile_scores<R, kTileCols>(sc + 16 * c, q_rows, kt + 16 * c, hd, scale);
+    for (; c < vectors; ++c) tile_scores<R, 1>(sc + 16 * c, q_rows, kt + 16 * c, hd, scale);
   }
 }
 
 // The value pass of R rows: dst[r][:vd] = (src[r][:vd] + sum over j < n of p[r * BC + j] v_rows[j][:vd]) * scale[r],
 // where a null src reads zeros (an item's first key tile: its outputs need no zero-filling) and a null scale is 1 (the
 // last tile passes 1 / l and writes the attention output itself, with no pass of its own to normalise it). A register
-// tile of R rows x 64 output columns stays in registers over the tile's keys: per key kCols loads of V and R
-// broadcasts of P for R x kCols FMAs (the axpy per key it replaced loaded and stored the output row for every key).
+// tile of R rows x 16 kTileCols output columns stays in registers over the tile's keys: per key kTileCols loads of V
+// and R broadcasts of P for R x kTileCols FMAs (the axpy per key it replaced loaded and stored the output row for every key).
 template <int R>
 void tile_values(float* const* dst, const float* const* src, const float* scale, const float* p,
                  const float* const* v_rows, std::int64_t n, std::int64_t vd) {
   const auto start = [&](int r, std::int64_t c) { return src ? simd::load(src[r] + c) : v16f{}; };
   const auto finish = [&](int r, v16f acc) { return scale ? acc * scale[r] : acc; };
   std::int64_t c0 = 0;
-  for (; c0 + 16 * kCols <= vd; c0 += 16 * kCols) {
-    v16f acc[R][kCols];
+  for (; c0 + 16 * kTileCols <= vd; c0 += 16 * kTileCols) {
+    v16f acc[R][kTileCols];
     for (int r = 0; r < R; ++r)
-      for (int c = 0; c < kCols; ++c) acc[r][c] = start(r, c0 + 16 * c);
+      for (int c = 0; c < kTileCols; ++c) acc[r][c] = start(r, c0 + 16 * c);
     for (std::int64_t j = 0; j < n; ++j) {
-      v16f v[kCols];
+      v16f v[kTileCols];
 #pragma GCC unroll 4
-      for (int c = 0; c < kCols; ++c) v[c] = simd::load(v_rows[j] + c0 + 16 * c);
+      for (int c = 0; c < kTileCols; ++c) v[c] = simd::load(v_rows[j] + c0 + 16 * c);
 #pragma GCC unroll 4
       for (int r = 0; r < R; ++r) {
         const v16f pr = simd::broadcast(p[r * BC + j]);
 #pragma GCC unroll 4
-        for (int c = 0; c < kCols; ++c) acc[r][c] += pr * v[c];
+        for (int c = 0; c < kTileCols; ++c) acc[r][c] += pr * v[c];
       }
     }
     for (int r = 0; r < R; ++r)
-      for (int c = 0; c < kCols; ++c) simd::store(dst[r] + c0 + 16 * c, finish(r, acc[r][c]));
+      for (int c = 0; c < kTileCols; ++c) simd::store(dst[r] + c0 + 16 * c, finish(r, acc[r][c]));
   }
   for (; c0 + 16 <= vd; c0 += 16)
     for (int r = 0; r < R; ++r) {
@@ -461,24 +486,27 @@ void attention_tile(const AttentionSeq& seq, const PositionRows& rows, const Att
         seen |= 1u << k;
         if (s.softcap > 0) softcap_scores(row, width[k], s.softcap);
         // Columns outside the visible keys [a, b) become -inf (exp gives 0), a vector at a time.
-        const simd::v16i lo_col = simd::v16i{} + std::int32_t(a - j0), end_col = simd::v16i{} + std::int32_t(b - j0);
+        const simd::v16i lo_col = simd::broadcast(std::int32_t(a - j0)), end_col = simd::broadcast(std::int32_t(b - j0));
+        const simd::v16i lanes = simd::lane_index();
         for (std::int64_t c = 0; c < width[k]; c += 16) {
-          const simd::v16i col = kLaneIndex + std::int32_t(c);
-          const v16f x = ((col >= lo_col) & (col < end_col)) ? simd::load(row + c) : v16f{} + kNegInf;
+          const simd::v16i col = lanes + std::int32_t(c);
+          const v16f x = simd::select((col >= lo_col) & (col < end_col), simd::load(row + c), simd::broadcast(kNegInf));
           simd::store(row + c, x);
-          row_max[k] = row_max[k] > x ? row_max[k] : x;
+          row_max[k] = simd::select(row_max[k] > x, row_max[k], x);
         }
       }
       if (seen == 0) return;
       const std::size_t at = std::size_t(r * nq + i);
-      v16f m_old = v16f{} + kNegInf, l_old = {};
-      for (int k = 0; k < n; ++k) m_old[k] = m[at + std::size_t(k)], l_old[k] = l[at + std::size_t(k)];
+      float m_rows[16], l_rows[16];  // the rows' running max and sum, -inf and 0 past the last row
+      for (int k = 0; k < 16; ++k)
+        m_rows[k] = k < n ? m[at + std::size_t(k)] : kNegInf, l_rows[k] = k < n ? l[at + std::size_t(k)] : 0.0f;
+      const v16f m_old = simd::load(m_rows), l_old = simd::load(l_rows);
       v16f part[16];
       for (int k = 0; k < 16; ++k) part[simd::kBitReversed16[k]] = row_max[k];
-      const v16f tile_max = simd::hmax16(part), m_new = m_old > tile_max ? m_old : tile_max;
+      const v16f tile_max = simd::hmax16(part), m_new = simd::select(m_old > tile_max, m_old, tile_max);
       // e^(m_old - m_new), and 0 before a row's first visible key (m_old = -inf: its output is still zero; the -100
       // keeps -inf - -inf out of the exp, whose input below -87 gives 0)
-      const v16f correction = simd::exp(m_old == kNegInf ? v16f{} - 100.0f : m_old - m_new);
+      const v16f correction = simd::exp(simd::select(m_old == kNegInf, simd::broadcast(-100.0f), m_old - m_new));
       for (int k = 0; k < n; ++k) {
         if (!(seen >> k & 1u)) continue;
         if (m_old[k] != kNegInf && correction[k] != 1.0f)
