@@ -597,5 +597,5 @@ TEST(Efficiency, AttentionTilesByHeadDim) {
     EXPECT_EQ(t128->cols, part.efficiency->attention_tile_cols->value) << name;
     EXPECT_EQ(t128->ctas_per_sm, part.efficiency->attention_ctas_per_sm->value) << name;
   }
-  EXPECT_EQ(with_tiles, 7);  // the A100s, H100s, H200 and L40S
+  EXPECT_EQ(with_tiles, 8);  // the A100s, H100s, H800, H200 and L40S
 }

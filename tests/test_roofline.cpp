@@ -475,12 +475,38 @@ TEST(GemmFidelity, ShippedFiguresReproduceTheMeasuredTable) {
   const auto text = common::read_text_file(path);
   ASSERT_TRUE(text.has_value()) << path;
   const GemmFidelity f = judge_gemm_kernels(parse_gemm_csv(*text, path), path);
-  ASSERT_EQ(f.groups.size(), 4u);
+  ASSERT_EQ(f.groups.size(), 5u);
   for (const GemmGroup& g : f.groups) {
+    if (g.hw == "h800") {  // DeepGEMM's 22 (cold weights, block-scaled fp8): the H100's figures, not fitted to them
+      EXPECT_EQ(g.rows, 22u);
+      EXPECT_LE(g.median_abs_error, 0.15);
+      continue;
+    }
     EXPECT_EQ(g.rows, 375u) << g.hw << " " << g.dtype;
     EXPECT_LE(g.median_abs_error, g.hw == "mi300x" ? 0.15 : 0.10) << g.hw << " " << g.dtype;
     EXPECT_LE(std::abs(g.mean_error), 0.15) << g.hw << " " << g.dtype;
   }
+}
+
+// What the README says of DeepGEMM's rows: at 64 and 128 rows, weights streamed cold, the model expects no faster a
+// kernel than DeepGEMM measured (it is the slower side); at 4096 rows, the faster one.
+TEST(GemmFidelity, SkinnyGemmsAreNotOptimisticAgainstDeepGemm) {
+  const std::string path = std::string(ROOFLINE_SOURCE_DIR) + "/docs/fidelity/gemm-kernels.csv";
+  const auto text = common::read_text_file(path);
+  ASSERT_TRUE(text.has_value()) << path;
+  int skinny = 0, large = 0;
+  for (const GemmPoint& p : judge_gemm_kernels(parse_gemm_csv(*text, path), path).points) {
+    if (p.row.hw != "h800") continue;
+    if (p.row.m <= 128) {
+      ++skinny;
+      EXPECT_GE(p.error(), -0.05) << p.row.m << " x " << p.row.n << " x " << p.row.k;
+    } else if (p.row.b == 1) {
+      ++large;
+      EXPECT_LE(p.error(), 0.05) << p.row.m << " x " << p.row.n << " x " << p.row.k;
+    }
+  }
+  EXPECT_EQ(skinny, 12);
+  EXPECT_EQ(large, 6);
 }
 
 TEST(GemmFidelity, BadTablesNameFileLineAndColumn) {
@@ -488,7 +514,7 @@ TEST(GemmFidelity, BadTablesNameFileLineAndColumn) {
   EXPECT_EQ(error_of([&] { parse_gemm_csv("hw,dtype\n", "g.csv"); }),
             "g.csv: field 'header': must be 'hw,dtype,b,m,n,k,flops_per_s'");
   EXPECT_EQ(error_of([&] { parse_gemm_csv(header + "h100-sxm,fp4,1,1,1,1,1e12\n", "g.csv"); }),
-            "g.csv:2: field 'column 'dtype'': expected bf16 or fp8, got 'fp4'");
+            "g.csv:2: field 'column 'dtype'': expected bf16, fp8 or fp8_block, got 'fp4'");
   EXPECT_NE(error_of([&] { parse_gemm_csv(header + "h100-sxm,bf16,1,0,1,1,1e12\n", "g.csv"); })
                 .find("g.csv:2: field 'column 'm''"),
             std::string::npos);

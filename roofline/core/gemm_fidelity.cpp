@@ -17,12 +17,18 @@ namespace {
 
 constexpr const char* kHeader = "hw,dtype,b,m,n,k,flops_per_s";
 
-opmodel::DType dtype_of(const std::string& s) { return s == "fp8" ? opmodel::DType::fp8 : opmodel::DType::bf16; }
+// The table's dtypes: bf16, fp8 (per-tensor scales) and fp8_block (e4m3 with 128x128 weight blocks and 1x128
+// activation groups, DeepSeek-V3's, as DeepGEMM runs them: their scales are under 0.1% of the bytes, not counted).
+opmodel::DType dtype_of(const std::string& s) {
+  if (s == "fp8") return opmodel::DType::fp8;
+  if (s == "fp8_block") return opmodel::DType::fp8_block;
+  return opmodel::DType::bf16;
+}
 
 // One GEMM of the table as the op model writes a linear: b groups of m x n outputs over k inputs, the [k x n]
 // operand counted as the weights, the result in bf16.
 opmodel::OpCost gemm_op(const GemmMeasurement& r) {
-  const double in = r.dtype == "fp8" ? 1 : 2, b = double(r.b), m = double(r.m), n = double(r.n), k = double(r.k);
+  const double in = r.dtype == "bf16" ? 2 : 1, b = double(r.b), m = double(r.m), n = double(r.n), k = double(r.k);
   opmodel::OpCost op;
   op.name = "matmul";
   op.kind = opmodel::OpKind::linear;
@@ -48,8 +54,8 @@ std::vector<GemmMeasurement> parse_gemm_csv(const std::string& text, const std::
     GemmMeasurement r;
     r.hw = std::string(cells[0]);
     r.dtype = std::string(cells[1]);
-    if (r.dtype != "bf16" && r.dtype != "fp8")
-      throw GemmTableError(where, "column 'dtype'", fmt::format("expected bf16 or fp8, got '{}'", r.dtype));
+    if (r.dtype != "bf16" && r.dtype != "fp8" && r.dtype != "fp8_block")
+      throw GemmTableError(where, "column 'dtype'", fmt::format("expected bf16, fp8 or fp8_block, got '{}'", r.dtype));
     const char* names[] = {"b", "m", "n", "k"};
     std::int64_t* slots[] = {&r.b, &r.m, &r.n, &r.k};
     for (int i = 0; i < 4; ++i)
@@ -80,7 +86,8 @@ GemmFidelity judge_gemm_kernels(const std::vector<GemmMeasurement>& rows, const 
     const hardware::Profile& hw = hardware::preset(r.hw);
     const opmodel::OpCost op = gemm_op(r);
     opmodel::Scenario s;
-    s.weight_dtype = s.act_dtype = dtype_of(r.dtype);
+    s.weight_dtype = dtype_of(r.dtype);
+    s.act_dtype = r.dtype == "bf16" ? opmodel::DType::bf16 : opmodel::DType::fp8;
     const auto expected = expected_op_time(op, s, {double(r.m), Phase::prefill, op.bytes.total()}, hw, Roofs::of(hw));
     if (!expected)
       throw GemmTableError(where, "column 'hw'",

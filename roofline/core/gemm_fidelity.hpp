@@ -3,7 +3,7 @@
 // same shape, through expected_op_time, the one path analyze and simulate time a GEMM with. The end-to-end
 // fidelity (simulate/fidelity.hpp) judges whole requests; this judges the GEMM model kernel by kernel.
 //
-// A row: hw (preset), dtype (bf16 or fp8: both operands in it, a bf16 result), b (batch of independent GEMMs), m, n,
+// A row: hw (preset), dtype (bf16, fp8 or fp8_block: both operands in it, a bf16 result), b (batch of independent GEMMs), m, n,
 // k (b x [m x k] @ [k x n]), flops_per_s = 2 b m n k / measured kernel time. The expected kernel time is the
 // expected op time less the eager launch cost (the table times kernels, not launches), with the operands as the
 // op's own warm stream (the op repeated on the same buffers).
