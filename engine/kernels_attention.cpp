@@ -89,13 +89,11 @@ void position_scores(float* row, const float* q, const float* k_row, const Atten
   if (s.softcap > 0) softcap_scores(row, h, s.softcap);
 }
 
-// Heads a pass of positions_scores4 accumulates: 4 x 4 vectors are 16 of AVX-512's 32 registers; AVX2's 16 registers
-// of half the width hold 4 x 1 (8) beside the 4 keys (the K rows are reloaded from L1 by each pass).
-#if defined(__AVX512F__)
-constexpr int kDecodeHeads = 4;
-#else
-constexpr int kDecodeHeads = 1;
-#endif
+// Heads a pass of positions_scores4 accumulates: 4 x 4 vectors are 16 of AVX-512's 32 registers; AVX2's hold 8, so
+// 4 x 1 beside the 4 keys (the K rows are reloaded from L1 by each pass). `bench_engine 1 mla` on a Zen 3, three runs
+// alternating with 4 heads a pass: absorbed decode at batch 1 / 8 / 32 46-52 / 53-56 / 53-59 GFLOP/s against 32-44 /
+// 41-47 / 37-43.
+constexpr int kDecodeHeads = simd::kVectorRegisters >= 32 ? 4 : 1;
 
 // rows[p * h + head] = scale * q_head . (k_rows[p]'s row of head's KV head), 4 positions p, every head, where 4
 // consecutive heads share a KV head (rep a multiple of 4) and hd is a multiple of 16. A register tile of 4 positions x
@@ -312,11 +310,7 @@ constexpr int kCols = int(BC / 16);       // vectors across a key tile
 // A register tile: kRows query rows x kTileCols vectors of scores or output columns. AVX-512: 4 x 4, 16 of the 32
 // registers. AVX2 has 16 registers of half the width (a vector is two): 2 x 2 vectors is 8 of them, with the 4 the
 // loaded keys or values take (4 x 4 spilled: 14-54 GFLOP/s on a Zen 3).
-#if defined(__AVX512F__)
-constexpr int kRows = 4, kTileCols = kCols;
-#else
-constexpr int kRows = 2, kTileCols = 2;
-#endif
+constexpr int kRows = simd::kVectorRegisters >= 32 ? 4 : 2, kTileCols = simd::kVectorRegisters >= 32 ? kCols : 2;
 static_assert(kCols % kTileCols == 0);
 
 // sc[r][j] = scale * q_rows[r] . K[j] for R query rows and the first 16 C keys of the tile, K given transposed
@@ -419,17 +413,13 @@ void pack_keys(float* kt, const float* const* k_rows, std::int64_t nk, std::int6
     for (std::int64_t d = j < nk16 ? hd16 : 0; d < hd; ++d) kt[d * BC + j] = j < nk ? k_rows[j][at + d] : 0.0f;
 }
 
-// The value pass reads the tile's V rows from a contiguous copy (vt [BC][vd], 64-byte aligned rows) on AVX2 hosts:
-// there its 2 x 2 register tile passes over the V rows four times for a head dim of 128, and in place each row lies
+// The value pass reads the tile's V rows from a contiguous copy (vt [BC][vd], 64-byte aligned rows) where its
+// register tile is narrower than the key tile (AVX2 hosts): there its 2 x 2 register tile passes over the V rows four times for a head dim of 128, and in place each row lies
 // in another page of the cache. `bench_engine 1 prefill` on a Zen 3, six runs alternating with the in-place build:
 // 2048 tokens a median 69.2 against 63.5 GFLOP/s, 64 tokens 43.2 against 44.0, 16 tokens 12.5 against 14.3 (the copy
 // unpaid by so few rows: an item copies only when its rows of all its heads reach BR). AVX-512 hosts read them in
 // place, as measured on a Zen 4.
-#if defined(__AVX512F__)
-constexpr bool kPackValues = false;
-#else
-constexpr bool kPackValues = true;
-#endif
+constexpr bool kPackValues = kTileCols < kCols;
 
 // A thread's workspace, kept across its items: the packed key tile kt [hd][BC] and the outputs o, 64-byte aligned (the
 // register tiles load a whole cache line a vector; as a std::vector, kt sat wherever malloc put it, and in the build

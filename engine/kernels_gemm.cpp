@@ -36,22 +36,12 @@ using simd::v16f;
 // An AVX2 host has 16 vector registers of 8 lanes, and a 64-byte vector no register at all (GCC keeps an array of
 // them on the stack: 3 GFLOP/s on a Zen 3): there the tile is 6 x 16, in the native 8-lane type, 12 accumulators,
 // 2 loads and 6 broadcasts per 12 FMAs (the Haswell-class shape BLIS uses). NV: vectors across a tile row.
-#if defined(__AVX512F__)
-using Vec = simd::v16f;
-constexpr std::int64_t MR = 14, MC = 112;
-#else
-using Vec = simd::v8f;
-constexpr std::int64_t MR = 6, MC = 120;
-#endif
+using Vec = simd::native;
+constexpr std::int64_t MR = simd::kVectorRegisters == 32 ? 14 : 6, MC = simd::kVectorRegisters == 32 ? 112 : 120;
 constexpr std::int64_t kVecLanes = sizeof(Vec) / sizeof(float), NV = 2, NR = NV * kVecLanes, KC = 1024, NC = 2048;
 static_assert(NR % 16 == 0 && MC % MR == 0, "W panels are packed in 16-column blocks; x blocks hold whole panels");
-
-inline Vec load_vec(const float* p) {
-  Vec v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-inline void store_vec(float* p, Vec v) { std::memcpy(p, &v, sizeof v); }
+constexpr auto load_vec = simd::load_vector<Vec>;
+constexpr auto store_vec = simd::store_vector<Vec>;
 
 // W[row][col .. col + 16) as fp32; int8 dequantized with scale group g (the 16 columns lie in one group).
 inline v16f load_w16(const Linear& w, std::int64_t row, std::int64_t col, std::int64_t g) {

@@ -25,17 +25,29 @@ typedef float v8f __attribute__((vector_size(32)));
 typedef std::int32_t v8i __attribute__((vector_size(32)));
 typedef float v4f __attribute__((vector_size(16)));
 
+// An unaligned load or store of one register-sized vector V (v8f, or v16f with AVX-512): one vmovups.
+template <class V>
+inline V load_vector(const float* p) {
+  V v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+template <class V>
+inline void store_vector(float* p, V v) {
+  std::memcpy(p, &v, sizeof v);
+}
+
 #if defined(__AVX512F__)
 // One AVX-512 register: GCC's vector extensions directly.
 typedef float v16f __attribute__((vector_size(64)));
 typedef std::int32_t v16i __attribute__((vector_size(64)));
+// What the kernels size their register tiles by: the widest vector one register holds, and how many 16-lane vectors
+// the register file holds (32 zmm).
+using native = v16f;
+inline constexpr int kVectorRegisters = 32;
 
-inline v16f load(const float* p) {
-  v16f v;
-  std::memcpy(&v, p, sizeof v);  // unaligned load; compiles to one vmovups
-  return v;
-}
-inline void store(float* p, v16f v) { std::memcpy(p, &v, sizeof v); }
+inline v16f load(const float* p) { return load_vector<v16f>(p); }
+inline void store(float* p, v16f v) { store_vector(p, v); }
 // A splat, not v16f{} + x: adding +0.0 is not an identity (-0.0 + 0.0 is +0.0), so that form cost an add in the
 // FMA loops' dependency chain and a register broadcast where a broadcast load does (prefill attention's register tiles).
 inline v16f broadcast(float x) { return v16f{x, x, x, x, x, x, x, x, x, x, x, x, x, x, x, x}; }
@@ -88,15 +100,14 @@ ENGINE_SIMD_COMPARE(v16i, <)
 ENGINE_SIMD_COMPARE(v16i, >=)
 #undef ENGINE_SIMD_COMPARE
 
-inline v16f load(const float* p) {
-  v16f v;
-  std::memcpy(&v.lo, p, sizeof v.lo);
-  std::memcpy(&v.hi, p + 8, sizeof v.hi);
-  return v;
-}
+// 16 ymm registers of 8 lanes: 8 16-lane vectors.
+using native = v8f;
+inline constexpr int kVectorRegisters = 8;
+
+inline v16f load(const float* p) { return v16f{load_vector<v8f>(p), load_vector<v8f>(p + 8)}; }
 inline void store(float* p, v16f v) {
-  std::memcpy(p, &v.lo, sizeof v.lo);
-  std::memcpy(p + 8, &v.hi, sizeof v.hi);
+  store_vector(p, v.lo);
+  store_vector(p + 8, v.hi);
 }
 inline v16f broadcast(float x) {
   const v8f h = {x, x, x, x, x, x, x, x};
