@@ -4,6 +4,8 @@
 #include <cstring>
 #include <cmath>
 #include <limits>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include <omp.h>
@@ -308,9 +310,13 @@ void attention_decode(std::span<const AttentionSeq> seqs, const AttentionShape& 
 constexpr std::int64_t BR = 64, BC = 64;  // query positions and keys per tile
 constexpr int kCols = int(BC / 16);       // vectors across a key tile
 // A register tile: kRows query rows x kTileCols vectors of scores or output columns. AVX-512: 4 x 4, 16 of the 32
-// registers. AVX2 has 16 registers of half the width (a vector is two): 2 x 2 vectors is 8 of them, with the 4 the
-// loaded keys or values take (4 x 4 spilled: 14-54 GFLOP/s on a Zen 3).
-constexpr int kRows = simd::kVectorRegisters >= 32 ? 4 : 2, kTileCols = simd::kVectorRegisters >= 32 ? kCols : 2;
+// registers. AVX2 has 16 registers of half the width (a vector is two): 6 x 1 vectors is 12 of them, the tile of the
+// GEMM (2 loads and 6 broadcasts per 12 FMAs), the rows left by 6-row tiles one tile of their own. The 2 x 2 tile it
+// replaced held 8 accumulators and reloaded its keys from memory for every FMA (8 loads and 2 broadcasts per 8 FMAs):
+// with the 8 x 8 key transposes, `bench_engine 1 prefill` on a Zen 3, four runs alternating, warm medians 15.7 / 54.5
+// / 68.3 / 81.6 / 96.2 GFLOP/s at 16 / 64 / 128 / 512 / 2048 tokens against 15.4 / 48.6 / 58.9 / 72.5 / 88.1 (4 x 4
+// spilled: 14-54). The row loops are unrolled 8 deep: unrolled 4, 6 rows stayed an array in memory.
+constexpr int kRows = simd::kVectorRegisters >= 32 ? 4 : 6, kTileCols = simd::kVectorRegisters >= 32 ? kCols : 1;
 static_assert(kCols % kTileCols == 0);
 
 // sc[r][j] = scale * q_rows[r] . K[j] for R query rows and the first 16 C keys of the tile, K given transposed
@@ -321,12 +327,12 @@ void tile_scores(float* sc, const float* const* q_rows, const float* kt, std::in
   v16f acc[R][C] = {};
   for (std::int64_t d = 0; d < hd; ++d) {
     v16f k[C];
-#pragma GCC unroll 4
+#pragma GCC unroll 8
     for (int c = 0; c < C; ++c) k[c] = simd::load(kt + d * BC + 16 * c);
-#pragma GCC unroll 4
+#pragma GCC unroll 8
     for (int r = 0; r < R; ++r) {
       const v16f q = simd::broadcast(q_rows[r][d]);
-#pragma GCC unroll 4
+#pragma GCC unroll 8
       for (int c = 0; c < C; ++c) acc[r][c] += q * k[c];
     }
   }
@@ -370,12 +376,12 @@ void tile_values(float* const* dst, const float* const* src, const float* scale,
       for (int c = 0; c < kTileCols; ++c) acc[r][c] = start(r, c0 + 16 * c);
     for (std::int64_t j = 0; j < n; ++j) {
       v16f v[kTileCols];
-#pragma GCC unroll 4
+#pragma GCC unroll 8
       for (int c = 0; c < kTileCols; ++c) v[c] = simd::load(v_rows[j] + c0 + 16 * c);
-#pragma GCC unroll 4
+#pragma GCC unroll 8
       for (int r = 0; r < R; ++r) {
         const v16f pr = simd::broadcast(p[r * BC + j]);
-#pragma GCC unroll 4
+#pragma GCC unroll 8
         for (int c = 0; c < kTileCols; ++c) acc[r][c] += pr * v[c];
       }
     }
@@ -396,30 +402,46 @@ void tile_values(float* const* dst, const float* const* src, const float* scale,
     }
 }
 
-// kt[d][j] = k_rows[j][at + d] for the tile's nk keys (zero past them, up to a whole vector), d < hd. Whole 16 x 16 blocks go through
-// registers (16 row loads, simd::transpose16, 16 contiguous stores): element by element the stores land BC floats
-// apart (`bench_engine 3 prefill` at 512 and 2048 tokens, 16 rows an item: 0.32-0.33 of the fp32 peak packed element
-// by element, 0.44-0.45 through the transposes).
+// kt[d][j] = k_rows[j][at + d] for the tile's nk keys (zero past them, up to a whole vector), d < hd. Whole W x W blocks
+// (W the native vector's lanes) go through registers (W row loads, simd::transpose, W contiguous stores): element by
+// element the stores land BC floats apart (`bench_engine 3 prefill` at 512 and 2048 tokens, 16 rows an item: 0.32-0.33
+// of the fp32 peak packed element by element, 0.44-0.45 through the transposes, on a Zen 4). On AVX2 the blocks are
+// 8 x 8: a 16 x 16 block's 32 registers spilled.
 void pack_keys(float* kt, const float* const* k_rows, std::int64_t nk, std::int64_t at, std::int64_t hd) {
-  const std::int64_t nk16 = nk / 16 * 16, hd16 = hd / 16 * 16;
-  for (std::int64_t j = 0; j < nk16; j += 16)
-    for (std::int64_t d = 0; d < hd16; d += 16) {
-      v16f r[16];
-      for (int t = 0; t < 16; ++t) r[t] = simd::load(k_rows[j + t] + at + d);
-      simd::transpose16(r);
-      for (int t = 0; t < 16; ++t) simd::store(kt + (d + t) * BC + j, r[t]);
+  constexpr int W = simd::kNativeLanes;
+  const std::int64_t nk_whole = nk / W * W, hd_whole = hd / W * W;
+  for (std::int64_t j = 0; j < nk_whole; j += W)
+    for (std::int64_t d = 0; d < hd_whole; d += W) {
+      simd::native r[W];
+      for (int t = 0; t < W; ++t) r[t] = simd::load_vector<simd::native>(k_rows[j + t] + at + d);
+      simd::transpose(r);
+      for (int t = 0; t < W; ++t) simd::store_vector(kt + (d + t) * BC + j, r[t]);
     }
   for (std::int64_t j = 0; j < (nk + 15) / 16 * 16; ++j)
-    for (std::int64_t d = j < nk16 ? hd16 : 0; d < hd; ++d) kt[d * BC + j] = j < nk ? k_rows[j][at + d] : 0.0f;
+    for (std::int64_t d = j < nk_whole ? hd_whole : 0; d < hd; ++d) kt[d * BC + j] = j < nk ? k_rows[j][at + d] : 0.0f;
 }
 
 // The value pass reads the tile's V rows from a contiguous copy (vt [BC][vd], 64-byte aligned rows) where its
-// register tile is narrower than the key tile (AVX2 hosts): there its 2 x 2 register tile passes over the V rows four times for a head dim of 128, and in place each row lies
-// in another page of the cache. `bench_engine 1 prefill` on a Zen 3, six runs alternating with the in-place build:
-// 2048 tokens a median 69.2 against 63.5 GFLOP/s, 64 tokens 43.2 against 44.0, 16 tokens 12.5 against 14.3 (the copy
-// unpaid by so few rows: an item copies only when its rows of all its heads reach BR). AVX-512 hosts read them in
-// place, as measured on a Zen 4.
+// register tile is narrower than the key tile (AVX2 hosts) and the item reads at least 256 keys: there the register
+// tile passes over the V rows once for every 16 output columns, and in place each row lies in another page of the
+// cache. With the 6 x 1 tile, a throwaway harness that ran both builds alternating in one process (11 rounds, median
+// ratio) put copying everywhere at 1.04-1.11x reading in place at 512 and 2048 tokens and 0.88-0.95x at 64 and 128;
+// from 256 keys an item, 1.05-1.06x the copy-everywhere build at 64 and 128 and within 3% of it at 256 to 2048. AVX-512
+// hosts read them in place, as measured on a Zen 4.
 constexpr bool kPackValues = kTileCols < kCols;
+
+// f(std::integral_constant<int, R>{}) for R = min(n, kRows): the register tile of the rows from one to the end, a whole
+// one of kRows or the one of the rows left (taken a row at a time, 4 rows left over by 6-row tiles cost more than the
+// 10 tiles before them).
+template <int R = 1, class F>
+void with_rows(std::int64_t n, F&& f) {
+  if constexpr (R < kRows) {
+    if (n <= R) return f(std::integral_constant<int, R>{});
+    return with_rows<R + 1>(n, std::forward<F>(f));
+  } else {
+    return f(std::integral_constant<int, R>{});
+  }
+}
 
 // A thread's workspace, kept across its items: the packed key tile kt [hd][BC] and the outputs o, 64-byte aligned (the
 // register tiles load a whole cache line a vector; as a std::vector, kt sat wherever malloc put it, and in the build
@@ -444,12 +466,13 @@ void attention_tile(const AttentionSeq& seq, const PositionRows& rows, const Att
   std::vector<float>& m = scratch.m;
   std::vector<float>& l = scratch.l;
   if (std::int64_t(kt.size()) < hd * BC) kt = Buffer<float>(std::size_t(hd * BC));
-  const bool pack_values = kPackValues && nq * rep >= BR;  // each V row then serves at least BR query rows
+  const std::int64_t lo = first_key(seq.start + i0, s.window), hi = seq.start + i1;  // keys [lo, hi)
+  // Each V row then serves at least BR query rows, and the item's rows span more pages than the TLB keeps near.
+  const bool pack_values = kPackValues && nq * rep >= BR && hi - lo >= 4 * BC;
   if (pack_values && std::int64_t(scratch.vt.size()) < BC * vd_padded) scratch.vt = Buffer<float>(std::size_t(BC * vd_padded));
   if (std::int64_t(o.size()) < rep * BR * vd_padded) o = Buffer<float>(std::size_t(rep * BR * vd_padded));
   m.assign(std::size_t(rep * nq), kNegInf);
   l.assign(std::size_t(rep * nq), 0.0f);
-  const std::int64_t lo = first_key(seq.start + i0, s.window), hi = seq.start + i1;  // keys [lo, hi)
   alignas(64) float sc[BR * BC];
   const float* q_rows[BR];
   float* o_rows[BR];
@@ -469,9 +492,9 @@ void attention_tile(const AttentionSeq& seq, const PositionRows& rows, const Att
     // The tile's keys query row i (of the item) can see: those before its position. A register tile of rows stops at
     // its last row's count: the causal triangle's keys past it are neither scored nor summed (P is zero there).
     const auto visible = [&](std::int64_t i) { return std::clamp<std::int64_t>(seq.start + i0 + i + 1 - j0, 0, nk); };
-    // The keys row i's register tile scores and sums: its last row's visible keys (whole kRows tiles, then single
-    // rows). tile_scores, the softmax and tile_values all go by it.
-    const auto tile_keys = [&](std::int64_t i) { return visible(i < nq / kRows * kRows ? i / kRows * kRows + kRows - 1 : i); };
+    // The keys row i's register tile scores and sums: its last row's visible keys (whole kRows tiles, then one of the
+    // rows left). tile_scores, the softmax and tile_values all go by it.
+    const auto tile_keys = [&](std::int64_t i) { return visible(std::min(i / kRows * kRows + kRows, nq) - 1); };
     // The online-softmax update of rows [i, i + n), n <= 16, of head r's scores, over the columns tile_scores wrote
     // for each row's register tile (its last row's visible keys in whole vectors, not all BC: a short prompt's one
     // tile of 16 keys had spent about a third of its time on 48 masked columns, in an rdtsc-instrumented build, one
@@ -537,23 +560,21 @@ void attention_tile(const AttentionSeq& seq, const PositionRows& rows, const Att
         o_rows[i] = o.data() + (r * nq + i) * vd_padded;
         out_rows[i] = seq.out + (i0 + i) * h * vd + head * vd;
       }
-      std::int64_t i = 0;
-      for (; i + kRows <= nq; i += kRows)
-        if (const std::int64_t n = tile_keys(i); n > 0) tile_scores<kRows>(sc + i * BC, q_rows + i, kt.data(), hd, s.scale, n);
-      for (; i < nq; ++i)
-        if (const std::int64_t n = tile_keys(i); n > 0) tile_scores<1>(sc + i * BC, q_rows + i, kt.data(), hd, s.scale, n);
-      for (i = 0; i < nq; i += 16) softmax_rows(i, std::min<std::int64_t>(16, nq - i), r);
+      for (std::int64_t i = 0; i < nq; i += kRows)
+        if (const std::int64_t n = tile_keys(i); n > 0)
+          with_rows(nq - i, [&](auto rows_) { tile_scores<rows_.value>(sc + i * BC, q_rows + i, kt.data(), hd, s.scale, n); });
+      for (std::int64_t i = 0; i < nq; i += 16) softmax_rows(i, std::min<std::int64_t>(16, nq - i), r);
       const bool first = j0 == lo, last = j0 + BC >= hi;
       const float* const* src = first ? nullptr : o_rows;
       float* const* dst = last ? out_rows : o_rows;
       if (last)
-        for (i = 0; i < nq; ++i) inv_l[i] = 1.0f / l[std::size_t(r * nq + i)];
+        for (std::int64_t i = 0; i < nq; ++i) inv_l[i] = 1.0f / l[std::size_t(r * nq + i)];
       const float* scale = last ? inv_l : nullptr;
-      for (i = 0; i + kRows <= nq; i += kRows)
-        tile_values<kRows>(dst + i, src ? src + i : nullptr, scale ? scale + i : nullptr, sc + i * BC, v_rows,
-                           tile_keys(i), vd);
-      for (; i < nq; ++i)
-        tile_values<1>(dst + i, src ? src + i : nullptr, scale ? scale + i : nullptr, sc + i * BC, v_rows, tile_keys(i), vd);
+      for (std::int64_t i = 0; i < nq; i += kRows)
+        with_rows(nq - i, [&](auto rows_) {
+          tile_values<rows_.value>(dst + i, src ? src + i : nullptr, scale ? scale + i : nullptr, sc + i * BC, v_rows,
+                                   tile_keys(i), vd);
+        });
     }
   }
 }

@@ -223,6 +223,38 @@ inline void transpose16(v16f (&r)[16]) {
   exchange_all<1>(r);
 }
 
+// In-place 8 x 8 transpose of 8-lane vectors, the same three exchanges (B = 4, 2, 1) on one register each: 24
+// two-vector shuffles for 64 elements. Where a register holds 8 lanes (AVX2), transpose16's 32 halves outnumber the 16
+// registers and spill; four of these over 8 rows each do not.
+template <int B>
+inline void exchange_all(v8f (&r)[8]) {
+  for (int i = 0; i < 8; ++i) {
+    if ((i & B) != 0) continue;
+    const v8f x = r[i], y = r[i + B];
+    if constexpr (B == 4) {
+      r[i] = __builtin_shufflevector(x, y, 0, 1, 2, 3, 8, 9, 10, 11);
+      r[i + B] = __builtin_shufflevector(x, y, 4, 5, 6, 7, 12, 13, 14, 15);
+    } else if constexpr (B == 2) {
+      r[i] = __builtin_shufflevector(x, y, 0, 1, 8, 9, 4, 5, 12, 13);
+      r[i + B] = __builtin_shufflevector(x, y, 2, 3, 10, 11, 6, 7, 14, 15);
+    } else {
+      r[i] = __builtin_shufflevector(x, y, 0, 8, 2, 10, 4, 12, 6, 14);
+      r[i + B] = __builtin_shufflevector(x, y, 1, 9, 3, 11, 5, 13, 7, 15);
+    }
+  }
+}
+inline void transpose8(v8f (&r)[8]) {
+  exchange_all<4>(r);
+  exchange_all<2>(r);
+  exchange_all<1>(r);
+}
+
+// The transpose of a square block of native vectors: 16 x 16 or 8 x 8.
+inline void transpose(v16f (&r)[16]) { transpose16(r); }
+inline void transpose(v8f (&r)[8]) { transpose8(r); }
+// Lanes of the native vector.
+inline constexpr int kNativeLanes = int(sizeof(native) / sizeof(float));
+
 // Horizontal sum by halving: 16 -> 8 -> 4 lanes by shuffles, then scalars.
 inline float hsum(v16f v) {
   const v8f a = low_half(v) + high_half(v);

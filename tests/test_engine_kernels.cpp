@@ -211,6 +211,10 @@ TEST(EngineKernels, PrefillAttentionTiledAndNaiveMatchReference) {
   // a remainder, register tiles that score one to four key vectors and sum only the keys their last row sees.
   AttentionFixture wide(4, 2, 128, 16, std::nullopt, {0, 50}, {150, 90});
   check_attention(wide, "prefill head_dim 128");
+  // A cached prefix of 250 positions: each item reads more than 256 keys, so where the register tile is narrower than
+  // the key tile (AVX2) the value pass reads the V rows from a contiguous copy.
+  AttentionFixture deep(4, 2, 128, 16, std::nullopt, {250}, {70});
+  check_attention(deep, "prefill head_dim 128 after 250 cached");
   AttentionFixture wide_window(4, 4, 128, 16, std::int64_t{40}, {0}, {130});
   check_attention(wide_window, "prefill head_dim 128 window 40");
   // Gemma 2's soft-capping: scores of up to about 10 (queries and keys of +-2, head 24) squashed into (-5, 5).

@@ -77,6 +77,31 @@ TEST(Simd, Transpose16ExchangesRowsAndColumns) {
   }
 }
 
+TEST(Simd, Transpose8ExchangesRowsAndColumns) {
+  simd::v8f r[8];
+  for (int i = 0; i < 8; ++i)
+    for (int c = 0; c < 8; ++c) r[i][c] = float(100 * i + c);
+  simd::transpose8(r);
+  for (int i = 0; i < 8; ++i)
+    for (int c = 0; c < 8; ++c) EXPECT_EQ(r[i][c], float(100 * c + i)) << "row " << i << " column " << c;
+}
+
+TEST(Simd, TransposeOfTheNativeBlockIsItsSquare) {
+  constexpr int W = simd::kNativeLanes;
+  simd::native r[W];
+  for (int i = 0; i < W; ++i) {
+    float row[W];
+    for (int c = 0; c < W; ++c) row[c] = float(1000 * i + c);
+    r[i] = simd::load_vector<simd::native>(row);
+  }
+  simd::transpose(r);
+  for (int i = 0; i < W; ++i) {
+    float row[W];
+    simd::store_vector(row, r[i]);
+    for (int c = 0; c < W; ++c) EXPECT_EQ(row[c], float(1000 * c + i)) << "row " << i << " column " << c;
+  }
+}
+
 TEST(Simd, HorizontalReductionsFillTheBitReversedSlots) {
   v16f v[16];
   for (int s = 0; s < 16; ++s) v[s] = iota(float(s) - 7.0f, 0.25f * float(s + 1));
