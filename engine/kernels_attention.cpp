@@ -313,9 +313,10 @@ constexpr int kCols = int(BC / 16);       // vectors across a key tile
 // registers. AVX2 has 16 registers of half the width (a vector is two): 6 x 1 vectors is 12 of them, the tile of the
 // GEMM (2 loads and 6 broadcasts per 12 FMAs), the rows left by 6-row tiles one tile of their own. The 2 x 2 tile it
 // replaced held 8 accumulators and reloaded its keys from memory for every FMA (8 loads and 2 broadcasts per 8 FMAs):
-// with the 8 x 8 key transposes, `bench_engine 1 prefill` on a Zen 3, four runs alternating, warm medians 15.7 / 54.5
-// / 68.3 / 81.6 / 96.2 GFLOP/s at 16 / 64 / 128 / 512 / 2048 tokens against 15.4 / 48.6 / 58.9 / 72.5 / 88.1 (4 x 4
-// spilled: 14-54). The row loops are unrolled 8 deep: unrolled 4, 6 rows stayed an array in memory.
+// with the 8 x 8 key transposes and the V copy from 256 keys, `scripts/kernel-ab.sh f27b7ec 12 prefill` on a Zen 3
+// timed 0.91 / 0.95 / 0.92 / 0.89 / 0.85 of the time before at 16 / 64 / 128 / 512 / 2048 tokens (29.9 / 58.0 / 71.3
+// / 88.5 / 85.5 GFLOP/s; 4 x 4 spilled: 14-54). The row loops are unrolled 8 deep: unrolled 4, 6 rows stayed an
+// array in memory.
 constexpr int kRows = simd::kVectorRegisters >= 32 ? 4 : 6, kTileCols = simd::kVectorRegisters >= 32 ? kCols : 1;
 static_assert(kCols % kTileCols == 0);
 
@@ -424,8 +425,8 @@ void pack_keys(float* kt, const float* const* k_rows, std::int64_t nk, std::int6
 // The value pass reads the tile's V rows from a contiguous copy (vt [BC][vd], 64-byte aligned rows) where its
 // register tile is narrower than the key tile (AVX2 hosts) and the item reads at least 256 keys: there the register
 // tile passes over the V rows once for every 16 output columns, and in place each row lies in another page of the
-// cache. With the 6 x 1 tile, a throwaway harness that ran both builds alternating in one process (11 rounds, median
-// ratio) put copying everywhere at 1.04-1.11x reading in place at 512 and 2048 tokens and 0.88-0.95x at 64 and 128;
+// cache. With the 6 x 1 tile, both builds alternating in one process (11 rounds, median ratio; what
+// scripts/kernel-ab.sh now does) put copying everywhere at 1.04-1.11x reading in place at 512 and 2048 tokens and 0.88-0.95x at 64 and 128;
 // from 256 keys an item, 1.05-1.06x the copy-everywhere build at 64 and 128 and within 3% of it at 256 to 2048. AVX-512
 // hosts read them in place, as measured on a Zen 4.
 constexpr bool kPackValues = kTileCols < kCols;

@@ -1,0 +1,198 @@
+// kernel_ab: two builds of the engine's GEMM and attention kernels in one process, called in turn, so that a change
+// to a kernel is measured against the kernel before it through the same moments of a noisy machine (separate runs
+// of bench_engine on a shared VM moved by 10-30% between runs, more than most changes). Built and run by
+// scripts/kernel-ab.sh, which passes the older files (KERNEL_A_GEMM, KERNEL_A_ATTENTION: a commit's
+// engine/kernels_gemm.cpp and engine/kernels_attention.cpp) and today's (KERNEL_B_*); both compile against today's
+// headers.
+//   kernel_ab [rounds] [gemm] [prefill]
+// GEMM: M = 1024, K = 4096, N = 4096 and 11008, fp32 (bench_engine's shapes), with OpenBLAS sgemm after each pair.
+// Prefill attention: one prompt of 16 to 2048 tokens over 32 heads of 128 (bench_engine's shapes). Each round times
+// A and B once each (the best of enough calls to take about 0.2 s for attention), swapping which goes first every
+// round (whichever runs second found the caches and the thread team as the first left them); OpenBLAS, whose
+// threads spin for a while after a call, runs last and is followed by a pause. Prints the median of the rounds'
+// rates, the median and quartiles of the B / A time ratios, and the largest difference between A's and B's outputs.
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <limits>
+#include <optional>
+#include <random>
+#include <span>
+#include <string>
+#include <thread>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include <cblas.h>
+#include <fmt/core.h>
+#include <omp.h>
+
+#include "engine/kernels.hpp"
+#include "engine/kv_cache.hpp"
+#include "engine/linear.hpp"
+#include "engine/scale_to_float.hpp"
+#include "engine/simd.hpp"
+
+// Each build in a namespace of its own; its public functions renamed, so that calls inside the file (linear calls
+// gemm) find the build's own and not, by argument-dependent lookup, the engine library's.
+#define gemm gemm_build
+#define linear linear_build
+#define attention attention_build
+namespace a_gemm {
+using namespace ::engine;
+#include KERNEL_A_GEMM
+}  // namespace a_gemm
+namespace a_attention {
+using namespace ::engine;
+#include KERNEL_A_ATTENTION
+}  // namespace a_attention
+namespace b_gemm {
+using namespace ::engine;
+#include KERNEL_B_GEMM
+}  // namespace b_gemm
+namespace b_attention {
+using namespace ::engine;
+#include KERNEL_B_ATTENTION
+}  // namespace b_attention
+#undef gemm
+#undef linear
+#undef attention
+
+namespace {
+
+double seconds(const std::function<void()>& f) {
+  const auto t0 = std::chrono::steady_clock::now();
+  f();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+double quantile(std::vector<double> v, double q) {
+  std::sort(v.begin(), v.end());
+  return v[std::size_t(q * double(v.size() - 1) + 0.5)];
+}
+
+std::vector<float> random_floats(std::size_t n, unsigned seed) {
+  std::mt19937 g(seed);
+  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+  std::vector<float> v(n);
+  for (float& x : v) x = u(g);
+  return v;
+}
+
+float max_difference(const std::vector<float>& a, const std::vector<float>& b) {
+  float d = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) d = std::max(d, std::fabs(a[i] - b[i]));
+  return d;
+}
+
+// Rounds of A and B (and an optional third contender after them), each the best of `calls` calls; work in FLOP.
+struct Pair {
+  std::vector<double> a, b, ratio, other;
+};
+Pair run_pair(int rounds, int calls, const std::function<void()>& a, const std::function<void()>& b,
+              const std::function<void()>& other = {}) {
+  Pair p;
+  const auto best = [&](const std::function<void()>& f) {
+    double t = std::numeric_limits<double>::infinity();
+    for (int k = 0; k < calls; ++k) t = std::min(t, seconds(f));
+    return t;
+  };
+  a(), b();  // warm-up
+  for (int r = 0; r < rounds; ++r) {
+    double ta, tb;
+    if (r % 2 == 0) {
+      ta = best(a), tb = best(b);
+    } else {
+      tb = best(b), ta = best(a);
+    }
+    p.a.push_back(ta), p.b.push_back(tb), p.ratio.push_back(tb / ta);
+    if (other) {
+      p.other.push_back(best(other));
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  }
+  return p;
+}
+
+void print_pair(const std::string& what, const Pair& p, double flops, float diff) {
+  fmt::print("  {:<22} A {:6.1f}  B {:6.1f} GFLOP/s", what, flops / quantile(p.a, 0.5) / 1e9, flops / quantile(p.b, 0.5) / 1e9);
+  if (!p.other.empty()) fmt::print("  OpenBLAS {:6.1f}", flops / quantile(p.other, 0.5) / 1e9);
+  fmt::print("  B time / A time {:.3f} (quartiles {:.3f}-{:.3f})  max |B - A| {:.2g}\n", quantile(p.ratio, 0.5),
+             quantile(p.ratio, 0.25), quantile(p.ratio, 0.75), diff);
+}
+
+void gemm_pairs(int rounds) {
+  fmt::print("GEMM, fp32, M = 1024, K = 4096, {} threads, {} rounds\n", omp_get_max_threads(), rounds);
+  const std::int64_t M = 1024, K = 4096;
+  for (std::int64_t N : {4096, 11008}) {
+    const auto wf = random_floats(std::size_t(N * K), 1), x = random_floats(std::size_t(M * K), 2);
+    const engine::Linear w = engine::make_linear("w", wf.data(), N, K, engine::WeightFormat::f32, 0, nullptr);
+    std::vector<float> ya(std::size_t(M * N)), yb(ya.size()), yo(ya.size());
+    const Pair p = run_pair(
+        rounds, 1, [&] { a_gemm::engine::gemm_build({ya.data(), N, nullptr}, x.data(), M, w); },
+        [&] { b_gemm::engine::gemm_build({yb.data(), N, nullptr}, x.data(), M, w); },
+        [&] {
+          cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(M), int(N), int(K), 1.0f, x.data(), int(K), wf.data(),
+                      int(K), 0.0f, yo.data(), int(N));
+        });
+    print_pair(fmt::format("N = {}", N), p, 2.0 * double(M) * double(N) * double(K), max_difference(ya, yb));
+  }
+}
+
+void prefill_pairs(int rounds) {
+  constexpr std::int64_t h = 32, hd = 128;
+  fmt::print("Prefill attention, {} heads x {}, fp32, {} threads, {} rounds\n", h, hd, omp_get_max_threads(), rounds);
+  for (std::int64_t n : {16, 64, 128, 512, 2048}) {
+    engine::KvCache cache(1, h * hd, 16, n / 16 + 1);
+    const std::int64_t id = cache.add_sequence();
+    cache.reserve(id, n);
+    cache.set_length(id, n);
+    for (std::int64_t p = 0; p < n; ++p) {
+      const auto k = random_floats(std::size_t(h * hd), unsigned(2 * p)), v = random_floats(std::size_t(h * hd), unsigned(2 * p + 1));
+      std::copy(k.begin(), k.end(), cache.k_row(id, 0, p));
+      std::copy(v.begin(), v.end(), cache.v_row(id, 0, p));
+    }
+    std::vector<engine::KvRun> runs;
+    cache.runs(id, 0, n, runs);
+    const auto q = random_floats(std::size_t(n * h * hd), 7);
+    std::vector<float> oa(q.size()), ob(q.size());
+    const engine::AttentionShape shape{h, h, hd, h * hd, std::nullopt, 1.0f / std::sqrt(float(hd))};
+    const engine::AttentionSeq sa{q.data(), oa.data(), n, 0, runs}, sb{q.data(), ob.data(), n, 0, runs};
+    const double flops = 4.0 * double(hd) * double(h) * double(n) * double(n + 1) / 2;  // causal pairs x 4 hd
+    const int calls = std::max(1, int(2e8 / flops));
+    const Pair p = run_pair(rounds, calls, [&] { a_attention::engine::attention_build({&sa, 1}, shape); },
+                            [&] { b_attention::engine::attention_build({&sb, 1}, shape); });
+    print_pair(fmt::format("{} tokens", n), p, flops, max_difference(oa, ob));
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int rounds = 12;
+  bool gemm = false, prefill = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "gemm")
+      gemm = true;
+    else if (a == "prefill")
+      prefill = true;
+    else if (const int r = std::atoi(a.c_str()); r > 0)
+      rounds = r;
+    else {
+      fmt::print(stderr, "kernel_ab: unknown argument '{}' (expected a round count, gemm or prefill)\n", a);
+      return 2;
+    }
+  }
+  if (!gemm && !prefill) gemm = prefill = true;
+  const char* coretype = std::getenv("OPENBLAS_CORETYPE");
+  fmt::print("kernel_ab: A = {}, B = {}; OPENBLAS_CORETYPE={}\n", KERNEL_A_NAME, KERNEL_B_NAME, coretype ? coretype : "(unset)");
+  if (gemm) gemm_pairs(rounds);
+  if (prefill) prefill_pairs(rounds);
+}
