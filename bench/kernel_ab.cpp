@@ -1,16 +1,17 @@
-// kernel_ab: two builds of the engine's GEMM and attention kernels in one process, called in turn, so that a change
-// to a kernel is measured against the kernel before it through the same moments of a noisy machine (separate runs
-// of bench_engine on a shared VM moved by 10-30% between runs, more than most changes). Built and run by
-// scripts/kernel-ab.sh, which passes the older files (KERNEL_A_GEMM, KERNEL_A_ATTENTION: a commit's
-// engine/kernels_gemm.cpp and engine/kernels_attention.cpp) and today's (KERNEL_B_*); both compile against today's
-// headers.
-//   kernel_ab [rounds] [gemm] [prefill]
+// kernel_ab: two builds of the engine's GEMM, GEMV and attention kernels in one process, called in turn, so that a
+// change to a kernel is measured against the kernel before it through the same moments of a noisy machine (separate
+// runs of bench_engine on a shared VM moved by 10-30% between runs, more than most changes). Built and run by
+// scripts/kernel-ab.sh, which passes a commit's engine/kernels_{gemm,gemv,attention}.cpp (KERNEL_A_*) and the
+// working tree's (KERNEL_B_*); both compile against today's headers.
+//   kernel_ab [rounds] [gemm] [gemv] [prefill]
 // GEMM: M = 1024, K = 4096, N = 4096 and 11008, fp32 (bench_engine's shapes), with OpenBLAS sgemm after each pair.
-// Prefill attention: one prompt of 16 to 2048 tokens over 32 heads of 128 (bench_engine's shapes). Each round times
-// A and B once each (the best of enough calls to take about 0.2 s for attention), swapping which goes first every
-// round (whichever runs second found the caches and the thread team as the first left them); OpenBLAS, whose
-// threads spin for a while after a call, runs last and is followed by a pause. Prints the median of the rounds'
-// rates, the median and quartiles of the B / A time ratios, and the largest difference between A's and B's outputs.
+// GEMV: M = 1, the same N and K, fp32, weights cold, with OpenBLAS sgemv after each pair.
+// Prefill attention: one prompt of 16 to 2048 tokens over 32 heads of 128 (bench_engine's shapes).
+// Each round times A and B once each (the best of a few calls, or of enough to take about 0.2 s for attention),
+// swapping which goes first every round: run in a fixed order, the same build twice read 1.08-1.13x in favour of
+// the one that did not follow OpenBLAS, whose threads spin for a while after a call; OpenBLAS now runs last and is
+// followed by a pause. Prints the median of the rounds' rates, the median and quartiles of the B / A time ratios, and
+// the largest difference between A's and B's outputs.
 #include <algorithm>
 #include <array>
 #include <chrono>
@@ -18,6 +19,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <functional>
 #include <limits>
 #include <optional>
@@ -42,25 +44,29 @@
 // Each build in a namespace of its own; its public functions renamed, so that calls inside the file (linear calls
 // gemm) find the build's own and not, by argument-dependent lookup, the engine library's.
 #define gemm gemm_build
+#define gemv gemv_build
 #define linear linear_build
 #define attention attention_build
-namespace a_gemm {
+namespace a_linear {
 using namespace ::engine;
+#include KERNEL_A_GEMV
 #include KERNEL_A_GEMM
-}  // namespace a_gemm
+}  // namespace a_linear
 namespace a_attention {
 using namespace ::engine;
 #include KERNEL_A_ATTENTION
 }  // namespace a_attention
-namespace b_gemm {
+namespace b_linear {
 using namespace ::engine;
+#include KERNEL_B_GEMV
 #include KERNEL_B_GEMM
-}  // namespace b_gemm
+}  // namespace b_linear
 namespace b_attention {
 using namespace ::engine;
 #include KERNEL_B_ATTENTION
 }  // namespace b_attention
 #undef gemm
+#undef gemv
 #undef linear
 #undef attention
 
@@ -120,9 +126,10 @@ Pair run_pair(int rounds, int calls, const std::function<void()>& a, const std::
   return p;
 }
 
-void print_pair(const std::string& what, const Pair& p, double flops, float diff) {
-  fmt::print("  {:<22} A {:6.1f}  B {:6.1f} GFLOP/s", what, flops / quantile(p.a, 0.5) / 1e9, flops / quantile(p.b, 0.5) / 1e9);
-  if (!p.other.empty()) fmt::print("  OpenBLAS {:6.1f}", flops / quantile(p.other, 0.5) / 1e9);
+// Rates are work / time in units of 1e9 (FLOP or bytes) a second.
+void print_pair(const std::string& what, const Pair& p, double work, float diff, const char* unit = "GFLOP/s") {
+  fmt::print("  {:<22} A {:6.1f}  B {:6.1f} {}", what, work / quantile(p.a, 0.5) / 1e9, work / quantile(p.b, 0.5) / 1e9, unit);
+  if (!p.other.empty()) fmt::print("  OpenBLAS {:6.1f}", work / quantile(p.other, 0.5) / 1e9);
   fmt::print("  B time / A time {:.3f} (quartiles {:.3f}-{:.3f})  max |B - A| {:.2g}\n", quantile(p.ratio, 0.5),
              quantile(p.ratio, 0.25), quantile(p.ratio, 0.75), diff);
 }
@@ -135,13 +142,58 @@ void gemm_pairs(int rounds) {
     const engine::Linear w = engine::make_linear("w", wf.data(), N, K, engine::WeightFormat::f32, 0, nullptr);
     std::vector<float> ya(std::size_t(M * N)), yb(ya.size()), yo(ya.size());
     const Pair p = run_pair(
-        rounds, 1, [&] { a_gemm::engine::gemm_build({ya.data(), N, nullptr}, x.data(), M, w); },
-        [&] { b_gemm::engine::gemm_build({yb.data(), N, nullptr}, x.data(), M, w); },
+        rounds, 1, [&] { a_linear::engine::gemm_build({ya.data(), N, nullptr}, x.data(), M, w); },
+        [&] { b_linear::engine::gemm_build({yb.data(), N, nullptr}, x.data(), M, w); },
         [&] {
           cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(M), int(N), int(K), 1.0f, x.data(), int(K), wf.data(),
                       int(K), 0.0f, yo.data(), int(N));
         });
     print_pair(fmt::format("N = {}", N), p, 2.0 * double(M) * double(N) * double(K), max_difference(ya, yb));
+  }
+}
+
+// What stays cold when rotated over, as bench_engine reckons it: 4x the largest cache sysfs lists for CPU 0, and at
+// least 128 MiB.
+double cold_bytes() {
+  double largest = 0;
+  for (int index = 0; index < 8; ++index) {
+    std::ifstream in("/sys/devices/system/cpu/cpu0/cache/index" + std::to_string(index) + "/size");
+    std::string size;
+    if (!(in >> size) || size.empty()) continue;
+    const char unit = size.back();
+    double v = std::atof(size.c_str());
+    v *= unit == 'K' ? 1024.0 : unit == 'M' ? 1048576.0 : unit == 'G' ? 1073741824.0 : 1.0;
+    largest = std::max(largest, v);
+  }
+  return std::max(128.0 * 1048576.0, 4 * largest);
+}
+
+// f32 GEMV, one row of x (a decode step's projection): N = 4096 and 11008, K = 4096, W cold: each call reads the next of
+// enough matrices to span cold_bytes(), as bench_engine's cold GEMV does. Rates in GB/s of weights.
+void gemv_pairs(int rounds, double cold) {
+  fmt::print("GEMV, fp32, M = 1, K = 4096, weights cold, {} threads, {} rounds (GB/s of weights)\n", omp_get_max_threads(), rounds);
+  const std::int64_t K = 4096;
+  for (std::int64_t N : {4096, 11008}) {
+    const double bytes = double(N * K * 4);
+    const int copies = int(std::ceil(cold / bytes)) + 1;
+    std::vector<engine::Linear> ws;
+    for (int c = 0; c < copies; ++c) {
+      const auto wf = random_floats(std::size_t(N * K), unsigned(100 + c));
+      ws.push_back(engine::make_linear("w", wf.data(), N, K, engine::WeightFormat::f32, 0, nullptr));
+    }
+    const auto x = random_floats(std::size_t(K), 3);
+    std::vector<float> ya(std::size_t(N)), yb(ya.size()), yo(ya.size());
+    std::size_t next = 0;
+    const auto w = [&]() -> const engine::Linear& { return ws[next++ % ws.size()]; };
+    const Pair p = run_pair(
+        rounds, 8, [&] { a_linear::engine::gemv_build({ya.data(), N, nullptr}, x.data(), 1, w()); },
+        [&] { b_linear::engine::gemv_build({yb.data(), N, nullptr}, x.data(), 1, w()); },
+        [&] {
+          const engine::Linear& m = w();
+          cblas_sgemv(CblasRowMajor, CblasNoTrans, int(N), int(K), 1.0f, m.f32.data(), int(K), x.data(), 1, 0.0f,
+                      yo.data(), 1);
+        });
+    print_pair(fmt::format("N = {}", N), p, bytes, max_difference(ya, yb), "GB/s");
   }
 }
 
@@ -176,23 +228,26 @@ void prefill_pairs(int rounds) {
 
 int main(int argc, char** argv) {
   int rounds = 12;
-  bool gemm = false, prefill = false;
+  bool gemm = false, gemv = false, prefill = false;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "gemm")
       gemm = true;
+    else if (a == "gemv")
+      gemv = true;
     else if (a == "prefill")
       prefill = true;
     else if (const int r = std::atoi(a.c_str()); r > 0)
       rounds = r;
     else {
-      fmt::print(stderr, "kernel_ab: unknown argument '{}' (expected a round count, gemm or prefill)\n", a);
+      fmt::print(stderr, "kernel_ab: unknown argument '{}' (expected a round count, gemm, gemv or prefill)\n", a);
       return 2;
     }
   }
-  if (!gemm && !prefill) gemm = prefill = true;
+  if (!gemm && !gemv && !prefill) gemm = gemv = prefill = true;
   const char* coretype = std::getenv("OPENBLAS_CORETYPE");
   fmt::print("kernel_ab: A = {}, B = {}; OPENBLAS_CORETYPE={}\n", KERNEL_A_NAME, KERNEL_B_NAME, coretype ? coretype : "(unset)");
   if (gemm) gemm_pairs(rounds);
+  if (gemv) gemv_pairs(rounds, cold_bytes());
   if (prefill) prefill_pairs(rounds);
 }

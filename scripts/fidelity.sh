@@ -24,7 +24,10 @@ cd "$(dirname "$0")/.."
   echo "checked here. The H800 fp8_block rows are DeepGEMM's published table (deepseek-ai/DeepGEMM README, 2025-03-25:"
   echo "H800 SXM5, block-scaled fp8, kernel time with L2 flushed between calls; normal GEMMs at m = 64, 128, 4096 and"
   echo "contiguous grouped ones), judging the H100's figures, which the H800 preset carries, where weights stream"
-  echo "cold at 64 and 128 rows. error = expected / measured - 1."
+  echo "cold at 64 and 128 rows. The H200 bf16 rows are cuBLAS (torch-cublas, the baseline column) in TileOPs' nightly"
+  echo "report of 2026-08-29 (tile-ai/TileOPs-nightly README.md; TileOPs d9a3e5e, NVIDIA H200; CUPTI device-busy time,"
+  echo "L2 zeroed before every call, benchmarks/benchmark_base.py; shapes from tileops/manifest/gemm.yaml, weights [n, k])."
+  echo "error = expected / measured - 1."
   echo
   build/roofline/roofline fidelity --kernels docs/fidelity/gemm-kernels.csv --format markdown
 } > docs/fidelity/fidelity.md.tmp

@@ -444,13 +444,14 @@ TEST(Cli, FidelityJudgesGemmKernels) {
   Result r = run("fidelity --kernels " + table + " --format json");
   ASSERT_EQ(r.code, 0) << r.out;
   const auto j = nlohmann::json::parse(r.out);
-  EXPECT_EQ(j["points"].size(), 1522u);  // OpenXLA's 4 x 375 and DeepGEMM's 22
-  EXPECT_EQ(j["groups"].size(), 5u);
+  EXPECT_EQ(j["points"].size(), 1531u);  // OpenXLA's 4 x 375, DeepGEMM's 22 and TileOPs' 9 cuBLAS times on an H200
+  EXPECT_EQ(j["groups"].size(), 6u);
   for (const auto& p : j["points"]) EXPECT_GT(p["expected_s"].get<double>(), 0);
   r = run("fidelity --kernels " + table + " --format markdown");
   ASSERT_EQ(r.code, 0);
   EXPECT_NE(r.out.find("| h100-sxm | bf16 | 375 |"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("| h800 | fp8_block | 22 |"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("| h200 | bf16 | 9 |"), std::string::npos) << r.out;
   r = run("fidelity --kernels /nonexistent.csv");
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.out.find("/nonexistent.csv"), std::string::npos) << r.out;

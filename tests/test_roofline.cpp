@@ -475,11 +475,16 @@ TEST(GemmFidelity, ShippedFiguresReproduceTheMeasuredTable) {
   const auto text = common::read_text_file(path);
   ASSERT_TRUE(text.has_value()) << path;
   const GemmFidelity f = judge_gemm_kernels(parse_gemm_csv(*text, path), path);
-  ASSERT_EQ(f.groups.size(), 5u);
+  ASSERT_EQ(f.groups.size(), 6u);
   for (const GemmGroup& g : f.groups) {
     if (g.hw == "h800") {  // DeepGEMM's 22 (cold weights, block-scaled fp8): the H100's figures, not fitted to them
       EXPECT_EQ(g.rows, 22u);
       EXPECT_LE(g.median_abs_error, 0.15);
+      continue;
+    }
+    if (g.hw == "h200") {  // TileOPs' 9 cuBLAS times (cold weights): a check the README reports, not a fit
+      EXPECT_EQ(g.rows, 9u);
+      EXPECT_LE(g.median_abs_error, 0.20);
       continue;
     }
     EXPECT_EQ(g.rows, 375u) << g.hw << " " << g.dtype;
