@@ -182,7 +182,7 @@ void gemv_pairs(int rounds, double cold) {
       ws.push_back(engine::make_linear("w", wf.data(), N, K, engine::WeightFormat::f32, 0, nullptr));
     }
     const auto x = random_floats(std::size_t(K), 3);
-    std::vector<float> ya(std::size_t(N)), yb(ya.size()), yo(ya.size());
+    std::vector<float> ya(static_cast<std::size_t>(N)), yb(ya.size()), yo(ya.size());
     std::size_t next = 0;
     const auto w = [&]() -> const engine::Linear& { return ws[next++ % ws.size()]; };
     const Pair p = run_pair(
@@ -193,6 +193,8 @@ void gemv_pairs(int rounds, double cold) {
           cblas_sgemv(CblasRowMajor, CblasNoTrans, int(N), int(K), 1.0f, m.f32.data(), int(K), x.data(), 1, 0.0f,
                       yo.data(), 1);
         });
+    a_linear::engine::gemv_build({ya.data(), N, nullptr}, x.data(), 1, ws[0]);  // both on one matrix, to compare
+    b_linear::engine::gemv_build({yb.data(), N, nullptr}, x.data(), 1, ws[0]);
     print_pair(fmt::format("N = {}", N), p, bytes, max_difference(ya, yb), "GB/s");
   }
 }

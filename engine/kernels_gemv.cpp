@@ -219,8 +219,51 @@ void gemv_i8_shuffled(RowsOut y, const float* x, std::int64_t m, const Linear& w
 }
 #endif
 
+// Weight rows a GEMV of one x row reads at once. On an AVX2 host (a Zen 3) one thread's single stream with the
+// software prefetch above left DRAM bandwidth unused: `scripts/kernel-ab.sh 486c509 10 gemv` (f32, weights cold, N =
+// 4096 / 11008, K = 4096) timed a row at a time without the prefetch at 0.78 / 0.79 of the kernel above, and 2, 4 or 8
+// rows at once at 0.64-0.77, level with OpenBLAS's sgemv in the same rounds (which reads 4 rows at once). AVX-512 hosts
+// keep the single stream they were measured with (f32 0.96-1.03x OpenBLAS on a Zen 4); x blocks of several rows keep
+// it too, and so does int8 (compute-bound on AVX2: 4 rows at once read 0.47 / 0.40 of f32's bytes/s in `bench_engine 3
+// gemv`, against 0.53 / 0.47 for the single stream, where bf16 went from 0.73 / 0.61 to 0.81 / 0.86).
+constexpr int kStreams = simd::kVectorRegisters >= 32 ? 1 : 4;
+
+// y[0][n + r] = dot(W row n + r, x) + bias for r < R, one row of x, f32 or bf16 weights: R sequential streams, 32
+// columns a step (two accumulators a row), no software prefetch.
+template <WeightFormat F, int R>
+void gemv_rows(RowsOut y, const float* x, const Linear& w, std::int64_t n) {
+  static_assert(F != WeightFormat::int8, "int8 sums its groups apart: gemv_row");
+  const std::int64_t k = w.k;
+  v16f acc[R][2] = {};
+  std::int64_t c = 0;
+  for (; c + 32 <= k; c += 32)
+    for (int h = 0; h < 2; ++h) {
+      const v16f xv = simd::load(x + c + 16 * h);
+      for (int r = 0; r < R; ++r) acc[r][h] += load_w<F>(w, n + r, c + 16 * h) * xv;
+    }
+  for (int r = 0; r < R; ++r) {
+    float dot = simd::hsum(acc[r][0] + acc[r][1]);
+    for (std::int64_t t = c; t < k; ++t) dot += scalar_w<F>(w, n + r, t) * x[t];
+    y.row(0)[n + r] = dot + (w.bias.empty() ? 0.0f : w.bias[std::size_t(n + r)]);
+  }
+}
+
 template <WeightFormat F>
 void gemv_format(RowsOut y, const float* x, std::int64_t m, const Linear& w) {
+  if constexpr (kStreams > 1 && F != WeightFormat::int8) {
+    if (m == 1) {  // groups of kStreams rows dealt to the threads in contiguous shares; the last rows one by one
+      const std::int64_t groups = (w.n + kStreams - 1) / kStreams;
+#pragma omp parallel for schedule(static) if (w.weight_bytes() >= (std::size_t{1} << 18))
+      for (std::int64_t g = 0; g < groups; ++g) {
+        const std::int64_t n = g * kStreams;
+        if (n + kStreams <= w.n)
+          gemv_rows<F, kStreams>(y, x, w, n);
+        else
+          for (std::int64_t r = n; r < w.n; ++r) gemv_rows<F, 1>(y, x, w, r);
+      }
+      return;
+    }
+  }
   for_rows<kRowBlock<F>>(m, w, [&]<int MB>(std::int64_t n, std::int64_t m0) { gemv_row<F, MB>(y, x, w, n, m0); });
 }
 

@@ -25,6 +25,7 @@ struct LinearCase {
 TEST(EngineKernels, LinearMatchesReferenceOnOddShapesAndEveryFormat) {
   const std::vector<LinearCase> cases = {
       {1, 1, 1, WeightFormat::f32, 0, false},     {1, 37, 19, WeightFormat::f32, 0, true},
+      {1, 130, 100, WeightFormat::f32, 0, true},  {1, 8, 64, WeightFormat::f32, 0, false},  // whole and partial row groups
       {3, 130, 67, WeightFormat::f32, 0, false},  {7, 33, 256, WeightFormat::bf16, 0, true},
       {8, 45, 48, WeightFormat::int8, 16, false}, {5, 64, 100, WeightFormat::int8, 100, true},  // per channel
       {9, 31, 29, WeightFormat::f32, 0, true},    {13, 70, 300, WeightFormat::bf16, 0, false},
