@@ -3,9 +3,10 @@
 // runs of bench_engine on a shared VM moved by 10-30% between runs, more than most changes). Built and run by
 // scripts/kernel-ab.sh, which passes a commit's engine/kernels_{gemm,gemv,attention}.cpp (KERNEL_A_*) and the
 // working tree's (KERNEL_B_*); both compile against today's headers.
-//   kernel_ab [rounds] [gemm] [gemv] [prefill]
+//   kernel_ab [rounds] [gemm] [gemv] [decode] [prefill]
 // GEMM: M = 1024, K = 4096, N = 4096 and 11008, fp32 (bench_engine's shapes), with OpenBLAS sgemm after each pair.
 // GEMV: M = 1, the same N and K, fp32, weights cold, with OpenBLAS sgemv after each pair.
+// Decode attention: one query over 8192 cached positions (bench_engine's shape), K and V streamed from DRAM.
 // Prefill attention: one prompt of 16 to 2048 tokens over 32 heads of 128 (bench_engine's shapes).
 // Each round times A and B once each (the best of a few calls, or of enough to take about 0.2 s for attention),
 // swapping which goes first every round: run in a fixed order, the same build twice read 1.08-1.13x in favour of
@@ -199,6 +200,32 @@ void gemv_pairs(int rounds, double cold) {
   }
 }
 
+// Decode attention: one query over 8192 cached positions of 32 heads x 128 (bench_engine's shape), K and V 256 MiB:
+// each call streams more than 4x a 64 MiB cache. Rates in GB/s of K and V.
+void decode_pairs(int rounds) {
+  constexpr std::int64_t h = 32, hd = 128, n = 8192;
+  fmt::print("Decode attention, {} heads x {}, {} cached positions, batch 1, {} threads, {} rounds (GB/s of K and V)\n",
+             h, hd, n, omp_get_max_threads(), rounds);
+  engine::KvCache cache(1, h * hd, 16, n / 16 + 1);
+  const std::int64_t id = cache.add_sequence();
+  cache.reserve(id, n + 1);
+  cache.set_length(id, n + 1);
+  for (std::int64_t p = 0; p <= n; ++p) {
+    const auto k = random_floats(std::size_t(h * hd), unsigned(2 * p)), v = random_floats(std::size_t(h * hd), unsigned(2 * p + 1));
+    std::copy(k.begin(), k.end(), cache.k_row(id, 0, p));
+    std::copy(v.begin(), v.end(), cache.v_row(id, 0, p));
+  }
+  std::vector<engine::KvRun> runs;
+  cache.runs(id, 0, n + 1, runs);
+  const auto q = random_floats(std::size_t(h * hd), 7);
+  std::vector<float> oa(q.size()), ob(q.size());
+  const engine::AttentionShape shape{h, h, hd, h * hd, std::nullopt, 1.0f / std::sqrt(float(hd))};
+  const engine::AttentionSeq sa{q.data(), oa.data(), 1, n, runs}, sb{q.data(), ob.data(), 1, n, runs};
+  const Pair p = run_pair(rounds, 3, [&] { a_attention::engine::attention_build({&sa, 1}, shape); },
+                          [&] { b_attention::engine::attention_build({&sb, 1}, shape); });
+  print_pair(fmt::format("{} positions", n), p, double(2 * (n + 1) * h * hd * 4), max_difference(oa, ob), "GB/s");
+}
+
 void prefill_pairs(int rounds) {
   constexpr std::int64_t h = 32, hd = 128;
   fmt::print("Prefill attention, {} heads x {}, fp32, {} threads, {} rounds\n", h, hd, omp_get_max_threads(), rounds);
@@ -230,26 +257,29 @@ void prefill_pairs(int rounds) {
 
 int main(int argc, char** argv) {
   int rounds = 12;
-  bool gemm = false, gemv = false, prefill = false;
+  bool gemm = false, gemv = false, decode = false, prefill = false;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "gemm")
       gemm = true;
     else if (a == "gemv")
       gemv = true;
+    else if (a == "decode")
+      decode = true;
     else if (a == "prefill")
       prefill = true;
     else if (const int r = std::atoi(a.c_str()); r > 0)
       rounds = r;
     else {
-      fmt::print(stderr, "kernel_ab: unknown argument '{}' (expected a round count, gemm, gemv or prefill)\n", a);
+      fmt::print(stderr, "kernel_ab: unknown argument '{}' (expected a round count, gemm, gemv, decode or prefill)\n", a);
       return 2;
     }
   }
-  if (!gemm && !gemv && !prefill) gemm = gemv = prefill = true;
+  if (!gemm && !gemv && !decode && !prefill) gemm = gemv = decode = prefill = true;
   const char* coretype = std::getenv("OPENBLAS_CORETYPE");
   fmt::print("kernel_ab: A = {}, B = {}; OPENBLAS_CORETYPE={}\n", KERNEL_A_NAME, KERNEL_B_NAME, coretype ? coretype : "(unset)");
   if (gemm) gemm_pairs(rounds);
   if (gemv) gemv_pairs(rounds, cold_bytes());
+  if (decode) decode_pairs(rounds);
   if (prefill) prefill_pairs(rounds);
 }

@@ -105,9 +105,9 @@ constexpr int kDecodeHeads = simd::kVectorRegisters >= 32 ? 4 : 1;
 void positions_scores4(float* rows, const float* q, const float* const* k_rows, const AttentionShape& s) {
   const std::int64_t h = s.n_heads, hd = s.head_dim, rep = s.n_heads / s.n_kv_heads;
   for (std::int64_t head = 0; head < h; head += 4) {
-    const std::int64_t at = (head / rep) * hd;
     v16f part[16];  // acc[p][i] of position p, head + i, in hsum16's slot for lane 4 p + i
     for (int i0 = 0; i0 < 4; i0 += kDecodeHeads) {
+      const std::int64_t at = ((head + i0) / rep) * hd;  // the KV head of heads head + i0 .. + kDecodeHeads - 1
       v16f acc[4][kDecodeHeads] = {};
       for (std::int64_t d = 0; d < hd; d += 16) {
         v16f k[4], qv[kDecodeHeads];
@@ -216,7 +216,11 @@ void attention_decode(std::span<const AttentionSeq> seqs, const AttentionShape& 
   std::vector<float> partial_ml(std::size_t(items * h * 2));
 
   const bool parallel = items > 1;
-  const bool rep4 = (s.n_heads / s.n_kv_heads) % 4 == 0 && s.head_dim % 16 == 0;  // positions_scores4 applies
+  const bool rep4 = (s.n_heads / s.n_kv_heads) % 4 == 0 && s.head_dim % 16 == 0;  // 4 heads share a KV head
+  // positions_scores4 applies: 4 heads a pass share a KV head, or a pass takes one head (AVX2), where it reads 4 K rows
+  // side by side for any grouping: `scripts/kernel-ab.sh 3fae916 16 decode` on a Zen 3 (MHA, 8192 positions) timed it
+  // at 0.89-0.93 of position_scores's one row at a time (medians of two runs).
+  const bool four_positions = (rep4 || (kDecodeHeads == 1 && s.n_heads % 4 == 0)) && s.head_dim % 16 == 0;
 #pragma omp parallel if (parallel)
   {
     std::vector<float> scores, stats;
@@ -243,7 +247,7 @@ void attention_decode(std::span<const AttentionSeq> seqs, const AttentionShape& 
       // each block is prefetched kAhead positions early: rows of a paged cache are not contiguous across
       // blocks, and the hardware prefetcher's stream stops there.
       std::int64_t jk = j0;
-      if (rep4)
+      if (four_positions)
         for (; jk + 4 <= j1; jk += 4) {
           prefetch_ahead(kr, jk, 4, j1, s.row_stride);
           positions_scores4(scores.data() + (jk - j0) * h, seq.q, kr.data() + jk, s);

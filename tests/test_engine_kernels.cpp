@@ -233,6 +233,12 @@ TEST(EngineKernels, DecodeAttentionMatchesReference) {
   check_attention(wide, "decode 20 heads");
   AttentionFixture odd(16, 8, 24, 16, std::nullopt, {5, 66}, {1, 1});
   check_attention(odd, "decode head_dim 24");
+  // One KV head a head (MHA) and one per two heads: where a pass takes one head (AVX2), 4 positions at a time read
+  // their K rows side by side whatever the grouping
+  AttentionFixture mha(8, 8, 32, 16, std::nullopt, {0, 90, 41}, {1, 1, 1});
+  check_attention(mha, "decode MHA");
+  AttentionFixture pairs(8, 4, 32, 16, std::nullopt, {77, 6}, {1, 1});
+  check_attention(pairs, "decode 2 heads a KV head");
   wide.shape.softcap = 5;
   check_attention(wide, "decode soft-capped");
 }
