@@ -36,7 +36,9 @@
 #include <fmt/format.h>
 #include <omp.h>
 
+#include "bench/bench_attention.hpp"
 #include "bench/bench_common.hpp"
+#include "bench/bench_host.hpp"
 #include "engine/buffer.hpp"
 #include "engine/config.hpp"
 #include "engine/generate.hpp"
@@ -52,16 +54,9 @@
 
 namespace {
 
-using clock_type = std::chrono::steady_clock;
-// Data rotated over to stay cold: more than 4x the last-level cache this process can reach (all its instances),
-// and at least 128 MiB. Set in main from the host's caches (hosts seen have 32 to 260 MiB of L3).
+// Data rotated over to stay cold (bench::cold_bytes), set in main from the host's caches.
 std::size_t kColdBytes = std::size_t{128} << 20;
-
-double seconds(const std::function<void()>& f) {
-  const auto t0 = clock_type::now();
-  f();
-  return std::chrono::duration<double>(clock_type::now() - t0).count();
-}
+using bench::seconds;
 
 double median(std::vector<double> v) { return bench::spread(std::move(v)).median; }
 
@@ -73,15 +68,7 @@ engine::Buffer<float> buffer_of(const std::vector<float>& v) {
 
 void pause() { std::this_thread::sleep_for(std::chrono::milliseconds(300)); }
 
-std::vector<float> random_floats(std::size_t n, unsigned seed) {
-  std::vector<float> v(n);
-  std::uint64_t s = seed * 0x9e3779b97f4a7c15ull + 1;
-  for (auto& x : v) {
-    s ^= s << 13, s ^= s >> 7, s ^= s << 17;
-    x = float(double(s >> 11) * 0x1.0p-53 * 2 - 1) * 0.05f;
-  }
-  return v;
-}
+using bench::random_floats;
 
 // Times of contenders, round by round: rounds[i][r] = contender i's median time in round r. Noise on this
 // VM drifts over seconds (DRAM bandwidth is bimodal), so a ratio is taken round by round, where both sides
@@ -339,35 +326,7 @@ void bench_attention(int rounds) {
   check("decode attention bytes/s / DRAM read (median of rounds)", median(ratio), 0.80);
 }
 
-// One prompt of n tokens over h heads of 128 (MHA), fp32, in a paged cache (blocks of 16): the work of a prefill
-// attention call, set up once.
-struct PromptAttention {
-  static constexpr std::int64_t hd = 128;
-  std::int64_t n, h;
-  engine::KvCache cache;
-  std::vector<engine::KvRun> runs;
-  std::vector<float> q, out;
-  engine::AttentionSeq seq;
-  engine::AttentionShape shape;
-  PromptAttention(std::int64_t tokens, std::int64_t heads)
-      : n(tokens), h(heads), cache(1, heads * hd, 16, tokens / 16 + 1),
-        shape{heads, heads, hd, heads * hd, std::nullopt, 1.0f / std::sqrt(float(hd))} {
-    const std::int64_t id = cache.add_sequence();
-    cache.reserve(id, n);
-    cache.set_length(id, n);
-    const auto kv = random_floats(std::size_t(h * hd), 9);
-    for (std::int64_t p = 0; p < n; ++p) {
-      std::copy(kv.begin(), kv.end(), cache.k_row(id, 0, p));
-      std::copy(kv.begin(), kv.end(), cache.v_row(id, 0, p));
-    }
-    cache.runs(id, 0, n, runs);
-    q = random_floats(std::size_t(n * h * hd), 10);
-    out.assign(q.size(), 0.0f);
-    seq = engine::AttentionSeq{q.data(), out.data(), n, 0, runs};
-  }
-  void call() const { engine::attention({&seq, 1}, shape); }
-  double flops() const { return 4.0 * double(hd) * double(h) * double(n) * double(n + 1) / 2; }  // causal pairs x 4 hd
-};
+using bench::PromptAttention;
 
 // Prefill attention at the validated shapes: Llama-2-7B's heads (32 x 128, MHA), one prompt of 16, 64, 128, 512 and
 // 2048 tokens. The work: causal pairs n (n + 1) / 2 per head, 4 hd FLOP each (QK^T and PV); the roof is the fp32 peak
@@ -684,31 +643,14 @@ void bench_probe(int rounds) {
              t.time(1) * 1e6, (t.ratio(1, 0) - 1) * 100, 3 + 15 * c.n_layers);
 }
 
-// Debian's OpenBLAS 0.3.21 picks its kernels by CPU model when it loads and falls back to old ones on CPUs it
-// does not know (Prescott's SSE3 on an AVX-512 Xeon of family 6 model 207, Haswell's AVX2 on Zen 5). So that it
-// runs at its best for this host's ISA, the bench sets OPENBLAS_CORETYPE to the kernels the ISA can run (SkylakeX
-// with AVX-512 F/BW/VL/DQ, Haswell with AVX2) and executes itself again, since the library reads it only at load.
-// A value already set is kept (to compare core types by hand).
-void run_openblas_at_its_best(const hardware::host::CpuInfo& cpu, char** argv) {
-  if (std::getenv("OPENBLAS_CORETYPE")) return;
-  const char* best = cpu.supports(hardware::host::Isa::avx512) ? "SkylakeX"
-                     : cpu.supports(hardware::host::Isa::avx2)  ? "Haswell"
-                                                                : nullptr;
-  if (!best) return;
-  setenv("OPENBLAS_CORETYPE", best, 1);
-  execv("/proc/self/exe", argv);
-  fmt::print("(could not re-execute with OPENBLAS_CORETYPE={}: OpenBLAS keeps its own choice)\n", best);
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
   const hardware::host::CpuInfo cpu = hardware::host::detect_cpu();
-  run_openblas_at_its_best(cpu, argv);
+  bench::run_openblas_at_its_best(cpu, argv);
   const int rounds = argc > 1 ? std::max(1, std::atoi(argv[1])) : 3;
-  std::int64_t llc = 0;  // the last level's bytes over the instances this process can use
-  if (!cpu.caches.empty()) llc = cpu.caches.back().size_bytes * cpu.caches.back().instances_among(cpu.cpus);
-  kColdBytes = std::max<std::size_t>(kColdBytes, 4 * std::size_t(llc) + 1);
+  const std::int64_t llc = bench::last_level_cache_bytes(cpu);
+  kColdBytes = bench::cold_bytes(cpu);
   const char* coretype = std::getenv("OPENBLAS_CORETYPE");
   fmt::print("bench_engine: {} rounds; {}; OpenBLAS {} running its {} kernels (OPENBLAS_CORETYPE={}); cold data "
              "rotates over {} MiB (last-level cache {} MiB)\n\n",

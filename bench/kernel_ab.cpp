@@ -20,7 +20,6 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <functional>
 #include <limits>
 #include <optional>
@@ -36,6 +35,9 @@
 #include <fmt/core.h>
 #include <omp.h>
 
+#include "bench/bench_attention.hpp"
+#include "bench/bench_common.hpp"
+#include "bench/bench_host.hpp"
 #include "engine/kernels.hpp"
 #include "engine/kv_cache.hpp"
 #include "engine/linear.hpp"
@@ -73,24 +75,9 @@ using namespace ::engine;
 
 namespace {
 
-double seconds(const std::function<void()>& f) {
-  const auto t0 = std::chrono::steady_clock::now();
-  f();
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
-double quantile(std::vector<double> v, double q) {
-  std::sort(v.begin(), v.end());
-  return v[std::size_t(q * double(v.size() - 1) + 0.5)];
-}
-
-std::vector<float> random_floats(std::size_t n, unsigned seed) {
-  std::mt19937 g(seed);
-  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
-  std::vector<float> v(n);
-  for (float& x : v) x = u(g);
-  return v;
-}
+using bench::quantile;
+using bench::random_floats;
+using bench::seconds;
 
 float max_difference(const std::vector<float>& a, const std::vector<float>& b) {
   float d = 0;
@@ -153,24 +140,8 @@ void gemm_pairs(int rounds) {
   }
 }
 
-// What stays cold when rotated over, as bench_engine reckons it: 4x the largest cache sysfs lists for CPU 0, and at
-// least 128 MiB.
-double cold_bytes() {
-  double largest = 0;
-  for (int index = 0; index < 8; ++index) {
-    std::ifstream in("/sys/devices/system/cpu/cpu0/cache/index" + std::to_string(index) + "/size");
-    std::string size;
-    if (!(in >> size) || size.empty()) continue;
-    const char unit = size.back();
-    double v = std::atof(size.c_str());
-    v *= unit == 'K' ? 1024.0 : unit == 'M' ? 1048576.0 : unit == 'G' ? 1073741824.0 : 1.0;
-    largest = std::max(largest, v);
-  }
-  return std::max(128.0 * 1048576.0, 4 * largest);
-}
-
 // f32 GEMV, one row of x (a decode step's projection): N = 4096 and 11008, K = 4096, W cold: each call reads the next of
-// enough matrices to span cold_bytes(), as bench_engine's cold GEMV does. Rates in GB/s of weights.
+// enough matrices to span bench::cold_bytes, as bench_engine's cold GEMV does. Rates in GB/s of weights.
 void gemv_pairs(int rounds, double cold) {
   fmt::print("GEMV, fp32, M = 1, K = 4096, weights cold, {} threads, {} rounds (GB/s of weights)\n", omp_get_max_threads(), rounds);
   const std::int64_t K = 4096;
@@ -200,62 +171,42 @@ void gemv_pairs(int rounds, double cold) {
   }
 }
 
-// Decode attention: one query over 8192 cached positions of 32 heads x 128 (bench_engine's shape), K and V 256 MiB:
+// Decode attention: one query after 8192 cached positions of 32 heads x 128 (bench_engine's shape), K and V 256 MiB:
 // each call streams more than 4x a 64 MiB cache. Rates in GB/s of K and V.
 void decode_pairs(int rounds) {
-  constexpr std::int64_t h = 32, hd = 128, n = 8192;
+  constexpr std::int64_t h = 32, n = 8192;
   fmt::print("Decode attention, {} heads x {}, {} cached positions, batch 1, {} threads, {} rounds (GB/s of K and V)\n",
-             h, hd, n, omp_get_max_threads(), rounds);
-  engine::KvCache cache(1, h * hd, 16, n / 16 + 1);
-  const std::int64_t id = cache.add_sequence();
-  cache.reserve(id, n + 1);
-  cache.set_length(id, n + 1);
-  for (std::int64_t p = 0; p <= n; ++p) {
-    const auto k = random_floats(std::size_t(h * hd), unsigned(2 * p)), v = random_floats(std::size_t(h * hd), unsigned(2 * p + 1));
-    std::copy(k.begin(), k.end(), cache.k_row(id, 0, p));
-    std::copy(v.begin(), v.end(), cache.v_row(id, 0, p));
-  }
-  std::vector<engine::KvRun> runs;
-  cache.runs(id, 0, n + 1, runs);
-  const auto q = random_floats(std::size_t(h * hd), 7);
-  std::vector<float> oa(q.size()), ob(q.size());
-  const engine::AttentionShape shape{h, h, hd, h * hd, std::nullopt, 1.0f / std::sqrt(float(hd))};
-  const engine::AttentionSeq sa{q.data(), oa.data(), 1, n, runs}, sb{q.data(), ob.data(), 1, n, runs};
-  const Pair p = run_pair(rounds, 3, [&] { a_attention::engine::attention_build({&sa, 1}, shape); },
-                          [&] { b_attention::engine::attention_build({&sb, 1}, shape); });
-  print_pair(fmt::format("{} positions", n), p, double(2 * (n + 1) * h * hd * 4), max_difference(oa, ob), "GB/s");
+             h, bench::PromptAttention::hd, n, omp_get_max_threads(), rounds);
+  const bench::PromptAttention a(1, h, n);
+  std::vector<float> ob(a.out.size());
+  engine::AttentionSeq sb = a.seq;
+  sb.out = ob.data();
+  const Pair p = run_pair(rounds, 3, [&] { a_attention::engine::attention_build({&a.seq, 1}, a.shape); },
+                          [&] { b_attention::engine::attention_build({&sb, 1}, a.shape); });
+  print_pair(fmt::format("{} positions", n), p, a.kv_bytes(), max_difference(a.out, ob), "GB/s");
 }
 
 void prefill_pairs(int rounds) {
-  constexpr std::int64_t h = 32, hd = 128;
-  fmt::print("Prefill attention, {} heads x {}, fp32, {} threads, {} rounds\n", h, hd, omp_get_max_threads(), rounds);
+  constexpr std::int64_t h = 32;
+  fmt::print("Prefill attention, {} heads x {}, fp32, {} threads, {} rounds\n", h, bench::PromptAttention::hd,
+             omp_get_max_threads(), rounds);
   for (std::int64_t n : {16, 64, 128, 512, 2048}) {
-    engine::KvCache cache(1, h * hd, 16, n / 16 + 1);
-    const std::int64_t id = cache.add_sequence();
-    cache.reserve(id, n);
-    cache.set_length(id, n);
-    for (std::int64_t p = 0; p < n; ++p) {
-      const auto k = random_floats(std::size_t(h * hd), unsigned(2 * p)), v = random_floats(std::size_t(h * hd), unsigned(2 * p + 1));
-      std::copy(k.begin(), k.end(), cache.k_row(id, 0, p));
-      std::copy(v.begin(), v.end(), cache.v_row(id, 0, p));
-    }
-    std::vector<engine::KvRun> runs;
-    cache.runs(id, 0, n, runs);
-    const auto q = random_floats(std::size_t(n * h * hd), 7);
-    std::vector<float> oa(q.size()), ob(q.size());
-    const engine::AttentionShape shape{h, h, hd, h * hd, std::nullopt, 1.0f / std::sqrt(float(hd))};
-    const engine::AttentionSeq sa{q.data(), oa.data(), n, 0, runs}, sb{q.data(), ob.data(), n, 0, runs};
-    const double flops = 4.0 * double(hd) * double(h) * double(n) * double(n + 1) / 2;  // causal pairs x 4 hd
-    const int calls = std::max(1, int(2e8 / flops));
-    const Pair p = run_pair(rounds, calls, [&] { a_attention::engine::attention_build({&sa, 1}, shape); },
-                            [&] { b_attention::engine::attention_build({&sb, 1}, shape); });
-    print_pair(fmt::format("{} tokens", n), p, flops, max_difference(oa, ob));
+    const bench::PromptAttention a(n, h);
+    std::vector<float> ob(a.out.size());
+    engine::AttentionSeq sb = a.seq;
+    sb.out = ob.data();
+    const int calls = std::max(1, int(2e8 / a.flops()));
+    const Pair p = run_pair(rounds, calls, [&] { a_attention::engine::attention_build({&a.seq, 1}, a.shape); },
+                            [&] { b_attention::engine::attention_build({&sb, 1}, a.shape); });
+    print_pair(fmt::format("{} tokens", n), p, a.flops(), max_difference(a.out, ob));
   }
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
+  const hardware::host::CpuInfo cpu = hardware::host::detect_cpu();
+  bench::run_openblas_at_its_best(cpu, argv);
   int rounds = 12;
   bool gemm = false, gemv = false, decode = false, prefill = false;
   for (int i = 1; i < argc; ++i) {
@@ -279,7 +230,7 @@ int main(int argc, char** argv) {
   const char* coretype = std::getenv("OPENBLAS_CORETYPE");
   fmt::print("kernel_ab: A = {}, B = {}; OPENBLAS_CORETYPE={}\n", KERNEL_A_NAME, KERNEL_B_NAME, coretype ? coretype : "(unset)");
   if (gemm) gemm_pairs(rounds);
-  if (gemv) gemv_pairs(rounds, cold_bytes());
+  if (gemv) gemv_pairs(rounds, double(bench::cold_bytes(cpu)));
   if (decode) decode_pairs(rounds);
   if (prefill) prefill_pairs(rounds);
 }

@@ -97,8 +97,9 @@ void position_scores(float* row, const float* q, const float* k_row, const Atten
 // 41-47 / 37-43.
 constexpr int kDecodeHeads = simd::kVectorRegisters >= 32 ? 4 : 1;
 
-// rows[p * h + head] = scale * q_head . (k_rows[p]'s row of head's KV head), 4 positions p, every head, where 4
-// consecutive heads share a KV head (rep a multiple of 4) and hd is a multiple of 16. A register tile of 4 positions x
+// rows[p * h + head] = scale * q_head . (k_rows[p]'s row of head's KV head), 4 positions p, every head, where h is a
+// multiple of 4, the kDecodeHeads heads of a pass share a KV head (rep a multiple of kDecodeHeads) and hd is a multiple
+// of 16. A register tile of 4 positions x
 // 4 heads: per 16 lanes of d, 4 K loads and 4 q loads feed 16 FMAs, and the 16 lane partials reduce in one hsum16
 // (position_scores loads a q and a K vector for every FMA, which left MLA's absorbed decode, 16 heads over one
 // latent row, compute-bound at 0.26-0.31 of the fp32 peak in `bench_engine 3 mla`).
@@ -216,11 +217,12 @@ void attention_decode(std::span<const AttentionSeq> seqs, const AttentionShape& 
   std::vector<float> partial_ml(std::size_t(items * h * 2));
 
   const bool parallel = items > 1;
-  const bool rep4 = (s.n_heads / s.n_kv_heads) % 4 == 0 && s.head_dim % 16 == 0;  // 4 heads share a KV head
-  // positions_scores4 applies: 4 heads a pass share a KV head, or a pass takes one head (AVX2), where it reads 4 K rows
-  // side by side for any grouping: `scripts/kernel-ab.sh 3fae916 16 decode` on a Zen 3 (MHA, 8192 positions) timed it
-  // at 0.89-0.93 of position_scores's one row at a time (medians of two runs).
-  const bool four_positions = (rep4 || (kDecodeHeads == 1 && s.n_heads % 4 == 0)) && s.head_dim % 16 == 0;
+  const std::int64_t rep = s.n_heads / s.n_kv_heads;
+  const bool rep4 = rep % 4 == 0 && s.head_dim % 16 == 0;  // 4 heads share a KV head
+  // positions_scores4 applies where the heads of each of its passes share a KV head: any grouping where a pass takes one
+  // head (AVX2), which then reads 4 K rows side by side even for MHA: `scripts/kernel-ab.sh 3fae916 16 decode` on a Zen 3
+  // (MHA, 8192 positions) timed it at 0.89-0.93 of position_scores's one row at a time (medians of two runs).
+  const bool four_positions = rep % kDecodeHeads == 0 && s.n_heads % 4 == 0 && s.head_dim % 16 == 0;
 #pragma omp parallel if (parallel)
   {
     std::vector<float> scores, stats;
@@ -429,15 +431,16 @@ void pack_keys(float* kt, const float* const* k_rows, std::int64_t nk, std::int6
 // The value pass reads the tile's V rows from a contiguous copy (vt [BC][vd], 64-byte aligned rows) where its
 // register tile is narrower than the key tile (AVX2 hosts) and the item reads at least 256 keys: there the register
 // tile passes over the V rows once for every 16 output columns, and in place each row lies in another page of the
-// cache. With the 6 x 1 tile, both builds alternating in one process (11 rounds, median ratio; what
-// scripts/kernel-ab.sh now does) put copying everywhere at 1.04-1.11x reading in place at 512 and 2048 tokens and 0.88-0.95x at 64 and 128;
-// from 256 keys an item, 1.05-1.06x the copy-everywhere build at 64 and 128 and within 3% of it at 256 to 2048. AVX-512
-// hosts read them in place, as measured on a Zen 4.
+// cache. With the 6 x 1 tile, builds that copied everywhere or never (not kept), each timed against the other in one
+// process as scripts/kernel-ab.sh does (11 rounds, median ratio), put copying everywhere at 1.04-1.11x reading in
+// place at 512 and 2048 tokens and 0.88-0.95x at 64 and 128; copying from 256 keys an item ran 1.05-1.06x the
+// copy-everywhere build at 64 and 128 and within 3% of it at 256 to 2048. AVX-512 hosts read them in place, as
+// measured on a Zen 4.
 constexpr bool kPackValues = kTileCols < kCols;
 
-// f(std::integral_constant<int, R>{}) for R = min(n, kRows): the register tile of the rows from one to the end, a whole
-// one of kRows or the one of the rows left (taken a row at a time, 4 rows left over by 6-row tiles cost more than the
-// 10 tiles before them).
+// f(std::integral_constant<int, R>{}) for R = min(n, kRows), n the rows from a register tile's first to the item's
+// last: a whole tile of kRows rows, or one tile of the rows left (taken a row at a time, the 4 rows that 6-row tiles
+// leave of 64 cost more than the 10 tiles before them).
 template <int R = 1, class F>
 void with_rows(std::int64_t n, F&& f) {
   if constexpr (R < kRows) {

@@ -38,7 +38,7 @@ using simd::v16f;
 // 2 loads and 6 broadcasts per 12 FMAs (the Haswell-class shape BLIS uses). NV: vectors across a tile row.
 using Vec = simd::native;
 constexpr std::int64_t MR = simd::kVectorRegisters == 32 ? 14 : 6, MC = simd::kVectorRegisters == 32 ? 112 : 120;
-constexpr std::int64_t kVecLanes = sizeof(Vec) / sizeof(float), NV = 2, NR = NV * kVecLanes, KC = 1024, NC = 2048;
+constexpr std::int64_t kVecLanes = simd::kNativeLanes, NV = 2, NR = NV * kVecLanes, KC = 1024, NC = 2048;
 static_assert(NR % 16 == 0 && MC % MR == 0, "W panels are packed in 16-column blocks; x blocks hold whole panels");
 constexpr auto load_vec = simd::load_vector<Vec>;
 constexpr auto store_vec = simd::store_vector<Vec>;

@@ -137,10 +137,13 @@ void gemv_row(RowsOut y, const float* x, const Linear& w, std::int64_t n, std::i
 // blocks): row(n, m0) with MB = B, then the last m % B (< 4) rows, each a compile-time count. Weight rows
 // are dealt to the threads in contiguous shares, so each reads one sequential stream; small layers are not
 // worth waking the team for (a few microseconds of fork/join).
+// Weights below this many bytes are not worth waking the thread team for (a few microseconds of fork/join).
+constexpr std::size_t kParallelWeightBytes = std::size_t{1} << 18;
+
 template <int B, class Row>
 void for_rows(std::int64_t m, const Linear& w, const Row& row) {
   static_assert(B <= 4);
-  const bool parallel = w.weight_bytes() >= (std::size_t{1} << 18);
+  const bool parallel = w.weight_bytes() >= kParallelWeightBytes;
 #pragma omp parallel for schedule(static) if (parallel)
   for (std::int64_t n = 0; n < w.n; ++n) {
     std::int64_t m0 = 0;
@@ -225,7 +228,8 @@ void gemv_i8_shuffled(RowsOut y, const float* x, std::int64_t m, const Linear& w
 // rows at once at 0.64-0.77, level with OpenBLAS's sgemv in the same rounds (which reads 4 rows at once). AVX-512 hosts
 // keep the single stream they were measured with (f32 0.96-1.03x OpenBLAS on a Zen 4); x blocks of several rows keep
 // it too, and so does int8 (compute-bound on AVX2: 4 rows at once read 0.47 / 0.40 of f32's bytes/s in `bench_engine 3
-// gemv`, against 0.53 / 0.47 for the single stream, where bf16 went from 0.73 / 0.61 to 0.81 / 0.86).
+// gemv` in a build that took them so, against 0.53 / 0.47 for the single stream, where bf16 went from 0.73 / 0.61 to
+// 0.81 / 0.86; one run each).
 constexpr int kStreams = simd::kVectorRegisters >= 32 ? 1 : 4;
 
 // y[0][n + r] = dot(W row n + r, x) + bias for r < R, one row of x, f32 or bf16 weights: R sequential streams, 32
@@ -253,7 +257,7 @@ void gemv_format(RowsOut y, const float* x, std::int64_t m, const Linear& w) {
   if constexpr (kStreams > 1 && F != WeightFormat::int8) {
     if (m == 1) {  // groups of kStreams rows dealt to the threads in contiguous shares; the last rows one by one
       const std::int64_t groups = (w.n + kStreams - 1) / kStreams;
-#pragma omp parallel for schedule(static) if (w.weight_bytes() >= (std::size_t{1} << 18))
+#pragma omp parallel for schedule(static) if (w.weight_bytes() >= kParallelWeightBytes)
       for (std::int64_t g = 0; g < groups; ++g) {
         const std::int64_t n = g * kStreams;
         if (n + kStreams <= w.n)

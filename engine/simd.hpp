@@ -37,6 +37,23 @@ inline void store_vector(float* p, V v) {
   std::memcpy(p, &v, sizeof v);
 }
 
+// The interleave of stage B (4, 2, 1) on two 8-lane vectors x and y: lanes split in blocks of B; a takes x's and y's
+// even blocks (x's first), b their odd ones. AVX2's 16-lane interleaves and transpose8 are made of these.
+template <int B>
+inline void interleave(v8f x, v8f y, v8f& a, v8f& b) {
+  static_assert(B == 4 || B == 2 || B == 1);
+  if constexpr (B == 4) {
+    a = __builtin_shufflevector(x, y, 0, 1, 2, 3, 8, 9, 10, 11);
+    b = __builtin_shufflevector(x, y, 4, 5, 6, 7, 12, 13, 14, 15);
+  } else if constexpr (B == 2) {
+    a = __builtin_shufflevector(x, y, 0, 1, 8, 9, 4, 5, 12, 13);
+    b = __builtin_shufflevector(x, y, 2, 3, 10, 11, 6, 7, 14, 15);
+  } else {
+    a = __builtin_shufflevector(x, y, 0, 8, 2, 10, 4, 12, 6, 14);
+    b = __builtin_shufflevector(x, y, 1, 9, 3, 11, 5, 13, 7, 15);
+  }
+}
+
 #if defined(__AVX512F__)
 // One AVX-512 register: GCC's vector extensions directly.
 typedef float v16f __attribute__((vector_size(64)));
@@ -188,21 +205,9 @@ inline void interleave(v16f x, v16f y, v16f& a, v16f& b) {
   if constexpr (B == 8) {
     a = v16f{x.lo, y.lo};
     b = v16f{x.hi, y.hi};
-  } else if constexpr (B == 4) {
-    a = v16f{__builtin_shufflevector(x.lo, y.lo, 0, 1, 2, 3, 8, 9, 10, 11),
-             __builtin_shufflevector(x.hi, y.hi, 0, 1, 2, 3, 8, 9, 10, 11)};
-    b = v16f{__builtin_shufflevector(x.lo, y.lo, 4, 5, 6, 7, 12, 13, 14, 15),
-             __builtin_shufflevector(x.hi, y.hi, 4, 5, 6, 7, 12, 13, 14, 15)};
-  } else if constexpr (B == 2) {
-    a = v16f{__builtin_shufflevector(x.lo, y.lo, 0, 1, 8, 9, 4, 5, 12, 13),
-             __builtin_shufflevector(x.hi, y.hi, 0, 1, 8, 9, 4, 5, 12, 13)};
-    b = v16f{__builtin_shufflevector(x.lo, y.lo, 2, 3, 10, 11, 6, 7, 14, 15),
-             __builtin_shufflevector(x.hi, y.hi, 2, 3, 10, 11, 6, 7, 14, 15)};
   } else {
-    a = v16f{__builtin_shufflevector(x.lo, y.lo, 0, 8, 2, 10, 4, 12, 6, 14),
-             __builtin_shufflevector(x.hi, y.hi, 0, 8, 2, 10, 4, 12, 6, 14)};
-    b = v16f{__builtin_shufflevector(x.lo, y.lo, 1, 9, 3, 11, 5, 13, 7, 15),
-             __builtin_shufflevector(x.hi, y.hi, 1, 9, 3, 11, 5, 13, 7, 15)};
+    interleave<B>(x.lo, y.lo, a.lo, b.lo);
+    interleave<B>(x.hi, y.hi, a.hi, b.hi);
   }
 #endif
 }
@@ -211,9 +216,9 @@ inline void interleave(v16f x, v16f y, v16f& a, v16f& b) {
 // 2, 1 between rows i and i + B (i with bit B clear): row i keeps its columns with bit B clear and takes row
 // i + B's in the others, so each stage swaps bit B of the row index with bit B of the column index, and
 // after all four, rows and columns are exchanged. 64 two-vector shuffles for 256 elements.
-template <int B>
-inline void exchange_all(v16f (&r)[16]) {
-  for (int i = 0; i < 16; ++i)
+template <int B, class V, int N>
+inline void exchange_all(V (&r)[N]) {
+  for (int i = 0; i < N; ++i)
     if ((i & B) == 0) interleave<B>(r[i], r[i + B], r[i], r[i + B]);
 }
 inline void transpose16(v16f (&r)[16]) {
@@ -223,26 +228,9 @@ inline void transpose16(v16f (&r)[16]) {
   exchange_all<1>(r);
 }
 
-// In-place 8 x 8 transpose of 8-lane vectors, the same three exchanges (B = 4, 2, 1) on one register each: 24
-// two-vector shuffles for 64 elements. Where a register holds 8 lanes (AVX2), transpose16's 32 halves outnumber the 16
-// registers and spill; four of these over 8 rows each do not.
-template <int B>
-inline void exchange_all(v8f (&r)[8]) {
-  for (int i = 0; i < 8; ++i) {
-    if ((i & B) != 0) continue;
-    const v8f x = r[i], y = r[i + B];
-    if constexpr (B == 4) {
-      r[i] = __builtin_shufflevector(x, y, 0, 1, 2, 3, 8, 9, 10, 11);
-      r[i + B] = __builtin_shufflevector(x, y, 4, 5, 6, 7, 12, 13, 14, 15);
-    } else if constexpr (B == 2) {
-      r[i] = __builtin_shufflevector(x, y, 0, 1, 8, 9, 4, 5, 12, 13);
-      r[i + B] = __builtin_shufflevector(x, y, 2, 3, 10, 11, 6, 7, 14, 15);
-    } else {
-      r[i] = __builtin_shufflevector(x, y, 0, 8, 2, 10, 4, 12, 6, 14);
-      r[i + B] = __builtin_shufflevector(x, y, 1, 9, 3, 11, 5, 13, 7, 15);
-    }
-  }
-}
+// In-place 8 x 8 transpose of 8-lane vectors, the same exchanges (B = 4, 2, 1) on one register each: 24 two-vector
+// shuffles for 64 elements. Where a register holds 8 lanes (AVX2), transpose16's 32 halves outnumber the 16 registers
+// and spill; four of these over 8 rows each do not.
 inline void transpose8(v8f (&r)[8]) {
   exchange_all<4>(r);
   exchange_all<2>(r);

@@ -3,8 +3,8 @@
 #   scripts/kernel-ab.sh REV [rounds] [gemm] [gemv] [decode] [prefill]
 # REV's engine/kernels_gemm.cpp, kernels_gemv.cpp and kernels_attention.cpp (build A) against the working tree's (build B), both
 # compiled as the engine's kernels are (-O3 -march=native) against today's headers and linked with build/'s engine
-# library (run scripts/build.sh first). OpenBLAS runs its best kernels for this host's ISA (OPENBLAS_CORETYPE, as
-# bench_engine sets it, unless already set).
+# and hardware libraries (run scripts/build.sh first). OpenBLAS runs its best kernels for this host's ISA
+# (bench::run_openblas_at_its_best, as in bench_engine).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [[ $# -lt 1 ]]; then
@@ -17,7 +17,7 @@ if ! git rev-parse --verify -q "$rev^{commit}" >/dev/null; then
   echo "kernel-ab: '$rev' is not a commit" >&2
   exit 2
 fi
-for lib in build/engine/libroofline_engine.a build/common/libroofline_common.a; do
+for lib in build/engine/libroofline_engine.a build/hardware/libroofline_hardware.a build/common/libroofline_common.a; do
   [[ -f $lib ]] || { echo "kernel-ab: $lib is missing: run scripts/build.sh first" >&2; exit 1; }
 done
 work=$(mktemp -d)
@@ -31,14 +31,7 @@ g++ -std=c++20 -O3 -DNDEBUG -march=native -mtune=native -fopenmp -Wno-psabi -I. 
   -DKERNEL_A_GEMV="\"$work/a_gemv.cpp\"" -DKERNEL_B_GEMV="\"$here/engine/kernels_gemv.cpp\"" \
   -DKERNEL_B_GEMM="\"$here/engine/kernels_gemm.cpp\"" -DKERNEL_B_ATTENTION="\"$here/engine/kernels_attention.cpp\"" \
   -DKERNEL_A_NAME="\"$(git rev-parse --short "$rev")\"" -DKERNEL_B_NAME="\"the working tree\"" \
-  bench/kernel_ab.cpp build/engine/libroofline_engine.a build/common/libroofline_common.a \
+  bench/kernel_ab.cpp build/engine/libroofline_engine.a build/hardware/libroofline_hardware.a \
+  build/common/libroofline_common.a \
   $(pkg-config --libs openblas) -lfmt -o "$work/kernel_ab"
-if [[ -z "${OPENBLAS_CORETYPE:-}" ]]; then
-  flags=$(grep -m1 '^flags' /proc/cpuinfo)
-  if [[ $flags == *" avx512f "* && $flags == *" avx512bw "* && $flags == *" avx512vl "* && $flags == *" avx512dq "* ]]; then
-    export OPENBLAS_CORETYPE=SkylakeX
-  elif [[ $flags == *" avx2 "* ]]; then
-    export OPENBLAS_CORETYPE=Haswell
-  fi
-fi
 "$work/kernel_ab" "$@"
