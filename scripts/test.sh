@@ -2,16 +2,14 @@
 # The test command (README, .ci/run): install what is missing, build, run every test.
 #   scripts/test.sh              the release build in build/
 #   scripts/test.sh --sanitize   the whole suite again under AddressSanitizer and UndefinedBehaviorSanitizer, in
-#                                build-asan/ (any report fails its test: no recovery, leaks checked)
+#                                build-asan/ (clang; scripts/build-asan.sh: any report fails its test, no
+#                                recovery, leaks checked)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh --with-reference
 jobs=$(nproc 2>/dev/null || echo 2)
 if [[ "${1:-}" == "--sanitize" ]]; then
-  # Warnings are the release build's to refuse: GCC 12 gives false -Wmaybe-uninitialized under ASan at -O1.
-  cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Sanitize -DROOFLINE_SANITIZE=ON -DROOFLINE_BUILD_BENCH=OFF \
-        -DROOFLINE_WERROR=OFF >/dev/null
-  cmake --build build-asan -j"$jobs"
+  bash scripts/build-asan.sh
   export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:strict_string_checks=1"
   export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
   ctest --test-dir build-asan --output-on-failure --timeout 600 -j"$jobs"
