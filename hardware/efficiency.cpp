@@ -1,5 +1,6 @@
 #include "hardware/efficiency.hpp"
 
+#include <algorithm>
 #include <array>
 #include <bit>
 #include <cstdint>
@@ -32,13 +33,14 @@ struct FigureKey {
   const char* key;
   std::optional<Figure> Efficiency::*slot;
 };
-constexpr std::array<FigureKey, 10> kFigures = {{{"gemm_fixed_s", &Efficiency::gemm_fixed_s},
+constexpr std::array<FigureKey, 11> kFigures = {{{"gemm_fixed_s", &Efficiency::gemm_fixed_s},
                                                 {"gemm_fp8_fixed_s", &Efficiency::gemm_fp8_fixed_s},
                                                 {"attention_decode_fixed_s", &Efficiency::attention_decode_fixed_s},
                                                 {"kernel_launch_s", &Efficiency::kernel_launch_s},
                                                 {"graph_launch_s", &Efficiency::graph_launch_s},
                                                 {"step_overhead_s", &Efficiency::step_overhead_s},
                                                 {"sm_count", &Efficiency::sm_count},
+                                                {"gemm_split_k_max", &Efficiency::gemm_split_k_max},
                                                 {"attention_tile_rows", &Efficiency::attention_tile_rows},
                                                 {"attention_tile_cols", &Efficiency::attention_tile_cols},
                                                 {"attention_ctas_per_sm", &Efficiency::attention_ctas_per_sm}}};
@@ -123,12 +125,13 @@ Efficiency parse_efficiency(const json& j, const std::string& origin, const json
       r.fail(field, "unknown field (expected gemm, gemm_fp8, gemv, attention_prefill, attention_decode, "
                     "attention_decode_fp8, elementwise, "
                     "gemm_fixed_s, gemm_fp8_fixed_s, attention_decode_fixed_s, kernel_launch_s, graph_launch_s, "
-                    "step_overhead_s, sm_count, attention_tile_rows, attention_tile_cols, attention_ctas_per_sm, "
+                    "step_overhead_s, sm_count, gemm_split_k_max, attention_tile_rows, attention_tile_cols, attention_ctas_per_sm, "
                     "attention_tiles)");
   }
   if (e.sm_count && (e.sm_count->value != std::floor(e.sm_count->value) || e.sm_count->value > 1e6))
     r.fail("efficiency.sm_count.value", fmt::format("must be a whole number of SMs, got {}", e.sm_count->value));
-  for (auto [key, f] : {std::pair{"attention_tile_rows", &e.attention_tile_rows},
+  for (auto [key, f] : {std::pair{"gemm_split_k_max", &e.gemm_split_k_max},
+                        std::pair{"attention_tile_rows", &e.attention_tile_rows},
                         std::pair{"attention_tile_cols", &e.attention_tile_cols},
                         std::pair{"attention_ctas_per_sm", &e.attention_ctas_per_sm}})
     if (*f) check_whole(r, (*f)->value, fmt::format("efficiency.{}.value", key));
@@ -218,16 +221,16 @@ Calibration shipped_calibration(const Efficiency& e, const std::string& profile_
 
 namespace {
 
-double tile_quantization(double m, double n, double groups, double sms) {
-  // cuBLAS-class libraries pick among output tiles (the guide's 256x128 and 128x256 down to 64x64) and split K
-  // when the tiles are too few to fill the SMs; the best choice wastes the least: padding of the last tile row and
-  // column, and idle SMs in the last wave.
+double tile_quantization(double m, double n, double groups, double sms, double max_split) {
+  // cuBLAS-class libraries pick among output tiles (the guide's 256x128 and 128x256 down to 64x64) and, some of
+  // them, split K when the tiles are too few to fill the SMs; the best choice wastes the least: padding of the last
+  // tile row and column, and idle SMs in the last wave.
   constexpr std::array<std::pair<double, double>, 6> kTiles = {
       {{256, 128}, {128, 256}, {128, 128}, {128, 64}, {64, 128}, {64, 64}}};
   double best = 0;
   for (const auto& [tm, tn] : kTiles) {
     const double tiles = groups * std::ceil(m / tm) * std::ceil(n / tn);
-    const double split = std::max(1.0, std::floor(sms / tiles));  // K split into this many parts
+    const double split = std::clamp(std::floor(sms / tiles), 1.0, max_split);  // K split into this many parts
     const double units = tiles * split, waves = std::ceil(units / sms);
     const double padding = (m * n * groups) / (tiles * tm * tn);
     best = std::max(best, padding * units / (waves * sms));
@@ -237,20 +240,23 @@ double tile_quantization(double m, double n, double groups, double sms) {
 
 }  // namespace
 
-double gemm_quantization(double m, double n, double groups, double sms) {
+double gemm_split_k_max(const Efficiency& e) { return e.gemm_split_k_max ? e.gemm_split_k_max->value : 1.0; }
+
+double gemm_quantization(double m, double n, double groups, double sms, double max_split) {
   if (m <= 0 || n <= 0 || groups <= 0 || sms <= 0) return 1;
+  max_split = std::max(1.0, max_split);
   // A simulation asks for the same few shapes step after step: a small per-thread memo, direct-mapped on the
   // shape's bits, saves the tile search (a few dozen divisions).
   struct Entry {
-    double m = -1, n = 0, groups = 0, sms = 0, value = 0;
+    double m = -1, n = 0, groups = 0, sms = 0, max_split = 0, value = 0;
   };
   thread_local std::array<Entry, 256> memo;
   const auto bits = [](double v) { return std::bit_cast<std::uint64_t>(v); };
   const std::uint64_t h = (bits(m) * 0x9E3779B97F4A7C15ull) ^ (bits(n) * 0xC2B2AE3D27D4EB4Full) ^
-                          (bits(groups) * 0x165667B19E3779F9ull) ^ bits(sms);
+                          (bits(groups) * 0x165667B19E3779F9ull) ^ bits(sms) ^ (bits(max_split) * 0x27D4EB2F165667C5ull);
   Entry& e = memo[(h >> 32) % memo.size()];
-  if (e.m == m && e.n == n && e.groups == groups && e.sms == sms) return e.value;
-  e = {m, n, groups, sms, tile_quantization(m, n, groups, sms)};
+  if (e.m == m && e.n == n && e.groups == groups && e.sms == sms && e.max_split == max_split) return e.value;
+  e = {m, n, groups, sms, max_split, tile_quantization(m, n, groups, sms, max_split)};
   return e.value;
 }
 

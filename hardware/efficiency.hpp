@@ -44,6 +44,8 @@ struct Efficiency {
   std::optional<Figure> graph_launch_s;   // per kernel node of a CUDA graph (decode steps)
   std::optional<Figure> step_overhead_s;  // the serving framework's scheduling and sampling per step
   std::optional<Figure> sm_count;         // SMs (CUs): the wave size of a GEMM
+  std::optional<Figure> gemm_split_k_max;  // the most parts a GEMM library splits K into when its output tiles leave
+                                           // SMs idle (absent: 1, no split: cuBLAS at most shapes)
   // A causal prefill attention kernel's tile (query rows x key columns) and how many of its CTAs an SM holds: what
   // its tile and wave quantization depend on. These three serve every head dim that attention_tiles leaves out.
   std::optional<Figure> attention_tile_rows, attention_tile_cols, attention_ctas_per_sm;
@@ -73,8 +75,12 @@ nlohmann::json to_json(const Efficiency& e);
 Calibration shipped_calibration(const Efficiency& e, const std::string& profile_name);
 
 // Wave and tile quantization of a GEMM writing `groups` outputs of m x n (grouped expert GEMMs: groups > 1)
-// over `sms` SMs: the fraction of the SMs' tile slots doing useful work under the best tile, in (0, 1].
-double gemm_quantization(double m, double n, double groups, double sms);
+// over `sms` SMs, K split into at most `max_split` parts where tiles leave SMs idle: the fraction of the SMs' tile
+// slots doing useful work under the best tile, in (0, 1].
+double gemm_quantization(double m, double n, double groups, double sms, double max_split = 1);
+
+// The K-split limit a profile gives gemm_quantization: its gemm_split_k_max, else 1.
+double gemm_split_k_max(const Efficiency& e);
 
 // The same for causal prefill attention, FlashAttention's grid: one CTA per (sequence, head, block of `rows` query
 // rows), each over the blocks of `cols` keys up to its last query. For `heads` (sequences x query heads) alike of q

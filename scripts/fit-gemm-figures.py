@@ -4,12 +4,13 @@ times: docs/fidelity/gemm-kernels.csv, OpenXLA's kDefaultMatmulPTable (see the p
 
 The model is the one hardware/efficiency.cpp ships (restated here, standard library only):
   time = fixed + max(FLOPs / (peak x efficiency x quantization), bytes / (bandwidth x memory fraction))
-with quantization the best of six library tiles over the SMs, K split when the tiles are too few. The table times
+with quantization the best of six library tiles over the SMs, K split when the tiles are too few (up to the preset's
+efficiency.gemm_split_k_max parts; 1, no split, where it gives none). The table times
 kernels, so no launch cost is added. Least squares in log time, over the shapes whose compute term is at least
 1.6x the memory term: the table's runs repeat on the same buffers, so its memory-bound shapes ran warm in L2, and
 those are left to judge the fit (`roofline fidelity --kernels` judges every row with the C++ model).
 
-Usage: python3 scripts/fit-gemm-figures.py [hw dtype ...]   (default: every (hw, dtype) in the table)
+Usage: python3 scripts/fit-gemm-figures.py [hw dtype ...]   (default: every OpenXLA grid in the table)
 """
 import csv
 import json
@@ -27,11 +28,11 @@ def value(figure):
     return figure["value"] if isinstance(figure, dict) else figure
 
 
-def quantization(m, n, groups, sms):
+def quantization(m, n, groups, sms, max_split):
     best = 0.0
     for tm, tn in TILES:
         tiles = groups * math.ceil(m / tm) * math.ceil(n / tn)
-        split = max(1, math.floor(sms / tiles))
+        split = min(max(1, math.floor(sms / tiles)), max_split)
         units = tiles * split
         waves = math.ceil(units / sms)
         best = max(best, (m * n * groups) / (tiles * tm * tn) * units / (waves * sms))
@@ -40,7 +41,7 @@ def quantization(m, n, groups, sms):
 
 def terms(row, part, dtype):
     b, m, n, k = row
-    compute = 2 * b * m * n * k / part["peak"][dtype] / quantization(m, n, b, part["sms"])
+    compute = 2 * b * m * n * k / part["peak"][dtype] / quantization(m, n, b, part["sms"], part["split"])
     memory = (b * (m * k + n * k) * BYTES_IN[dtype] + b * m * n * 2) / part["bandwidth"] / part["memory"][dtype]
     return compute, memory
 
@@ -67,6 +68,7 @@ def part_of(hw):
         "peak": {d: value(p["peak_flops_per_s"][PEAK_KEY[d]]) for d in BYTES_IN if PEAK_KEY[d] in p["peak_flops_per_s"]},
         "bandwidth": value(p["memory"]["bytes_per_s"]),
         "sms": value(e["sm_count"]),
+        "split": value(e.get("gemm_split_k_max", 1)),
         "memory": {"bf16": gemm_memory, "fp8": value(e.get("gemm_fp8", {}).get("memory", gemm_memory))},
         "shipped": {"bf16": (value(e["gemm"]["compute"]), value(e.get("gemm_fixed_s", 0))),
                     "fp8": (value(e.get("gemm_fp8", {}).get("compute", 0) or 0),
@@ -80,7 +82,9 @@ def main():
         for r in csv.DictReader(f):
             shape = tuple(int(r[c]) for c in ("b", "m", "n", "k"))
             table.setdefault((r["hw"], r["dtype"]), []).append((shape, 2 * math.prod(shape) / float(r["flops_per_s"])))
-    wanted = list(zip(sys.argv[1::2], sys.argv[2::2])) or sorted(table)
+    # By default the OpenXLA grids (375 shapes each); the other rows are too few to fit and judge only.
+    wanted = list(zip(sys.argv[1::2], sys.argv[2::2])) or sorted(
+        key for key, rows in table.items() if key[1] in BYTES_IN and len(rows) >= 100)
     for hw, dtype in wanted:
         rows, part = table[(hw, dtype)], part_of(hw)
         fitted = [(s, t) for s, t in rows if terms(s, part, dtype)[0] >= 1.6 * terms(s, part, dtype)[1]]

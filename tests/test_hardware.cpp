@@ -476,23 +476,41 @@ TEST(Efficiency, BadFiguresNameTheirField) {
   j["efficiency"] = {{"sm_count", 13.5}};
   EXPECT_EQ(error_of(j), "hardware profile mine.json: field 'efficiency.sm_count.value': must be a whole number of "
                          "SMs, got 13.5");
+  j["efficiency"] = {{"gemm_split_k_max", 2.5}};
+  EXPECT_EQ(error_of(j), "hardware profile mine.json: field 'efficiency.gemm_split_k_max.value': must be a whole "
+                         "number up to 4096, got 2.5");
+  j["efficiency"] = {{"gemm_split_k_max", 0}};
+  EXPECT_NE(error_of(j).find("field 'efficiency.gemm_split_k_max"), std::string::npos);
   j["efficiency"] = {{"tensor", 0.5}};
   EXPECT_NE(error_of(j).find("field 'efficiency.tensor': unknown field"), std::string::npos);
 }
 
 // Wave and tile quantization by hand, on 108 SMs.
 TEST(Efficiency, GemmQuantizationByHand) {
-  // 108 tiles of 128 x 128 (or 54 of 256 x 128, split K 2 ways): one full wave.
+  // 108 tiles of 128 x 128: one full wave, split or not.
   EXPECT_DOUBLE_EQ(hardware::gemm_quantization(128 * 12, 128 * 9, 1, 108), 1.0);
   // 109 x 128 rows: 256 x 128 tiles make 55, split 1 way (floor(108/55)): one wave of 55 of 108 SMs with the last
   // tile half padding: 109 x 128 / (55 x 256) x 55 / 108 = 0.5046; 128 x 64 tiles make 218 in 3 waves: 218 / 324 =
   // 0.6728; 64 x 128: 218 tiles, 3 waves: 0.6728; 64 x 64: 436 in 5 waves: 436 / 540 = 0.8074, the best.
-  EXPECT_DOUBLE_EQ(hardware::gemm_quantization(128 * 109, 128, 1, 108), 436.0 / 540.0);
-  // A 32-row decode GEMM, N = 4096: 64 x 128 tiles pad rows to 64 (0.5) and make 32 tiles, K split 3 ways: 96 of
-  // 108 SMs busy: 0.5 x 96 / 108 (64 x 64: 0.5 x 64 / 108; 128 x 256: 0.25 x 96 / 108).
-  EXPECT_DOUBLE_EQ(hardware::gemm_quantization(32, 4096, 1, 108), 0.5 * 96 / 108);
-  // 8 grouped 128 x 128 outputs: 128 x 128 tiles make 8, K split 13 ways: 104 units in one wave.
-  EXPECT_DOUBLE_EQ(hardware::gemm_quantization(128, 128, 8, 108), 104.0 / 108.0);
+  EXPECT_DOUBLE_EQ(hardware::gemm_quantization(128 * 109, 128, 1, 108, 108), 436.0 / 540.0);
+  // A 32-row decode GEMM, N = 4096. K split as far as the SMs allow: 64 x 128 tiles pad rows to 64 (0.5) and make
+  // 32 tiles, K split 3 ways: 96 of 108 SMs busy: 0.5 x 96 / 108 (64 x 64: 0.5 x 64 / 108; 128 x 256: 0.25 x 96 /
+  // 108). Unsplit (the default), 64 x 64 tiles are the best: 64 of them, 0.5 x 64 / 108; split at most 2 ways, the
+  // same (64 x 128 tiles: 32 x 2 units; 128 x 256: 16 x 2 at 0.25).
+  EXPECT_DOUBLE_EQ(hardware::gemm_quantization(32, 4096, 1, 108, 108), 0.5 * 96 / 108);
+  EXPECT_DOUBLE_EQ(hardware::gemm_quantization(32, 4096, 1, 108), 0.5 * 64 / 108);
+  EXPECT_DOUBLE_EQ(hardware::gemm_quantization(32, 4096, 1, 108, 2), 0.5 * 64 / 108);
+  // 8 grouped 128 x 128 outputs: 128 x 128 tiles make 8, K split 13 ways: 104 units in one wave; unsplit, 64 x 64
+  // tiles make 32.
+  EXPECT_DOUBLE_EQ(hardware::gemm_quantization(128, 128, 8, 108, 108), 104.0 / 108.0);
+  EXPECT_DOUBLE_EQ(hardware::gemm_quantization(128, 128, 8, 108), 32.0 / 108.0);
+  // The profile's limit: 1 where it gives none.
+  hardware::Efficiency e;
+  EXPECT_EQ(hardware::gemm_split_k_max(e), 1.0);
+  hardware::Figure limit;
+  limit.value = 304;
+  e.gemm_split_k_max = limit;
+  EXPECT_EQ(hardware::gemm_split_k_max(e), 304.0);
 }
 
 // Causal prefill attention's tiles and waves by hand.

@@ -468,6 +468,24 @@ TEST(GemmFidelity, ExpectedKernelTimeByHand) {
   EXPECT_EQ(f.groups[0].within_20, std::abs(f.points[0].error()) <= 0.2 ? 1u : 0u);
 }
 
+// The preset's K-split limit reaches the expected time: 512 x 512 x 4096 (bf16) on an MI300X, which splits K
+// (gemm_split_k_max 304), runs 128 x 128 tiles 16 x 19 ways over its 304 CUs: quantization 1; on an H200, where
+// cuBLAS does not split K (1), the best is 64 x 64 tiles, 64 of them on 132 SMs.
+TEST(GemmFidelity, ThePresetsKSplitLimitShapesTheExpectedTime) {
+  const std::string header = "hw,dtype,b,m,n,k,flops_per_s\n";
+  const auto rows = parse_gemm_csv(header + "mi300x,bf16,1,512,512,4096,1e14\nh200,bf16,1,512,512,4096,1e14\n", "g.csv");
+  const GemmFidelity f = judge_gemm_kernels(rows, "g.csv");
+  ASSERT_EQ(f.points.size(), 2u);
+  const double flops = 2.0 * 512 * 512 * 4096, bytes = (2.0 * 512 * 4096 + 512 * 512) * 2;
+  for (auto [point, name, quantization] : {std::tuple{0, "mi300x", 1.0}, std::tuple{1, "h200", 64.0 / 132}}) {
+    const hardware::Profile& hw = hardware::preset(name);
+    const double peak = hw.peak(hardware::Precision::bf16)->value;
+    const double compute = flops / (peak * hw.efficiency->gemm.compute->value * quantization);
+    ASSERT_GT(compute, bytes / hw.memory_bytes_per_s() / 0.5) << name;  // compute-bound at any memory fraction >= 0.5
+    EXPECT_NEAR(f.points[std::size_t(point)].expected_s, hw.efficiency->gemm_fixed_s->value + compute, 1e-12) << name;
+  }
+}
+
 // The shipped GEMM figures reproduce the measured kernel table they were fitted to (and, on the H100, checked
 // against): a preset edit that breaks the GEMM model shows here.
 TEST(GemmFidelity, ShippedFiguresReproduceTheMeasuredTable) {
@@ -482,9 +500,9 @@ TEST(GemmFidelity, ShippedFiguresReproduceTheMeasuredTable) {
       EXPECT_LE(g.median_abs_error, 0.15);
       continue;
     }
-    if (g.hw == "h200") {  // TileOPs' 9 cuBLAS times (cold weights): a check the README reports, not a fit
-      EXPECT_EQ(g.rows, 9u);
-      EXPECT_LE(g.median_abs_error, 0.20);
+    if (g.hw == "h200") {  // TileOPs' 9 cuBLAS times (cold weights): a check the README reports, not a fit (19.3%
+      EXPECT_EQ(g.rows, 9u);  // while the model split K to fill the SMs, 8.0% unsplit as cuBLAS runs)
+      EXPECT_LE(g.median_abs_error, 0.10);
       continue;
     }
     EXPECT_EQ(g.rows, 375u) << g.hw << " " << g.dtype;

@@ -105,7 +105,8 @@ double expected_op_time(const hardware::EfficiencyFit& fit, hardware::KernelClas
   // included).
   double quantization = 1;
   if (!hw.calibration && kind == hardware::KernelClass::gemm && hw.efficiency && hw.efficiency->sm_count)
-    quantization = hardware::gemm_quantization(op.gemm_m, op.gemm_n, op.gemm_groups, hw.efficiency->sm_count->value);
+    quantization = hardware::gemm_quantization(op.gemm_m, op.gemm_n, op.gemm_groups, hw.efficiency->sm_count->value,
+                                               hardware::gemm_split_k_max(*hw.efficiency));
   if (!hw.calibration && kind == hardware::KernelClass::attention && at.phase == Phase::prefill)
     quantization = prompt_attention_quantization(op, hw);
   return fit.overhead_s +
