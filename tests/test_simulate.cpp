@@ -833,7 +833,7 @@ TEST(Fidelity, TheShippedTableKeepsItsFidelity) {
   const roofline::Fidelity f = roofline::judge_fidelity(roofline::parse_fidelity_csv(*text, path));
   // Held out: Mistral-7B's GQA decode is measured no faster than Llama-2-7B's MHA, which the model does not follow
   // (see the README), so that set holds a lower mark.
-  for (auto [set, median, within] : {std::tuple{"primary", 0.12, 0.85}, std::tuple{"held_out", 0.22, 0.45}}) {
+  for (auto [set, median, within] : {std::tuple{"primary", 0.12, 0.90}, std::tuple{"held_out", 0.22, 0.60}}) {
     const std::string_view name = set;  // a named copy: clang 14 cannot capture a structured binding
     const auto all = std::find_if(f.groups.begin(), f.groups.end(),
                                   [&](const auto& g) { return g.set == name && g.hw == "all"; });
