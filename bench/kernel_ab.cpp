@@ -3,9 +3,10 @@
 // runs of bench_engine on a shared VM moved by 10-30% between runs, more than most changes). Built and run by
 // scripts/kernel-ab.sh, which passes a commit's engine/kernels_{gemm,gemv,attention}.cpp (KERNEL_A_*) and the
 // working tree's (KERNEL_B_*); both compile against today's headers.
-//   kernel_ab [rounds] [gemm] [gemv] [decode] [prefill]
+//   kernel_ab [rounds] [gemm] [gemv] [gemv-int8] [decode] [prefill]
 // GEMM: M = 1024, K = 4096, N = 4096 and 11008, fp32 (bench_engine's shapes), with OpenBLAS sgemm after each pair.
-// GEMV: M = 1, the same N and K, fp32, weights cold, with OpenBLAS sgemv after each pair.
+// GEMV: M = 1, the same N and K, fp32 (or int8 in groups of 128: gemv-int8), weights cold, with OpenBLAS sgemv
+// (fp32) after each pair.
 // Decode attention: one query over 8192 cached positions (bench_engine's shape), K and V streamed from DRAM.
 // Prefill attention: one prompt of 16 to 2048 tokens over 32 heads of 128 (bench_engine's shapes).
 // Each round times A and B once each (the best of a few calls, or of enough to take about 0.2 s for attention),
@@ -115,9 +116,11 @@ Pair run_pair(int rounds, int calls, const std::function<void()>& a, const std::
 }
 
 // Rates are work / time in units of 1e9 (FLOP or bytes) a second.
-void print_pair(const std::string& what, const Pair& p, double work, float diff, const char* unit = "GFLOP/s") {
+// other_work: OpenBLAS's work where it differs from A's and B's (an fp32 GEMV beside an int8 one); 0: the same.
+void print_pair(const std::string& what, const Pair& p, double work, float diff, const char* unit = "GFLOP/s",
+                double other_work = 0) {
   fmt::print("  {:<22} A {:6.1f}  B {:6.1f} {}", what, work / quantile(p.a, 0.5) / 1e9, work / quantile(p.b, 0.5) / 1e9, unit);
-  if (!p.other.empty()) fmt::print("  OpenBLAS {:6.1f}", work / quantile(p.other, 0.5) / 1e9);
+  if (!p.other.empty()) fmt::print("  OpenBLAS {:6.1f}", (other_work > 0 ? other_work : work) / quantile(p.other, 0.5) / 1e9);
   fmt::print("  B time / A time {:.3f} (quartiles {:.3f}-{:.3f})  max |B - A| {:.2g}\n", quantile(p.ratio, 0.5),
              quantile(p.ratio, 0.25), quantile(p.ratio, 0.75), diff);
 }
@@ -140,19 +143,26 @@ void gemm_pairs(int rounds) {
   }
 }
 
-// f32 GEMV, one row of x (a decode step's projection): N = 4096 and 11008, K = 4096, W cold: each call reads the next of
-// enough matrices to span bench::cold_bytes, as bench_engine's cold GEMV does. Rates in GB/s of weights.
-void gemv_pairs(int rounds, double cold) {
-  fmt::print("GEMV, fp32, M = 1, K = 4096, weights cold, {} threads, {} rounds (GB/s of weights)\n", omp_get_max_threads(), rounds);
+// GEMV, one row of x (a decode step's projection): N = 4096 and 11008, K = 4096, W cold: each call reads the next of
+// enough matrices to span bench::cold_bytes, as bench_engine's cold GEMV does. Rates in GB/s of the format's weights
+// (OpenBLAS: of its fp32 ones).
+void gemv_pairs(int rounds, double cold, engine::WeightFormat format) {
+  fmt::print("GEMV, {}, M = 1, K = 4096, weights cold, {} threads, {} rounds (GB/s of weights)\n",
+             engine::to_string(format), omp_get_max_threads(), rounds);
   const std::int64_t K = 4096;
+  const std::int64_t group = format == engine::WeightFormat::int8 ? 128 : 0;
   for (std::int64_t N : {4096, 11008}) {
-    const double bytes = double(N * K * 4);
-    const int copies = int(std::ceil(cold / bytes)) + 1;
-    std::vector<engine::Linear> ws;
-    for (int c = 0; c < copies; ++c) {
+    const double f32_bytes = double(N * K * 4);
+    std::vector<engine::Linear> ws, blas;  // each enough copies to span `cold` in its own format
+    for (int c = 0; ws.empty() || double(c) * double(ws[0].weight_bytes()) <= cold; ++c) {
       const auto wf = random_floats(std::size_t(N * K), unsigned(100 + c));
-      ws.push_back(engine::make_linear("w", wf.data(), N, K, engine::WeightFormat::f32, 0, nullptr));
+      ws.push_back(engine::make_linear("w", wf.data(), N, K, format, group, nullptr));
+      if (format != engine::WeightFormat::f32 && double(c) * f32_bytes <= cold)
+        blas.push_back(engine::make_linear("w", wf.data(), N, K, engine::WeightFormat::f32, 0, nullptr));
     }
+    const double bytes = double(ws[0].weight_bytes());
+    const std::vector<engine::Linear>& reference = blas.empty() ? ws : blas;
+    std::size_t next_blas = 0;
     const auto x = random_floats(std::size_t(K), 3);
     std::vector<float> ya(static_cast<std::size_t>(N)), yb(ya.size()), yo(ya.size());
     std::size_t next = 0;
@@ -161,13 +171,13 @@ void gemv_pairs(int rounds, double cold) {
         rounds, 8, [&] { a_linear::engine::gemv_build({ya.data(), N, nullptr}, x.data(), 1, w()); },
         [&] { b_linear::engine::gemv_build({yb.data(), N, nullptr}, x.data(), 1, w()); },
         [&] {
-          const engine::Linear& m = w();
+          const engine::Linear& m = reference[next_blas++ % reference.size()];
           cblas_sgemv(CblasRowMajor, CblasNoTrans, int(N), int(K), 1.0f, m.f32.data(), int(K), x.data(), 1, 0.0f,
                       yo.data(), 1);
         });
     a_linear::engine::gemv_build({ya.data(), N, nullptr}, x.data(), 1, ws[0]);  // both on one matrix, to compare
     b_linear::engine::gemv_build({yb.data(), N, nullptr}, x.data(), 1, ws[0]);
-    print_pair(fmt::format("N = {}", N), p, bytes, max_difference(ya, yb), "GB/s");
+    print_pair(fmt::format("N = {}", N), p, bytes, max_difference(ya, yb), "GB/s", f32_bytes);
   }
 }
 
@@ -208,13 +218,15 @@ int main(int argc, char** argv) {
   const hardware::host::CpuInfo cpu = hardware::host::detect_cpu();
   bench::run_openblas_at_its_best(cpu, argv);
   int rounds = 12;
-  bool gemm = false, gemv = false, decode = false, prefill = false;
+  bool gemm = false, gemv = false, gemv_int8 = false, decode = false, prefill = false;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "gemm")
       gemm = true;
     else if (a == "gemv")
       gemv = true;
+    else if (a == "gemv-int8")
+      gemv_int8 = true;
     else if (a == "decode")
       decode = true;
     else if (a == "prefill")
@@ -222,15 +234,16 @@ int main(int argc, char** argv) {
     else if (const int r = std::atoi(a.c_str()); r > 0)
       rounds = r;
     else {
-      fmt::print(stderr, "kernel_ab: unknown argument '{}' (expected a round count, gemm, gemv, decode or prefill)\n", a);
+      fmt::print(stderr, "kernel_ab: unknown argument '{}' (expected a round count, gemm, gemv, gemv-int8, decode or prefill)\n", a);
       return 2;
     }
   }
-  if (!gemm && !gemv && !decode && !prefill) gemm = gemv = decode = prefill = true;
+  if (!gemm && !gemv && !gemv_int8 && !decode && !prefill) gemm = gemv = gemv_int8 = decode = prefill = true;
   const char* coretype = std::getenv("OPENBLAS_CORETYPE");
   fmt::print("kernel_ab: A = {}, B = {}; OPENBLAS_CORETYPE={}\n", KERNEL_A_NAME, KERNEL_B_NAME, coretype ? coretype : "(unset)");
   if (gemm) gemm_pairs(rounds);
-  if (gemv) gemv_pairs(rounds, double(bench::cold_bytes(cpu)));
+  if (gemv) gemv_pairs(rounds, double(bench::cold_bytes(cpu)), engine::WeightFormat::f32);
+  if (gemv_int8) gemv_pairs(rounds, double(bench::cold_bytes(cpu)), engine::WeightFormat::int8);
   if (decode) decode_pairs(rounds);
   if (prefill) prefill_pairs(rounds);
 }

@@ -163,14 +163,15 @@ void for_rows(std::int64_t m, const Linear& w, const Row& row) {
 template <WeightFormat F>
 constexpr int kRowBlock = F == WeightFormat::int8 ? 2 : 4;
 
-#if defined(__AVX512BW__)
-// int8 GEMV on in-lane byte shuffles, for k and the group a multiple of 64. 64 weights load as one vector;
-// shuffle j puts byte 4e + j of each 16-byte lane at the top of dword e, so cvtdq2ps gives q * 2^24
-// exactly (|q| <= 127) for the 16 weights c + 4e + j, and the 2^-24 joins the group's scale. x is permuted
-// once per call to match: xp[c + 16j + e] = x[c + 4e + j] in each block of 64. Per 16 weights this is an
-// in-lane shuffle, a convert and an FMA, where widening each weight (vpmovsxbd) crosses lanes. int8 is still
-// the format nearest to compute-bound: one thread reads about 37 GB/s of weights from cache (f32: 104),
-// barely above its cold rate, level with f32's (`bench_engine 3 core`).
+#if defined(__AVX512BW__) || defined(__AVX2__)
+// int8 GEMV on in-lane byte shuffles, for k and the group a multiple of 64. 64 weights load as one vector (two
+// halves on AVX2); shuffle j puts byte 4e + j of each 16-byte lane at the top of dword e, so cvtdq2ps gives
+// q * 2^24 exactly (|q| <= 127) for the 16 weights c + 4E + j (E the dword's place in the 64 bytes: both ISAs
+// shuffle within 16-byte lanes, so the order is the same), and the 2^-24 joins the group's scale. x is permuted
+// once per call to match: xp[c + 16j + E] = x[c + 4E + j] in each block of 64. Per 16 weights this is an in-lane
+// shuffle, a convert and an FMA, where widening each weight (vpmovsxbd) crosses lanes. int8 is still the format
+// nearest to compute-bound: one AVX-512 thread reads about 37 GB/s of weights from cache (f32: 104), barely above
+// its cold rate, level with f32's (`bench_engine 3 core`).
 constexpr std::array<std::array<std::int8_t, 64>, 4> kTopByte = [] {
   std::array<std::array<std::int8_t, 64>, 4> t{};
   for (int j = 0; j < 4; ++j)
@@ -178,6 +179,40 @@ constexpr std::array<std::array<std::int8_t, 64>, 4> kTopByte = [] {
       t[j][b] = b % 4 == 3 ? std::int8_t(4 * (b % 16 / 4) + j) : std::int8_t(-128);
   return t;
 }();
+
+#if defined(__AVX512BW__)
+using I8Block = __m512i;  // 64 weights
+using I8Mask = __m512i;
+inline I8Mask top_byte_mask(int j) { return _mm512_loadu_si512(kTopByte[std::size_t(j)].data()); }
+inline I8Block load_block(const std::int8_t* p) { return _mm512_loadu_si512(p); }
+inline v16f top_bytes(I8Block q, I8Mask mask) {  // weights 4E + j (mask j) as floats times 2^24
+  return std::bit_cast<v16f>(_mm512_cvtepi32_ps(_mm512_shuffle_epi8(q, mask)));
+}
+// 32 zmm registers: 4 group sums and 4 accumulators for each of 2 rows of x, the row of W read once for both; the
+// software prefetch of the f32 kernels.
+constexpr int kI8Sums = 4, kI8Rows = 2;
+constexpr bool kI8Prefetch = false;
+#else
+struct I8Block {  // 64 weights as two AVX2 halves
+  __m256i lo, hi;
+};
+using I8Mask = __m256i;  // the 16-byte lane pattern repeats, so the first 32 bytes serve both halves
+inline I8Mask top_byte_mask(int j) {
+  return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(kTopByte[std::size_t(j)].data()));
+}
+inline I8Block load_block(const std::int8_t* p) {
+  const auto* v = reinterpret_cast<const __m256i*>(p);
+  return {_mm256_loadu_si256(v), _mm256_loadu_si256(v + 1)};
+}
+inline v16f top_bytes(I8Block q, I8Mask mask) {
+  return simd::join(std::bit_cast<simd::v8f>(_mm256_cvtepi32_ps(_mm256_shuffle_epi8(q.lo, mask))),
+                    std::bit_cast<simd::v8f>(_mm256_cvtepi32_ps(_mm256_shuffle_epi8(q.hi, mask))));
+}
+// 16 ymm registers: 2 group sums (2 halves each), 1 accumulator, the 4 masks and the weights of one row of x; no
+// software prefetch (the f32 GEMV ran faster without it on AVX2, above).
+constexpr int kI8Sums = 2, kI8Rows = 1;
+constexpr bool kI8Prefetch = false;
+#endif
 
 void permute_x_i8(float* xp, const float* x, std::int64_t m, std::int64_t k) {  // xp, x: [m, k]
   for (std::int64_t i = 0; i < m * k; i += 64)
@@ -189,24 +224,26 @@ void permute_x_i8(float* xp, const float* x, std::int64_t m, std::int64_t k) {  
 template <int MB>
 void gemv_row_i8_shuffled(RowsOut y, const float* xp, const Linear& w, std::int64_t n, std::int64_t m0) {
   const std::int64_t k = w.k, bytes_left = (w.n - n) * k;
-  __m512i top[4];
-  for (int j = 0; j < 4; ++j) top[j] = _mm512_loadu_si512(kTopByte[std::size_t(j)].data());
+  I8Mask top[4];
+  for (int j = 0; j < 4; ++j) top[j] = top_byte_mask(j);
   const std::int8_t* row = w.i8.data() + n * k;
   const std::uint16_t* scales = w.scales.data() + n * (k / w.group);
-  v16f acc[4][MB] = {};
+  v16f acc[4][MB] = {};  // store_dots sums 4; the first kI8Sums are used
   for (std::int64_t c0 = 0; c0 < k; c0 += w.group) {
-    v16f sum[4][MB] = {};
+    v16f sum[kI8Sums][MB] = {};
     for (std::int64_t c = c0; c < c0 + w.group; c += 64) {
-      if (c + kPrefetchBytes<WeightFormat::int8> < bytes_left) __builtin_prefetch(row + c + kPrefetchBytes<WeightFormat::int8>, 0, 3);
-      const __m512i q = _mm512_loadu_si512(row + c);
+      if constexpr (kI8Prefetch)
+        if (c + kPrefetchBytes<WeightFormat::int8> < bytes_left)
+          __builtin_prefetch(row + c + kPrefetchBytes<WeightFormat::int8>, 0, 3);
+      const I8Block q = load_block(row + c);
       for (int j = 0; j < 4; ++j) {
-        const v16f wv = std::bit_cast<v16f>(_mm512_cvtepi32_ps(_mm512_shuffle_epi8(q, top[j])));
-        for (int i = 0; i < MB; ++i) sum[j][i] += wv * simd::load(xp + (m0 + i) * k + c + 16 * j);
+        const v16f wv = top_bytes(q, top[j]);
+        for (int i = 0; i < MB; ++i) sum[j % kI8Sums][i] += wv * simd::load(xp + (m0 + i) * k + c + 16 * j);
       }
     }
     const float scale = scale_to_float(*scales++) * 0x1p-24f;
     for (int i = 0; i < MB; ++i)
-      for (int j = 0; j < 4; ++j) acc[j][i] += sum[j][i] * scale;
+      for (int u = 0; u < kI8Sums; ++u) acc[u][i] += sum[u][i] * scale;
   }
   const float no_tail[MB] = {};
   store_dots<MB>(y, acc, no_tail, w, n, m0);
@@ -217,8 +254,7 @@ void gemv_i8_shuffled(RowsOut y, const float* x, std::int64_t m, const Linear& w
   if (std::int64_t(xp.size()) < m * w.k) xp = Buffer<float>(std::size_t(m * w.k));
   permute_x_i8(xp.data(), x, m, w.k);
   const float* xs = xp.data();
-  for_rows<kRowBlock<WeightFormat::int8>>(
-      m, w, [&]<int MB>(std::int64_t n, std::int64_t m0) { gemv_row_i8_shuffled<MB>(y, xs, w, n, m0); });
+  for_rows<kI8Rows>(m, w, [&]<int MB>(std::int64_t n, std::int64_t m0) { gemv_row_i8_shuffled<MB>(y, xs, w, n, m0); });
 }
 #endif
 
@@ -278,7 +314,7 @@ void gemv(RowsOut y, const float* x, std::int64_t m, const Linear& w) {
     case WeightFormat::f32: gemv_format<WeightFormat::f32>(y, x, m, w); break;
     case WeightFormat::bf16: gemv_format<WeightFormat::bf16>(y, x, m, w); break;
     case WeightFormat::int8:
-#if defined(__AVX512BW__)
+#if defined(__AVX512BW__) || defined(__AVX2__)
       if (w.k % 64 == 0 && w.group % 64 == 0) {
         gemv_i8_shuffled(y, x, m, w);
         break;

@@ -31,7 +31,7 @@ TEST(EngineKernels, LinearMatchesReferenceOnOddShapesAndEveryFormat) {
       {9, 31, 29, WeightFormat::f32, 0, true},    {13, 70, 300, WeightFormat::bf16, 0, false},
       {25, 97, 260, WeightFormat::f32, 0, true},  {40, 65, 64, WeightFormat::int8, 32, true},
       {250, 300, 530, WeightFormat::f32, 0, false},  // several MC and KC blocks, edge tiles
-      // int8 groups of whole 64-column blocks (the GEMV's byte-shuffle path on AVX-512, x permuted per
+      // int8 groups of whole 64-column blocks (the GEMV's byte-shuffle path on AVX-512 and AVX2, x permuted per
       // block), per group and per channel, odd x row counts
       {3, 37, 512, WeightFormat::int8, 128, true}, {1, 19, 192, WeightFormat::int8, 64, false},
       {8, 23, 256, WeightFormat::int8, 256, true}};
