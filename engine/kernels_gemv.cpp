@@ -191,7 +191,7 @@ inline v16f top_bytes(I8Block q, I8Mask mask) {  // weights 4E + j (mask j) as f
 // 32 zmm registers: 4 group sums and 4 accumulators for each of 2 rows of x, the row of W read once for both; the
 // software prefetch of the f32 kernels.
 constexpr int kI8Sums = 4, kI8Rows = 2;
-constexpr bool kI8Prefetch = false;
+constexpr bool kI8Prefetch = true;
 #else
 struct I8Block {  // 64 weights as two AVX2 halves
   __m256i lo, hi;
@@ -211,7 +211,7 @@ inline v16f top_bytes(I8Block q, I8Mask mask) {
 // 16 ymm registers: 2 group sums (2 halves each), 1 accumulator, the 4 masks and the weights of one row of x; no
 // software prefetch (the f32 GEMV ran faster without it on AVX2, above).
 constexpr int kI8Sums = 2, kI8Rows = 1;
-constexpr bool kI8Prefetch = false;
+constexpr bool kI8Prefetch = true;
 #endif
 
 void permute_x_i8(float* xp, const float* x, std::int64_t m, std::int64_t k) {  // xp, x: [m, k]
