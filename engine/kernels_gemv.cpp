@@ -188,10 +188,8 @@ inline I8Block load_block(const std::int8_t* p) { return _mm512_loadu_si512(p); 
 inline v16f top_bytes(I8Block q, I8Mask mask) {  // weights 4E + j (mask j) as floats times 2^24
   return std::bit_cast<v16f>(_mm512_cvtepi32_ps(_mm512_shuffle_epi8(q, mask)));
 }
-// 32 zmm registers: 4 group sums and 4 accumulators for each of 2 rows of x, the row of W read once for both; the
-// software prefetch of the f32 kernels.
+// 32 zmm registers: 4 group sums and 4 accumulators for each of 2 rows of x, the row of W read once for both.
 constexpr int kI8Sums = 4, kI8Rows = 2;
-constexpr bool kI8Prefetch = true;
 #else
 struct I8Block {  // 64 weights as two AVX2 halves
   __m256i lo, hi;
@@ -208,10 +206,11 @@ inline v16f top_bytes(I8Block q, I8Mask mask) {
   return simd::join(std::bit_cast<simd::v8f>(_mm256_cvtepi32_ps(_mm256_shuffle_epi8(q.lo, mask))),
                     std::bit_cast<simd::v8f>(_mm256_cvtepi32_ps(_mm256_shuffle_epi8(q.hi, mask))));
 }
-// 16 ymm registers: 2 group sums (2 halves each), 1 accumulator, the 4 masks and the weights of one row of x; no
-// software prefetch (the f32 GEMV ran faster without it on AVX2, above).
+// 16 ymm registers: 2 group sums (2 halves each), 1 accumulator, the 4 masks and the weights of one row of x. The
+// software prefetch stays on both ISAs: without it the Zen 3 took 1/0.82-1/0.83 of the time (`scripts/kernel-ab.sh
+// f1eaad3 16 gemv-int8`), unlike the f32 GEMV, whose several streams it slowed. Two rows at once (two streams, the x
+// vectors loaded once for both) took 1.14x the time of one.
 constexpr int kI8Sums = 2, kI8Rows = 1;
-constexpr bool kI8Prefetch = true;
 #endif
 
 void permute_x_i8(float* xp, const float* x, std::int64_t m, std::int64_t k) {  // xp, x: [m, k]
@@ -232,9 +231,8 @@ void gemv_row_i8_shuffled(RowsOut y, const float* xp, const Linear& w, std::int6
   for (std::int64_t c0 = 0; c0 < k; c0 += w.group) {
     v16f sum[kI8Sums][MB] = {};
     for (std::int64_t c = c0; c < c0 + w.group; c += 64) {
-      if constexpr (kI8Prefetch)
-        if (c + kPrefetchBytes<WeightFormat::int8> < bytes_left)
-          __builtin_prefetch(row + c + kPrefetchBytes<WeightFormat::int8>, 0, 3);
+      if (c + kPrefetchBytes<WeightFormat::int8> < bytes_left)
+        __builtin_prefetch(row + c + kPrefetchBytes<WeightFormat::int8>, 0, 3);
       const I8Block q = load_block(row + c);
       for (int j = 0; j < 4; ++j) {
         const v16f wv = top_bytes(q, top[j]);
