@@ -31,21 +31,29 @@ sys.exit(0 if same else 1)
 EOF
 }
 
-# case NAME CONFIG_JSON MAKE_ARGS PROMPTS GEN ENGINE_ARGS [REFERENCE_ARGS]
+# The reference runs in one Python process for every case (importing torch took about 3.4 s of each of 42 runs, most of
+# this script's time): case_ and saved queue their reference jobs in $jobs (hf_reference.py batch: a line a job, its
+# output file, then its arguments, tab-separated), and what the engine then checks against them in these lists.
+jobs=$work/reference-jobs.tsv
+: > "$jobs"
+job() {  # job OUT ARG...: queue hf_reference.py ARG... with its standard output to OUT ('-': none)
+  local IFS=$'\t'
+  echo "$*" >> "$jobs"
+}
+checked_names=() checked_prompts=() checked_gens=() checked_args=()
+
+# case NAME CONFIG_JSON MAKE_ARGS PROMPTS GEN ENGINE_ARGS [REFERENCE_ARGS]: a random checkpoint of the reference's
+# (make), its greedy tokens (generate), then the engine's on the same checkpoint (check_cases, after the batch).
 case_() {
   local name=$1 config=$2 make_args=$3 prompts=$4 gen=$5 engine_args=$6 reference_args=${7:-}
   local dir=$work/$name
   rm -rf "$dir" && mkdir -p "$dir"
   echo "$config" > "$dir/config.in.json"
   # shellcheck disable=SC2086
-  "$python" "$reference" make --config "$dir/config.in.json" --out "$dir/checkpoint" $make_args
+  job - make --config "$dir/config.in.json" --out "$dir/checkpoint" $make_args
   # shellcheck disable=SC2086
-  "$python" "$reference" generate --checkpoint "$dir/checkpoint" --prompt-ids "$prompts" --gen "$gen" \
-    $reference_args > "$dir/reference.json"
-  # shellcheck disable=SC2086
-  "$roofline" run --model "$dir/checkpoint/config.json" --weights "$dir/checkpoint" --prompt-ids "$prompts" \
-    --gen "$gen" --format json -o "$dir/engine.json" $engine_args
-  compare "$name" "$dir/reference.json" "$dir/engine.json"
+  job "$dir/reference.json" generate --checkpoint "$dir/checkpoint" --prompt-ids "$prompts" --gen "$gen" $reference_args
+  checked_names+=("$name") checked_prompts+=("$prompts") checked_gens+=("$gen") checked_args+=("$engine_args")
 }
 
 llama='{"model_type": "llama", "hidden_size": 64, "num_hidden_layers": 2, "num_attention_heads": 4,
@@ -136,7 +144,8 @@ case_ gemma2-naive-bf16 "$gemma2" "--dtype BF16 --seed 15" "$long_prompt; 9" 24 
 case_ deepseek-v3-mla-paged "$deepseek_v3" "--dtype BF16 --seed 13" "$long_prompt; 2 7" 24 "--block-size 4 --attn naive"
 
 # saved NAME CONFIG SEED: the other direction, the engine's own --save-weights checkpoint of seeded random weights,
-# read by the reference.
+# read by the reference (compared after the batch).
+saved_names=()
 saved() {
   local name=$1 config=$2 seed=$3
   local dir=$work/$name
@@ -144,8 +153,8 @@ saved() {
   echo "$config" > "$dir/config.json"
   "$roofline" run --model "$dir/config.json" --seed "$seed" --prompt-ids "1 2 3; 4" --gen 16 --format json \
     --save-weights "$dir/checkpoint" -o "$dir/engine.json"
-  "$python" "$reference" generate --checkpoint "$dir/checkpoint" --prompt-ids "1 2 3; 4" --gen 16 > "$dir/reference.json"
-  compare "$name" "$dir/reference.json" "$dir/engine.json"
+  job "$dir/reference.json" generate --checkpoint "$dir/checkpoint" --prompt-ids "1 2 3; 4" --gen 16
+  saved_names+=("$name")
 }
 saved engine-saved-random-weights "$llama" 9
 # MoE: router, expert and shared-expert names as Qwen2-MoE writes them.
@@ -154,6 +163,18 @@ saved engine-saved-random-moe "$qwen2_moe" 11
 saved engine-saved-random-deepseek-v3 "$deepseek_v3" 12
 # Gemma 2: its four norms a layer written back as w where the engine applies 1 + w.
 saved engine-saved-random-gemma2 "$gemma2" 13
+
+# Every reference job in one process, then the engine on each case's checkpoint and the comparisons.
+"$python" "$reference" batch --jobs "$jobs"
+for i in "${!checked_names[@]}"; do
+  name=${checked_names[$i]}
+  dir=$work/$name
+  # shellcheck disable=SC2086
+  "$roofline" run --model "$dir/checkpoint/config.json" --weights "$dir/checkpoint" --prompt-ids "${checked_prompts[$i]}" \
+    --gen "${checked_gens[$i]}" --format json -o "$dir/engine.json" ${checked_args[$i]}
+  compare "$name" "$dir/reference.json" "$dir/engine.json"
+done
+for name in "${saved_names[@]}"; do compare "$name" "$work/$name/reference.json" "$work/$name/engine.json"; done
 
 # control NAME CASE PYTHON_EDIT PROMPTS WHAT: the engine on case CASE's checkpoint under its config edited by
 # PYTHON_EDIT (a statement on j) must part from that case's reference; WHAT says how it was changed.

@@ -40,9 +40,13 @@ JSON header padded with spaces to 8 bytes, then the tensors in order.
 
   hf_reference.py make --config config.json --out DIR [--dtype F32|BF16|F16] [--shards N] [--seed S] [--std X]
   hf_reference.py generate --checkpoint DIR --prompt-ids "1 2 3; 4 5" --gen N [--repetition-penalty R]
-generate prints JSON: {"tokens": [[...] per prompt], "min_margin": smallest top-1 minus top-2 logit seen}.
+  hf_reference.py batch --jobs FILE
+generate prints JSON: {"tokens": [[...] per prompt], "min_margin": smallest top-1 minus top-2 logit seen}. batch runs
+the make and generate commands of FILE, a line each (its output file or '-', then its arguments, tab-separated), in
+one process: torch is imported once (scripts/check-hf-parity.sh).
 """
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -563,7 +567,7 @@ def generate(args):
     print()
 
 
-def main():
+def parser_of():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     m = sub.add_parser("make", help="write a random checkpoint")
@@ -578,9 +582,34 @@ def main():
     g.add_argument("--prompt-ids", required=True)
     g.add_argument("--gen", type=int, required=True)
     g.add_argument("--repetition-penalty", type=float, default=1.0)
-    args = parser.parse_args()
+    b = sub.add_parser("batch", help="run the make and generate jobs of a file in one process")
+    b.add_argument("--jobs", required=True)
+    return parser
+
+
+def batch(args):
+    parser = parser_of()
+    with open(args.jobs) as f:
+        lines = [line.rstrip("\n") for line in f if line.strip()]
+    for number, line in enumerate(lines, 1):
+        out, *argv = line.split("\t")
+        job = parser.parse_args(argv)
+        if job.command == "batch":
+            sys.exit(f"{args.jobs}:{number}: a batch cannot run a batch")
+        if out == "-":
+            COMMANDS[job.command](job)
+            continue
+        with open(out, "w") as sink, contextlib.redirect_stdout(sink):
+            COMMANDS[job.command](job)
+
+
+COMMANDS = {"make": make, "generate": generate, "batch": batch}
+
+
+def main():
+    args = parser_of().parse_args()
     torch.set_num_threads(max(1, os.cpu_count() or 1))
-    {"make": make, "generate": generate}[args.command](args)
+    COMMANDS[args.command](args)
 
 
 if __name__ == "__main__":
