@@ -206,8 +206,8 @@ inline v16f top_bytes(I8Block q, I8Mask mask) {
   return simd::join(std::bit_cast<simd::v8f>(_mm256_cvtepi32_ps(_mm256_shuffle_epi8(q.lo, mask))),
                     std::bit_cast<simd::v8f>(_mm256_cvtepi32_ps(_mm256_shuffle_epi8(q.hi, mask))));
 }
-// 16 ymm registers: 2 group sums (2 halves each), 1 accumulator, the 4 masks and the weights of one row of x. The
-// software prefetch stays on both ISAs: without it the Zen 3 took 1/0.82-1/0.83 of the time (`scripts/kernel-ab.sh
+// 16 ymm registers: 2 group sums and 2 accumulators (2 halves each), the 4 masks and the weights of one row of x.
+// The software prefetch stays on both ISAs: without it the Zen 3 took about 1.2x the time (`scripts/kernel-ab.sh
 // f1eaad3 16 gemv-int8`), unlike the f32 GEMV, whose several streams it slowed. Two rows at once (two streams, the x
 // vectors loaded once for both) took 1.14x the time of one.
 constexpr int kI8Sums = 2, kI8Rows = 1;
