@@ -11,6 +11,8 @@ kernels, so no launch cost is added. Least squares in log time, over the shapes 
 those are left to judge the fit (`roofline fidelity --kernels` judges every row with the C++ model).
 
 Usage: python3 scripts/fit-gemm-figures.py [hw dtype ...]   (default: every OpenXLA grid in the table)
+       python3 scripts/fit-gemm-figures.py --check   exit 1 unless every preset figure sourced to this fit (source
+       openxla_table) is what the fit gives (the test `fit_gemm_figures` runs it)
 """
 import csv
 import json
@@ -70,6 +72,8 @@ def part_of(hw):
         "sms": value(e["sm_count"]),
         "split": value(e.get("gemm_split_k_max", 1)),
         "memory": {"bf16": gemm_memory, "fp8": value(e.get("gemm_fp8", {}).get("memory", gemm_memory))},
+        "fitted_here": {"bf16": e["gemm"]["compute"].get("source") == "openxla_table",
+                        "fp8": e.get("gemm_fp8", {}).get("compute", {}).get("source") == "openxla_table"},
         "shipped": {"bf16": (value(e["gemm"]["compute"]), value(e.get("gemm_fixed_s", 0))),
                     "fp8": (value(e.get("gemm_fp8", {}).get("compute", 0) or 0),
                             value(e.get("gemm_fp8_fixed_s", e.get("gemm_fixed_s", 0))))},
@@ -77,16 +81,21 @@ def part_of(hw):
 
 
 def main():
+    check = sys.argv[1:] == ["--check"]
+    args = [] if check else sys.argv[1:]
+    mismatches = 0
     table = {}
     with open(os.path.join(ROOT, "docs", "fidelity", "gemm-kernels.csv")) as f:
         for r in csv.DictReader(f):
             shape = tuple(int(r[c]) for c in ("b", "m", "n", "k"))
             table.setdefault((r["hw"], r["dtype"]), []).append((shape, 2 * math.prod(shape) / float(r["flops_per_s"])))
     # By default the OpenXLA grids (375 shapes each); the other rows are too few to fit and judge only.
-    wanted = list(zip(sys.argv[1::2], sys.argv[2::2])) or sorted(
+    wanted = list(zip(args[0::2], args[1::2])) or sorted(
         key for key, rows in table.items() if key[1] in BYTES_IN and len(rows) >= 100)
     for hw, dtype in wanted:
         rows, part = table[(hw, dtype)], part_of(hw)
+        if check and not part["fitted_here"][dtype]:
+            continue  # figures from other sources (the H100's) are judged by `roofline fidelity --kernels`
         fitted = [(s, t) for s, t in rows if terms(s, part, dtype)[0] >= 1.6 * terms(s, part, dtype)[1]]
         best = None
         for e in range(300, 1001, 5):
@@ -103,6 +112,13 @@ def main():
         if shipped_e:
             print(f"  shipped {shipped_e:.3f}, {shipped_f * 1e6:.2f} us: all shapes "
                   f"{summary(log_errors(rows, part, dtype, shipped_e, shipped_f))}")
+        # The grid's steps are 0.005 and 0.25 us: a shipped figure sourced to this fit must be the fit's.
+        if check and part["fitted_here"][dtype] and (abs(shipped_e - efficiency) > 1e-9 or abs(shipped_f - fixed) > 1e-12):
+            print(f"  MISMATCH: hardware/presets/{hw}.json ships {shipped_e}, {shipped_f} s, cited to this fit")
+            mismatches += 1
+    if check:
+        print(f"fit-gemm-figures: {mismatches} shipped figure pair(s) differ from the fit")
+        sys.exit(1 if mismatches else 0)
 
 
 if __name__ == "__main__":
