@@ -3,10 +3,10 @@
 // runs of bench_engine on a shared VM moved by 10-30% between runs, more than most changes). Built and run by
 // scripts/kernel-ab.sh, which passes a commit's engine/kernels_{gemm,gemv,attention}.cpp (KERNEL_A_*) and the
 // working tree's (KERNEL_B_*); both compile against today's headers.
-//   kernel_ab [rounds] [gemm] [gemv] [gemv-int8] [decode] [prefill]
+//   kernel_ab [rounds] [gemm] [gemv] [gemv-bf16] [gemv-int8] [decode] [prefill]
 // GEMM: M = 1024, K = 4096, N = 4096 and 11008, fp32 (bench_engine's shapes), with OpenBLAS sgemm after each pair.
-// GEMV: M = 1, the same N and K, fp32 (or int8 in groups of 128: gemv-int8), weights cold, with OpenBLAS sgemv
-// (fp32) after each pair.
+// GEMV: M = 1, the same N and K, fp32 (or bf16: gemv-bf16; int8 in groups of 128: gemv-int8), weights cold, with
+// OpenBLAS sgemv (fp32) after each pair.
 // Decode attention: one query over 8192 cached positions (bench_engine's shape), K and V streamed from DRAM.
 // Prefill attention: one prompt of 16 to 2048 tokens over 32 heads of 128 (bench_engine's shapes).
 // Each round times A and B once each (the best of a few calls, or of enough to take about 0.2 s for attention),
@@ -218,13 +218,15 @@ int main(int argc, char** argv) {
   const hardware::host::CpuInfo cpu = hardware::host::detect_cpu();
   bench::run_openblas_at_its_best(cpu, argv);
   int rounds = 12;
-  bool gemm = false, gemv = false, gemv_int8 = false, decode = false, prefill = false;
+  bool gemm = false, gemv = false, gemv_bf16 = false, gemv_int8 = false, decode = false, prefill = false;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "gemm")
       gemm = true;
     else if (a == "gemv")
       gemv = true;
+    else if (a == "gemv-bf16")
+      gemv_bf16 = true;
     else if (a == "gemv-int8")
       gemv_int8 = true;
     else if (a == "decode")
@@ -234,15 +236,17 @@ int main(int argc, char** argv) {
     else if (const int r = std::atoi(a.c_str()); r > 0)
       rounds = r;
     else {
-      fmt::print(stderr, "kernel_ab: unknown argument '{}' (expected a round count, gemm, gemv, gemv-int8, decode or prefill)\n", a);
+      fmt::print(stderr, "kernel_ab: unknown argument '{}' (expected a round count, gemm, gemv, gemv-bf16, gemv-int8, decode or prefill)\n", a);
       return 2;
     }
   }
-  if (!gemm && !gemv && !gemv_int8 && !decode && !prefill) gemm = gemv = gemv_int8 = decode = prefill = true;
+  if (!gemm && !gemv && !gemv_bf16 && !gemv_int8 && !decode && !prefill)
+    gemm = gemv = gemv_bf16 = gemv_int8 = decode = prefill = true;
   const char* coretype = std::getenv("OPENBLAS_CORETYPE");
   fmt::print("kernel_ab: A = {}, B = {}; OPENBLAS_CORETYPE={}\n", KERNEL_A_NAME, KERNEL_B_NAME, coretype ? coretype : "(unset)");
   if (gemm) gemm_pairs(rounds);
   if (gemv) gemv_pairs(rounds, double(bench::cold_bytes(cpu)), engine::WeightFormat::f32);
+  if (gemv_bf16) gemv_pairs(rounds, double(bench::cold_bytes(cpu)), engine::WeightFormat::bf16);
   if (gemv_int8) gemv_pairs(rounds, double(bench::cold_bytes(cpu)), engine::WeightFormat::int8);
   if (decode) decode_pairs(rounds);
   if (prefill) prefill_pairs(rounds);

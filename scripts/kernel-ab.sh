@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A kernel change measured against the kernels of an earlier commit, side by side in one process (bench/kernel_ab.cpp):
-#   scripts/kernel-ab.sh REV [rounds] [gemm] [gemv] [gemv-int8] [decode] [prefill]
+#   scripts/kernel-ab.sh REV [rounds] [gemm] [gemv] [gemv-bf16] [gemv-int8] [decode] [prefill]
 # REV's engine/kernels_gemm.cpp, kernels_gemv.cpp and kernels_attention.cpp (build A) against the working tree's (build B), both
 # compiled as the engine's kernels are (-O3 -march=native) against today's headers and linked with build/'s engine
 # and hardware libraries (run scripts/build.sh first). OpenBLAS runs its best kernels for this host's ISA
@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [[ $# -lt 1 ]]; then
-  echo "usage: scripts/kernel-ab.sh REV [rounds] [gemm] [gemv] [gemv-int8] [decode] [prefill]" >&2
+  echo "usage: scripts/kernel-ab.sh REV [rounds] [gemm] [gemv] [gemv-bf16] [gemv-int8] [decode] [prefill]" >&2
   exit 2
 fi
 rev=$1
