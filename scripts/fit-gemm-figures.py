@@ -97,11 +97,13 @@ def main():
         if check and not part["fitted_here"][dtype]:
             continue  # figures from other sources (the H100's) are judged by `roofline fidelity --kernels`
         fitted = [(s, t) for s, t in rows if terms(s, part, dtype)[0] >= 1.6 * terms(s, part, dtype)[1]]
+        # Each shape's compute and memory terms once (the tile search is most of the cost), then the grid.
+        fitted_terms = [(terms(s, part, dtype), t) for s, t in fitted]
         best = None
         for e in range(300, 1001, 5):
             for f in range(0, 121):
-                errors = log_errors(fitted, part, dtype, e / 1000, f * 0.25e-6)
-                score = sum(x * x for x in errors)
+                efficiency, fixed = e / 1000, f * 0.25e-6
+                score = sum(math.log((fixed + max(c / efficiency, m)) / t) ** 2 for (c, m), t in fitted_terms)
                 if best is None or score < best[0]:
                     best = (score, e / 1000, f * 0.25e-6)
         _, efficiency, fixed = best
