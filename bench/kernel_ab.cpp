@@ -86,7 +86,7 @@ float max_difference(const std::vector<float>& a, const std::vector<float>& b) {
   return d;
 }
 
-// Rounds of A and B (and an optional third contender after them), each the best of `calls` calls; work in FLOP.
+// Rounds of A and B (and an optional third contender after them), each the best of `calls` calls.
 struct Pair {
   std::vector<double> a, b, ratio, other;
 };
@@ -217,37 +217,34 @@ void prefill_pairs(int rounds) {
 int main(int argc, char** argv) {
   const hardware::host::CpuInfo cpu = hardware::host::detect_cpu();
   bench::run_openblas_at_its_best(cpu, argv);
+  const double cold = double(bench::cold_bytes(cpu));
   int rounds = 12;
-  bool gemm = false, gemv = false, gemv_bf16 = false, gemv_int8 = false, decode = false, prefill = false;
+  // The kernels it can time, by name, in the order they run.
+  const std::vector<std::pair<std::string, std::function<void()>>> modes = {
+      {"gemm", [&] { gemm_pairs(rounds); }},
+      {"gemv", [&] { gemv_pairs(rounds, cold, engine::WeightFormat::f32); }},
+      {"gemv-bf16", [&] { gemv_pairs(rounds, cold, engine::WeightFormat::bf16); }},
+      {"gemv-int8", [&] { gemv_pairs(rounds, cold, engine::WeightFormat::int8); }},
+      {"decode", [&] { decode_pairs(rounds); }},
+      {"prefill", [&] { prefill_pairs(rounds); }}};
+  std::vector<bool> chosen(modes.size(), false);
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
-    if (a == "gemm")
-      gemm = true;
-    else if (a == "gemv")
-      gemv = true;
-    else if (a == "gemv-bf16")
-      gemv_bf16 = true;
-    else if (a == "gemv-int8")
-      gemv_int8 = true;
-    else if (a == "decode")
-      decode = true;
-    else if (a == "prefill")
-      prefill = true;
-    else if (const int r = std::atoi(a.c_str()); r > 0)
+    const auto mode = std::find_if(modes.begin(), modes.end(), [&](const auto& m) { return m.first == a; });
+    if (mode != modes.end()) {
+      chosen[std::size_t(mode - modes.begin())] = true;
+    } else if (const int r = std::atoi(a.c_str()); r > 0) {
       rounds = r;
-    else {
-      fmt::print(stderr, "kernel_ab: unknown argument '{}' (expected a round count, gemm, gemv, gemv-bf16, gemv-int8, decode or prefill)\n", a);
+    } else {
+      std::string names;
+      for (const auto& m : modes) names += ", " + m.first;
+      fmt::print(stderr, "kernel_ab: unknown argument '{}' (expected a round count{})\n", a, names);
       return 2;
     }
   }
-  if (!gemm && !gemv && !gemv_bf16 && !gemv_int8 && !decode && !prefill)
-    gemm = gemv = gemv_bf16 = gemv_int8 = decode = prefill = true;
+  const bool all = std::none_of(chosen.begin(), chosen.end(), [](bool c) { return c; });
   const char* coretype = std::getenv("OPENBLAS_CORETYPE");
   fmt::print("kernel_ab: A = {}, B = {}; OPENBLAS_CORETYPE={}\n", KERNEL_A_NAME, KERNEL_B_NAME, coretype ? coretype : "(unset)");
-  if (gemm) gemm_pairs(rounds);
-  if (gemv) gemv_pairs(rounds, double(bench::cold_bytes(cpu)), engine::WeightFormat::f32);
-  if (gemv_bf16) gemv_pairs(rounds, double(bench::cold_bytes(cpu)), engine::WeightFormat::bf16);
-  if (gemv_int8) gemv_pairs(rounds, double(bench::cold_bytes(cpu)), engine::WeightFormat::int8);
-  if (decode) decode_pairs(rounds);
-  if (prefill) prefill_pairs(rounds);
+  for (std::size_t m = 0; m < modes.size(); ++m)
+    if (all || chosen[m]) modes[m].second();
 }

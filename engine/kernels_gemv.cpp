@@ -135,9 +135,8 @@ void gemv_row(RowsOut y, const float* x, const Linear& w, std::int64_t n, std::i
 
 // Every weight row against every row of x, B rows of x at a time (the row of W stays in L1 between
 // blocks): row(n, m0) with MB = B, then the last m % B (< 4) rows, each a compile-time count. Weight rows
-// are dealt to the threads in contiguous shares, so each reads one sequential stream; small layers are not
-// worth waking the team for (a few microseconds of fork/join).
-// Weights below this many bytes are not worth waking the thread team for (a few microseconds of fork/join).
+// are dealt to the threads in contiguous shares, so each reads one sequential stream; weights below
+// kParallelWeightBytes are not worth waking the team for (a few microseconds of fork/join).
 constexpr std::size_t kParallelWeightBytes = std::size_t{1} << 18;
 
 template <int B, class Row>

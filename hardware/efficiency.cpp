@@ -45,6 +45,14 @@ constexpr std::array<FigureKey, 11> kFigures = {{{"gemm_fixed_s", &Efficiency::g
                                                 {"attention_tile_cols", &Efficiency::attention_tile_cols},
                                                 {"attention_ctas_per_sm", &Efficiency::attention_ctas_per_sm}}};
 
+// The fields an "efficiency" object may hold, in table order, for the error that names them.
+std::string known_fields() {
+  std::string names;
+  for (const ClassKey& c : kClasses) names += std::string(c.key) + ", ";
+  for (const FigureKey& f : kFigures) names += std::string(f.key) + ", ";
+  return names + "attention_tiles";
+}
+
 // An attained fraction: in (0, 1].
 std::optional<Figure> fraction(const Reader& r, const json& parent, const char* key, const std::string& field) {
   auto f = r.optional_figure(parent, key, field);
@@ -121,12 +129,7 @@ Efficiency parse_efficiency(const json& j, const std::string& origin, const json
       known = true;
       e.attention_tiles = attention_tiles(r, v, field);
     }
-    if (!known)
-      r.fail(field, "unknown field (expected gemm, gemm_fp8, gemv, attention_prefill, attention_decode, "
-                    "attention_decode_fp8, elementwise, "
-                    "gemm_fixed_s, gemm_fp8_fixed_s, attention_decode_fixed_s, kernel_launch_s, graph_launch_s, "
-                    "step_overhead_s, sm_count, gemm_split_k_max, attention_tile_rows, attention_tile_cols, attention_ctas_per_sm, "
-                    "attention_tiles)");
+    if (!known) r.fail(field, fmt::format("unknown field (expected {})", known_fields()));
   }
   if (e.sm_count && (e.sm_count->value != std::floor(e.sm_count->value) || e.sm_count->value > 1e6))
     r.fail("efficiency.sm_count.value", fmt::format("must be a whole number of SMs, got {}", e.sm_count->value));

@@ -43,7 +43,7 @@ job() {  # job OUT ARG...: queue hf_reference.py ARG... with its standard output
 checked_names=() checked_prompts=() checked_gens=() checked_args=()
 
 # case NAME CONFIG_JSON MAKE_ARGS PROMPTS GEN ENGINE_ARGS [REFERENCE_ARGS]: a random checkpoint of the reference's
-# (make), its greedy tokens (generate), then the engine's on the same checkpoint (check_cases, after the batch).
+# (make), its greedy tokens (generate), then the engine's on the same checkpoint (after the batch, below).
 case_() {
   local name=$1 config=$2 make_args=$3 prompts=$4 gen=$5 engine_args=$6 reference_args=${7:-}
   local dir=$work/$name

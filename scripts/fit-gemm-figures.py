@@ -48,12 +48,9 @@ def terms(row, part, dtype):
     return compute, memory
 
 
-def log_errors(rows, part, dtype, efficiency, fixed):
-    out = []
-    for shape, measured in rows:
-        compute, memory = terms(shape, part, dtype)
-        out.append(math.log((fixed + max(compute / efficiency, memory)) / measured))
-    return out
+def log_errors(rows, efficiency, fixed):
+    """rows: ((compute, memory), measured) per shape, its terms computed once (the tile search is most of the cost)."""
+    return [math.log((fixed + max(compute / efficiency, memory)) / measured) for (compute, memory), measured in rows]
 
 
 def summary(errors):
@@ -96,26 +93,24 @@ def main():
         rows, part = table[(hw, dtype)], part_of(hw)
         if check and not part["fitted_here"][dtype]:
             continue  # figures from other sources (the H100's) are judged by `roofline fidelity --kernels`
-        fitted = [(s, t) for s, t in rows if terms(s, part, dtype)[0] >= 1.6 * terms(s, part, dtype)[1]]
-        # Each shape's compute and memory terms once (the tile search is most of the cost), then the grid.
-        fitted_terms = [(terms(s, part, dtype), t) for s, t in fitted]
+        rows = [(terms(s, part, dtype), t) for s, t in rows]
+        fitted = [(ct, t) for ct, t in rows if ct[0] >= 1.6 * ct[1]]
         best = None
         for e in range(300, 1001, 5):
             for f in range(0, 121):
-                efficiency, fixed = e / 1000, f * 0.25e-6
-                score = sum(math.log((fixed + max(c / efficiency, m)) / t) ** 2 for (c, m), t in fitted_terms)
+                score = sum(x * x for x in log_errors(fitted, e / 1000, f * 0.25e-6))
                 if best is None or score < best[0]:
                     best = (score, e / 1000, f * 0.25e-6)
         _, efficiency, fixed = best
         shipped_e, shipped_f = part["shipped"][dtype]
         print(f"{hw} {dtype}: fit efficiency {efficiency:.3f}, fixed {fixed * 1e6:.2f} us on {len(fitted)} of "
-              f"{len(rows)} shapes ({summary(log_errors(fitted, part, dtype, efficiency, fixed))}; all shapes: "
-              f"{summary(log_errors(rows, part, dtype, efficiency, fixed))})")
+              f"{len(rows)} shapes ({summary(log_errors(fitted, efficiency, fixed))}; all shapes: "
+              f"{summary(log_errors(rows, efficiency, fixed))})")
         if shipped_e:
             print(f"  shipped {shipped_e:.3f}, {shipped_f * 1e6:.2f} us: all shapes "
-                  f"{summary(log_errors(rows, part, dtype, shipped_e, shipped_f))}")
+                  f"{summary(log_errors(rows, shipped_e, shipped_f))}")
         # The grid's steps are 0.005 and 0.25 us: a shipped figure sourced to this fit must be the fit's.
-        if check and part["fitted_here"][dtype] and (abs(shipped_e - efficiency) > 1e-9 or abs(shipped_f - fixed) > 1e-12):
+        if check and (abs(shipped_e - efficiency) > 1e-9 or abs(shipped_f - fixed) > 1e-12):
             print(f"  MISMATCH: hardware/presets/{hw}.json ships {shipped_e}, {shipped_f} s, cited to this fit")
             mismatches += 1
     if check:

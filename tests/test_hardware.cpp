@@ -482,7 +482,12 @@ TEST(Efficiency, BadFiguresNameTheirField) {
   j["efficiency"] = {{"gemm_split_k_max", 0}};
   EXPECT_NE(error_of(j).find("field 'efficiency.gemm_split_k_max"), std::string::npos);
   j["efficiency"] = {{"tensor", 0.5}};
-  EXPECT_NE(error_of(j).find("field 'efficiency.tensor': unknown field"), std::string::npos);
+  const std::string unknown = error_of(j);
+  EXPECT_NE(unknown.find("field 'efficiency.tensor': unknown field"), std::string::npos);
+  // The fields it names are the parser's own (its tables), the last additions and the tile list included.
+  EXPECT_NE(unknown.find("(expected gemm, gemm_fp8, gemv,"), std::string::npos) << unknown;
+  EXPECT_NE(unknown.find("sm_count, gemm_split_k_max, attention_tile_rows"), std::string::npos) << unknown;
+  EXPECT_NE(unknown.find(", attention_tiles)"), std::string::npos) << unknown;
 }
 
 // Wave and tile quantization by hand, on 108 SMs.
